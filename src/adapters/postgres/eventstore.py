@@ -1,0 +1,248 @@
+"""The event store on PostgreSQL with asyncpg.
+
+An append is one INSERT statement, atomic on its own: no explicit transaction,
+no table or advisory lock, no NOTIFY, so appends to different streams commit
+concurrently and share fsyncs (group commit). Readers follow the global order
+by ``(tx_id, global_position)`` and only see transactions below the oldest one
+still running, so an event that commits late is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from adapters.postgres.connection import Connection
+from commerce_core.eventstore import (
+    AppendStream,
+    ConcurrencyError,
+    EventMetadata,
+    Position,
+    RecordedEvent,
+    SnapshotRecord,
+)
+
+_APPEND = """
+WITH gaps AS (
+    SELECT 1 FROM unnest($6::uuid[], $7::int[]) AS s(stream_id, expected)
+    WHERE s.expected > 0 AND NOT EXISTS (
+        SELECT 1 FROM events e WHERE e.stream_id = s.stream_id AND e.version = s.expected)
+)
+INSERT INTO events (stream_id, version, event_id, type, data,
+                    tenant_id, correlation_id, causation_id, actor, recorded_at)
+SELECT i.stream_id, i.version, i.event_id, i.type, i.data, $8, $9, $10, $11, $12
+FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[])
+     WITH ORDINALITY AS i(stream_id, version, event_id, type, data, n)
+WHERE NOT EXISTS (SELECT 1 FROM gaps)
+ORDER BY i.n
+RETURNING tx_id, global_position
+"""
+
+_COLUMNS = (
+    "tx_id, global_position, stream_id, version, event_id, type, data,"
+    " tenant_id, correlation_id, causation_id, actor, recorded_at"
+)
+_HORIZON = "tx_id < pg_snapshot_xmin(pg_current_snapshot())"
+_READ_ALL = f"""
+SELECT {_COLUMNS} FROM events
+WHERE (tx_id, global_position) > ($1::xid8, $2::bigint) AND {_HORIZON}
+ORDER BY tx_id, global_position LIMIT $3
+"""
+_READ_ALL_TENANT = f"""
+SELECT {_COLUMNS} FROM events
+WHERE (tx_id, global_position) > ($1::xid8, $2::bigint) AND {_HORIZON} AND tenant_id = $4
+ORDER BY tx_id, global_position LIMIT $3
+"""
+_READ_STREAM = f"""
+SELECT {_COLUMNS} FROM events
+WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version
+"""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        position=Position(row[0], row[1]),
+        stream_id=row[2],
+        version=row[3],
+        event_id=row[4],
+        type=row[5],
+        data=row[6],
+        metadata=EventMetadata(
+            tenant_id=row[7], correlation_id=row[8], causation_id=row[9], actor=row[10]
+        ),
+        recorded_at=row[11],
+    )
+
+
+class PostgresEventStore:
+    """The event store port on an asyncpg pool (see ``connection.create_pool``).
+
+    ``poll_interval`` bounds how long a live subscriber waits to see events
+    appended by other processes; appends in this process wake it at once.
+    ``before_commit`` is a test seam: when set, each append runs in an explicit
+    transaction and awaits it between the INSERT and the COMMIT.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        poll_interval: float = 0.2,
+        before_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._before_commit = before_commit
+        self._appended = asyncio.Event()
+
+    async def append(
+        self, streams: Sequence[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
+        rows = [
+            (s.stream_id, s.expected_version + n, e.event_id, e.type, e.data)
+            for s in streams
+            for n, e in enumerate(s.events, start=1)
+        ]
+        if not rows:
+            return []
+        recorded_at = self._clock()
+        args: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+        args += [
+            [s.stream_id for s in streams],
+            [s.expected_version for s in streams],
+            metadata.tenant_id,
+            metadata.correlation_id,
+            metadata.causation_id,
+            metadata.actor,
+            recorded_at,
+        ]
+        async with self._pool.acquire() as conn:
+            try:
+                positions = await self._insert(conn, args)
+            except asyncpg.UniqueViolationError:
+                positions = []
+            if len(positions) != len(rows):
+                if await self._all_stored(conn, args[2]):
+                    return []
+                raise await self._conflict(conn, streams)
+        self._appended.set()
+        self._appended = asyncio.Event()
+        return [
+            RecordedEvent(
+                position=Position(*position),
+                stream_id=stream_id,
+                version=version,
+                event_id=event_id,
+                type=type_,
+                data=data,
+                metadata=metadata,
+                recorded_at=recorded_at,
+            )
+            for position, (stream_id, version, event_id, type_, data) in zip(
+                positions, rows, strict=True
+            )
+        ]
+
+    async def _insert(self, conn: Connection, args: list[Any]) -> list[asyncpg.Record]:
+        if self._before_commit is None:
+            return await conn.fetch(_APPEND, *args)
+        async with conn.transaction():
+            positions = await conn.fetch(_APPEND, *args)
+            await self._before_commit()
+            return positions
+
+    @staticmethod
+    async def _all_stored(conn: Connection, event_ids: list[UUID]) -> bool:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE event_id = ANY($1::uuid[])", event_ids
+        )
+        return bool(stored == len(event_ids))
+
+    @staticmethod
+    async def _conflict(conn: Connection, streams: Sequence[AppendStream]) -> ConcurrencyError:
+        rows = await conn.fetch(
+            "SELECT stream_id, max(version) FROM events WHERE stream_id = ANY($1::uuid[])"
+            " GROUP BY stream_id",
+            [s.stream_id for s in streams],
+        )
+        versions = {row[0]: row[1] for row in rows}
+        stream = next(
+            (s for s in streams if versions.get(s.stream_id, 0) != s.expected_version),
+            streams[0],
+        )
+        return ConcurrencyError(stream.stream_id, stream.expected_version)
+
+    async def read_stream(
+        self, stream_id: UUID, from_version: int = 1, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        upper = to_version if to_version is not None else 2**31 - 1
+        rows = await self._pool.fetch(_READ_STREAM, stream_id, from_version, upper)
+        return [_recorded(row) for row in rows]
+
+    async def stream_version(self, stream_id: UUID) -> int:
+        version = await self._pool.fetchval(
+            "SELECT max(version) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version or 0)
+
+    async def read_all(
+        self, after: Position, limit: int = 1000, tenant_id: str | None = None
+    ) -> list[RecordedEvent]:
+        if tenant_id is None:
+            rows = await self._pool.fetch(_READ_ALL, after[0], after[1], limit)
+        else:
+            rows = await self._pool.fetch(_READ_ALL_TENANT, after[0], after[1], limit, tenant_id)
+        return [_recorded(row) for row in rows]
+
+    async def head(self) -> Position:
+        row = await self._pool.fetchrow(
+            f"SELECT tx_id, global_position FROM events WHERE {_HORIZON}"
+            " ORDER BY tx_id DESC, global_position DESC LIMIT 1"
+        )
+        return Position(row[0], row[1]) if row else Position(0, 0)
+
+    async def subscribe(
+        self, after: Position, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        while True:
+            woken = self._appended
+            batch = await self.read_all(after, batch_size)
+            for record in batch:
+                yield record
+                after = record.position
+            if len(batch) < batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), self._poll_interval)
+
+    async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
+        await self._pool.execute(
+            "INSERT INTO snapshots (stream_id, version, type, data) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING",
+            snapshot.stream_id,
+            snapshot.version,
+            snapshot.type,
+            snapshot.data,
+        )
+
+    async def load_snapshot(
+        self, stream_id: UUID, max_version: int | None = None
+    ) -> SnapshotRecord | None:
+        row = await self._pool.fetchrow(
+            "SELECT stream_id, version, type, data FROM snapshots"
+            " WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1",
+            stream_id,
+            max_version if max_version is not None else 2**31 - 1,
+        )
+        return SnapshotRecord(row[0], row[1], row[2], row[3]) if row else None

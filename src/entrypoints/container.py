@@ -1,0 +1,62 @@
+"""The composition root: the one place that chooses and builds concrete adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from dependency_injector import containers, providers
+
+from adapters.memory.clock import RandomIds, SystemClock
+from adapters.memory.eventstore import MemoryEventStore
+from adapters.postgres.connection import create_pool
+from adapters.postgres.eventstore import PostgresEventStore
+from commerce_core.eventstore import EventMapper, Repository
+from entrypoints.settings import Settings
+
+
+@asynccontextmanager
+async def open_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool | None]:
+    """The database pool for the process's lifetime (None with the memory event store)."""
+    if settings.event_store != "postgres":
+        yield None
+        return
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
+    pool = await create_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def _event_store(
+    settings: Settings, pool: asyncpg.Pool | None, clock: SystemClock
+) -> PostgresEventStore | MemoryEventStore:
+    if pool is None:
+        return MemoryEventStore(clock=clock.now)
+    return PostgresEventStore(pool, clock=clock.now, poll_interval=settings.poll_interval)
+
+
+class Container(containers.DeclarativeContainer):
+    """Adapters chosen by configuration. The app's lifespan opens the pool and provides it."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    pool: providers.Dependency[asyncpg.Pool | None] = providers.Dependency(default=None)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    event_store = providers.Singleton(_event_store, settings, pool, clock)
+    mapper = providers.Singleton(EventMapper)
+    repository = providers.Singleton(
+        Repository,
+        store=event_store,
+        mapper=mapper,
+        snapshot_every=settings.provided.snapshot_every,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)

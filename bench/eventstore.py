@@ -250,13 +250,13 @@ INSERT INTO events ({COLUMNS}) VALUES
 
 
 def raw_args() -> list[Any]:
+    """The 20 parameters of ``RAW_INSERT``: both rows of a new cart, every column."""
     stream_id, recorded_at = uuid4(), datetime.now(UTC)
-    return [
-        value
+    rows = [
+        (stream_id, version, uuid4(), e.type, e.data, "bench", None, None, "bench", recorded_at)
         for version, e in enumerate(SAMPLE, start=1)
-        for value in (stream_id, version, uuid4(), e.type, e.data, "bench", None, None, "bench")
-        + (recorded_at,)
     ]
+    return [value for row in rows for value in row]
 
 
 async def bench_raw(writers: int) -> Run:

@@ -159,7 +159,11 @@ async def test_events_written_by_an_older_class_version_are_upcast(store: EventS
         {"timestamp": AT.isoformat(), "n": 5}
     )  # as version 1 wrote it: no class_version, field "n"
     await store.append(
-        [AppendStream(counter.id, 1, [NewEvent(uuid.uuid4(), get_topic(Counter.Added), old_payload)])],
+        [
+            AppendStream(
+                counter.id, 1, [NewEvent(uuid.uuid4(), get_topic(Counter.Added), old_payload)]
+            )
+        ],
         META,
     )
 

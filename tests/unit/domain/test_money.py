@@ -25,7 +25,9 @@ def test_refuses_to_mix_currencies() -> None:
         _ = Money(1, "USD") < Money(1, "EUR")
 
 
-@pytest.mark.parametrize(("amount", "currency"), [(1.5, "USD"), (True, "USD"), (1, "XXX"), (1, "usd")])
+@pytest.mark.parametrize(
+    ("amount", "currency"), [(1.5, "USD"), (True, "USD"), (1, "XXX"), (1, "usd")]
+)
 def test_refuses_floats_and_unknown_currencies(amount: object, currency: str) -> None:
     with pytest.raises(InvalidValueError):
         Money(amount, currency)  # type: ignore[arg-type]
@@ -33,7 +35,15 @@ def test_refuses_floats_and_unknown_currencies(amount: object, currency: str) ->
 
 @pytest.mark.parametrize(
     ("amount", "bps", "expected"),
-    [(1000, 825, 83), (50, 1000, 5), (25, 2000, 5), (15, 5000, 8), (25, 5000, 12), (-15, 5000, -8)],
+    [
+        (1000, 825, 82),
+        (1001, 825, 83),
+        (50, 1000, 5),
+        (25, 2000, 5),
+        (15, 5000, 8),
+        (25, 5000, 12),
+        (-15, 5000, -8),
+    ],
 )
 def test_basis_points_round_half_to_even(amount: int, bps: int, expected: int) -> None:
     assert Money(amount, "USD").bps(bps) == Money(expected, "USD")
@@ -60,7 +70,8 @@ def test_allocation_loses_no_cent(amount: int, weights: list[int]) -> None:
 
 def test_allocation_gives_the_remainder_to_the_largest_fractions() -> None:
     assert [p.amount for p in Money(100, "USD").allocate([1, 1, 1])] == [34, 33, 33]
-    assert [p.amount for p in Money(5, "USD").allocate([3, 7])] == [1, 4]
+    assert [p.amount for p in Money(5, "USD").allocate([3, 7])] == [2, 3]
+    assert [p.amount for p in Money(10, "USD").allocate([1, 2])] == [3, 7]
 
 
 def test_prints_in_major_units() -> None:

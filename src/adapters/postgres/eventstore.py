@@ -213,6 +213,13 @@ class PostgresEventStore:
         )
         return Position(row[0], row[1]) if row else Position(0, 0)
 
+    async def horizon_lag(self) -> int:
+        """Events already inserted that readers cannot see yet (an open transaction holds them back)."""
+        lag = await self._pool.fetchval(
+            "SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())"
+        )
+        return int(lag or 0)
+
     async def subscribe(
         self, after: Position, batch_size: int = 1000
     ) -> AsyncIterator[RecordedEvent]:

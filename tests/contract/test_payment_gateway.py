@@ -1,0 +1,350 @@
+"""The payment gateway contract: every adapter behaves like this (only the fake so far).
+
+To add an adapter, add to ``ADAPTERS`` a function that builds it with
+its own test tokens and its own way of finishing 3-D Secure (for Stripe, the
+test server's authenticate endpoint).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.memory.payment_gateway import FakePaymentGateway
+from commerce_core.domain.money import Money
+from commerce_core.ports.payment_gateway import (
+    GatewayPayment,
+    GatewayRefundStatus,
+    GatewayRequestError,
+    GatewayStatus,
+    GatewayUnavailableError,
+    PaymentGateway,
+)
+
+Authenticate = Callable[[GatewayPayment, bool], Awaitable[None]]
+
+
+@dataclass
+class GatewayUnderTest:
+    gateway: PaymentGateway
+    tokens: dict[str, str]  # "ok", "declined", "insufficient_funds", "3ds" -> the adapter's token
+    authenticate: Authenticate  # the customer passes (True) or fails (False) 3-D Secure
+
+
+def fake_under_test() -> GatewayUnderTest:
+    fake = FakePaymentGateway()
+
+    async def authenticate(payment: GatewayPayment, success: bool) -> None:
+        fake.complete_authentication(payment.gateway_payment_id, success)
+
+    return GatewayUnderTest(
+        gateway=fake,
+        tokens={
+            "ok": "tok_visa",
+            "declined": "tok_declined",
+            "insufficient_funds": "tok_insufficient_funds",
+            "3ds": "tok_3ds",
+        },
+        authenticate=authenticate,
+    )
+
+
+ADAPTERS: dict[str, Callable[[], GatewayUnderTest]] = {"fake": fake_under_test}
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def subject(request: pytest.FixtureRequest) -> GatewayUnderTest:
+    return ADAPTERS[request.param]()
+
+
+def usd(cents: int) -> Money:
+    return Money(cents, "USD")
+
+
+def key() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+async def authorized(subject: GatewayUnderTest, cents: int = 5_000) -> GatewayPayment:
+    result = await subject.gateway.authorize(usd(cents), subject.tokens["ok"], key())
+    assert result.status == GatewayStatus.AUTHORIZED
+    return result
+
+
+async def charged(subject: GatewayUnderTest, cents: int = 5_000) -> GatewayPayment:
+    result = await subject.gateway.charge(usd(cents), subject.tokens["ok"], key())
+    assert result.status == GatewayStatus.CAPTURED
+    return result
+
+
+async def refused(call: Awaitable[object], code: str | None = None) -> GatewayRequestError:
+    with pytest.raises(GatewayRequestError) as raised:
+        await call
+    if code is not None:
+        assert raised.value.code == code
+    return raised.value
+
+
+# Authorize and charge
+
+
+async def test_a_good_card_is_authorized_for_the_full_amount(subject: GatewayUnderTest) -> None:
+    result = await subject.gateway.authorize(
+        usd(5_000), subject.tokens["ok"], key(), metadata={"order_id": "o-1"}
+    )
+
+    assert result.status == GatewayStatus.AUTHORIZED
+    assert result.gateway_payment_id
+    assert (result.amount, result.captured, result.refunded) == (usd(5_000), usd(0), usd(0))
+    assert result.decline_code is None
+    assert await subject.gateway.retrieve(result.gateway_payment_id) == result
+
+
+async def test_a_charge_authorizes_and_captures_at_once(subject: GatewayUnderTest) -> None:
+    result = await subject.gateway.charge(usd(5_000), subject.tokens["ok"], key())
+
+    assert result.status == GatewayStatus.CAPTURED
+    assert result.captured == usd(5_000)
+
+
+@pytest.mark.parametrize(
+    ("card", "decline_code"),
+    [("declined", "card_declined"), ("insufficient_funds", "insufficient_funds")],
+)
+@pytest.mark.parametrize("operation", ["authorize", "charge"])
+async def test_a_decline_is_a_failed_result_with_its_code(
+    subject: GatewayUnderTest, card: str, decline_code: str, operation: str
+) -> None:
+    call = getattr(subject.gateway, operation)
+
+    result = await call(usd(5_000), subject.tokens[card], key())
+
+    assert result.status == GatewayStatus.FAILED
+    assert result.decline_code == decline_code
+    assert result.captured == usd(0)
+
+
+async def test_3ds_needs_the_customer_then_authorizes(subject: GatewayUnderTest) -> None:
+    result = await subject.gateway.authorize(usd(5_000), subject.tokens["3ds"], key())
+
+    assert result.status == GatewayStatus.REQUIRES_ACTION
+    assert result.client_secret
+
+    await subject.authenticate(result, True)
+
+    assert (await subject.gateway.retrieve(result.gateway_payment_id)).status == (
+        GatewayStatus.AUTHORIZED
+    )
+
+
+async def test_3ds_on_a_charge_captures_once_the_customer_passes(
+    subject: GatewayUnderTest,
+) -> None:
+    result = await subject.gateway.charge(usd(5_000), subject.tokens["3ds"], key())
+    await subject.authenticate(result, True)
+
+    after = await subject.gateway.retrieve(result.gateway_payment_id)
+    assert (after.status, after.captured) == (GatewayStatus.CAPTURED, usd(5_000))
+
+
+async def test_3ds_failed_by_the_customer_fails_the_payment(subject: GatewayUnderTest) -> None:
+    result = await subject.gateway.authorize(usd(5_000), subject.tokens["3ds"], key())
+
+    await subject.authenticate(result, False)
+
+    after = await subject.gateway.retrieve(result.gateway_payment_id)
+    assert after.status == GatewayStatus.FAILED
+    await refused(subject.gateway.capture(result.gateway_payment_id, None, key()))
+
+
+# Idempotency
+
+
+async def test_the_same_key_returns_the_same_payment_and_charges_once(
+    subject: GatewayUnderTest,
+) -> None:
+    same = key()
+
+    first = await subject.gateway.charge(usd(5_000), subject.tokens["ok"], same)
+    again = await subject.gateway.charge(usd(5_000), subject.tokens["ok"], same)
+
+    # a second charge would be a second payment, with an id of its own
+    assert again == first
+    assert (await subject.gateway.retrieve(first.gateway_payment_id)).captured == usd(5_000)
+
+
+async def test_the_same_key_captures_and_refunds_once(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+    capture_key, refund_key = key(), key()
+
+    captured = await subject.gateway.capture(payment.gateway_payment_id, usd(4_000), capture_key)
+    assert (
+        await subject.gateway.capture(payment.gateway_payment_id, usd(4_000), capture_key)
+        == captured
+    )
+    refund = await subject.gateway.refund(payment.gateway_payment_id, usd(1_000), refund_key)
+    assert (
+        await subject.gateway.refund(payment.gateway_payment_id, usd(1_000), refund_key) == refund
+    )
+
+    after = await subject.gateway.retrieve(payment.gateway_payment_id)
+    assert (after.captured, after.refunded) == (usd(4_000), usd(1_000))
+
+
+async def test_a_key_reused_for_a_different_request_is_refused(subject: GatewayUnderTest) -> None:
+    same = key()
+    await subject.gateway.authorize(usd(5_000), subject.tokens["ok"], same)
+
+    await refused(
+        subject.gateway.authorize(usd(6_000), subject.tokens["ok"], same), "idempotency_key_reused"
+    )
+
+
+# Capture and void
+
+
+async def test_a_partial_capture_takes_only_that_amount(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+
+    result = await subject.gateway.capture(payment.gateway_payment_id, usd(3_000), key())
+
+    assert (result.status, result.captured) == (GatewayStatus.CAPTURED, usd(3_000))
+
+
+async def test_a_capture_without_an_amount_takes_everything(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+
+    result = await subject.gateway.capture(payment.gateway_payment_id, None, key())
+
+    assert result.captured == usd(5_000)
+
+
+async def test_capturing_more_than_authorized_is_refused(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+
+    await refused(
+        subject.gateway.capture(payment.gateway_payment_id, usd(5_001), key()), "amount_too_large"
+    )
+
+    after = await subject.gateway.retrieve(payment.gateway_payment_id)
+    assert (after.status, after.captured) == (GatewayStatus.AUTHORIZED, usd(0))
+
+
+async def test_a_void_releases_the_authorization_for_good(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+
+    result = await subject.gateway.void(payment.gateway_payment_id, key())
+
+    assert result.status == GatewayStatus.VOIDED
+    await refused(
+        subject.gateway.capture(payment.gateway_payment_id, None, key()),
+        "payment_intent_unexpected_state",
+    )
+
+
+async def test_a_captured_payment_cannot_be_voided(subject: GatewayUnderTest) -> None:
+    payment = await charged(subject)
+
+    await refused(
+        subject.gateway.void(payment.gateway_payment_id, key()), "payment_intent_unexpected_state"
+    )
+
+
+# Refunds
+
+
+async def test_partial_refunds_add_up_to_the_captured_amount(subject: GatewayUnderTest) -> None:
+    payment = await charged(subject)
+
+    first = await subject.gateway.refund(payment.gateway_payment_id, usd(2_000), key(), "damaged")
+    second = await subject.gateway.refund(payment.gateway_payment_id, usd(3_000), key())
+
+    assert first.gateway_refund_id != second.gateway_refund_id
+    assert (first.amount, first.status) == (usd(2_000), GatewayRefundStatus.SUCCEEDED)
+    assert first.gateway_payment_id == payment.gateway_payment_id
+    assert (await subject.gateway.retrieve(payment.gateway_payment_id)).refunded == usd(5_000)
+
+
+async def test_refunding_more_than_is_left_is_refused(subject: GatewayUnderTest) -> None:
+    payment = await charged(subject)
+    await subject.gateway.refund(payment.gateway_payment_id, usd(4_000), key())
+
+    await refused(
+        subject.gateway.refund(payment.gateway_payment_id, usd(1_001), key()), "amount_too_large"
+    )
+
+    assert (await subject.gateway.retrieve(payment.gateway_payment_id)).refunded == usd(4_000)
+
+
+async def test_refunding_more_than_a_partial_capture_is_refused(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+    await subject.gateway.capture(payment.gateway_payment_id, usd(2_000), key())
+
+    await refused(
+        subject.gateway.refund(payment.gateway_payment_id, usd(2_001), key()), "amount_too_large"
+    )
+
+
+async def test_nothing_uncaptured_is_refunded(subject: GatewayUnderTest) -> None:
+    payment = await authorized(subject)
+
+    await refused(subject.gateway.refund(payment.gateway_payment_id, usd(1), key()))
+
+
+async def test_an_unknown_payment_is_missing(subject: GatewayUnderTest) -> None:
+    await refused(subject.gateway.retrieve("pi_does_not_exist"), "resource_missing")
+
+
+# The fake's own behaviour (not part of the contract)
+
+
+async def test_the_fake_reports_its_fee_on_the_captured_amount() -> None:
+    fake = FakePaymentGateway()
+
+    authorized = await fake.authorize(usd(10_000), "tok_visa", key())
+    captured = await fake.capture(authorized.gateway_payment_id, None, key())
+
+    assert authorized.gateway_fee == usd(0)
+    assert captured.gateway_fee == usd(290 + 30)
+
+
+async def test_a_call_that_fails_has_no_effect_and_can_be_retried() -> None:
+    fake = FakePaymentGateway()
+    fake.fail_next_call()
+    same = key()
+
+    with pytest.raises(GatewayUnavailableError):
+        await fake.charge(usd(5_000), "tok_visa", same)
+    assert fake.payment_count == 0
+
+    result = await fake.charge(usd(5_000), "tok_visa", same)
+    assert result.status == GatewayStatus.CAPTURED
+    assert fake.payment_count == 1
+
+
+async def test_a_retry_after_a_lost_response_gets_the_first_result_without_a_second_charge() -> (
+    None
+):
+    fake = FakePaymentGateway()
+    fake.lose_next_response()
+    same = key()
+
+    with pytest.raises(GatewayUnavailableError):
+        await fake.charge(usd(5_000), "tok_visa", same)
+    result = await fake.charge(usd(5_000), "tok_visa", same)
+
+    assert result.status == GatewayStatus.CAPTURED
+    assert fake.payment_count == 1
+
+
+async def test_a_refusal_is_replayed_for_its_key_and_unknown_tokens_are_refused() -> None:
+    fake = FakePaymentGateway()
+    payment = await fake.authorize(usd(5_000), "tok_visa", key())
+    same = key()
+
+    await refused(fake.capture(payment.gateway_payment_id, usd(9_999), same), "amount_too_large")
+    await refused(fake.capture(payment.gateway_payment_id, usd(9_999), same), "amount_too_large")
+    await refused(fake.authorize(usd(5_000), "tok_unknown", key()), "resource_missing")

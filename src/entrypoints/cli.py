@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from uuid import UUID
 
 import asyncpg
 import click
+from dependency_injector import providers
 
 from adapters.postgres.connection import server_settings
 from adapters.postgres.migrate import migrate as apply_migrations
+from commerce_core.domain.errors import InvalidValueError
+from commerce_core.ports.tenants import Role, TenantExistsError, TenantNotFoundError
+from entrypoints.container import Container, build_container, open_pool
 from entrypoints.settings import get_settings
+from entrypoints.tenancy import create_tenant, demo_admin_key, issue_key_by_slug
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -21,7 +32,8 @@ def main() -> None:
 
 
 async def _migrate(dsn: str) -> list[str]:
-    conn = await asyncpg.connect(dsn, server_settings=server_settings())
+    schema = get_settings().database_schema
+    conn = await asyncpg.connect(dsn, server_settings=server_settings(schema))
     try:
         return await apply_migrations(conn)
     finally:
@@ -40,6 +52,92 @@ def migrate() -> None:
     """Apply pending SQL migrations to DATABASE_URL."""
     applied = asyncio.run(_migrate(_database_url()))
     click.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+
+
+async def _with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+    """Runs ``work`` with the adapters of DATABASE_URL (and DATABASE_SCHEMA)."""
+    settings = get_settings()
+    container = build_container(settings)
+    async with open_pool(settings) as pool:
+        if pool is None:
+            raise click.ClickException("tenants live in PostgreSQL: unset EVENT_STORE=memory")
+        container.pool.override(providers.Object(pool))
+        return await work(container)
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+def tenant_create(slug: str) -> None:
+    """Create tenant SLUG and print its id and a new admin API key (JSON)."""
+    _database_url()
+
+    async def work(c: Container) -> dict[str, str]:
+        created, issued = await create_tenant(c.tenants(), slug, clock=c.clock(), ids=c.ids())
+        key_id = str(issued.key.id)
+        return {"tenant_id": str(created.id), "api_key": issued.secret, "key_id": key_id}
+
+    try:
+        click.echo(json.dumps(asyncio.run(_with_container(work))))
+    except TenantExistsError as error:
+        raise click.ClickException(f"tenant {slug!r} exists already") from error
+    except InvalidValueError as error:
+        raise click.BadParameter(str(error), param_hint="SLUG") from error
+
+
+@main.group()
+def key() -> None:
+    """API keys."""
+
+
+@key.command("create")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+def key_create(slug: str, role: str) -> None:
+    """Print a new API key of a tenant (JSON); only its hash is stored."""
+    _database_url()
+
+    async def work(c: Container) -> dict[str, str]:
+        issued = await issue_key_by_slug(
+            c.tenants(), slug, Role(role), clock=c.clock(), ids=c.ids()
+        )
+        return {"api_key": issued.secret, "key_id": str(issued.key.id)}
+
+    try:
+        click.echo(json.dumps(asyncio.run(_with_container(work))))
+    except TenantNotFoundError as error:
+        raise click.ClickException(f"no tenant {slug!r}") from error
+
+
+@key.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def key_revoke(key_id: UUID) -> None:
+    """Revoke a key; running servers stop accepting it within API_KEY_CACHE_TTL seconds."""
+    _database_url()
+
+    async def work(c: Container) -> bool:
+        return await c.tenants().revoke_key(key_id, c.clock().now())
+
+    if not asyncio.run(_with_container(work)):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(json.dumps({"revoked": str(key_id)}))
+
+
+def _print_demo_key() -> None:
+    if get_settings().event_store != "postgres":
+        click.echo("no demo API key: with EVENT_STORE=memory tenants live in the server process")
+        return
+
+    async def work(c: Container) -> str:
+        _, issued = await demo_admin_key(c.tenants(), clock=c.clock(), ids=c.ids())
+        return issued.secret
+
+    secret = asyncio.run(_with_container(work))
+    click.echo(f"tenant 'demo' admin API key (a new one at every start): {secret}")
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -84,6 +182,7 @@ def dev() -> None:
     try:
         applied = asyncio.run(_migrate(url))
         click.echo(f"database ready ({len(applied)} migration(s) applied)")
+        _print_demo_key()
         click.echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
         sys.stdout.flush()
         _serve(settings.host, settings.port, settings.workers)

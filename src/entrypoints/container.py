@@ -10,9 +10,16 @@ from dependency_injector import containers, providers
 
 from adapters.memory.clock import RandomIds, SystemClock
 from adapters.memory.eventstore import MemoryEventStore
+from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
+from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
+from commerce_core.ports.idempotency import IdempotencyStore
+from commerce_core.ports.tenants import Tenants
+from entrypoints.http.metrics import MetricsRegistry
 from entrypoints.settings import Settings
 
 
@@ -25,7 +32,10 @@ async def open_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool | None]:
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
     pool = await create_pool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        settings.database_url,
+        schema=settings.database_schema,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
     )
     try:
         yield pool
@@ -39,6 +49,14 @@ def _event_store(
     if pool is None:
         return MemoryEventStore(clock=clock.now)
     return PostgresEventStore(pool, clock=clock.now, poll_interval=settings.poll_interval)
+
+
+def _tenants(pool: asyncpg.Pool | None) -> Tenants:
+    return MemoryTenants() if pool is None else PostgresTenants(pool)
+
+
+def _idempotency(pool: asyncpg.Pool | None) -> IdempotencyStore:
+    return MemoryIdempotencyStore() if pool is None else PostgresIdempotencyStore(pool)
 
 
 class Container(containers.DeclarativeContainer):
@@ -56,6 +74,9 @@ class Container(containers.DeclarativeContainer):
         mapper=mapper,
         snapshot_every=settings.provided.snapshot_every,
     )
+    tenants = providers.Singleton(_tenants, pool)
+    idempotency = providers.Singleton(_idempotency, pool)
+    metrics = providers.Singleton(MetricsRegistry)
 
 
 def build_container(settings: Settings) -> Container:

@@ -7,9 +7,22 @@ from contextlib import asynccontextmanager
 
 from dependency_injector import providers
 from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 
 from entrypoints.container import Container, build_container, open_pool
+from entrypoints.http.auth import (
+    BEARER_SCHEME,
+    ApiKeyAuthMiddleware,
+    KeyResolver,
+    provide_principal,
+)
 from entrypoints.http.health import HealthController
+from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
+from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
+from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, get_settings
@@ -29,9 +42,33 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             finally:
                 container.pool.reset_override()
 
+    resolver = KeyResolver(container.tenants, ttl=settings.api_key_cache_ttl)
     app = Litestar(
-        route_handlers=[HealthController],
-        middleware=[RequestLogMiddleware],
+        route_handlers=[HealthController, metrics_endpoint],
+        # outermost first: auth needs the request id, idempotency needs the tenant
+        middleware=[
+            RequestLogMiddleware,
+            DefineMiddleware(MetricsMiddleware, registry=container.metrics()),
+            DefineMiddleware(ApiKeyAuthMiddleware, resolver=resolver),
+            DefineMiddleware(
+                IdempotencyMiddleware,
+                store=container.idempotency,
+                clock=container.clock,
+                max_body_size=settings.request_max_body_size,
+                wait=settings.idempotency_wait,
+            ),
+        ],
+        dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "idempotency_key": Provide(idempotency_key, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.request_max_body_size,
+        openapi_config=OpenAPIConfig(
+            title="commerce-core",
+            version="1",
+            components=Components(security_schemes=BEARER_SCHEME),
+        ),
         lifespan=[lifespan],
         state=None,
     )

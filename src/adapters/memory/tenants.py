@@ -1,0 +1,67 @@
+"""Tenants and API keys in memory, for tests and the memory-only configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from commerce_core.ports.tenants import (
+    ApiKey,
+    Tenant,
+    TenantExistsError,
+    TenantNotFoundError,
+    TenantSettings,
+)
+
+
+class MemoryTenants:
+    """Every method completes without awaiting, so each one is atomic."""
+
+    def __init__(self) -> None:
+        self._tenants: dict[UUID, Tenant] = {}
+        self._keys: dict[str, ApiKey] = {}
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        if tenant.id in self._tenants or await self.tenant_by_slug(tenant.slug) is not None:
+            raise TenantExistsError(tenant.slug)
+        self._tenants[tenant.id] = tenant
+
+    async def get_tenant(self, tenant_id: UUID) -> Tenant | None:
+        return self._tenants.get(tenant_id)
+
+    async def tenant_by_slug(self, slug: str) -> Tenant | None:
+        return next((t for t in self._tenants.values() if t.slug == slug), None)
+
+    async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFoundError(tenant_id)
+        self._tenants[tenant_id] = Tenant(
+            id=tenant.id, slug=tenant.slug, created_at=tenant.created_at, settings=settings
+        )
+
+    async def add_key(self, key: ApiKey) -> None:
+        if key.tenant_id not in self._tenants:
+            raise TenantNotFoundError(key.tenant_id)
+        self._keys[key.key_hash] = key
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        return self._keys.get(key_hash)
+
+    async def keys_of(self, tenant_id: UUID) -> list[ApiKey]:
+        keys = [k for k in self._keys.values() if k.tenant_id == tenant_id]
+        return sorted(keys, key=lambda k: k.created_at)
+
+    async def revoke_key(self, key_id: UUID, at: datetime) -> bool:
+        for key_hash, key in self._keys.items():
+            if key.id == key_id and key.active:
+                self._keys[key_hash] = ApiKey(
+                    id=key.id,
+                    tenant_id=key.tenant_id,
+                    role=key.role,
+                    key_hash=key.key_hash,
+                    created_at=key.created_at,
+                    revoked_at=at,
+                )
+                return True
+        return False

@@ -1,0 +1,166 @@
+"""API-key authentication, roles and tenant isolation.
+
+``ApiKeyAuthMiddleware`` resolves ``Authorization: Bearer <key>`` on every path
+under ``/api/v1`` except ``/api/v1/webhooks/*`` (signed by the gateway instead)
+and puts the ``Principal`` in ``request.auth`` (and ``request.user``). Handlers
+take it as the ``principal`` dependency; ``requires_role`` guards a route;
+``ensure_tenant`` turns another tenant's resource into a 404.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import structlog
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers import BaseRouteHandler
+from litestar.openapi.spec import Reference, SecurityRequirement, SecurityScheme
+from litestar.types import ASGIApp, Guard, Receive, Scope, Send
+
+from commerce_core.ports.tenants import API_KEY_PREFIX, Role, Tenants, hash_api_key
+from entrypoints.http.problems import problem, send_problem
+
+API_PREFIX = "/api/v1/"
+UNAUTHENTICATED_PREFIXES = ("/api/v1/webhooks/",)
+_MAX_KEY_LENGTH = 128
+
+BEARER_SCHEME: dict[str, SecurityScheme | Reference] = {
+    "ApiKey": SecurityScheme(type="http", scheme="bearer", description="API key")
+}
+API_SECURITY: list[SecurityRequirement] = [{"ApiKey": []}]
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: the tenant a key acts for, its role, and the key's id."""
+
+    tenant_id: UUID
+    role: Role
+    key_id: UUID
+
+
+def needs_auth(path: str) -> bool:
+    return path.startswith(API_PREFIX) and not path.startswith(UNAUTHENTICATED_PREFIXES)
+
+
+class KeyResolver:
+    """Finds the principal of a key secret, trusting an answer for ``ttl`` seconds.
+
+    A revoked key therefore keeps working for up to ``ttl`` in a process that has
+    seen it. Unknown keys are remembered too (so guessing does not reach the
+    database each time); at most ``max_entries`` answers are kept.
+    """
+
+    def __init__(
+        self,
+        tenants: Callable[[], Tenants],
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._tenants = tenants
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def resolve(self, secret: str) -> Principal | None:
+        key_hash = hash_api_key(secret)
+        now = self._clock()
+        cached = self._cache.get(key_hash)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        key = await self._tenants().key_by_hash(key_hash)
+        principal = (
+            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id)
+            if key is not None and key.active
+            else None
+        )
+        if self._ttl > 0:
+            self._cache.pop(key_hash, None)
+            if len(self._cache) >= self._max_entries:
+                del self._cache[next(iter(self._cache))]  # the oldest answer
+            self._cache[key_hash] = (now + self._ttl, principal)
+        return principal
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            token = token.strip()
+            if scheme.lower() == "bearer" and token:
+                return token
+    return None
+
+
+class ApiKeyAuthMiddleware:
+    """Answers 401 ``unauthorized`` unless the request carries an active key."""
+
+    def __init__(self, app: ASGIApp, resolver: KeyResolver) -> None:
+        self.app = app
+        self.resolver = resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or not needs_auth(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        token = _bearer_token(scope)
+        principal = None
+        if token and token.startswith(API_KEY_PREFIX) and len(token) <= _MAX_KEY_LENGTH:
+            principal = await self.resolver.resolve(token)
+        if principal is None:
+            detail = "a valid API key is required" if token else "missing Authorization header"
+            await send_problem(
+                scope, send, 401, "unauthorized", detail, {"WWW-Authenticate": "Bearer"}
+            )
+            return
+        scope["auth"] = scope["user"] = principal
+        structlog.contextvars.bind_contextvars(tenant_id=str(principal.tenant_id))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            structlog.contextvars.unbind_contextvars("tenant_id")
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The authenticated principal; 401 on a route that was not authenticated."""
+    principal = connection.scope.get("auth")
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("this route is not authenticated")
+    return principal
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The ``principal`` dependency: declare ``principal: Principal`` in a handler."""
+    return principal_of(request)
+
+
+def requires_role(*roles: Role | str) -> Guard:
+    """A guard admitting the given roles (and ``admin``, which may do anything); else 403."""
+    allowed = {Role(r) for r in roles} | {Role.ADMIN}
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.role not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise problem(403, "forbidden", f"this needs one of the roles: {names}")
+
+    return guard
+
+
+def ensure_tenant(resource_tenant_id: UUID | str, principal: Principal) -> None:
+    """Raises 404 ``not-found`` unless the resource belongs to the principal's tenant.
+
+    Another tenant's resource is reported as missing, so ids do not reveal which
+    resources exist elsewhere.
+    """
+    if str(resource_tenant_id) != str(principal.tenant_id):
+        raise NotFoundException("not found")

@@ -1,0 +1,223 @@
+"""Problem details (RFC 9457): the one place where errors become HTTP responses.
+
+Every 4xx/5xx answer is ``application/problem+json``::
+
+    {"type": "https://commerce-core.dev/problems/<slug>", "title", "status", "detail",
+     ...extra members, "request_id"}
+
+Domain errors never know their status: ``DOMAIN_PROBLEMS`` maps each error type to
+``(status, slug)`` or ``(status, slug, extra)`` where ``extra(error)`` returns more
+members. A subclass maps like its nearest mapped ancestor. Controllers that need a
+problem of their own raise ``problem(status, slug, detail, **members)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from inspect import getmro
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.types import ExceptionHandlersMap, Scope, Send
+
+from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
+
+PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+ProblemExtra = Callable[[Any], dict[str, Any]]
+ProblemMapping = tuple[int, str] | tuple[int, str, ProblemExtra]
+
+
+def _transition(error: InvalidTransitionError) -> dict[str, Any]:
+    return {"current": error.current, "target": error.target}
+
+
+DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
+    InvalidTransitionError: (409, "invalid-transition", _transition),
+    InvalidValueError: (422, "validation-error"),
+    ConcurrencyError: (409, "concurrency-conflict"),
+    AggregateNotFoundError: (404, "not-found"),
+}
+"""Domain error type -> (status, slug[, extra]). Add your module's errors here."""
+
+# Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
+RETRYABLE_SLUGS = frozenset({"concurrency-conflict"})
+RETRYABLE_FLAG = "problem_retryable"
+
+TITLES = {
+    "validation-error": "Invalid request",
+    "not-found": "Not found",
+    "invalid-transition": "Transition not allowed",
+    "insufficient-stock": "Insufficient stock",
+    "concurrency-conflict": "Changed concurrently; retry",
+    "payment-declined": "Payment declined",
+    "refund-exceeds-captured": "Refund exceeds the captured amount",
+    "idempotency-key-reused": "Idempotency-Key reused with another request",
+    "idempotency-key-in-progress": "A request with this Idempotency-Key is in progress",
+    "unauthorized": "Unauthorized",
+    "forbidden": "Forbidden",
+    "invalid-signature": "Invalid signature",
+    "method-not-allowed": "Method not allowed",
+    "payload-too-large": "Request body too large",
+    "internal-error": "Internal error",
+}
+
+HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+_UNEXPECTED = "An unexpected error occurred; quote the request_id when reporting it."
+
+
+def title_of(slug: str) -> str:
+    return TITLES.get(slug) or slug.replace("-", " ").capitalize()
+
+
+def problem_body(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    request_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title_of(slug),
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra or {})
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def problem(status: int, slug: str, detail: str, **extra: Any) -> ProblemDetailsException:
+    """An exception to raise from a controller: it becomes this problem response."""
+    return ProblemDetailsException(
+        detail=detail,
+        status_code=status,
+        type_=PROBLEM_TYPE_BASE + slug,
+        title=title_of(slug),
+        extra=extra or None,
+    )
+
+
+def _request_id(scope: Scope) -> str | None:
+    request_id = scope.get("state", {}).get("request_id")
+    return request_id if isinstance(request_id, str) else None
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    if slug in RETRYABLE_SLUGS:
+        request.scope.setdefault("state", {})[RETRYABLE_FLAG] = True
+    body = problem_body(status, slug, detail, request_id=_request_id(request.scope), extra=extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    slug: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answers with a problem straight from an ASGI middleware (outside the handlers)."""
+    body = msgspec.json.encode(problem_body(status, slug, detail, request_id=_request_id(scope)))
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def domain_problem(error: Exception) -> tuple[int, str, dict[str, Any]] | None:
+    """The (status, slug, extra members) of a mapped error type, or None."""
+    for cls in getmro(type(error)):
+        mapping = DOMAIN_PROBLEMS.get(cls)
+        if mapping is not None:
+            extra = mapping[2](error) if len(mapping) == 3 else {}
+            return mapping[0], mapping[1], extra
+    return None
+
+
+def _on_problem(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
+    slug = (exc.type_ or "").removeprefix(PROBLEM_TYPE_BASE) or HTTP_SLUGS.get(
+        exc.status_code, "error"
+    )
+    extra = exc.extra if isinstance(exc.extra, dict) else None
+    return problem_response(
+        request, exc.status_code, slug, exc.detail, extra=extra, headers=exc.headers
+    )
+
+
+def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        return problem_response(
+            request, 422, "validation-error", exc.detail, extra={"errors": errors}
+        )
+    if isinstance(exc.__cause__, SerializationException):  # the body is not valid JSON
+        return problem_response(request, 422, "validation-error", exc.detail, extra={"errors": []})
+    if exc.status_code >= 500:
+        return _on_unexpected(request, exc)
+    slug = HTTP_SLUGS.get(exc.status_code, "error")
+    return problem_response(request, exc.status_code, slug, exc.detail, headers=exc.headers)
+
+
+def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    mapped = domain_problem(exc)
+    if mapped is None:  # a handler is only registered for mapped types
+        return _on_unexpected(request, exc)
+    status, slug, extra = mapped
+    return problem_response(request, status, slug, str(exc), extra=extra)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # a logger per call (not cached at import) follows the logging set up at the time
+    structlog.get_logger("http.problems").error(
+        "unhandled exception",
+        method=request.method,
+        path=request.url.path,
+        exc_info=exc,
+    )
+    return problem_response(request, 500, "internal-error", _UNEXPECTED)
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """The app's exception handlers: domain errors, HTTP errors, anything unexpected."""
+    handlers: ExceptionHandlersMap = dict.fromkeys(DOMAIN_PROBLEMS, _on_domain_error)
+    handlers[ProblemDetailsException] = _on_problem
+    handlers[HTTPException] = _on_http_error
+    handlers[Exception] = _on_unexpected
+    return handlers

@@ -1,0 +1,91 @@
+"""Creating tenants and issuing API keys (for the CLI, `make run` and tests).
+
+A key's secret is ``ck_live_`` + 32 random bytes (urlsafe base64); it is returned
+once, here, and only its SHA-256 hash is stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import NamedTuple
+
+from commerce_core.ports.clock import Clock, Ids
+from commerce_core.ports.tenants import (
+    API_KEY_PREFIX,
+    ApiKey,
+    Role,
+    Tenant,
+    TenantExistsError,
+    TenantNotFoundError,
+    Tenants,
+    TenantSettings,
+    check_slug,
+    hash_api_key,
+)
+
+DEMO_SLUG = "demo"
+
+
+class IssuedKey(NamedTuple):
+    key: ApiKey
+    secret: str
+
+
+def new_secret() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def issue_key(
+    tenants: Tenants, tenant: Tenant, role: Role, *, clock: Clock, ids: Ids
+) -> IssuedKey:
+    """Stores a new key of ``tenant`` with ``role``; the secret is in the result only."""
+    secret = new_secret()
+    key = ApiKey(
+        id=ids.new_id(),
+        tenant_id=tenant.id,
+        role=role,
+        key_hash=hash_api_key(secret),
+        created_at=clock.now(),
+    )
+    await tenants.add_key(key)
+    return IssuedKey(key, secret)
+
+
+async def issue_key_by_slug(
+    tenants: Tenants, slug: str, role: Role, *, clock: Clock, ids: Ids
+) -> IssuedKey:
+    tenant = await tenants.tenant_by_slug(slug)
+    if tenant is None:
+        raise TenantNotFoundError(slug)
+    return await issue_key(tenants, tenant, role, clock=clock, ids=ids)
+
+
+async def create_tenant(
+    tenants: Tenants,
+    slug: str,
+    *,
+    clock: Clock,
+    ids: Ids,
+    settings: TenantSettings | None = None,
+) -> tuple[Tenant, IssuedKey]:
+    """A new tenant and its first ``admin`` key. Raises ``TenantExistsError``."""
+    tenant = Tenant(
+        id=ids.new_id(),
+        slug=check_slug(slug),
+        created_at=clock.now(),
+        settings=settings or TenantSettings(),
+    )
+    await tenants.add_tenant(tenant)
+    return tenant, await issue_key(tenants, tenant, Role.ADMIN, clock=clock, ids=ids)
+
+
+async def demo_admin_key(tenants: Tenants, *, clock: Clock, ids: Ids) -> tuple[Tenant, IssuedKey]:
+    """Creates tenant ``demo`` if missing and issues a new admin key for it (one per call)."""
+    tenant = await tenants.tenant_by_slug(DEMO_SLUG)
+    if tenant is None:
+        try:
+            return await create_tenant(tenants, DEMO_SLUG, clock=clock, ids=ids)
+        except TenantExistsError:  # created concurrently: use that one
+            tenant = await tenants.tenant_by_slug(DEMO_SLUG)
+            assert tenant is not None
+    return tenant, await issue_key(tenants, tenant, Role.ADMIN, clock=clock, ids=ids)

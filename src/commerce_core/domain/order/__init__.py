@@ -1,0 +1,61 @@
+"""The order: lifecycle table, pricing, and the ``Order`` aggregate."""
+
+from commerce_core.domain.order.errors import (
+    CommandRequiredError,
+    OverpaymentError,
+    PricingError,
+    RefundExceedsPaidError,
+    ShipmentLinesError,
+    TransitionGuardError,
+)
+from commerce_core.domain.order.order import SYSTEM, Order
+from commerce_core.domain.order.pricing import Discount, LineSpec, PricedOrder, price_order
+from commerce_core.domain.order.shipping import SHIPPING_METHODS, ShippingMethod, shipping_price
+from commerce_core.domain.order.states import (
+    AWAITING_PAYMENT,
+    CANCELLABLE,
+    COMMAND_ONLY,
+    REFUNDABLE,
+    TRANSITIONS,
+    OrderStatus,
+    check_transition,
+)
+from commerce_core.domain.order.values import (
+    Channel,
+    DisputeOutcome,
+    OrderLine,
+    OrderTotals,
+    StatusChange,
+)
+from commerce_core.domain.payment import PaymentMethod
+
+__all__ = [
+    "AWAITING_PAYMENT",
+    "CANCELLABLE",
+    "COMMAND_ONLY",
+    "REFUNDABLE",
+    "SHIPPING_METHODS",
+    "SYSTEM",
+    "TRANSITIONS",
+    "Channel",
+    "CommandRequiredError",
+    "Discount",
+    "DisputeOutcome",
+    "LineSpec",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OrderTotals",
+    "OverpaymentError",
+    "PaymentMethod",
+    "PricedOrder",
+    "PricingError",
+    "RefundExceedsPaidError",
+    "ShipmentLinesError",
+    "ShippingMethod",
+    "StatusChange",
+    "TransitionGuardError",
+    "check_transition",
+    "price_order",
+    "shipping_price",
+]

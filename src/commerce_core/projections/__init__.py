@@ -1,0 +1,60 @@
+"""Projections: pure, versioned handlers of events into read-model changes, and their runner."""
+
+from commerce_core.projections.changes import Change, Delete, Increment, SetMax, SetMin, Upsert
+from commerce_core.projections.checks import InvalidChangeError, check_change
+from commerce_core.projections.port import (
+    Checkpoint,
+    CheckpointConflictError,
+    Lease,
+    ProjectionLocks,
+    ProjectionState,
+    ReadModelSchemaError,
+    ReadModelStore,
+)
+from commerce_core.projections.progress import ProjectionFailedError, ProjectionStatus
+from commerce_core.projections.projection import (
+    Projection,
+    event_name,
+    stream_type,
+    topics,
+)
+from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.projections.tables import (
+    Column,
+    ColumnType,
+    Index,
+    TableSpec,
+    physical_name,
+    serving_name,
+)
+
+__all__ = [
+    "Change",
+    "Checkpoint",
+    "CheckpointConflictError",
+    "Column",
+    "ColumnType",
+    "Delete",
+    "Increment",
+    "Index",
+    "InvalidChangeError",
+    "Lease",
+    "Projection",
+    "ProjectionFailedError",
+    "ProjectionLocks",
+    "ProjectionRunner",
+    "ProjectionState",
+    "ProjectionStatus",
+    "ReadModelSchemaError",
+    "ReadModelStore",
+    "SetMax",
+    "SetMin",
+    "TableSpec",
+    "Upsert",
+    "check_change",
+    "event_name",
+    "physical_name",
+    "serving_name",
+    "stream_type",
+    "topics",
+]

@@ -1,0 +1,342 @@
+"""Runs projections: catch up from the checkpoint, then follow live, each effect once.
+
+Each projection runs in its own task. It first takes its lock (so that of all
+runners only one writes a projection version), prepares its tables, reads its
+checkpoint, applies history in batches with ``read_all`` and then follows new
+events with ``subscribe``. Every batch's changes and the new checkpoint are
+written by the ``ReadModelStore`` in one transaction, conditional on the
+checkpoint being where this runner left it, so a crash, a lost lock or a second
+runner can delay an effect but never lose or double it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from commerce_core.eventstore import EventMapper, EventStore, Position, RecordedEvent
+from commerce_core.projections.changes import Change
+from commerce_core.projections.checks import InvalidChangeError, check_change
+from commerce_core.projections.live import LiveBatches
+from commerce_core.projections.port import (
+    Lease,
+    ProjectionLocks,
+    ProjectionState,
+    ReadModelSchemaError,
+    ReadModelStore,
+)
+from commerce_core.projections.progress import (
+    ProjectionFailedError,
+    ProjectionStatus,
+    Track,
+    lag,
+)
+from commerce_core.projections.projection import Projection, check_projection
+
+log = logging.getLogger(__name__)
+
+
+class _NoLock:
+    def held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+_PERMANENT = (ProjectionFailedError, InvalidChangeError, ReadModelSchemaError)
+
+
+class ProjectionRunner:
+    """Runs several projections against one event store and one read-model store.
+
+    ``locks`` (None: no other runner exists, as with the memory adapters) keeps
+    two runners off the same projection version; a runner without the lock
+    waits (``standby``) and retries every ``lock_retry_interval`` seconds.
+    Storage faults are retried with a backoff from ``retry_interval`` up to
+    ``max_retry_interval``. A version that is not serving becomes serving when
+    it has caught up, unless a newer version serves (``auto_promote``).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        read_models: ReadModelStore,
+        projections: Sequence[Projection],
+        *,
+        mapper: EventMapper | None = None,
+        locks: ProjectionLocks | None = None,
+        batch_size: int = 1000,
+        lock_retry_interval: float = 1.0,
+        retry_interval: float = 0.5,
+        max_retry_interval: float = 30.0,
+        lease_check_interval: float = 1.0,
+        auto_promote: bool = True,
+    ) -> None:
+        self._store = store
+        self._read_models = read_models
+        self._mapper = mapper or EventMapper()
+        self._locks = locks
+        self._batch_size = batch_size
+        self._lock_retry_interval = lock_retry_interval
+        self._retry_interval = retry_interval
+        self._max_retry_interval = max_retry_interval
+        self._lease_check_interval = lease_check_interval
+        self._auto_promote = auto_promote
+        self._tracks: dict[str, Track] = {}
+        tables: set[str] = set()
+        for projection in projections:
+            check_projection(projection)
+            if projection.name in self._tracks:
+                raise ValueError(f"projection {projection.name} is registered twice")
+            specs = projection.table_specs()
+            if tables & specs.keys():
+                raise ValueError(f"projection {projection.name}: a table name is already taken")
+            tables |= specs.keys()
+            self._tracks[projection.name] = Track(projection, specs)
+
+    async def __aenter__(self) -> ProjectionRunner:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Starts every projection that is not running."""
+        for track in self._tracks.values():
+            self._start(track)
+
+    def _start(self, track: Track) -> None:
+        if track.task is None or track.task.done():
+            name = f"projection:{track.projection.key}"
+            track.task = asyncio.create_task(self._run(track), name=name)
+
+    async def retry(self, name: str) -> None:
+        """Restarts a projection that failed (after its handler has been fixed)."""
+        track = self._track(name)
+        if track.task is None or track.task.done():
+            track.state, track.error = ProjectionState.STANDBY, None
+            track.notify()
+            self._start(track)
+
+    async def stop(self) -> None:
+        """Stops every projection and releases its lock; checkpoints stay where they are."""
+        tasks = [t.task for t in self._tracks.values() if t.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for track in self._tracks.values():
+            track.task = None
+            if track.state != ProjectionState.FAILED:
+                track.state = ProjectionState.STOPPED
+                track.notify()
+
+    def state(self, name: str) -> ProjectionState:
+        return self._track(name).state
+
+    async def status(self) -> list[ProjectionStatus]:
+        """Every projection's state, position and lag behind the event store's head."""
+        head = await self._store.head()
+        return [
+            ProjectionStatus(
+                name=t.projection.name,
+                version=t.projection.version,
+                state=t.state,
+                position=t.position,
+                head=head,
+                lag=lag(t.position, head),
+                serving=t.serving,
+                handled=t.handled,
+                error=t.error,
+            )
+            for t in self._tracks.values()
+        ]
+
+    async def wait_for(self, name: str, position: Position) -> None:
+        """Returns once the projection has applied every event up to ``position``.
+
+        For read-your-writes: pass the position of the last event a command
+        appended, under ``asyncio.timeout``. Raises ``RuntimeError`` if it fails.
+        """
+        track = self._track(name)
+        while track.position < position:
+            if track.state == ProjectionState.FAILED:
+                raise RuntimeError(track.error)
+            changed = track.changed
+            await changed.wait()
+
+    async def wait_for_state(self, name: str, *states: ProjectionState) -> ProjectionState:
+        """Returns the state once the projection is in one of ``states`` (use a timeout)."""
+        track = self._track(name)
+        while track.state not in states:
+            changed = track.changed
+            await changed.wait()
+        return track.state
+
+    def _track(self, name: str) -> Track:
+        try:
+            return self._tracks[name]
+        except KeyError:
+            raise KeyError(f"no projection {name!r} in this runner") from None
+
+    async def _run(self, track: Track) -> None:
+        delay = self._retry_interval
+        key = track.projection.key
+        while True:
+            lease = await self._acquire(track)
+            try:
+                await self._run_leased(track, lease)
+                log.warning("projection %s lost its lock; standing by", key)
+                delay = self._retry_interval
+                continue
+            except _PERMANENT as error:
+                await self._fail(track, error)
+                return
+            except Exception as error:
+                log.warning("projection %s: %r; retry in %.2fs", key, error, delay, exc_info=True)
+                track.state, track.error = ProjectionState.STANDBY, f"retrying after: {error!r}"
+                track.notify()
+            finally:
+                with contextlib.suppress(Exception):
+                    await lease.release()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_retry_interval)
+
+    async def _acquire(self, track: Track) -> Lease:
+        if self._locks is None:
+            return _NoLock()
+        while True:
+            try:
+                lease = await self._locks.try_acquire(track.projection.key)
+            except Exception:
+                log.warning("projection %s: no lock", track.projection.key, exc_info=True)
+                lease = None
+            if lease is not None:
+                return lease
+            if track.state != ProjectionState.STANDBY:
+                track.state = ProjectionState.STANDBY
+                track.notify()
+            await asyncio.sleep(self._lock_retry_interval)
+
+    async def _fail(self, track: Track, error: BaseException) -> None:
+        track.state, track.error = ProjectionState.FAILED, str(error)
+        track.notify()
+        log.error("projection %s failed: %s", track.projection.key, error, exc_info=error)
+        with contextlib.suppress(Exception):
+            await self._read_models.set_state(track.projection, ProjectionState.FAILED, str(error))
+
+    async def _run_leased(self, track: Track, lease: Lease) -> None:
+        """Runs while the lease is held; returns when it is lost."""
+        projection = track.projection
+        checkpoint = await self._read_models.prepare(projection)
+        track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
+        catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
+        await self._enter(track, catching_up)
+        while True:
+            batch = await self._store.read_all(track.position, self._batch_size)
+            if not lease.held():
+                return
+            await self._process(track, batch)
+            if len(batch) < self._batch_size:
+                break
+        if not track.serving and self._auto_promote and await self._may_promote(projection):
+            await self._read_models.promote(projection)
+            track.serving = True
+        await self._enter(track, ProjectionState.LIVE)
+        async with LiveBatches(self._store, track.position, self._batch_size) as live:
+            while lease.held():
+                try:
+                    async with asyncio.timeout(self._lease_check_interval):
+                        batch = await live.next()
+                except TimeoutError:
+                    continue  # quiet: look at the lease again
+                if lease.held():
+                    await self._process(track, batch)
+
+    async def _enter(self, track: Track, state: ProjectionState) -> None:
+        await self._read_models.set_state(track.projection, state)
+        track.state = state
+        track.notify()
+        log.info("projection %s is %s at %s", track.projection.key, state, tuple(track.position))
+
+    async def _may_promote(self, projection: Projection) -> bool:
+        serving = [
+            c.version
+            for c in await self._read_models.checkpoints()
+            if c.name == projection.name and c.serving
+        ]
+        return not serving or max(serving) < projection.version
+
+    async def _process(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+        """Handles a batch and applies it with its checkpoint in one transaction.
+
+        If the handler fails on an event, or makes a change that does not fit,
+        the events before it are applied and the checkpoint stops just before it.
+        """
+        projection = track.projection
+        changes: list[Change] = []
+        spans: list[_Span] = []
+        done = track.position
+        failure: ProjectionFailedError | None = None
+        for event in batch:
+            if projection.wants(event.type):
+                try:
+                    decoded = self._mapper.from_recorded(event) if projection.decodes else None
+                    made = projection.handle(event, decoded)
+                except Exception as error:
+                    failure = ProjectionFailedError(projection.key, event, error)
+                    failure.__cause__ = error
+                    break
+                spans.append(_Span(event, len(changes), len(changes) + len(made), done))
+                changes.extend(made)
+            done = event.position
+        try:
+            await self._commit(track, changes, done, len(spans))
+        except InvalidChangeError as error:
+            # the store checks every change; only now find which event made the bad one
+            failure = await self._first_misfit(track, changes, spans, error)
+        if failure is not None:
+            raise failure
+
+    async def _commit(
+        self, track: Track, changes: Sequence[Change], position: Position, handled: int
+    ) -> None:
+        if position != track.position:
+            await self._read_models.apply(track.projection, changes, track.position, position)
+            track.position = position
+            track.handled += handled
+            track.notify()
+
+    async def _first_misfit(
+        self,
+        track: Track,
+        changes: Sequence[Change],
+        spans: Sequence[_Span],
+        error: InvalidChangeError,
+    ) -> ProjectionFailedError:
+        for n, span in enumerate(spans):
+            try:
+                for change in changes[span.begin : span.end]:
+                    check_change(change, track.tables)
+            except InvalidChangeError as misfit:
+                await self._commit(track, changes[: span.begin], span.after, n)
+                failure = ProjectionFailedError(track.projection.key, span.event, misfit)
+                failure.__cause__ = misfit
+                return failure
+        failure = ProjectionFailedError(track.projection.key, None, error)
+        failure.__cause__ = error
+        return failure
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A handled event, its changes' place in the batch, and the position before it."""
+
+    event: RecordedEvent
+    begin: int
+    end: int
+    after: Position

@@ -8,19 +8,27 @@ from contextlib import asynccontextmanager
 import asyncpg
 from dependency_injector import containers, providers
 
+from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.keyring import MemoryKeyring
+from adapters.memory.order_numbers import MemoryOrderNumbers
+from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.keyring import PostgresKeyring
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
 from commerce_core.ports.idempotency import IdempotencyStore
+from commerce_core.ports.keyring import Keyring
+from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ports.payment_gateway import PaymentGateway
 from commerce_core.ports.tenants import Tenants
 from entrypoints.http.metrics import MetricsRegistry
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, master_key
 
 
 @asynccontextmanager
@@ -59,6 +67,21 @@ def _idempotency(pool: asyncpg.Pool | None) -> IdempotencyStore:
     return MemoryIdempotencyStore() if pool is None else PostgresIdempotencyStore(pool)
 
 
+def _keyring(settings: Settings, pool: asyncpg.Pool | None) -> Keyring:
+    key = master_key(settings)
+    return MemoryKeyring(key) if pool is None else PostgresKeyring(pool, key)
+
+
+def _order_numbers(pool: asyncpg.Pool | None) -> OrderNumbers:
+    return MemoryOrderNumbers()
+
+
+def _payment_gateway(settings: Settings) -> PaymentGateway:
+    if settings.payment_gateway != "fake":
+        raise RuntimeError(f"unknown PAYMENT_GATEWAY {settings.payment_gateway!r}")
+    return FakePaymentGateway()
+
+
 class Container(containers.DeclarativeContainer):
     """Adapters chosen by configuration. The app's lifespan opens the pool and provides it."""
 
@@ -77,6 +100,10 @@ class Container(containers.DeclarativeContainer):
     tenants = providers.Singleton(_tenants, pool)
     idempotency = providers.Singleton(_idempotency, pool)
     metrics = providers.Singleton(MetricsRegistry)
+    keyring = providers.Singleton(_keyring, settings, pool)
+    order_numbers = providers.Singleton(_order_numbers, pool)
+    payment_gateway = providers.Singleton(_payment_gateway, settings)
+    carrier = providers.Singleton(FakeCarrier)
 
 
 def build_container(settings: Settings) -> Container:

@@ -39,6 +39,8 @@ class Settings:
     request_max_body_size: int = 1_048_576
     # how long a request waits for another with the same Idempotency-Key to finish
     idempotency_wait: float = 5.0
+    pii_master_key: str | None = None
+    payment_gateway: str = "fake"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,7 +61,29 @@ class Settings:
             api_key_cache_ttl=_float("API_KEY_CACHE_TTL", 30.0),
             request_max_body_size=_int("REQUEST_MAX_BODY_SIZE", 1_048_576),
             idempotency_wait=_float("IDEMPOTENCY_WAIT", 5.0),
+            pii_master_key=os.environ.get("PII_MASTER_KEY") or None,
+            payment_gateway=os.environ.get("PAYMENT_GATEWAY", "fake"),
         )
+
+
+def master_key(settings: Settings) -> bytes:
+    """The 32-byte key that wraps every customer's data key (PII_MASTER_KEY, 64 hex digits).
+
+    Without PII_MASTER_KEY a key is created once in DATA_DIR/pii-master.key, so `make run`
+    works out of the box; production sets the variable (losing the key loses all PII).
+    """
+    if settings.pii_master_key:
+        key = bytes.fromhex(settings.pii_master_key)
+    else:
+        path = settings.data_dir / "pii-master.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(os.urandom(32).hex())
+            path.chmod(0o600)
+        key = bytes.fromhex(path.read_text().strip())
+    if len(key) != 32:
+        raise ValueError("PII_MASTER_KEY must be 32 bytes (64 hex digits)")
+    return key
 
 
 @lru_cache(maxsize=1)

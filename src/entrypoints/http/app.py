@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
 from entrypoints.container import Container, build_container, open_pool
+from entrypoints.http.api.router import api_router
 from entrypoints.http.auth import (
     BEARER_SCHEME,
     ApiKeyAuthMiddleware,
@@ -24,6 +25,7 @@ from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
 from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
+from entrypoints.http.services import Services, provide_ctx, provide_services
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, get_settings
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_pool(settings) as pool:
             container.pool.override(providers.Object(pool))
+            app.state.services = Services.from_container(container)
             try:
                 yield
             finally:
@@ -44,7 +47,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     resolver = KeyResolver(container.tenants, ttl=settings.api_key_cache_ttl)
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint],
+        route_handlers=[HealthController, metrics_endpoint, api_router()],
         # outermost first: auth needs the request id, idempotency needs the tenant
         middleware=[
             RequestLogMiddleware,
@@ -61,6 +64,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             "idempotency_key": Provide(idempotency_key, sync_to_thread=False),
+            "services": Provide(provide_services, sync_to_thread=False),
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.request_max_body_size,

@@ -24,7 +24,16 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.application.catalog import UnknownProductError
+from commerce_core.domain.customer import CustomerBlockedError, CustomerErasedError
+from commerce_core.domain.email_claim import EmailTakenError
+from commerce_core.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
+from commerce_core.domain.payment import (
+    CaptureExceedsAuthorizedError,
+    PaymentDeclinedError,
+    RefundExceedsCapturedError,
+)
+from commerce_core.domain.stock import InsufficientStockError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
@@ -38,11 +47,32 @@ def _transition(error: InvalidTransitionError) -> dict[str, Any]:
     return {"current": error.current, "target": error.target}
 
 
+def _stock(error: InsufficientStockError) -> dict[str, Any]:
+    return {"sku": error.sku, "requested": error.requested, "available": error.available}
+
+
+def _decline(error: PaymentDeclinedError) -> dict[str, Any]:
+    return {"decline_code": error.decline_code}
+
+
+def _refund(error: RefundExceedsCapturedError) -> dict[str, Any]:
+    return {"requested": error.requested.amount, "refundable": error.refundable.amount}
+
+
 DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
+    DomainError: (409, "conflict"),
     InvalidTransitionError: (409, "invalid-transition", _transition),
     InvalidValueError: (422, "validation-error"),
     ConcurrencyError: (409, "concurrency-conflict"),
     AggregateNotFoundError: (404, "not-found"),
+    UnknownProductError: (404, "not-found"),
+    InsufficientStockError: (409, "insufficient-stock", _stock),
+    PaymentDeclinedError: (402, "payment-declined", _decline),
+    RefundExceedsCapturedError: (409, "refund-exceeds-captured", _refund),
+    CaptureExceedsAuthorizedError: (409, "capture-exceeds-authorized"),
+    EmailTakenError: (409, "email-taken"),
+    CustomerBlockedError: (409, "customer-blocked"),
+    CustomerErasedError: (409, "customer-erased"),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 

@@ -1,0 +1,138 @@
+"""Catalog and stock: PUT /products/{sku}, POST /inventory/{sku}/receipts, GET /inventory/{sku}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from commerce_core.application.catalog import get_product, put_product
+from commerce_core.application.context import CommandContext
+from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
+from commerce_core.application.retry import retry_on_conflict
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.stock import DEFAULT_LOCATION
+from entrypoints.http.api.schemas import MoneyIn, MoneyOut, PositiveQuantity, SkuPath
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of
+
+
+class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    price: MoneyIn
+    tax_rate_bps: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+
+
+class ProductOut(msgspec.Struct):
+    sku: str
+    name: str
+    price: MoneyOut
+    tax_rate_bps: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> ProductOut:
+        return cls(
+            product.sku,
+            product.name,
+            MoneyOut.of(product.price),
+            product.tax_rate_bps,
+            product.updated_at,
+        )
+
+
+class ReceiptIn(msgspec.Struct, forbid_unknown_fields=True):
+    quantity: PositiveQuantity
+    location_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = DEFAULT_LOCATION
+
+
+class LocationOut(msgspec.Struct):
+    location_id: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class StockOut(msgspec.Struct):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    locations: list[LocationOut]
+
+    @classmethod
+    def of(cls, levels: StockLevels) -> StockOut:
+        locations = [
+            LocationOut(loc.location_id, loc.on_hand, loc.reserved, loc.available)
+            for loc in levels.locations
+        ]
+        return cls(levels.sku, levels.on_hand, levels.reserved, levels.available, locations)
+
+
+class CatalogController(Controller):
+    tags = ["catalog"]
+
+    @put("/products/{sku:str}", status_code=200)
+    async def put_product(
+        self,
+        sku: FromPath[SkuPath],
+        data: JSONBody[ProductIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> ProductOut:
+        """Creates or changes a product; its price is what orders will charge."""
+        product = await retry_on_conflict(
+            lambda: put_product(
+                services.repo,
+                services.clock,
+                ctx,
+                sku,
+                data.name,
+                data.price.to_money(),
+                data.tax_rate_bps,
+            )
+        )
+        return ProductOut.of(product)
+
+    @get("/products/{sku:str}")
+    async def get_product(
+        self,
+        sku: FromPath[SkuPath],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> ProductOut:
+        return ProductOut.of(await get_product(services.repo, tenant_of(principal), sku))
+
+    @post("/inventory/{sku:str}/receipts", status_code=201)
+    async def receive(
+        self,
+        sku: FromPath[SkuPath],
+        data: JSONBody[ReceiptIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> StockOut:
+        """Units arrived at a location (default location unless named). The SKU must exist."""
+        await get_product(services.repo, ctx.tenant_id, sku)
+        levels = await retry_on_conflict(
+            lambda: receive_stock(
+                services.repo, services.clock, ctx, sku, data.quantity, data.location_id
+            )
+        )
+        return StockOut.of(levels)
+
+    @get("/inventory/{sku:str}")
+    async def stock(
+        self,
+        sku: FromPath[SkuPath],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> StockOut:
+        """On hand, reserved (live reservations only) and available, in total and per location."""
+        tenant = tenant_of(principal)
+        await get_product(services.repo, tenant, sku)
+        levels = await stock_levels(services.repo, tenant, sku, services.clock.now())
+        return StockOut.of(levels)

@@ -1,0 +1,113 @@
+"""Customers: registration, profile, notes, GDPR export and erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from commerce_core.application import customers as service
+from commerce_core.application.context import CommandContext
+from commerce_core.application.customer_views import CustomerExport, CustomerView
+from commerce_core.application.customers import CustomerPatch, RegisterCustomer
+from commerce_core.application.retry import retry_on_conflict
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of
+
+
+class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+class NoteOut(msgspec.Struct):
+    customer_id: UUID
+    number: int
+    text: str
+
+
+class CustomersController(Controller):
+    path = "/customers"
+    tags = ["customers"]
+
+    @post("/", status_code=201)
+    async def register(
+        self,
+        data: JSONBody[RegisterCustomer],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> CustomerView:
+        """Registers a customer; personal data is stored encrypted under their own key."""
+        return await service.register_customer(
+            services.repo, services.keyring, services.clock, services.ids, ctx, data
+        )
+
+    @get("/{customer_id:uuid}")
+    async def show(
+        self,
+        customer_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> CustomerView:
+        return await service.get_customer(
+            services.repo, services.keyring, tenant_of(principal), customer_id
+        )
+
+    @patch("/{customer_id:uuid}")
+    async def update(
+        self,
+        customer_id: FromPath[UUID],
+        data: JSONBody[CustomerPatch],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> CustomerView:
+        """Changes the fields given; a field left out is unchanged, null clears name or phone."""
+        return await retry_on_conflict(
+            lambda: service.update_customer(
+                services.repo, services.keyring, services.clock, ctx, customer_id, data
+            )
+        )
+
+    @post("/{customer_id:uuid}/notes", status_code=201)
+    async def add_note(
+        self,
+        customer_id: FromPath[UUID],
+        data: JSONBody[NoteIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> NoteOut:
+        number = await retry_on_conflict(
+            lambda: service.add_customer_note(
+                services.repo, services.keyring, services.clock, ctx, customer_id, data.text
+            )
+        )
+        return NoteOut(customer_id, number, data.text)
+
+    @get("/{customer_id:uuid}/export")
+    async def export(
+        self,
+        customer_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> CustomerExport:
+        """Everything held about the customer (GDPR access and portability)."""
+        return await service.export_customer(
+            services.repo, services.keyring, tenant_of(principal), customer_id
+        )
+
+    @delete("/{customer_id:uuid}", status_code=204)
+    async def erase(
+        self,
+        customer_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> None:
+        """Erases personal data by deleting the customer's key; order and money history stay."""
+        await retry_on_conflict(
+            lambda: service.erase_customer(
+                services.repo, services.keyring, services.clock, ctx, customer_id
+            )
+        )

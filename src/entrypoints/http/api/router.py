@@ -1,0 +1,17 @@
+"""The /api/v1 router: every resource controller, behind API-key auth."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from entrypoints.http.api.catalog import CatalogController
+from entrypoints.http.api.customers import CustomersController
+from entrypoints.http.auth import API_SECURITY
+
+
+def api_router() -> Router:
+    return Router(
+        "/api/v1",
+        route_handlers=[CatalogController, CustomersController],
+        security=API_SECURITY,
+    )

@@ -1,0 +1,31 @@
+"""Shapes shared by several resources (API.md conventions)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from commerce_core.domain.money import Money
+
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
+Amount = Annotated[int, msgspec.Meta(ge=0, description="integer minor units (cents)")]
+PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
+SkuPath = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
+
+
+class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount
+    currency: Currency
+
+    def to_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class MoneyOut(msgspec.Struct):
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(money.amount, money.currency)

@@ -1,0 +1,72 @@
+"""What handlers need, resolved once per app from the container; the caller's command context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+
+from commerce_core.application.context import CommandContext
+from commerce_core.eventstore import EventStore, Repository
+from commerce_core.ports.carrier import Carrier
+from commerce_core.ports.clock import Clock, Ids
+from commerce_core.ports.keyring import Keyring
+from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ports.payment_gateway import PaymentGateway
+from commerce_core.ports.tenants import Tenants
+from entrypoints.container import Container
+from entrypoints.http.auth import Principal
+
+
+@dataclass(frozen=True)
+class Services:
+    store: EventStore
+    repo: Repository
+    clock: Clock
+    ids: Ids
+    keyring: Keyring
+    order_numbers: OrderNumbers
+    gateway: PaymentGateway
+    carrier: Carrier
+    tenants: Tenants
+
+    @classmethod
+    def from_container(cls, c: Container) -> Services:
+        return cls(
+            store=c.event_store(),
+            repo=c.repository(),
+            clock=c.clock(),
+            ids=c.ids(),
+            keyring=c.keyring(),
+            order_numbers=c.order_numbers(),
+            gateway=c.payment_gateway(),
+            carrier=c.carrier(),
+            tenants=c.tenants(),
+        )
+
+
+def provide_services(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def provide_ctx(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    idempotency_key: NamedDependency[str | None],
+) -> CommandContext:
+    """The command context: tenant and actor from the key, correlation id = request id."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    return CommandContext(
+        tenant_id=str(principal.tenant_id),
+        actor=f"key:{principal.key_id}",
+        correlation_id=request_id,
+        causation_id=request_id,
+        idempotency_key=idempotency_key,
+    )
+
+
+def tenant_of(principal: Principal) -> str:
+    return str(principal.tenant_id)

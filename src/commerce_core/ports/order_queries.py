@@ -1,0 +1,52 @@
+"""Queries on the order list read model (may lag commands by a moment)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+
+class OrderFilters(msgspec.Struct, frozen=True, kw_only=True):
+    status: str | None = None
+    customer_id: UUID | None = None
+    channel: str | None = None
+    number: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    number: str
+    status: str
+    customer_id: UUID | None
+    currency: str
+    total: int
+    paid: int
+    refunded: int
+    channel: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Cursor(msgspec.Struct, frozen=True, array_like=True):
+    """Where a page ended: the last row's (created_at, id); the next page starts after it."""
+
+    created_at: datetime
+    id: UUID
+
+
+class OrderPage(msgspec.Struct, frozen=True):
+    items: list[OrderSummary]
+    next_cursor: Cursor | None
+
+
+class OrderQueries(Protocol):
+    """The tenant's orders, newest first, filtered, one page at a time."""
+
+    async def list_orders(
+        self, tenant_id: str, filters: OrderFilters, limit: int, after: Cursor | None
+    ) -> OrderPage: ...

@@ -166,6 +166,35 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     _serve(host or settings.host, port or settings.port, workers or settings.workers)
 
 
+async def _run_worker() -> None:
+    from dependency_injector import providers
+
+    from entrypoints.container import build_container, open_pool
+    from entrypoints.logs import configure_logging
+    from entrypoints.projections import running_projections
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    container = build_container(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_pool(settings) as pool:
+        container.pool.override(providers.Object(pool))
+        async with running_projections(
+            settings, container.event_store(), container.read_models(), pool
+        ):
+            await stop.wait()
+
+
+@main.command()
+def worker() -> None:
+    """Run the projections (and, later, the jobs) until stopped; safe to run several."""
+    _database_url()
+    asyncio.run(_run_worker())
+
+
 @main.command()
 def dev() -> None:
     """What `make run` does: embedded PostgreSQL unless DATABASE_URL is set, migrate, serve."""

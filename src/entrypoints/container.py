@@ -14,20 +14,26 @@ from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.keyring import MemoryKeyring
 from adapters.memory.order_numbers import MemoryOrderNumbers
+from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.keyring import PostgresKeyring
+from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
 from commerce_core.ports.idempotency import IdempotencyStore
 from commerce_core.ports.keyring import Keyring
 from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ports.order_queries import OrderQueries
 from commerce_core.ports.payment_gateway import PaymentGateway
 from commerce_core.ports.tenants import Tenants
+from commerce_core.projections.port import ReadModelStore
 from entrypoints.http.metrics import MetricsRegistry
+from entrypoints.projections import read_model_store
 from entrypoints.settings import Settings, master_key
 
 
@@ -82,6 +88,13 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     return FakePaymentGateway()
 
 
+def _order_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) -> OrderQueries:
+    if pool is None:
+        assert isinstance(read_models, MemoryReadModel)
+        return MemoryOrderQueries(read_models)
+    return PostgresOrderQueries(pool)
+
+
 class Container(containers.DeclarativeContainer):
     """Adapters chosen by configuration. The app's lifespan opens the pool and provides it."""
 
@@ -104,6 +117,8 @@ class Container(containers.DeclarativeContainer):
     order_numbers = providers.Singleton(_order_numbers, pool)
     payment_gateway = providers.Singleton(_payment_gateway, settings)
     carrier = providers.Singleton(FakeCarrier)
+    read_models = providers.Singleton(read_model_store, pool)
+    order_queries = providers.Singleton(_order_queries, pool, read_models)
 
 
 def build_container(settings: Settings) -> Container:

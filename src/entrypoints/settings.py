@@ -41,6 +41,7 @@ class Settings:
     idempotency_wait: float = 5.0
     pii_master_key: str | None = None
     payment_gateway: str = "fake"
+    run_projections: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,6 +64,7 @@ class Settings:
             idempotency_wait=_float("IDEMPOTENCY_WAIT", 5.0),
             pii_master_key=os.environ.get("PII_MASTER_KEY") or None,
             payment_gateway=os.environ.get("PAYMENT_GATEWAY", "fake"),
+            run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
         )
 
 

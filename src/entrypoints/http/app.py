@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from dependency_injector import providers
 from litestar import Litestar
@@ -27,6 +27,7 @@ from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
 from entrypoints.logs import configure_logging
+from entrypoints.projections import running_projections
 from entrypoints.settings import Settings, get_settings
 
 
@@ -41,7 +42,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             container.pool.override(providers.Object(pool))
             app.state.services = Services.from_container(container)
             try:
-                yield
+                async with AsyncExitStack() as stack:
+                    if settings.run_projections:
+                        app.state.projections = await stack.enter_async_context(
+                            running_projections(
+                                settings, container.event_store(), container.read_models(), pool
+                            )
+                        )
+                    yield
             finally:
                 container.pool.reset_override()
 

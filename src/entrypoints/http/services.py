@@ -14,6 +14,7 @@ from commerce_core.ports.carrier import Carrier
 from commerce_core.ports.clock import Clock, Ids
 from commerce_core.ports.keyring import Keyring
 from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ports.order_queries import OrderQueries
 from commerce_core.ports.payment_gateway import PaymentGateway
 from commerce_core.ports.tenants import Tenants
 from entrypoints.container import Container
@@ -31,6 +32,7 @@ class Services:
     gateway: PaymentGateway
     carrier: Carrier
     tenants: Tenants
+    order_queries: OrderQueries
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -44,6 +46,7 @@ class Services:
             gateway=c.payment_gateway(),
             carrier=c.carrier(),
             tenants=c.tenants(),
+            order_queries=c.order_queries(),
         )
 
 

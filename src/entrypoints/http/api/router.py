@@ -6,12 +6,13 @@ from litestar import Router
 
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customers import CustomersController
+from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.auth import API_SECURITY
 
 
 def api_router() -> Router:
     return Router(
         "/api/v1",
-        route_handlers=[CatalogController, CustomersController],
+        route_handlers=[CatalogController, CustomersController, OrderListController],
         security=API_SECURITY,
     )

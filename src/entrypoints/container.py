@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from dependency_injector import containers, providers
 
+from adapters.memory.analytics_queries import MemoryAnalyticsQueries
 from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from adapters.memory.eventstore import MemoryEventStore
@@ -18,6 +19,7 @@ from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.tenants import MemoryTenants
+from adapters.postgres.analytics_queries import PostgresAnalyticsQueries
 from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
@@ -25,6 +27,7 @@ from adapters.postgres.keyring import PostgresKeyring
 from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
+from commerce_core.ports.analytics_queries import AnalyticsQueries
 from commerce_core.ports.idempotency import IdempotencyStore
 from commerce_core.ports.keyring import Keyring
 from commerce_core.ports.order_numbers import OrderNumbers
@@ -95,6 +98,13 @@ def _order_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) -> Or
     return PostgresOrderQueries(pool)
 
 
+def _analytics_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) -> AnalyticsQueries:
+    if pool is None:
+        assert isinstance(read_models, MemoryReadModel)
+        return MemoryAnalyticsQueries(read_models)
+    return PostgresAnalyticsQueries(pool)
+
+
 class Container(containers.DeclarativeContainer):
     """Adapters chosen by configuration. The app's lifespan opens the pool and provides it."""
 
@@ -119,6 +129,7 @@ class Container(containers.DeclarativeContainer):
     carrier = providers.Singleton(FakeCarrier)
     read_models = providers.Singleton(read_model_store, pool)
     order_queries = providers.Singleton(_order_queries, pool, read_models)
+    analytics_queries = providers.Singleton(_analytics_queries, pool, read_models)
 
 
 def build_container(settings: Settings) -> Container:

@@ -15,13 +15,15 @@ from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import EventStore
 from commerce_core.projections import Projection, ProjectionRunner
+from commerce_core.projections.analytics import OrderAnalytics
+from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.port import ReadModelStore
 from entrypoints.settings import Settings
 
 
 def registered_projections() -> list[Projection]:
-    return [OrderList()]
+    return [OrderList(), CustomerMetricsProjection(), OrderAnalytics()]
 
 
 def read_model_store(pool: asyncpg.Pool | None) -> ReadModelStore:

@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.domain.errors import InvalidValueError
+from commerce_core.projections.segments import SegmentRules
 
 API_KEY_PREFIX = "ck_live_"
 
@@ -42,6 +43,7 @@ class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
     fee_tier: FeeTier = FeeTier.STARTER
     refund_approval_threshold: int = 100_000
     auto_cancel_unpaid_hours: int = 24
+    segment_rules: SegmentRules = msgspec.field(default_factory=SegmentRules)
 
     def __post_init__(self) -> None:
         if self.refund_approval_threshold < 0:

@@ -10,13 +10,14 @@ from litestar.di import NamedDependency
 
 from commerce_core.application.context import CommandContext
 from commerce_core.eventstore import EventStore, Repository
+from commerce_core.ports.analytics_queries import AnalyticsQueries
 from commerce_core.ports.carrier import Carrier
 from commerce_core.ports.clock import Clock, Ids
 from commerce_core.ports.keyring import Keyring
 from commerce_core.ports.order_numbers import OrderNumbers
 from commerce_core.ports.order_queries import OrderQueries
 from commerce_core.ports.payment_gateway import PaymentGateway
-from commerce_core.ports.tenants import Tenants
+from commerce_core.ports.tenants import Tenants, TenantSettings
 from entrypoints.container import Container
 from entrypoints.http.auth import Principal
 
@@ -33,6 +34,7 @@ class Services:
     carrier: Carrier
     tenants: Tenants
     order_queries: OrderQueries
+    analytics: AnalyticsQueries
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -47,6 +49,7 @@ class Services:
             carrier=c.carrier(),
             tenants=c.tenants(),
             order_queries=c.order_queries(),
+            analytics=c.analytics_queries(),
         )
 
 
@@ -73,3 +76,8 @@ def provide_ctx(
 
 def tenant_of(principal: Principal) -> str:
     return str(principal.tenant_id)
+
+
+async def tenant_settings(services: Services, principal: Principal) -> TenantSettings:
+    tenant = await services.tenants.get_tenant(principal.tenant_id)
+    return tenant.settings if tenant is not None else TenantSettings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.order_list import OrderListController
@@ -13,6 +14,12 @@ from entrypoints.http.auth import API_SECURITY
 def api_router() -> Router:
     return Router(
         "/api/v1",
-        route_handlers=[CatalogController, CustomersController, OrderListController],
+        route_handlers=[
+            CatalogController,
+            CustomersController,
+            CustomerAnalyticsController,
+            OrderListController,
+            AnalyticsController,
+        ],
         security=API_SECURITY,
     )

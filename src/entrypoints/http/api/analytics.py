@@ -1,0 +1,100 @@
+"""Analytics: dashboards and per-customer metrics, from the read models (may lag a moment)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+
+from commerce_core.application.customers import load_customer
+from commerce_core.ports.analytics_queries import (
+    CustomerAnalytics,
+    CustomersDashboard,
+    OrdersDashboard,
+)
+from commerce_core.ports.order_queries import OrderFilters
+from entrypoints.http.api.order_list import OrderListOut, decode_cursor, encode_cursor
+from entrypoints.http.api.schemas import Currency
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of, tenant_settings
+
+
+class AnalyticsController(Controller):
+    path = "/analytics"
+    tags = ["analytics"]
+
+    @get("/orders/dashboard")
+    async def orders_dashboard(
+        self,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        from_: Annotated[date | None, Parameter(query="from")] = None,
+        to: date | None = None,
+        currency: Currency | None = None,
+    ) -> OrdersDashboard:
+        """Orders, revenue, rates and daily figures for UTC days ``from``..``to`` (inclusive;
+        default the last 30 days)."""
+        settings = await tenant_settings(services, principal)
+        end = to or services.clock.now().astimezone(UTC).date()
+        start = from_ or end - timedelta(days=29)
+        return await services.analytics.orders_dashboard(
+            tenant_of(principal), currency or settings.segment_rules.currency, start, end
+        )
+
+    @get("/customers/dashboard")
+    async def customers_dashboard(
+        self,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        currency: Currency | None = None,
+    ) -> CustomersDashboard:
+        """Customers with orders, new this month, repeat rate, segments and monthly cohorts."""
+        settings = await tenant_settings(services, principal)
+        rules = settings.segment_rules
+        if currency is not None:
+            rules = msgspec.structs.replace(rules, currency=currency)
+        return await services.analytics.customers_dashboard(
+            tenant_of(principal), rules, services.clock.now()
+        )
+
+
+class CustomerAnalyticsController(Controller):
+    path = "/customers/{customer_id:uuid}"
+    tags = ["customers"]
+
+    @get("/analytics")
+    async def analytics(
+        self,
+        customer_id: UUID,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> CustomerAnalytics:
+        """Totals, average order value, first and last order, and the customer's segments."""
+        tenant = tenant_of(principal)
+        await load_customer(services.repo, tenant, customer_id)
+        settings = await tenant_settings(services, principal)
+        return await services.analytics.customer_analytics(
+            tenant, customer_id, settings.segment_rules, services.clock.now()
+        )
+
+    @get("/orders")
+    async def orders(
+        self,
+        customer_id: UUID,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    ) -> OrderListOut:
+        """The customer's orders, newest first."""
+        tenant = tenant_of(principal)
+        await load_customer(services.repo, tenant, customer_id)
+        page = await services.order_queries.list_orders(
+            tenant, OrderFilters(customer_id=customer_id), limit, decode_cursor(cursor)
+        )
+        return OrderListOut(page.items, encode_cursor(page.next_cursor))

@@ -1,0 +1,1 @@
+"""Payment gateway adapters on providers' own SDKs (Stripe, through ``stripe.StripeClient``)."""

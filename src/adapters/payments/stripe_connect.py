@@ -1,0 +1,164 @@
+"""Stripe Connect for a marketplace: onboarding sellers and charging on their behalf.
+
+- A seller gets an Express account (``POST /v1/accounts`` with ``controller``: Express
+  dashboard, the platform pays Stripe's fees and bears losses; ``type=express`` is
+  deprecated), card payments and transfers requested; ``onboarding_link`` gives the
+  single-use URL of Stripe's hosted onboarding (``POST /v1/account_links``,
+  ``type=account_onboarding``).
+- A destination charge is a PaymentIntent on the platform with
+  ``transfer_data[destination]`` (the seller's account) and ``application_fee_amount`` (what
+  the platform keeps); Stripe transfers the rest to the seller.
+- Refunding one reverses the transfer and refunds the application fee in proportion.
+
+Every creating call carries the caller's idempotency key, as the gateway's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import msgspec
+from stripe.params import AccountCreateParams
+
+from adapters.payments import stripe_intents as intents
+from commerce_core.domain.money import Money
+from commerce_core.ports.payment_gateway import GatewayPayment, GatewayRefund, GatewayRequestError
+
+if TYPE_CHECKING:
+    from adapters.payments.stripe_calls import StripeCalls
+
+
+class SellerAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """A seller's connected account and whether Stripe lets it take payments and payouts."""
+
+    account_id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+
+
+class StripeConnect:
+    """Connect calls over the gateway's client and retry policy."""
+
+    def __init__(self, calls: StripeCalls) -> None:
+        self._calls = calls
+
+    async def create_seller_account(
+        self,
+        idempotency_key: str,
+        country: str,
+        email: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> SellerAccount:
+        """Creates a seller's Express account (``country``: ISO 3166-1 alpha-2)."""
+        params: AccountCreateParams = {
+            "controller": {
+                "stripe_dashboard": {"type": "express"},
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+            },
+            "country": country.upper(),
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+        if email:
+            params["email"] = email
+        if metadata:
+            params["metadata"] = dict(metadata)
+        accounts = self._calls.client.v1.accounts
+
+        async def create() -> SellerAccount:
+            account = await accounts.create_async(params, intents.with_key(idempotency_key))
+            return _seller(account.to_dict())
+
+        return await self._calls.send(create)
+
+    async def seller_account(self, account_id: str) -> SellerAccount:
+        """The seller's account as Stripe has it now (after onboarding, say)."""
+        accounts = self._calls.client.v1.accounts
+
+        async def retrieve() -> SellerAccount:
+            return _seller((await accounts.retrieve_async(account_id)).to_dict())
+
+        return await self._calls.send(retrieve)
+
+    async def onboarding_link(
+        self, account_id: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> str:
+        """The URL to send the seller to; Stripe sends them back to ``return_url``.
+
+        A link works once and expires within minutes: make a new one (``refresh_url`` is
+        where Stripe sends a seller whose link expired).
+        """
+        links = self._calls.client.v1.account_links
+
+        async def create() -> str:
+            link = await links.create_async(
+                {
+                    "account": account_id,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                },
+                intents.with_key(idempotency_key),
+            )
+            return str(link.url)
+
+        return await self._calls.send(create)
+
+    async def destination_charge(
+        self,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        destination: str,
+        application_fee: Money,
+        capture: bool = True,
+        metadata: Mapping[str, str] | None = None,
+    ) -> GatewayPayment:
+        """Charges (or, with ``capture=False``, authorizes) for a seller, keeping a fee.
+
+        The result is like the gateway's: capture, void and retrieve work on it as usual.
+        """
+        if application_fee.currency != amount.currency or not (
+            0 <= application_fee.amount <= amount.amount
+        ):
+            raise GatewayRequestError("parameter_invalid", f"fee {application_fee} for {amount}")
+        return await intents.create_payment(
+            self._calls,
+            amount,
+            token,
+            idempotency_key,
+            metadata,
+            "automatic" if capture else "manual",
+            destination=(destination, application_fee),
+        )
+
+    async def refund_destination_charge(
+        self,
+        gateway_payment_id: str,
+        amount: Money,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> GatewayRefund:
+        """Refunds the customer, taking the money back from the seller and the platform's fee."""
+        return await intents.refund_payment(
+            self._calls,
+            gateway_payment_id,
+            amount,
+            idempotency_key,
+            reason,
+            reverse_transfer=True,
+        )
+
+
+def _seller(account: Mapping[str, object]) -> SellerAccount:
+    return SellerAccount(
+        account_id=str(account["id"]),
+        charges_enabled=bool(account.get("charges_enabled")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        details_submitted=bool(account.get("details_submitted")),
+    )

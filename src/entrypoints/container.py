@@ -19,6 +19,7 @@ from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.tenants import MemoryTenants
+from adapters.payments.stripe import StripeGateway
 from adapters.postgres.analytics_queries import PostgresAnalyticsQueries
 from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
@@ -86,9 +87,22 @@ def _order_numbers(pool: asyncpg.Pool | None) -> OrderNumbers:
 
 
 def _payment_gateway(settings: Settings) -> PaymentGateway:
-    if settings.payment_gateway != "fake":
+    """Stripe when configured (PAYMENT_GATEWAY=stripe, or auto with STRIPE_SECRET_KEY set);
+    otherwise the in-process fake gateway, which takes test tokens only (demo mode)."""
+    choice = settings.payment_gateway
+    if choice == "auto":
+        choice = "stripe" if settings.stripe_secret_key else "fake"
+    if choice == "fake":
+        return FakePaymentGateway()
+    if choice != "stripe":
         raise RuntimeError(f"unknown PAYMENT_GATEWAY {settings.payment_gateway!r}")
-    return FakePaymentGateway()
+    if not settings.stripe_secret_key:
+        raise RuntimeError("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY")
+    return StripeGateway(
+        settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        redirect_free=settings.stripe_redirect_free,
+    )
 
 
 def _order_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) -> OrderQueries:

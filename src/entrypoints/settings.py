@@ -40,7 +40,11 @@ class Settings:
     # how long a request waits for another with the same Idempotency-Key to finish
     idempotency_wait: float = 5.0
     pii_master_key: str | None = None
-    payment_gateway: str = "fake"
+    payment_gateway: str = "auto"
+    stripe_secret_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_redirect_free: bool = True
     run_projections: bool = True
 
     @classmethod
@@ -63,7 +67,12 @@ class Settings:
             request_max_body_size=_int("REQUEST_MAX_BODY_SIZE", 1_048_576),
             idempotency_wait=_float("IDEMPOTENCY_WAIT", 5.0),
             pii_master_key=os.environ.get("PII_MASTER_KEY") or None,
-            payment_gateway=os.environ.get("PAYMENT_GATEWAY", "fake"),
+            payment_gateway=os.environ.get("PAYMENT_GATEWAY", "auto"),
+            stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
+            stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
+            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+            stripe_redirect_free=os.environ.get("STRIPE_REDIRECT_FREE", "1")
+            not in ("0", "false", "no"),
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
         )
 

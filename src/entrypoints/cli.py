@@ -221,3 +221,6 @@ def dev() -> None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             click.echo("stopping embedded PostgreSQL ...")
             server.cleanup()
+
+
+import entrypoints.cli_ops  # noqa: E402, F401  (registers replay, events, projections)

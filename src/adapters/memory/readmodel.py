@@ -82,7 +82,9 @@ class MemoryReadModel:
         try:
             for change in changes:
                 spec = specs[change.table]
-                _apply(self.tables[physical_name(spec.name, projection.version)], spec, change)
+                apply_change(
+                    self.tables[physical_name(spec.name, projection.version)], spec, change
+                )
         except BaseException:
             self.tables.update(before)  # all or nothing, as in a transaction
             raise
@@ -152,7 +154,8 @@ def _new_row(spec: TableSpec, key: Mapping[str, Any]) -> Row:
     return row
 
 
-def _apply(table: Table, spec: TableSpec, change: Change) -> None:
+def apply_change(table: Table, spec: TableSpec, change: Change) -> None:
+    """Applies one change to a table in place (the reference semantics)."""
     key = spec.key_of(change.key)
     if isinstance(change, Delete):
         table.pop(key, None)

@@ -201,7 +201,7 @@ class PostgresReadModel:
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         found = [
-            {k: _decoded(spec, k, v) for k, v in row.items()}
+            {k: decoded_value(spec, k, v) for k, v in row.items()}
             for row in await self._pool.fetch(sql, *args)
         ]
         return sorted(found, key=spec.key_of)
@@ -217,11 +217,7 @@ class PostgresReadModel:
 
     @staticmethod
     async def _lock_admin(conn: Connection, name: str) -> None:
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '.' || $2))",
-            _ADMIN_LOCK_CLASS,
-            name,
-        )
+        await lock_projection_admin(conn, name)
 
     @staticmethod
     async def _point_views(conn: Connection, projection: Projection) -> None:
@@ -232,7 +228,17 @@ class PostgresReadModel:
             await conn.execute(f"CREATE VIEW {view} AS SELECT * FROM {physical}")
 
 
-def _decoded(spec: TableSpec, name: str, value: Any) -> Any:
+async def lock_projection_admin(conn: Connection, name: str) -> None:
+    """Serializes, until the transaction ends, changes of which tables a projection uses."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '.' || $2))",
+        _ADMIN_LOCK_CLASS,
+        name,
+    )
+
+
+def decoded_value(spec: TableSpec, name: str, value: Any) -> Any:
+    """A column's value as read: jsonb arrives as raw JSON bytes."""
     column = spec.by_name.get(name)
     if column is not None and column.type == "jsonb" and value is not None:
         return msgspec.json.decode(value)

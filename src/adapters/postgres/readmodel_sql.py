@@ -65,7 +65,8 @@ def _column_ddl(column: Column, key: tuple[str, ...]) -> str:
     return ddl
 
 
-def _index_name(table: str, columns: tuple[str, ...], unique: bool) -> str:
+def index_name(table: str, columns: tuple[str, ...], unique: bool) -> str:
+    """The name of an index of a physical table (hashed when too long)."""
     name = f"{table}_{'_'.join(columns)}_{'key' if unique else 'idx'}"
     if len(name) <= 63:
         return name
@@ -80,7 +81,7 @@ def create_table(spec: TableSpec, physical: str) -> list[str]:
     statements = [f"CREATE TABLE IF NOT EXISTS {q(physical)} (\n  " + ",\n  ".join(columns) + ")"]
     for index in spec.indexes:
         unique = "UNIQUE " if index.unique else ""
-        name = _index_name(physical, index.columns, index.unique)
+        name = index_name(physical, index.columns, index.unique)
         cols = ", ".join(q(c) for c in index.columns)
         statements.append(f"CREATE {unique}INDEX IF NOT EXISTS {q(name)} ON {q(physical)} ({cols})")
     return statements

@@ -1,4 +1,4 @@
-"""Who issues a command and on whose behalf: the part of every event's metadata that callers supply."""
+"""Who issues a command, for whom: the part of every event's metadata that callers supply."""
 
 from __future__ import annotations
 

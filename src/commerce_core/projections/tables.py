@@ -120,3 +120,16 @@ def physical_name(table: str, version: int) -> str:
 def serving_name(table: str) -> str:
     """The name queries read (a view on the serving version's table), e.g. ``rm_order_list``."""
     return f"rm_{table}"
+
+
+SHADOW_SUFFIXES = {"rebuild": "next", "verify": "check"}
+"""What a projection's shadow tables are for -> the suffix of their physical names."""
+
+
+def shadow_name(table: str, version: int, purpose: str) -> str:
+    """A table built beside the live one, e.g. ``rm_order_list_v1_next`` for a rebuild.
+
+    With ``_MAX_TABLE_NAME`` the name stays within PostgreSQL's 63 bytes for
+    versions below 10 000.
+    """
+    return f"{physical_name(table, version)}_{SHADOW_SUFFIXES[purpose]}"

@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
 from entrypoints.container import Container, build_container, open_pool
+from entrypoints.http.api.admin import close_projection_ops
 from entrypoints.http.api.router import api_router
 from entrypoints.http.auth import (
     BEARER_SCHEME,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                             )
                         )
                     yield
+                    await close_projection_ops(app.state)
             finally:
                 container.pool.reset_override()
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from litestar import Router
 
+from entrypoints.http.api.admin import ProjectionsAdminController
 from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customers import CustomersController
+from entrypoints.http.api.history import HistoryController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.auth import API_SECURITY
 
@@ -20,6 +22,8 @@ def api_router() -> Router:
             CustomerAnalyticsController,
             OrderListController,
             AnalyticsController,
+            HistoryController,
+            ProjectionsAdminController,
         ],
         security=API_SECURITY,
     )

@@ -1,0 +1,232 @@
+"""Order use cases: place an order, read it, change its status, cancel it.
+
+Placing an order prices it from the catalog (never from the caller), holds
+its stock and records the order, its ledger, every touched stock item and a
+newly registered customer in **one atomic append**. A lost race on a stock
+item retries with fresh stock; the order number is allocated once, before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.application.cancellation import cancel_order
+from commerce_core.application.catalog import products_for
+from commerce_core.application.command_ids import new_id
+from commerce_core.application.context import CommandContext
+from commerce_core.application.order_customers import CustomerRef, CustomerResolver
+from commerce_core.application.order_loading import find_owned, load_order
+from commerce_core.application.order_stock import hold_lines, load_stock
+from commerce_core.application.pii import seal_optional, unseal
+from commerce_core.application.retry import retry_on_conflict
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.errors import InvalidValueError
+from commerce_core.domain.money import check_currency
+from commerce_core.domain.order import (
+    Channel,
+    LineSpec,
+    Order,
+    OrderStatus,
+    PricedOrder,
+    PricingError,
+    price_order,
+    shipping_price,
+)
+from commerce_core.domain.order.guards import check_metadata
+from commerce_core.domain.order_ledger import OrderLedger
+from commerce_core.domain.payment import PaymentMethod
+from commerce_core.domain.values import Address, SkuQuantity, parse_enum
+from commerce_core.eventstore import Repository
+from commerce_core.ports.clock import Clock, Ids
+from commerce_core.ports.keyring import Keyring
+from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ports.payment_gateway import PaymentGateway
+
+DEFAULT_RESERVATION_MINUTES = 30
+MAX_RESERVATION_MINUTES = 7 * 24 * 60
+# Many buyers of one hot SKU conflict on its stock item; each round one of them
+# wins, so a burst of N buyers for the last K units needs about K + 1 rounds.
+PLACE_ORDER_ATTEMPTS = 16
+
+__all__ = [
+    "DEFAULT_RESERVATION_MINUTES",
+    "CustomerRef",
+    "PlaceOrder",
+    "cancel_order",
+    "change_order_status",
+    "get_order",
+    "order_addresses",
+    "place_order",
+    "price_lines",
+]
+
+
+class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``POST /orders``: who orders what, in which currency, sent where and how."""
+
+    customer: CustomerRef
+    lines: list[SkuQuantity]
+    currency: str
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    shipping_method: str | None = None
+    payment_method: PaymentMethod | None = None
+    channel: Channel = Channel.API
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+
+
+def price_lines(
+    products: Mapping[str, Product],
+    lines: Sequence[SkuQuantity],
+    currency: str,
+    shipping_method: str | None = None,
+) -> PricedOrder:
+    """The lines priced at the catalog's prices; ``PricingError`` when a product is priced
+    in another currency than the order's (or a SKU appears twice, or there are no lines)."""
+    check_currency(currency)
+    specs = []
+    for line in lines:
+        product = products[line.sku]
+        if product.price.currency != currency:
+            raise PricingError(
+                f"{line.sku} is priced in {product.price.currency}, the order is in {currency}"
+            )
+        specs.append(
+            LineSpec(
+                sku=line.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=product.price,
+                tax_rate_bps=product.tax_rate_bps,
+            )
+        )
+    return price_order(specs, currency, shipping=shipping_price(shipping_method, currency))
+
+
+async def place_order(
+    repo: Repository,
+    clock: Clock,
+    ids: Ids,
+    order_numbers: OrderNumbers,
+    keyring: Keyring,
+    ctx: CommandContext,
+    command: PlaceOrder,
+) -> Order:
+    """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``.
+
+    Refusals record nothing: ``UnknownProductError``, ``PricingError`` /
+    ``InvalidValueError``, ``InsufficientStockError`` (not enough at all the
+    SKU's locations together), customer errors (blocked, erased, not found).
+    With an idempotency key, placing again returns the order placed first.
+    """
+    order_id = new_id(ctx, ids, "order")
+    if ctx.idempotency_key is not None:
+        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+        if placed is not None:
+            return placed
+    ref = command.customer.checked()
+    minutes = command.reservation_minutes
+    if not 0 < minutes <= MAX_RESERVATION_MINUTES:
+        raise InvalidValueError(f"reservation_minutes must be 1 to {MAX_RESERVATION_MINUTES}")
+    check_metadata(command.metadata)
+    channel = parse_enum(Channel, command.channel)
+    products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
+    priced = price_lines(products, command.lines, command.currency, command.shipping_method)
+    customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
+    number = await order_numbers.next(ctx.tenant_id)
+
+    async def attempt() -> Order:
+        if ctx.idempotency_key is not None:
+            placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+            if placed is not None:
+                return placed  # the same command, saved concurrently
+        at = clock.now()
+        customer = await customers.resolve(ref, at)
+        stock = await load_stock(repo, ctx.tenant_id, products)
+        items = hold_lines(stock, order_id, command.lines, at + timedelta(minutes=minutes), at)
+        key = customer.customer_id
+        order = Order.place(
+            id=order_id,
+            tenant_id=ctx.tenant_id,
+            number=number,
+            customer_id=key,
+            priced=priced,
+            at=at,
+            channel=channel,
+            shipping_address=await seal_optional(
+                keyring, key, "shipping_address", command.shipping_address
+            ),
+            billing_address=await seal_optional(
+                keyring, key, "billing_address", command.billing_address
+            ),
+            shipping_method=command.shipping_method,
+            payment_method=command.payment_method,
+            metadata=command.metadata,
+            reservation_expires_at=at + timedelta(minutes=minutes),
+            actor=ctx.actor,
+        )
+        ledger = OrderLedger.start(ctx.tenant_id, order_id)
+        await repo.save(
+            order,
+            ledger,
+            *items,
+            *customer.new,
+            metadata=ctx.metadata(),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return order
+
+    try:
+        order = await retry_on_conflict(attempt, PLACE_ORDER_ATTEMPTS)
+    except Exception:
+        await customers.discard(None)
+        raise
+    await customers.discard(order.customer_id)
+    return order
+
+
+async def get_order(repo: Repository, tenant_id: str, order_id: UUID) -> Order:
+    """The order; ``AggregateNotFoundError`` if it is not one of ``tenant_id``'s."""
+    return await load_order(repo, tenant_id, order_id)
+
+
+async def order_addresses(keyring: Keyring, order: Order) -> tuple[Address | None, Address | None]:
+    """The order's shipping and billing addresses, opened; ``None`` when absent or erased."""
+    return (
+        await unseal(keyring, order.shipping_address, "shipping_address", Address),
+        await unseal(keyring, order.billing_address, "billing_address", Address),
+    )
+
+
+async def change_order_status(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ctx: CommandContext,
+    order_id: UUID,
+    target: OrderStatus | str,
+    reason: str | None = None,
+) -> Order:
+    """``PATCH /orders/{id}``: moves the order as its table and guards allow.
+
+    ``cancelled`` is ``cancel_order`` (it voids and refunds payments and frees
+    stock). Statuses that need a payment, refund, shipment or dispute raise
+    ``CommandRequiredError``; others the order refuses raise
+    ``InvalidTransitionError``. Asking for the status the order is in is refused too.
+    """
+    status = parse_enum(OrderStatus, target)
+    if status is OrderStatus.CANCELLED:
+        return await cancel_order(repo, gateway, clock, ctx, order_id, reason)
+
+    async def attempt() -> Order:
+        order = await load_order(repo, ctx.tenant_id, order_id)
+        order.change_status(status, clock.now(), ctx.actor, reason)
+        await repo.save(order, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+        return order
+
+    return await retry_on_conflict(attempt)

@@ -1,0 +1,87 @@
+"""GET /admin/projections and POST /admin/projections/{name}/rebuild (role admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from commerce_core.ports.tenants import Role
+from entrypoints.http.auth import requires_role
+from entrypoints.http.problems import problem
+from entrypoints.projection_ops import (
+    NotStartedError,
+    ProjectionInfo,
+    ProjectionOps,
+    RebuildRunningError,
+    UnknownProjectionError,
+    build_projection_ops,
+)
+
+
+def provide_projection_ops(request: Request[Any, Any, Any]) -> ProjectionOps:
+    """The app's projection operations, made on first use from its container.
+
+    The app's lifespan should ``await close_projection_ops(app.state)`` before the
+    pool closes, so that a rebuild still running is cancelled cleanly.
+    """
+    state = request.app.state
+    ops: ProjectionOps | None = state.get("projection_ops")
+    if ops is None:
+        ops = build_projection_ops(state.container)
+        state.projection_ops = ops
+    return ops
+
+
+async def close_projection_ops(state: Any) -> None:
+    """Cancels the rebuilds this app started (for the app's shutdown)."""
+    ops: ProjectionOps | None = state.get("projection_ops")
+    if ops is not None:
+        await ops.close()
+
+
+class RebuildAccepted(msgspec.Struct):
+    name: str
+    version: int
+    status: str
+    progress: str
+
+
+class ProjectionsAdminController(Controller):
+    """Projections are shared by all tenants: these routes are for admins."""
+
+    path = "/admin/projections"
+    tags = ["admin"]
+    guards = [requires_role(Role.ADMIN)]
+    dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
+
+    @get("/")
+    async def list_projections(self, ops: NamedDependency[ProjectionOps]) -> list[ProjectionInfo]:
+        """Each projection version: position, lag, status, and its last rebuild's progress
+        (events done / total, rate in events/s, ETA in seconds)."""
+        return await ops.statuses()
+
+    @post("/{name:str}/rebuild", status_code=202)
+    async def rebuild(
+        self, name: FromPath[str], ops: NamedDependency[ProjectionOps]
+    ) -> RebuildAccepted:
+        """Rebuilds the projection from the first event into new tables while the old ones
+        keep serving, then swaps them in; follow it with GET /admin/projections."""
+        try:
+            projection = ops.projection(name)
+            await ops.start_rebuild(name)
+        except UnknownProjectionError:
+            raise problem(404, "not-found", f"no projection {name!r}") from None
+        except NotStartedError as error:
+            raise problem(409, "projection-not-started", str(error)) from None
+        except RebuildRunningError as error:
+            raise problem(409, "rebuild-running", str(error)) from None
+        return RebuildAccepted(
+            name=projection.name,
+            version=projection.version,
+            status="started",
+            progress="/api/v1/admin/projections",
+        )

@@ -1,0 +1,286 @@
+"""A shop on in-memory adapters, for the order, payment and shipment use-case specs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+from uuid import UUID
+
+import msgspec
+
+from adapters.memory.carrier import FakeCarrier
+from adapters.memory.clock import FixedClock, RandomIds
+from adapters.memory.eventstore import MemoryEventStore
+from adapters.memory.keyring import MemoryKeyring
+from adapters.memory.order_numbers import MemoryOrderNumbers
+from adapters.memory.payment_gateway import FakePaymentGateway
+from commerce_core.application import payments, refunds
+from commerce_core.application.cancellation import cancel_order
+from commerce_core.application.catalog import put_product
+from commerce_core.application.context import CommandContext
+from commerce_core.application.customers import RegisterCustomer, register_customer
+from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
+from commerce_core.application.orders import CustomerRef, PlaceOrder, place_order
+from commerce_core.application.payments import PaymentResult
+from commerce_core.application.refund_effects import RefundResult
+from commerce_core.domain.fees import FeeSchedule
+from commerce_core.domain.money import Money
+from commerce_core.domain.order import Order
+from commerce_core.domain.payment import Payment
+from commerce_core.domain.values import Address, Sku, SkuQuantity
+from commerce_core.eventstore import (
+    START,
+    AppendStream,
+    EventMetadata,
+    EventStoreError,
+    RecordedEvent,
+    Repository,
+)
+from commerce_core.ports.payment_gateway import (
+    GatewayPayment,
+    GatewayRefund,
+    GatewayRefundStatus,
+    GatewayUnavailableError,
+)
+
+R = TypeVar("R")
+
+TENANT = "tenant-1"
+STAFF = CommandContext(tenant_id=TENANT, actor="staff-1")
+FEES = FeeSchedule(basis_points=300)
+HOME = Address(
+    name="Ada Lovelace", line1="12 St James Sq", city="London", postal_code="SW1Y 4JH", country="GB"
+)
+
+
+def usd(amount: int) -> Money:
+    return Money(amount, "USD")
+
+
+def keyed(key: str, ctx: CommandContext = STAFF) -> CommandContext:
+    """``ctx`` with an idempotency key, as a retried HTTP request carries it."""
+    return CommandContext(tenant_id=ctx.tenant_id, actor=ctx.actor, idempotency_key=key)
+
+
+class TestEventStore(MemoryEventStore):
+    """The memory store with two faults a test can switch on: a failing append (the
+    database went away after the gateway acted), and reads that let other tasks run
+    (so concurrent commands interleave as they would on a real database)."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing_appends = 0
+        self.yield_on_read = False
+
+    async def append(
+        self, streams: list[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
+        if self.failing_appends:
+            self.failing_appends -= 1
+            raise EventStoreError("the database went away")
+        return await super().append(streams, metadata)
+
+    async def read_stream(
+        self, stream_id: UUID, from_version: int = 1, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        events = await super().read_stream(stream_id, from_version, to_version)
+        if self.yield_on_read:
+            await asyncio.sleep(0)  # other tasks run while this one holds what it read
+        return events
+
+
+class TestGateway(FakePaymentGateway):
+    """The fake gateway, with an outage that a test can make last several calls."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unanswered = 0
+        self.refunds_pending = False  # answer refunds ``pending``, as banks sometimes do
+
+    def lose_answers(self, calls: int) -> None:
+        """The next ``calls`` calls take effect (once per idempotency key), but their
+        answers are lost on the way back."""
+        self.unanswered = calls
+
+    async def _answer(self, call: Awaitable[R]) -> R:
+        answer = await call
+        if self.unanswered:
+            self.unanswered -= 1
+            raise GatewayUnavailableError("no answer")
+        return answer
+
+    async def charge(
+        self,
+        amount: Money,
+        token: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> GatewayPayment:
+        return await self._answer(super().charge(amount, token, idempotency_key, metadata))
+
+    async def refund(
+        self,
+        gateway_payment_id: str,
+        amount: Money,
+        idempotency_key: str,
+        reason: str | None = None,
+    ) -> GatewayRefund:
+        refund = await self._answer(
+            super().refund(gateway_payment_id, amount, idempotency_key, reason)
+        )
+        if self.refunds_pending:
+            return msgspec.structs.replace(refund, status=GatewayRefundStatus.PENDING)
+        return refund
+
+
+@dataclass
+class Shop:
+    store: TestEventStore = field(default_factory=TestEventStore)
+    clock: FixedClock = field(default_factory=FixedClock)
+    ids: RandomIds = field(default_factory=RandomIds)
+    numbers: MemoryOrderNumbers = field(default_factory=MemoryOrderNumbers)
+    keyring: MemoryKeyring = field(default_factory=MemoryKeyring)
+    gateway: TestGateway = field(default_factory=TestGateway)
+    carrier: FakeCarrier = field(default_factory=FakeCarrier)
+
+    def __post_init__(self) -> None:
+        self.repo = Repository(self.store)
+
+    # Arranging
+
+    async def product(
+        self,
+        sku: str,
+        price: int = 1000,
+        stock: int = 10,
+        *,
+        currency: str = "USD",
+        tax_rate_bps: int = 0,
+        location: str = "default",
+    ) -> None:
+        await put_product(
+            self.repo, self.clock, STAFF, sku, sku.title(), Money(price, currency), tax_rate_bps
+        )
+        if stock:
+            await receive_stock(self.repo, self.clock, STAFF, sku, stock, location)
+
+    async def customer(self, email: str = "ada@example.com") -> UUID:
+        view = await register_customer(
+            self.repo, self.keyring, self.clock, self.ids, STAFF, RegisterCustomer(email=email)
+        )
+        return view.id
+
+    # Acting
+
+    async def place(
+        self,
+        *lines: tuple[str, int],
+        customer: CustomerRef | None = None,
+        ctx: CommandContext = STAFF,
+        **fields: object,
+    ) -> Order:
+        command = PlaceOrder(
+            customer=customer or CustomerRef(email="ada@example.com"),
+            lines=[SkuQuantity(Sku(sku), quantity) for sku, quantity in lines],
+            currency=str(fields.pop("currency", "USD")),
+            **fields,  # type: ignore[arg-type]
+        )
+        return await place_order(
+            self.repo, self.clock, self.ids, self.numbers, self.keyring, ctx, command
+        )
+
+    async def authorize(
+        self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
+    ) -> PaymentResult:
+        return await payments.authorize_payment(
+            self.repo,
+            self.gateway,
+            self.clock,
+            self.ids,
+            ctx,
+            order_id,
+            token,
+            FEES,
+            gateway_name="fake",
+        )
+
+    async def charge(
+        self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
+    ) -> PaymentResult:
+        return await payments.charge_payment(
+            self.repo,
+            self.gateway,
+            self.clock,
+            self.ids,
+            ctx,
+            order_id,
+            token,
+            FEES,
+            gateway_name="fake",
+        )
+
+    async def capture(
+        self, payment_id: UUID, amount: int | None = None, ctx: CommandContext = STAFF
+    ) -> PaymentResult:
+        return await payments.capture_payment(
+            self.repo, self.gateway, self.clock, ctx, payment_id, amount
+        )
+
+    async def void(self, payment_id: UUID, ctx: CommandContext = STAFF) -> Payment:
+        return await payments.void_payment(self.repo, self.gateway, self.clock, ctx, payment_id)
+
+    async def refund_payment(
+        self, payment_id: UUID, amount: int, ctx: CommandContext = STAFF
+    ) -> RefundResult:
+        return await refunds.refund_payment(
+            self.repo, self.gateway, self.clock, ctx, payment_id, amount, "requested"
+        )
+
+    async def refund_order(
+        self,
+        order_id: UUID,
+        amount: int | None = None,
+        *,
+        restock: bool = False,
+        restock_lines: list[SkuQuantity] | None = None,
+        ctx: CommandContext = STAFF,
+    ) -> list[RefundResult]:
+        return await refunds.refund_order(
+            self.repo,
+            self.gateway,
+            self.clock,
+            ctx,
+            order_id,
+            amount,
+            "requested",
+            restock,
+            restock_lines,
+        )
+
+    async def cancel(self, order_id: UUID, ctx: CommandContext = STAFF) -> Order:
+        return await cancel_order(
+            self.repo, self.gateway, self.clock, ctx, order_id, "changed mind"
+        )
+
+    # Looking
+
+    async def order(self, order_id: UUID) -> Order:
+        return await self.repo.get(order_id, kind=Order)
+
+    async def payment(self, payment_id: UUID) -> Payment:
+        return await self.repo.get(payment_id, kind=Payment)
+
+    async def levels(self, sku: str) -> StockLevels:
+        return await stock_levels(self.repo, TENANT, sku, self.clock.now())
+
+    async def events(self) -> list[RecordedEvent]:
+        return await self.store.read_all(START, limit=1_000_000)
+
+    async def event_types(self, stream_id: UUID) -> list[str]:
+        return [r.type.rsplit(".", 1)[-1] for r in await self.store.read_stream(stream_id)]

@@ -1,11 +1,13 @@
 """Event store benchmark: our PostgreSQL event store next to `eventsourcing`'s and raw asyncpg.
 
-Run with `make bench` (or `.venv/bin/python bench/eventstore.py`) against a local PostgreSQL:
-``BENCH_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``). Every system gets
-its own fresh schema, dropped at the end. ``BENCH_SECONDS`` sets the length of each append run.
+Run with `make bench` (or `.venv/bin/python bench/eventstore.py`) against a local PostgreSQL named
+by ``BENCH_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``). Each system gets
+its own fresh schema, dropped at the end.
 
-1. Appends: each append is one new aggregate with 2 events, with 1, 4 and 16 writers.
-2. Reads: 200,000 events read in the global order, in batches.
+1. Appends: each append is one new aggregate with 2 events, from 1, 4 and 16 writers. The systems
+   take turns, ``BENCH_ROUNDS`` times (default 3) for ``BENCH_SECONDS`` each (default 2.5), and the
+   median round counts, so a burst of other load on the machine does not pick the winner.
+2. Reads: 200,000 events read in the global order, in batches of 1,000.
 3. Loads: one aggregate with 10,000 events, with and without a snapshot.
 """
 
@@ -13,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import statistics
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -29,7 +34,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
 
-from adapters.postgres.connection import create_pool, server_settings
+from adapters.postgres.connection import create_pool, init_connection, server_settings
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.migrate import migrate
 from commerce_core.eventstore import (
@@ -43,19 +48,17 @@ from commerce_core.eventstore import (
 )
 
 DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-WARMUP_SECONDS = 0.5
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2.5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WARMUP_SECONDS = 0.25
 WRITERS = (1, 4, 16)
+CONNECTIONS = max(WRITERS)
 READ_EVENTS = 200_000
 READ_BATCH = 1_000
+READ_REPEATS = 3
 LOAD_EVENTS = 10_000
 LOAD_REPEATS = 5
 METADATA = EventMetadata(tenant_id="bench", actor="bench")
-COLUMNS = (
-    "stream_id, version, event_id, type, data,"
-    " tenant_id, correlation_id, causation_id, actor, recorded_at"
-)
-READ_COLUMNS = f"tx_id, global_position, {COLUMNS}"
 
 
 class Cart(Aggregate):
@@ -83,29 +86,11 @@ def new_cart() -> Cart:
     return cart
 
 
-# The two events of a cart as our mapper stores them; the raw systems append these bytes.
+# A cart's two events as our mapper stores them; the systems without a mapper append these.
 SAMPLE = [EventMapper().to_new_event(e) for e in new_cart().collect_events()]
 
 
-@dataclass(frozen=True)
-class Run:
-    """How many aggregates one system appended in how long."""
-
-    system: str
-    writers: int
-    aggregates: int
-    seconds: float
-
-    @property
-    def aggregates_per_s(self) -> float:
-        return self.aggregates / self.seconds
-
-    @property
-    def events_per_s(self) -> float:
-        return 2 * self.aggregates_per_s
-
-
-# -- schemas -------------------------------------------------------------------------------
+# -- schemas and connections ---------------------------------------------------------------
 
 
 @contextlib.asynccontextmanager
@@ -127,8 +112,22 @@ async def fresh_schema(*, migrated: bool = True) -> AsyncIterator[str]:
         await admin.close()
 
 
-async def count_rows(pool: asyncpg.Pool, table: str) -> int:
-    return int(await pool.fetchval(f"SELECT count(*) FROM {table}"))
+@contextlib.asynccontextmanager
+async def our_pool(schema: str) -> AsyncIterator[asyncpg.Pool]:
+    """The pool the service uses (``create_pool``), with every connection open up front."""
+    pool = await create_pool(DSN, schema=schema, min_size=CONNECTIONS, max_size=CONNECTIONS)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def count_rows(table: str) -> int:
+    conn = await asyncpg.connect(DSN)
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+    finally:
+        await conn.close()
 
 
 def eventsourcing_app(schema: str, pool_size: int) -> Application[UUID]:
@@ -148,21 +147,36 @@ def eventsourcing_app(schema: str, pool_size: int) -> Application[UUID]:
     return Application[UUID](env=env)
 
 
+@contextlib.asynccontextmanager
+async def eventsourcing_in_fresh_schema(
+    pool_size: int,
+) -> AsyncIterator[tuple[str, Application[UUID]]]:
+    async with fresh_schema(migrated=False) as schema:
+        app = await asyncio.to_thread(eventsourcing_app, schema, pool_size)
+        try:
+            yield schema, app
+        finally:
+            await asyncio.to_thread(app.close)
+
+
 # -- 1. appends ----------------------------------------------------------------------------
 
+# One append by the writer with this number (0 to writers - 1).
+AppendOne = Callable[[int], Awaitable[Any]]
 
-async def run_tasks(writers: int, seconds: float, append_one: Callable[[], Awaitable[Any]]) -> int:
+
+async def run_tasks(writers: int, seconds: float, append_one: AppendOne) -> int:
     """Appends from ``writers`` concurrent tasks until ``seconds`` pass; returns the count."""
     deadline = time.perf_counter() + seconds
 
-    async def writer() -> int:
+    async def writer(number: int) -> int:
         count = 0
         while time.perf_counter() < deadline:
-            await append_one()
+            await append_one(number)
             count += 1
         return count
 
-    return sum(await asyncio.gather(*(writer() for _ in range(writers))))
+    return sum(await asyncio.gather(*(writer(n) for n in range(writers))))
 
 
 def run_threads(writers: int, seconds: float, append_one: Callable[[], Any]) -> int:
@@ -181,70 +195,79 @@ def run_threads(writers: int, seconds: float, append_one: Callable[[], Any]) -> 
         return sum(f.result() for f in futures)
 
 
-async def measure_async(
-    system: str, writers: int, append_one: Callable[[], Awaitable[Any]]
-) -> tuple[Run, int]:
-    """One warm-up, then one timed run; also returns every append made, for a row check."""
-    warmup = await run_tasks(writers, WARMUP_SECONDS, append_one)
-    start = time.perf_counter()
-    count = await run_tasks(writers, SECONDS, append_one)
-    return Run(system, writers, count, time.perf_counter() - start), warmup + count
+@dataclass
+class System:
+    """One way to append new carts; it counts its appends to check them against its table."""
+
+    name: str
+    run: Callable[[int, float], Awaitable[int]]  # (writers, seconds) -> appends made
+    table: str
+    appended: int = 0
+
+    async def measure(self, writers: int) -> float:
+        """Aggregates per second over one timed run, after a short warm-up."""
+        self.appended += await self.run(writers, WARMUP_SECONDS)
+        start = time.perf_counter()
+        count = await self.run(writers, SECONDS)
+        self.appended += count
+        return count / (time.perf_counter() - start)
+
+    async def check(self) -> None:
+        stored = await count_rows(self.table)
+        if stored != 2 * self.appended:
+            raise RuntimeError(f"{self.name}: {stored} events stored for {self.appended} carts")
 
 
-async def measure_threads(
-    system: str, writers: int, append_one: Callable[[], Any]
-) -> tuple[Run, int]:
-    warmup = await asyncio.to_thread(run_threads, writers, WARMUP_SECONDS, append_one)
-    start = time.perf_counter()
-    count = await asyncio.to_thread(run_threads, writers, SECONDS, append_one)
-    return Run(system, writers, count, time.perf_counter() - start), warmup + count
+@contextlib.asynccontextmanager
+async def ours_repository() -> AsyncIterator[System]:
+    async with fresh_schema() as schema, our_pool(schema) as pool:
+        repository = Repository(PostgresEventStore(pool))
 
+        async def save(_: int) -> None:
+            await repository.save(new_cart(), metadata=METADATA)
 
-def check_rows(system: str, stored: int, appended: int) -> None:
-    if stored != 2 * appended:
-        raise RuntimeError(f"{system}: {stored} rows stored for {appended} appends")
-
-
-async def bench_ours_repository(writers: int) -> Run:
-    async with fresh_schema() as schema:
-        pool = await create_pool(DSN, schema=schema, min_size=writers, max_size=writers)
-        try:
-            repository = Repository(PostgresEventStore(pool))
-            run, total = await measure_async(
-                "ours Repository.save",
-                writers,
-                lambda: repository.save(new_cart(), metadata=METADATA),
-            )
-            check_rows(run.system, await count_rows(pool, "events"), total)
-            return run
-        finally:
-            await pool.close()
+        yield System(
+            "ours Repository.save", partial(run_tasks, append_one=save), f"{schema}.events"
+        )
 
 
 def sample_streams() -> list[AppendStream]:
-    """One new stream with the sample events under fresh ids: what a save would append."""
-    events = [NewEvent(uuid4(), e.type, e.data) for e in SAMPLE]
-    return [AppendStream(uuid4(), 0, events)]
+    """A new stream with the sample events under fresh ids: what saving a cart appends."""
+    return [AppendStream(uuid4(), 0, [NewEvent(uuid4(), e.type, e.data) for e in SAMPLE])]
 
 
-async def bench_ours_append(writers: int) -> Run:
-    async with fresh_schema() as schema:
-        pool = await create_pool(DSN, schema=schema, min_size=writers, max_size=writers)
-        try:
-            store = PostgresEventStore(pool)
-            run, total = await measure_async(
-                "ours PostgresEventStore.append",
-                writers,
-                lambda: store.append(sample_streams(), METADATA),
-            )
-            check_rows(run.system, await count_rows(pool, "events"), total)
-            return run
-        finally:
-            await pool.close()
+@contextlib.asynccontextmanager
+async def ours_append() -> AsyncIterator[System]:
+    async with fresh_schema() as schema, our_pool(schema) as pool:
+        store = PostgresEventStore(pool)
+
+        async def append(_: int) -> None:
+            await store.append(sample_streams(), METADATA)
+
+        name = "ours PostgresEventStore.append"
+        yield System(name, partial(run_tasks, append_one=append), f"{schema}.events")
 
 
+@contextlib.asynccontextmanager
+async def eventsourcing_postgres() -> AsyncIterator[System]:
+    async with eventsourcing_in_fresh_schema(CONNECTIONS) as (schema, app):
+
+        def save() -> None:
+            app.save(new_cart())
+
+        async def run(writers: int, seconds: float) -> int:
+            return await asyncio.to_thread(run_threads, writers, seconds, save)
+
+        table = f"{schema}.{app.recorder.events_table_name}"  # type: ignore[attr-defined]
+        yield System("eventsourcing Application.save", run, table)
+
+
+RAW_COLUMNS = (
+    "stream_id, version, event_id, type, data,"
+    " tenant_id, correlation_id, causation_id, actor, recorded_at"
+)
 RAW_INSERT = f"""
-INSERT INTO events ({COLUMNS}) VALUES
+INSERT INTO events ({RAW_COLUMNS}) VALUES
 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 """
 
@@ -259,71 +282,70 @@ def raw_args() -> list[Any]:
     return [value for row in rows for value in row]
 
 
-async def bench_raw(writers: int) -> Run:
-    async with fresh_schema() as schema:
-        pool = await create_pool(DSN, schema=schema, min_size=writers, max_size=writers)
-        try:
-            run, total = await measure_async(
-                "raw asyncpg INSERT", writers, lambda: pool.execute(RAW_INSERT, *raw_args())
-            )
-            check_rows(run.system, await count_rows(pool, "events"), total)
-            return run
-        finally:
-            await pool.close()
+@contextlib.asynccontextmanager
+async def raw_asyncpg() -> AsyncIterator[System]:
+    """Plain INSERTs into our table, each writer on its own connection: the database's limit."""
+    async with fresh_schema() as schema, contextlib.AsyncExitStack() as stack:
+        conns = []
+        for _ in range(CONNECTIONS):
+            conn = await asyncpg.connect(DSN, server_settings=server_settings(schema))
+            stack.push_async_callback(conn.close)
+            await init_connection(conn)  # jsonb as raw bytes, as ours sends it
+            conns.append(conn)
+
+        async def insert(writer: int) -> None:
+            await conns[writer].execute(RAW_INSERT, *raw_args())
+
+        name = "raw asyncpg INSERT"
+        yield System(name, partial(run_tasks, append_one=insert), f"{schema}.events")
 
 
-async def bench_eventsourcing(writers: int) -> Run:
-    async with fresh_schema(migrated=False) as schema:
-        app = await asyncio.to_thread(eventsourcing_app, schema, writers)
-        try:
-            run, total = await measure_threads(
-                "eventsourcing Application.save", writers, lambda: app.save(new_cart())
-            )
-            stored = await asyncio.to_thread(app.recorder.max_notification_id)  # type: ignore[attr-defined]
-            check_rows(run.system, stored or 0, total)
-            return run
-        finally:
-            await asyncio.to_thread(app.close)
-
-
-APPEND_SYSTEMS = {
-    "ours": bench_ours_repository,
-    "ours-append": bench_ours_append,
-    "eventsourcing": bench_eventsourcing,
-    "raw": bench_raw,
+SYSTEMS = {
+    "ours": ours_repository,
+    "ours-append": ours_append,
+    "eventsourcing": eventsourcing_postgres,
+    "raw": raw_asyncpg,
 }
 
 
-async def bench_appends() -> dict[tuple[str, int], Run]:
-    results = {}
-    for key, bench in APPEND_SYSTEMS.items():
-        for writers in WRITERS:
-            results[key, writers] = await bench(writers)
-    return results
+async def bench_appends() -> tuple[dict[str, str], dict[tuple[str, int], list[float]]]:
+    """Aggregates/s of every round, per system and writer count; systems take turns."""
+    rates: dict[tuple[str, int], list[float]] = defaultdict(list)
+    async with contextlib.AsyncExitStack() as stack:
+        systems = {key: await stack.enter_async_context(open_()) for key, open_ in SYSTEMS.items()}
+        for _ in range(ROUNDS):
+            for writers in WRITERS:
+                for key, system in systems.items():
+                    rates[key, writers].append(await system.measure(writers))
+        for system in systems.values():
+            await system.check()
+    return {key: system.name for key, system in systems.items()}, rates
 
 
-def print_appends(results: dict[tuple[str, int], Run]) -> None:
-    print(f"\n1. Appends: one new aggregate with 2 events per append, {SECONDS:g} s per run")
-    print(f"{'system':<34}{'writers':>8}{'aggregates/s':>14}{'events/s':>12}")
-    for run in results.values():
-        print(
-            f"{run.system:<34}{run.writers:>8}"
-            f"{run.aggregates_per_s:>14,.0f}{run.events_per_s:>12,.0f}"
-        )
+def print_appends(names: dict[str, str], rates: dict[tuple[str, int], list[float]]) -> None:
+    print(f"\n1. Appends: a new aggregate with 2 events per append; median of {ROUNDS} runs")
+    print(f"   of {SECONDS:g} s each (the range shows how noisy the machine was)")
+    header = f"{'system':<32}{'writers':>8}{'aggregates/s':>14}{'events/s':>10}{'range':>16}"
+    print(header)
+    median = {run: statistics.median(samples) for run, samples in rates.items()}
+    for (key, writers), samples in rates.items():
+        spread = f"{min(samples):,.0f}-{max(samples):,.0f}"
+        rate = median[key, writers]
+        print(f"{names[key]:<32}{writers:>8}{rate:>14,.0f}{2 * rate:>10,.0f}{spread:>16}")
     print(f"\n{'writers':>8}{'ours/eventsourcing':>20}{'ours/raw':>10}{'ours-append/raw':>17}")
     for writers in WRITERS:
-        ours = results["ours", writers].aggregates_per_s
-        append = results["ours-append", writers].aggregates_per_s
-        theirs = results["eventsourcing", writers].aggregates_per_s
-        raw = results["raw", writers].aggregates_per_s
-        print(f"{writers:>8}{ours / theirs:>19.1f}x{ours / raw:>9.2f}x{append / raw:>16.2f}x")
+        ours, raw = median["ours", writers], median["raw", writers]
+        versus_theirs = ours / median["eventsourcing", writers]
+        print(
+            f"{writers:>8}{versus_theirs:>19.1f}x{ours / raw:>9.2f}x"
+            f"{median['ours-append', writers] / raw:>16.2f}x"
+        )
     top = max(WRITERS)
-    ours = results["ours", top].aggregates_per_s
-    versus_theirs = ours / results["eventsourcing", top].aggregates_per_s
-    versus_raw = ours / results["raw", top].aggregates_per_s
+    versus_theirs = median["ours", top] / median["eventsourcing", top]
+    versus_raw = median["ours", top] / median["raw", top]
     print(
-        f"goals at {top} writers: ours >= 8x eventsourcing: {verdict(versus_theirs >= 8)}"
-        f" ({versus_theirs:.1f}x); ours >= 0.6x raw: {verdict(versus_raw >= 0.6)}"
+        f"goals at {top} writers: ours >= 8x eventsourcing {verdict(versus_theirs >= 8)}"
+        f" ({versus_theirs:.1f}x); ours >= 0.6x raw {verdict(versus_raw >= 0.6)}"
         f" ({versus_raw:.2f}x)"
     )
 
@@ -348,13 +370,14 @@ def read_records(count: int) -> list[tuple[Any, ...]]:
 async def fill_events(pool: asyncpg.Pool, schema: str, count: int) -> None:
     """COPY in chunks, one transaction each, so the rows span several ``tx_id``s."""
     records = read_records(count)
-    columns = ["stream_id", "version", "event_id", "type", "data", "tenant_id", "actor"]
-    columns.append("recorded_at")
+    columns = ("stream_id", "version", "event_id", "type", "data", "tenant_id", "actor")
+    columns += ("recorded_at",)
+    chunk = 20_000
     async with pool.acquire() as conn:
-        for start in range(0, count, 20_000):
+        for start in range(0, count, chunk):
             await conn.copy_records_to_table(
                 "events",
-                records=records[start : start + 20_000],
+                records=records[start : start + chunk],
                 columns=columns,
                 schema_name=schema,
             )
@@ -369,6 +392,7 @@ async def read_ours(store: PostgresEventStore) -> int:
     return count
 
 
+READ_COLUMNS = f"tx_id, global_position, {RAW_COLUMNS}"
 RAW_PAGE = f"""
 SELECT {READ_COLUMNS} FROM events WHERE (tx_id, global_position) > ($1::xid8, $2::bigint)
 ORDER BY tx_id, global_position LIMIT $3
@@ -389,12 +413,12 @@ async def read_raw_all(pool: asyncpg.Pool) -> int:
 
 
 def fill_eventsourcing(app: Application[UUID], count: int) -> None:
-    """The same carts through the recorder, 10,000 events per insert."""
+    """The same number of carts through its recorder, 10,000 events per insert."""
     stored = [app.mapper.to_stored_event(e) for e in new_cart().collect_events()]
     for _ in range(0, count, 10_000):
         batch = [
             StoredEvent(stream_id, s.originator_version, s.topic, s.state)
-            for stream_id in (uuid4() for _ in range(5_000))
+            for stream_id in (uuid4() for _ in range(10_000 // len(stored)))
             for s in stored
         ]
         app.recorder.insert_events(batch)
@@ -409,10 +433,14 @@ def read_eventsourcing(app: Application[UUID]) -> int:
     return count
 
 
-async def timed(label: str, read: Awaitable[int]) -> tuple[str, int, float]:
-    start = time.perf_counter()
-    count = await read
-    return label, count, time.perf_counter() - start
+async def timed(label: str, read: Callable[[], Awaitable[int]]) -> tuple[str, int, float]:
+    """The median time of ``READ_REPEATS`` full reads."""
+    samples = []
+    for _ in range(READ_REPEATS):
+        start = time.perf_counter()
+        count = await read()
+        samples.append(time.perf_counter() - start)
+    return label, count, statistics.median(samples)
 
 
 async def bench_reads() -> list[tuple[str, int, float]]:
@@ -421,52 +449,59 @@ async def bench_reads() -> list[tuple[str, int, float]]:
         try:
             await fill_events(pool, schema, READ_EVENTS)
             store = PostgresEventStore(pool)
-            await read_raw_all(pool)  # warms the cache for every reader alike
+            await read_raw_all(pool)  # brings the table into memory for every reader alike
             results = [
-                await timed("raw asyncpg, one SELECT ... ORDER BY", read_raw_all(pool)),
-                await timed(f"raw asyncpg, keyset pages of {READ_BATCH}", read_raw_pages(pool)),
-                await timed(f"ours read_all, batches of {READ_BATCH}", read_ours(store)),
+                await timed("raw asyncpg, one SELECT ... ORDER BY", partial(read_raw_all, pool)),
+                await timed("raw asyncpg, keyset pages", partial(read_raw_pages, pool)),
+                await timed("ours read_all", partial(read_ours, store)),
             ]
         finally:
             await pool.close()
-    async with fresh_schema(migrated=False) as schema:
-        app = await asyncio.to_thread(eventsourcing_app, schema, 1)
-        try:
-            await asyncio.to_thread(fill_eventsourcing, app, READ_EVENTS)
-            label = f"eventsourcing select_notifications, {READ_BATCH}"
-            results.append(await timed(label, asyncio.to_thread(read_eventsourcing, app)))
-        finally:
-            await asyncio.to_thread(app.close)
+    async with eventsourcing_in_fresh_schema(1) as (_, app):
+        await asyncio.to_thread(fill_eventsourcing, app, READ_EVENTS)
+        label = "eventsourcing select_notifications"
+        results.append(await timed(label, partial(asyncio.to_thread, read_eventsourcing, app)))
     return results
 
 
 def print_reads(results: list[tuple[str, int, float]]) -> None:
-    print(f"\n2. Reads: {READ_EVENTS:,} events in the global order")
-    print(f"{'reader':<46}{'events':>9}{'seconds':>9}{'events/s':>12}")
+    print(f"\n2. Reads: {READ_EVENTS:,} events in the global order, batches of {READ_BATCH:,}")
+    print(f"   (median of {READ_REPEATS})")
+    print(f"{'reader':<40}{'events':>9}{'seconds':>9}{'events/s':>12}")
     for label, count, seconds in results:
-        print(f"{label:<46}{count:>9,}{seconds:>9.2f}{count / seconds:>12,.0f}")
+        print(f"{label:<40}{count:>9,}{seconds:>9.2f}{count / seconds:>12,.0f}")
 
 
 # -- 3. aggregate loads --------------------------------------------------------------------
 
 
-def median_ms(samples: Sequence[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-async def time_ms(make: Callable[[], Awaitable[Any]]) -> float:
+async def median_ms(action: Callable[[], Awaitable[Any]]) -> float:
     samples = []
     for _ in range(LOAD_REPEATS):
         start = time.perf_counter()
-        await make()
+        await action()
         samples.append(time.perf_counter() - start)
-    return median_ms(samples)
+    return statistics.median(samples) * 1000
 
 
-async def decode_and_apply(mapper: EventMapper, store: PostgresEventStore, cart_id: UUID) -> None:
-    aggregate = None
-    for recorded in await store.read_stream(cart_id):
-        aggregate = mapper.from_recorded(recorded).mutate(aggregate)  # type: ignore[attr-defined]
+async def without_gc(action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Shows what collections triggered by the many small objects of a replay cost."""
+    gc.disable()
+    try:
+        return await action(*args)
+    finally:
+        gc.enable()
+
+
+async def saved_cart(repository: Repository, events: int) -> Cart:
+    cart = Cart(customer="customer-42")
+    for _ in range(events - 1):
+        cart.add_item("sku-1", 1)
+    await repository.save(cart, metadata=METADATA)
+    return cart
+
+
+RAW_STREAM = f"SELECT {READ_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
 
 
 async def bench_loads() -> list[tuple[str, float]]:
@@ -475,34 +510,30 @@ async def bench_loads() -> list[tuple[str, float]]:
         try:
             store = PostgresEventStore(pool)
             repository = Repository(store)
-            cart = Cart(customer="customer-42")
-            for _ in range(LOAD_EVENTS - 1):
-                cart.add_item("sku-1", 1)
-            await repository.save(cart, metadata=METADATA)
-            records = await store.read_stream(cart.id)
             mapper = repository.mapper
+            cart_id = (await saved_cart(repository, LOAD_EVENTS)).id
+            records = await store.read_stream(cart_id)
 
-            async def decode_only() -> None:
+            async def decode() -> None:
                 for recorded in records:
                     mapper.from_recorded(recorded)
 
-            results = [
+            actions: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+                ("raw asyncpg fetch of the rows", partial(pool.fetch, RAW_STREAM, cart_id)),
+                ("store.read_stream (rows to RecordedEvent)", partial(store.read_stream, cart_id)),
+                ("mapper.from_recorded of every event", decode),
+                ("Repository.get, no snapshot", partial(repository.get, cart_id)),
                 (
-                    "store.read_stream (no decoding)",
-                    await time_ms(lambda: store.read_stream(cart.id)),
+                    "the same with the garbage collector off",
+                    partial(without_gc, repository.get, cart_id),
                 ),
-                ("mapper.from_recorded only", await time_ms(decode_only)),
-                (
-                    "read_stream + decode + apply",
-                    await time_ms(lambda: decode_and_apply(mapper, store, cart.id)),
-                ),
-                ("Repository.get, no snapshot", await time_ms(lambda: repository.get(cart.id))),
             ]
-            loaded = await repository.get(cart.id, kind=Cart)
-            assert loaded.items == LOAD_EVENTS - 1
-            await store.save_snapshot(mapper.to_snapshot(loaded))
-            with_snapshot = await time_ms(lambda: repository.get(cart.id))
-            results.append(("Repository.get, snapshot at the last version", with_snapshot))
+            results = [(label, await median_ms(action)) for label, action in actions]
+            cart = await repository.get(cart_id, kind=Cart)
+            assert cart.items == LOAD_EVENTS - 1, "the replayed cart lost events"
+            await store.save_snapshot(mapper.to_snapshot(cart))
+            with_snapshot = await median_ms(partial(repository.get, cart_id))
+            results.append(("Repository.get, snapshot at the last event", with_snapshot))
             return results
         finally:
             await pool.close()
@@ -511,16 +542,21 @@ async def bench_loads() -> list[tuple[str, float]]:
 def print_loads(results: list[tuple[str, float]]) -> None:
     print(f"\n3. Loading one aggregate of {LOAD_EVENTS:,} events (median of {LOAD_REPEATS})")
     for label, ms in results:
-        print(f"{label:<46}{ms:>9.1f} ms")
+        print(f"{label:<44}{ms:>9.1f} ms")
 
 
 async def main() -> None:
-    print(f"Event store benchmark on {urlsplit(DSN).hostname}, {os.cpu_count()} CPUs")
+    conn = await asyncpg.connect(DSN)
+    version = await conn.fetchval("SHOW server_version")
+    await conn.close()
+    print(f"Event store benchmark: PostgreSQL {version} at {urlsplit(DSN).hostname},")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
     started = time.perf_counter()
-    print_appends(await bench_appends())
+    print_appends(*await bench_appends())
     print_reads(await bench_reads())
     print_loads(await bench_loads())
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    elapsed = time.perf_counter() - started
+    print(f"\n{elapsed:.0f} s in all; load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -214,7 +214,7 @@ class PostgresEventStore:
         return Position(row[0], row[1]) if row else Position(0, 0)
 
     async def horizon_lag(self) -> int:
-        """Events already inserted that readers cannot see yet (an open transaction holds them back)."""
+        """Events inserted that readers cannot see yet: an open transaction holds them back."""
         lag = await self._pool.fetchval(
             "SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())"
         )

@@ -1,4 +1,4 @@
-"""Products: what can be sold and at which price. Prices always come from here, never from clients."""
+"""Products: what is sold and at which price. Prices come from here, never from clients."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from adapters.postgres.connection import create_pool
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.keyring import PostgresKeyring
+from adapters.postgres.order_numbers import PostgresOrderNumbers
 from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
@@ -83,7 +84,7 @@ def _keyring(settings: Settings, pool: asyncpg.Pool | None) -> Keyring:
 
 
 def _order_numbers(pool: asyncpg.Pool | None) -> OrderNumbers:
-    return MemoryOrderNumbers()
+    return MemoryOrderNumbers() if pool is None else PostgresOrderNumbers(pool)
 
 
 def _payment_gateway(settings: Settings) -> PaymentGateway:

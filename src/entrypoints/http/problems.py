@@ -35,6 +35,8 @@ from commerce_core.domain.payment import (
 )
 from commerce_core.domain.stock import InsufficientStockError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
+from commerce_core.ports.carrier import CarrierError
+from commerce_core.ports.payment_gateway import GatewayRequestError, GatewayUnavailableError
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -51,6 +53,14 @@ def _stock(error: InsufficientStockError) -> dict[str, Any]:
     return {"sku": error.sku, "requested": error.requested, "available": error.available}
 
 
+def _product(error: UnknownProductError) -> dict[str, Any]:
+    return {"sku": error.sku}
+
+
+def _gateway(error: GatewayRequestError) -> dict[str, Any]:
+    return {"gateway_code": error.code}
+
+
 def _decline(error: PaymentDeclinedError) -> dict[str, Any]:
     return {"decline_code": error.decline_code}
 
@@ -65,7 +75,10 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     InvalidValueError: (422, "validation-error"),
     ConcurrencyError: (409, "concurrency-conflict"),
     AggregateNotFoundError: (404, "not-found"),
-    UnknownProductError: (404, "not-found"),
+    UnknownProductError: (422, "validation-error", _product),
+    GatewayUnavailableError: (503, "gateway-unavailable"),
+    GatewayRequestError: (409, "gateway-error", _gateway),
+    CarrierError: (502, "carrier-error"),
     InsufficientStockError: (409, "insufficient-stock", _stock),
     PaymentDeclinedError: (402, "payment-declined", _decline),
     RefundExceedsCapturedError: (409, "refund-exceeds-captured", _refund),
@@ -77,7 +90,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
-RETRYABLE_SLUGS = frozenset({"concurrency-conflict"})
+RETRYABLE_SLUGS = frozenset({"concurrency-conflict", "gateway-unavailable"})
 RETRYABLE_FLAG = "problem_retryable"
 
 TITLES = {

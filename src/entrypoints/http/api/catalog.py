@@ -10,14 +10,17 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application.catalog import get_product, put_product
+from commerce_core.application.catalog import UnknownProductError, put_product
+from commerce_core.application.catalog import get_product as load_product
 from commerce_core.application.context import CommandContext
 from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
 from commerce_core.application.retry import retry_on_conflict
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.stock import DEFAULT_LOCATION
+from commerce_core.eventstore import Repository
 from entrypoints.http.api.schemas import MoneyIn, MoneyOut, PositiveQuantity, SkuPath
 from entrypoints.http.auth import Principal
+from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
 
 
@@ -71,6 +74,14 @@ class StockOut(msgspec.Struct):
             for loc in levels.locations
         ]
         return cls(levels.sku, levels.on_hand, levels.reserved, levels.available, locations)
+
+
+async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
+    """The product, or 404 not-found: here the SKU is the resource itself."""
+    try:
+        return await load_product(repo, tenant_id, sku)
+    except UnknownProductError:
+        raise problem(404, "not-found", f"no product {sku!r}") from None
 
 
 class CatalogController(Controller):

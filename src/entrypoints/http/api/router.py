@@ -10,6 +10,9 @@ from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
 from entrypoints.http.api.order_list import OrderListController
+from entrypoints.http.api.orders import OrdersController
+from entrypoints.http.api.payments import PaymentsController
+from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.auth import API_SECURITY
 
 
@@ -21,6 +24,9 @@ def api_router() -> Router:
             CustomersController,
             CustomerAnalyticsController,
             OrderListController,
+            OrdersController,
+            PaymentsController,
+            ShipmentsController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,

@@ -1,0 +1,175 @@
+"""Orders: place, read, change status, cancel, refund, ship (API.md "Orders")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from commerce_core.application import orders as service
+from commerce_core.application.cancellation import cancel_order
+from commerce_core.application.context import CommandContext
+from commerce_core.application.payments import order_payments
+from commerce_core.application.refunds import refund_order
+from commerce_core.application.shipments import CreateShipment, create_shipment, order_shipments
+from commerce_core.domain.order import OrderStatus
+from commerce_core.domain.values import SkuQuantity
+from entrypoints.http.api.refund_policy import check_refund_allowed
+from entrypoints.http.api.views import (
+    OrderDetailOut,
+    OrderOut,
+    PaymentOut,
+    RefundOut,
+    ShipmentOut,
+    order_detail_out,
+    order_out,
+    payment_out,
+    refund_out,
+    shipment_out,
+)
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of
+
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    status: OrderStatus
+    reason: Reason | None = None
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    reason: Reason | None = None
+    restock: bool = False
+    restock_lines: list[SkuQuantity] | None = None
+
+
+class OrdersController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+
+    @post("/", status_code=201)
+    async def place(
+        self,
+        data: JSONBody[service.PlaceOrder],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> OrderOut:
+        """Prices the lines from the catalog, reserves stock and records the order atomically.
+        Not enough stock: 409 insufficient-stock and nothing is reserved."""
+        s = services
+        order = await service.place_order(
+            s.repo, s.clock, s.ids, s.order_numbers, s.keyring, ctx, data
+        )
+        return order_out(order)
+
+    @get("/{order_id:uuid}")
+    async def show(
+        self,
+        order_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> OrderDetailOut:
+        """The order as its events say now, with status history, payments and shipments."""
+        tenant = tenant_of(principal)
+        order = await service.get_order(services.repo, tenant, order_id)
+        payments = await order_payments(services.repo, tenant, order_id)
+        shipments = await order_shipments(services.repo, tenant, order_id)
+        return order_detail_out(order, payments, shipments)
+
+    @patch("/{order_id:uuid}")
+    async def change_status(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[StatusChangeIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> OrderOut:
+        """Moves the order along its state machine; 409 invalid-transition otherwise."""
+        order = await service.change_order_status(
+            services.repo, services.gateway, services.clock, ctx, order_id, data.status, data.reason
+        )
+        return order_out(order)
+
+    @post("/{order_id:uuid}/cancel", status_code=200)
+    async def cancel(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[CancelIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> OrderOut:
+        """Releases reservations, voids or refunds payments, and cancels the order."""
+        order = await cancel_order(
+            services.repo, services.gateway, services.clock, ctx, order_id, data.reason
+        )
+        return order_out(order)
+
+    @post("/{order_id:uuid}/refund", status_code=201)
+    async def refund(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[RefundIn],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        ctx: NamedDependency[CommandContext],
+    ) -> RefundOut:
+        """Refunds ``amount`` (default: all that is refundable), optionally restocking."""
+        order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+        amount = data.amount if data.amount is not None else order.refundable.amount
+        await check_refund_allowed(services, principal, amount)
+        refunds = await refund_order(
+            services.repo,
+            services.gateway,
+            services.clock,
+            ctx,
+            order_id,
+            data.amount,
+            data.reason,
+            data.restock,
+            data.restock_lines,
+        )
+        return _one_refund([refund_out(r) for r in refunds])
+
+    @get("/{order_id:uuid}/payments")
+    async def payments(
+        self,
+        order_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> list[PaymentOut]:
+        tenant = tenant_of(principal)
+        await service.get_order(services.repo, tenant, order_id)
+        return [payment_out(p) for p in await order_payments(services.repo, tenant, order_id)]
+
+    @post("/{order_id:uuid}/shipments", status_code=201)
+    async def ship(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[CreateShipment],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> ShipmentOut:
+        """Ships some or all of what is left to ship (``lines`` left out: everything)."""
+        shipment = await create_shipment(
+            services.repo, services.clock, services.ids, ctx, order_id, data
+        )
+        return shipment_out(shipment)
+
+
+def _one_refund(parts: list[RefundOut]) -> RefundOut:
+    """A refund split across several payments answers as one, summed, naming the first."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    total = sum(p.amount for p in parts)
+    return msgspec.structs.replace(first, amount=total)

@@ -1,0 +1,153 @@
+"""Payments: authorize, charge, capture, void, refund, read (API.md "Payments")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from commerce_core.application import payments as service
+from commerce_core.application.context import CommandContext
+from commerce_core.application.refunds import refund_payment
+from commerce_core.domain.fees import fee_schedule
+from entrypoints.http.api.refund_policy import check_refund_allowed
+from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of, tenant_settings
+
+
+class CardIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["card"]
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
+class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    order_id: UUID
+    payment_method: CardIn
+    gateway: Literal["stripe", "fake"] | None = None
+
+
+class CaptureIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+
+
+class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Annotated[int, msgspec.Meta(gt=0)]
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class PaymentsController(Controller):
+    path = "/payments"
+    tags = ["payments"]
+
+    async def _open(
+        self,
+        data: PaymentIn,
+        services: Services,
+        principal: Principal,
+        ctx: CommandContext,
+        capture: bool,
+    ) -> PaymentOut:
+        settings = await tenant_settings(services, principal)
+        fees = fee_schedule(str(settings.fee_tier))
+        gateway_name: str = data.gateway or str(getattr(services.gateway, "name", "stripe"))
+        opener = service.charge_payment if capture else service.authorize_payment
+        result = await opener(
+            services.repo,
+            services.gateway,
+            services.clock,
+            services.ids,
+            ctx,
+            data.order_id,
+            data.payment_method.token,
+            fees,
+            gateway_name=gateway_name,
+        )
+        return payment_out(result.payment, result.client_secret, result.attention)
+
+    @post("/authorize", status_code=201)
+    async def authorize(
+        self,
+        data: JSONBody[PaymentIn],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        ctx: NamedDependency[CommandContext],
+    ) -> PaymentOut:
+        """Holds what the order owes on the card. 3-D Secure: status pending,
+        requires_action true and a client_secret. Declined: 402 payment-declined."""
+        return await self._open(data, services, principal, ctx, capture=False)
+
+    @post("/charge", status_code=201)
+    async def charge(
+        self,
+        data: JSONBody[PaymentIn],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        ctx: NamedDependency[CommandContext],
+    ) -> PaymentOut:
+        """Authorizes and captures at once."""
+        return await self._open(data, services, principal, ctx, capture=True)
+
+    @post("/{payment_id:uuid}/capture", status_code=200)
+    async def capture(
+        self,
+        payment_id: FromPath[UUID],
+        data: JSONBody[CaptureIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> PaymentOut:
+        """Captures ``amount`` (default: all that is authorized and not yet captured)."""
+        result = await service.capture_payment(
+            services.repo, services.gateway, services.clock, ctx, payment_id, data.amount
+        )
+        return payment_out(result.payment, result.client_secret, result.attention)
+
+    @post("/{payment_id:uuid}/void", status_code=200)
+    async def void(
+        self,
+        payment_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> PaymentOut:
+        """Releases an authorization that was not captured."""
+        payment = await service.void_payment(
+            services.repo, services.gateway, services.clock, ctx, payment_id
+        )
+        return payment_out(payment)
+
+    @post("/{payment_id:uuid}/refund", status_code=201)
+    async def refund(
+        self,
+        payment_id: FromPath[UUID],
+        data: JSONBody[PaymentRefundIn],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        ctx: NamedDependency[CommandContext],
+    ) -> RefundOut:
+        """Refunds part or all of what was captured; never more than captured minus refunded."""
+        await service.get_payment(services.repo, ctx.tenant_id, payment_id)
+        await check_refund_allowed(services, principal, data.amount)
+        refund = await refund_payment(
+            services.repo,
+            services.gateway,
+            services.clock,
+            ctx,
+            payment_id,
+            data.amount,
+            data.reason,
+        )
+        return refund_out(refund)
+
+    @get("/{payment_id:uuid}")
+    async def show(
+        self,
+        payment_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> PaymentOut:
+        payment = await service.get_payment(services.repo, tenant_of(principal), payment_id)
+        return payment_out(payment)

@@ -1,0 +1,21 @@
+"""Refunds above the tenant's approval threshold need an admin key."""
+
+from __future__ import annotations
+
+from commerce_core.ports.tenants import Role
+from entrypoints.http.auth import Principal
+from entrypoints.http.problems import problem
+from entrypoints.http.services import Services, tenant_settings
+
+
+async def check_refund_allowed(services: Services, principal: Principal, amount: int) -> None:
+    if principal.role == Role.ADMIN:
+        return
+    threshold = (await tenant_settings(services, principal)).refund_approval_threshold
+    if amount > threshold:
+        raise problem(
+            403,
+            "forbidden",
+            f"refunds above {threshold} (minor units) need an admin key",
+            threshold=threshold,
+        )

@@ -1,0 +1,54 @@
+"""Shipments: carrier status events and reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from commerce_core.application.context import CommandContext
+from commerce_core.application.shipments import get_shipment, record_shipment_event
+from commerce_core.domain.shipment import ShipmentStatus
+from entrypoints.http.api.views import ShipmentOut, shipment_out
+from entrypoints.http.auth import Principal
+from entrypoints.http.services import Services, tenant_of
+
+
+class ShipmentEventIn(msgspec.Struct, forbid_unknown_fields=True):
+    status: ShipmentStatus
+    at: datetime | None = None
+    detail: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class ShipmentsController(Controller):
+    path = "/shipments"
+    tags = ["shipments"]
+
+    @post("/{shipment_id:uuid}/events", status_code=201)
+    async def record_event(
+        self,
+        shipment_id: FromPath[UUID],
+        data: JSONBody[ShipmentEventIn],
+        services: NamedDependency[Services],
+        ctx: NamedDependency[CommandContext],
+    ) -> ShipmentOut:
+        """A carrier update; when every shipment of a fully shipped order is delivered,
+        the order becomes delivered."""
+        shipment = await record_shipment_event(
+            services.repo, services.clock, ctx, shipment_id, data.status, data.at, data.detail
+        )
+        return shipment_out(shipment)
+
+    @get("/{shipment_id:uuid}")
+    async def show(
+        self,
+        shipment_id: FromPath[UUID],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+    ) -> ShipmentOut:
+        return shipment_out(await get_shipment(services.repo, tenant_of(principal), shipment_id))

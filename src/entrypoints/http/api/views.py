@@ -1,0 +1,234 @@
+"""Response shapes of orders, payments, refunds and shipments (API.md field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.application.refunds import RefundResult
+from commerce_core.domain.order import Order
+from commerce_core.domain.payment import Payment
+from commerce_core.domain.shipment import Shipment
+from entrypoints.http.api.schemas import MoneyOut
+
+
+class LineOut(msgspec.Struct):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: MoneyOut
+    line_total: MoneyOut
+
+
+class TotalsOut(msgspec.Struct):
+    subtotal: int
+    discount: int
+    tax: int
+    shipping: int
+    total: int
+    paid: int
+    refunded: int
+    currency: str
+
+
+class StatusChangeOut(msgspec.Struct):
+    status: str
+    at: datetime
+    actor: str
+    reason: str | None
+
+
+class OrderOut(msgspec.Struct):
+    id: UUID
+    number: str
+    status: str
+    currency: str
+    lines: list[LineOut]
+    totals: TotalsOut
+    customer_id: UUID
+    channel: str
+    shipping_method: str | None
+    payment_method: str | None
+    metadata: dict[str, str]
+    reservation_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PaymentOut(msgspec.Struct):
+    id: UUID
+    order_id: UUID
+    gateway: str
+    method: str
+    status: str
+    amount: int
+    authorized: int
+    captured: int
+    refunded: int
+    currency: str
+    platform_fee: int
+    gateway_fee: int
+    net_amount: int
+    gateway_payment_id: str | None
+    requires_action: bool
+    decline_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    client_secret: str | None = None
+    attention: str | None = None
+
+
+class TrackingOut(msgspec.Struct):
+    status: str
+    at: datetime
+    detail: str | None
+
+
+class ShipmentLineOut(msgspec.Struct):
+    sku: str
+    quantity: int
+
+
+class ShipmentOut(msgspec.Struct):
+    id: UUID
+    order_id: UUID
+    status: str
+    carrier: str
+    service: str | None
+    tracking_number: str | None
+    label_url: str | None
+    lines: list[ShipmentLineOut]
+    events: list[TrackingOut]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class OrderDetailOut(OrderOut, kw_only=True):
+    status_history: list[StatusChangeOut]
+    payments: list[PaymentOut]
+    shipments: list[ShipmentOut]
+
+
+class RefundOut(msgspec.Struct):
+    id: UUID
+    order_id: UUID
+    payment_id: UUID
+    amount: int
+    currency: str
+    status: str
+    attention: str | None = None
+
+
+def _order_fields(order: Order) -> dict[str, object]:
+    t = order.totals
+    return {
+        "id": order.id,
+        "number": str(order.number),
+        "status": str(order.status),
+        "currency": order.currency,
+        "lines": [
+            LineOut(
+                line.sku,
+                line.name,
+                line.quantity,
+                MoneyOut.of(line.unit_price),
+                MoneyOut.of(line.line_total),
+            )
+            for line in order.lines
+        ],
+        "totals": TotalsOut(
+            t.subtotal.amount,
+            t.discount.amount,
+            t.tax.amount,
+            t.shipping.amount,
+            t.total.amount,
+            order.paid.amount,
+            order.refunded.amount,
+            order.currency,
+        ),
+        "customer_id": order.customer_id,
+        "channel": str(order.channel),
+        "shipping_method": order.shipping_method,
+        "payment_method": None if order.payment_method is None else str(order.payment_method),
+        "metadata": order.metadata,
+        "reservation_expires_at": order.reservation_expires_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "version": order.version,
+    }
+
+
+def order_out(order: Order) -> OrderOut:
+    return OrderOut(**_order_fields(order))  # type: ignore[arg-type]
+
+
+def order_detail_out(
+    order: Order, payments: list[Payment], shipments: list[Shipment]
+) -> OrderDetailOut:
+    history = [
+        StatusChangeOut(str(c.status), c.at, c.actor, c.reason) for c in order.status_history
+    ]
+    return OrderDetailOut(
+        **_order_fields(order),  # type: ignore[arg-type]
+        status_history=history,
+        payments=[payment_out(p) for p in payments],
+        shipments=[shipment_out(s) for s in shipments],
+    )
+
+
+def payment_out(
+    payment: Payment, client_secret: str | None = None, attention: str | None = None
+) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        order_id=payment.order_id,
+        gateway=payment.gateway,
+        method=str(payment.method),
+        status=str(payment.status),
+        amount=payment.amount.amount,
+        authorized=payment.authorized.amount,
+        captured=payment.captured.amount,
+        refunded=payment.refunded.amount,
+        currency=payment.currency,
+        platform_fee=payment.platform_fee.amount,
+        gateway_fee=payment.gateway_fee.amount,
+        net_amount=payment.net_amount.amount,
+        gateway_payment_id=payment.gateway_payment_id,
+        requires_action=payment.requires_action,
+        decline_code=payment.decline_code,
+        created_at=payment.created_at,
+        updated_at=payment.updated_at,
+        client_secret=client_secret,
+        attention=attention,
+    )
+
+
+def shipment_out(shipment: Shipment) -> ShipmentOut:
+    return ShipmentOut(
+        id=shipment.id,
+        order_id=shipment.order_id,
+        status=str(shipment.status),
+        carrier=shipment.carrier,
+        service=shipment.service,
+        tracking_number=shipment.tracking_number,
+        label_url=shipment.label_url,
+        lines=[ShipmentLineOut(line.sku, line.quantity) for line in shipment.lines],
+        events=[TrackingOut(str(e.status), e.at, e.detail) for e in shipment.tracking],
+        created_at=shipment.created_at,
+        delivered_at=shipment.delivered_at,
+    )
+
+
+def refund_out(refund: RefundResult) -> RefundOut:
+    return RefundOut(
+        refund.id,
+        refund.order_id,
+        refund.payment_id,
+        refund.amount.amount,
+        refund.amount.currency,
+        str(refund.status),
+        refund.attention,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.memory.readmodel import MemoryReadModel
-from commerce_core.ports.order_queries import Cursor, OrderFilters, OrderPage, OrderSummary
+from commerce_core.ports.order_queries import Cursor, OrderFilters, OrderPage, summary_of
 
 
 class MemoryOrderQueries:
@@ -17,7 +17,7 @@ class MemoryOrderQueries:
     ) -> OrderPage:
         rows = [row for row in await self._rows(tenant_id) if _matches(row, filters, after)]
         rows.sort(key=lambda r: (r["created_at"], r["order_id"]), reverse=True)
-        items = [_summary(row) for row in rows[:limit]]
+        items = [summary_of(row) for row in rows[:limit]]
         more = len(rows) > limit
         return OrderPage(items, Cursor(items[-1].created_at, items[-1].id) if more else None)
 
@@ -39,19 +39,3 @@ def _matches(row: dict[str, Any], f: OrderFilters, after: Cursor | None) -> bool
         after is None or (row["created_at"], row["order_id"]) < (after.created_at, after.id),
     ]
     return all(checks)
-
-
-def _summary(row: dict[str, Any]) -> OrderSummary:
-    return OrderSummary(
-        id=row["order_id"],
-        number=row["number"],
-        status=row["status"],
-        customer_id=row["customer_id"],
-        currency=row["currency"],
-        total=row["total"] or 0,
-        paid=row["paid"] or 0,
-        refunded=row["refunded"] or 0,
-        channel=row["channel"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )

@@ -10,7 +10,7 @@ from commerce_core.ports.order_queries import (
     Cursor,
     OrderFilters,
     OrderPage,
-    OrderSummary,
+    summary_of,
 )
 from commerce_core.projections.tables import serving_name
 
@@ -57,22 +57,6 @@ class PostgresOrderQueries:
             rows = await self._pool.fetch(sql, *args)
         except asyncpg.UndefinedTableError:
             rows = []  # the projection has not created its table yet: no orders listed
-        items = [_summary(row) for row in rows[:limit]]
+        items = [summary_of(dict(row)) for row in rows[:limit]]
         more = len(rows) > limit
         return OrderPage(items, Cursor(items[-1].created_at, items[-1].id) if more else None)
-
-
-def _summary(row: asyncpg.Record) -> OrderSummary:
-    return OrderSummary(
-        id=row["order_id"],
-        number=row["number"],
-        status=row["status"],
-        customer_id=row["customer_id"],
-        currency=row["currency"],
-        total=row["total"] or 0,
-        paid=row["paid"] or 0,
-        refunded=row["refunded"] or 0,
-        channel=row["channel"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )

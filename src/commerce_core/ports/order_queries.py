@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -30,6 +31,23 @@ class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     channel: str | None
     created_at: datetime
     updated_at: datetime
+
+
+def summary_of(row: Mapping[str, Any]) -> OrderSummary:
+    """An order list row (as either read model stores it) as a summary."""
+    return OrderSummary(
+        id=row["order_id"],
+        number=row["number"],
+        status=row["status"],
+        customer_id=row["customer_id"],
+        currency=row["currency"],
+        total=row["total"] or 0,
+        paid=row["paid"] or 0,
+        refunded=row["refunded"] or 0,
+        channel=row["channel"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 class Cursor(msgspec.Struct, frozen=True, array_like=True):

@@ -112,6 +112,14 @@ class OrderDetailOut(OrderOut, kw_only=True):
     shipments: list[ShipmentOut]
 
 
+class OrderStateOut(OrderOut, kw_only=True):
+    """The order as it was at a point of its history, with the ids of its payments and shipments."""
+
+    status_history: list[StatusChangeOut]
+    payment_ids: list[UUID]
+    shipment_ids: list[UUID]
+
+
 class RefundOut(msgspec.Struct):
     id: UUID
     order_id: UUID
@@ -168,14 +176,24 @@ def order_out(order: Order) -> OrderOut:
 def order_detail_out(
     order: Order, payments: list[Payment], shipments: list[Shipment]
 ) -> OrderDetailOut:
-    history = [
-        StatusChangeOut(str(c.status), c.at, c.actor, c.reason) for c in order.status_history
-    ]
     return OrderDetailOut(
         **_order_fields(order),  # type: ignore[arg-type]
-        status_history=history,
+        status_history=_history(order),
         payments=[payment_out(p) for p in payments],
         shipments=[shipment_out(s) for s in shipments],
+    )
+
+
+def _history(order: Order) -> list[StatusChangeOut]:
+    return [StatusChangeOut(str(c.status), c.at, c.actor, c.reason) for c in order.status_history]
+
+
+def order_state_out(order: Order) -> OrderStateOut:
+    return OrderStateOut(
+        **_order_fields(order),  # type: ignore[arg-type]
+        status_history=_history(order),
+        payment_ids=list(order.payment_ids),
+        shipment_ids=list(order.shipment_ids),
     )
 
 

@@ -26,7 +26,8 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float =
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
-            raise AssertionError(f"server exited early with {process.returncode}")
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise AssertionError(f"server exited early with {process.returncode}:\n{output}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return time.monotonic() - started

@@ -44,6 +44,19 @@ ORDER BY i.n
 RETURNING tx_id, global_position
 """
 
+# The same INSERT for appends that only create streams: with every expected version 0
+# there is no gap to look for, and the unique (stream_id, version) still refuses a
+# stream that someone else created first.
+_APPEND_NEW_STREAMS = """
+INSERT INTO events (stream_id, version, event_id, type, data,
+                    tenant_id, correlation_id, causation_id, actor, recorded_at)
+SELECT i.stream_id, i.version, i.event_id, i.type, i.data, $6, $7, $8, $9, $10
+FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[])
+     WITH ORDINALITY AS i(stream_id, version, event_id, type, data, n)
+ORDER BY i.n
+RETURNING tx_id, global_position
+"""
+
 _COLUMNS = (
     "tx_id, global_position, stream_id, version, event_id, type, data,"
     " tenant_id, correlation_id, causation_id, actor, recorded_at"
@@ -156,10 +169,14 @@ class PostgresEventStore:
         ]
 
     async def _insert(self, conn: Connection, args: list[Any]) -> list[asyncpg.Record]:
+        if any(args[6]):
+            sql, params = _APPEND, args
+        else:  # only new streams: skip the gap check and its two arrays
+            sql, params = _APPEND_NEW_STREAMS, args[:5] + args[7:]
         if self._before_commit is None:
-            return await conn.fetch(_APPEND, *args)
+            return await conn.fetch(sql, *params)
         async with conn.transaction():
-            positions = await conn.fetch(_APPEND, *args)
+            positions = await conn.fetch(sql, *params)
             await self._before_commit()
             return positions
 

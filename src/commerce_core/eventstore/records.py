@@ -24,7 +24,7 @@ class Position(NamedTuple):
 START = Position(0, 0)
 
 
-class EventMetadata(msgspec.Struct, frozen=True, kw_only=True):
+class EventMetadata(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Who and what caused an append; stored on every event of that append."""
 
     tenant_id: str
@@ -53,7 +53,7 @@ class AppendStream(msgspec.Struct, frozen=True):
     events: list[NewEvent]
 
 
-class RecordedEvent(msgspec.Struct, frozen=True):
+class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     """An event as stored, with its place in its stream and in the global order."""
 
     position: Position

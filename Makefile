@@ -39,6 +39,7 @@ test: lint typecheck contracts
 
 bench: install
 	$(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/projections.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -167,11 +167,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 async def _run_worker() -> None:
+    from contextlib import AsyncExitStack
+    from types import SimpleNamespace
+
     from dependency_injector import providers
 
+    from entrypoints.background import start_background_work
     from entrypoints.container import build_container, open_pool
     from entrypoints.logs import configure_logging
-    from entrypoints.projections import running_projections
+    from entrypoints.webhooks import build_webhooks
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -180,17 +184,22 @@ async def _run_worker() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_pool(settings) as pool:
+    async with open_pool(settings) as pool, AsyncExitStack() as stack:
         container.pool.override(providers.Object(pool))
-        async with running_projections(
-            settings, container.event_store(), container.read_models(), pool
-        ):
-            await stop.wait()
+        resolver = container.gateway_resolver()
+        stack.push_async_callback(resolver.close)
+        state = SimpleNamespace(
+            webhooks=build_webhooks(
+                settings, container, pool, tenant_secret=resolver.webhook_secret
+            )
+        )
+        await start_background_work(stack, state, settings, container, pool)
+        await stop.wait()
 
 
 @main.command()
 def worker() -> None:
-    """Run the projections (and, later, the jobs) until stopped; safe to run several."""
+    """Run projections, webhook processing and payment jobs until stopped; run several."""
     _database_url()
     asyncio.run(_run_worker())
 
@@ -224,3 +233,6 @@ def dev() -> None:
 
 
 import entrypoints.cli_ops  # noqa: E402, F401  (registers replay, events, projections)
+from entrypoints.jobs import jobs_cli  # noqa: E402
+
+main.add_command(jobs_cli)

@@ -37,6 +37,7 @@ from commerce_core.ports.order_queries import OrderQueries
 from commerce_core.ports.payment_gateway import PaymentGateway
 from commerce_core.ports.tenants import Tenants
 from commerce_core.projections.port import ReadModelStore
+from entrypoints import payment_providers
 from entrypoints.http.metrics import MetricsRegistry
 from entrypoints.projections import read_model_store
 from entrypoints.settings import Settings, master_key
@@ -145,6 +146,12 @@ class Container(containers.DeclarativeContainer):
     read_models = providers.Singleton(read_model_store, pool)
     order_queries = providers.Singleton(_order_queries, pool, read_models)
     analytics_queries = providers.Singleton(_analytics_queries, pool, read_models)
+    gateway_configs = providers.Singleton(payment_providers.gateway_configs, settings, pool)
+    reconciliation_reports = providers.Singleton(payment_providers.reconciliation_reports, pool)
+    tenant_directory = providers.Singleton(payment_providers.tenant_directory, pool, tenants)
+    gateway_resolver = providers.Singleton(
+        payment_providers.gateway_resolver, settings, gateway_configs, payment_gateway
+    )
 
 
 def build_container(settings: Settings) -> Container:

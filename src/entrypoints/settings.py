@@ -46,6 +46,9 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_redirect_free: bool = True
     run_projections: bool = True
+    background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
+    # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
+    bench_routes: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -74,6 +77,14 @@ class Settings:
             stripe_redirect_free=os.environ.get("STRIPE_REDIRECT_FREE", "1")
             not in ("0", "false", "no"),
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
+            background_work=frozenset(
+                part.strip()
+                for part in os.environ.get("BACKGROUND_WORK", "projections,webhooks,jobs").split(
+                    ","
+                )
+                if part.strip()
+            ),
+            bench_routes=os.environ.get("BENCH_ROUTES", "0") in ("1", "true", "yes"),
         )
 
 

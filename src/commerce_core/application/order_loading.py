@@ -61,3 +61,12 @@ async def load_payments(repo: Repository, ledger: OrderLedger) -> list[Payment]:
 
 async def load_shipments(repo: Repository, order: Order) -> list[Shipment]:
     return [await repo.get(sid, kind=Shipment) for sid in order.shipment_ids]
+
+
+async def load_order_detail(
+    repo: Repository, tenant_id: str, order_id: UUID
+) -> tuple[Order, list[Payment], list[Shipment]]:
+    """``GET /orders/{id}``: the order, its payments and its shipments, the order loaded once."""
+    order = await load_order(repo, tenant_id, order_id)
+    payments = await load_payments(repo, await load_ledger(repo, order))
+    return order, payments, await load_shipments(repo, order)

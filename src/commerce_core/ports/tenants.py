@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.domain.errors import InvalidValueError
+from commerce_core.domain.fees import FeeOverride
 from commerce_core.projections.segments import SegmentRules
 
 API_KEY_PREFIX = "ck_live_"
@@ -37,10 +38,12 @@ class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Per-tenant business settings, stored as one JSON document (unknown fields are ignored).
 
     ``refund_approval_threshold`` is in minor units of the order's currency: a refund
-    above it needs an ``admin`` key.
+    above it needs an ``admin`` key. ``fee_override`` holds negotiated platform fee
+    terms that replace the tier's (see ``commerce_core.domain.fees``).
     """
 
     fee_tier: FeeTier = FeeTier.STARTER
+    fee_override: FeeOverride | None = None
     refund_approval_threshold: int = 100_000
     auto_cancel_unpaid_hours: int = 24
     segment_rules: SegmentRules = msgspec.field(default_factory=SegmentRules)

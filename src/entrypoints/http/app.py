@@ -9,27 +9,23 @@ from dependency_injector import providers
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components
 
+from entrypoints.background import start_background_work
 from entrypoints.container import Container, build_container, open_pool
 from entrypoints.http.api.admin import close_projection_ops
 from entrypoints.http.api.router import api_router
-from entrypoints.http.auth import (
-    BEARER_SCHEME,
-    ApiKeyAuthMiddleware,
-    KeyResolver,
-    provide_principal,
-)
+from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_principal
+from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
 from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
+from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
 from entrypoints.logs import configure_logging
-from entrypoints.projections import running_projections
 from entrypoints.settings import Settings, get_settings
+from entrypoints.webhooks import build_webhooks
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
@@ -44,20 +40,22 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             app.state.services = Services.from_container(container)
             try:
                 async with AsyncExitStack() as stack:
+                    resolver = container.gateway_resolver()
+                    stack.push_async_callback(resolver.close)
+                    app.state.webhooks = build_webhooks(
+                        settings, container, pool, tenant_secret=resolver.webhook_secret
+                    )
                     if settings.run_projections:
-                        app.state.projections = await stack.enter_async_context(
-                            running_projections(
-                                settings, container.event_store(), container.read_models(), pool
-                            )
-                        )
+                        await start_background_work(stack, app.state, settings, container, pool)
                     yield
                     await close_projection_ops(app.state)
             finally:
                 container.pool.reset_override()
 
     resolver = KeyResolver(container.tenants, ttl=settings.api_key_cache_ttl)
+    bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint, api_router()],
+        route_handlers=[HealthController, metrics_endpoint, api_router(), *bench_routes],
         # outermost first: auth needs the request id, idempotency needs the tenant
         middleware=[
             RequestLogMiddleware,
@@ -79,11 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         },
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.request_max_body_size,
-        openapi_config=OpenAPIConfig(
-            title="commerce-core",
-            version="1",
-            components=Components(security_schemes=BEARER_SCHEME),
-        ),
+        openapi_config=openapi_config(),
         lifespan=[lifespan],
         state=None,
     )

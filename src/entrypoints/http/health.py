@@ -9,6 +9,7 @@ from litestar import Controller, Request, get
 from litestar.response import Response
 
 from entrypoints.container import Container
+from entrypoints.http.openapi import problem_responses
 
 
 class Health(msgspec.Struct):
@@ -21,7 +22,7 @@ class HealthController(Controller):
         """Liveness: the process answers."""
         return Health(status="ok")
 
-    @get("/ready")
+    @get("/ready", responses=problem_responses(["not-ready"]))
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """Readiness: the database answers."""
         container: Container = request.app.state.container

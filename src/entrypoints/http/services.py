@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency
 
+from adapters.payments.resolver import GatewayResolver
 from commerce_core.application.context import CommandContext
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ports.analytics_queries import AnalyticsQueries
@@ -35,6 +36,7 @@ class Services:
     tenants: Tenants
     order_queries: OrderQueries
     analytics: AnalyticsQueries
+    gateways: GatewayResolver
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -50,6 +52,7 @@ class Services:
             tenants=c.tenants(),
             order_queries=c.order_queries(),
             analytics=c.analytics_queries(),
+            gateways=c.gateway_resolver(),
         )
 
 
@@ -81,3 +84,8 @@ def tenant_of(principal: Principal) -> str:
 async def tenant_settings(services: Services, principal: Principal) -> TenantSettings:
     tenant = await services.tenants.get_tenant(principal.tenant_id)
     return tenant.settings if tenant is not None else TenantSettings()
+
+
+async def tenant_gateway(services: Services, tenant_id: str) -> PaymentGateway:
+    """The tenant's own gateway when it configured one (PUT /admin/gateways), else the default."""
+    return await services.gateways.for_tenant(tenant_id)

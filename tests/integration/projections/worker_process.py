@@ -75,6 +75,8 @@ class Workers(AbstractAsyncContextManager["Workers"]):
             **os.environ,
             "DATABASE_URL": _named(self._schema.dsn, app),
             "DATABASE_SCHEMA": self._schema.name,
+            # these tests watch projection work alone: no webhook processing or payment jobs
+            "BACKGROUND_WORK": "projections",
             "EVENT_STORE": "postgres",
             "DB_POOL_MIN": "1",
             "LOG_LEVEL": "info",

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 
 from commerce_core.ports.tenants import Role
 from entrypoints.http.auth import requires_role
+from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.projection_ops import (
     NotStartedError,
@@ -58,15 +59,25 @@ class ProjectionsAdminController(Controller):
     guards = [requires_role(Role.ADMIN)]
     dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
 
-    @get("/")
+    @get("/", responses=query_problems("forbidden"))
     async def list_projections(self, ops: NamedDependency[ProjectionOps]) -> list[ProjectionInfo]:
         """Each projection version: position, lag, status, and its last rebuild's progress
         (events done / total, rate in events/s, ETA in seconds)."""
         return await ops.statuses()
 
-    @post("/{name:str}/rebuild", status_code=202)
+    @post(
+        "/{name:str}/rebuild",
+        status_code=202,
+        responses=command_problems(
+            "forbidden", "not-found", "projection-not-started", "rebuild-running"
+        ),
+    )
     async def rebuild(
-        self, name: FromPath[str], ops: NamedDependency[ProjectionOps]
+        self,
+        name: FromPath[str],
+        ops: NamedDependency[ProjectionOps],
+        # unused: declared so that the docs show the Idempotency-Key the middleware honours
+        idempotency_key: NamedDependency[str | None],
     ) -> RebuildAccepted:
         """Rebuilds the projection from the first event into new tables while the old ones
         keep serving, then swaps them in; follow it with GET /admin/projections."""

@@ -21,14 +21,27 @@ from commerce_core.ports.order_queries import OrderFilters
 from entrypoints.http.api.order_list import OrderListOut, decode_cursor, encode_cursor
 from entrypoints.http.api.schemas import Currency
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import query_problems
+from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of, tenant_settings
+
+# Days a dashboard may name: the default range (30 days back) and the end of its last
+# day (one day on) must stay within what `date` can hold.
+FIRST_DAY = date.min + timedelta(days=29)
+LAST_DAY = date.max - timedelta(days=1)
+
+
+def _dashboard_day(day: date | None, name: str) -> date | None:
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise problem(422, "validation-error", f"{name} must be from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 class AnalyticsController(Controller):
     path = "/analytics"
     tags = ["analytics"]
 
-    @get("/orders/dashboard")
+    @get("/orders/dashboard", responses=query_problems())
     async def orders_dashboard(
         self,
         services: NamedDependency[Services],
@@ -40,13 +53,13 @@ class AnalyticsController(Controller):
         """Orders, revenue, rates and daily figures for UTC days ``from``..``to`` (inclusive;
         default the last 30 days)."""
         settings = await tenant_settings(services, principal)
-        end = to or services.clock.now().astimezone(UTC).date()
-        start = from_ or end - timedelta(days=29)
+        end = _dashboard_day(to, "to") or services.clock.now().astimezone(UTC).date()
+        start = _dashboard_day(from_, "from") or end - timedelta(days=29)
         return await services.analytics.orders_dashboard(
             tenant_of(principal), currency or settings.segment_rules.currency, start, end
         )
 
-    @get("/customers/dashboard")
+    @get("/customers/dashboard", responses=query_problems())
     async def customers_dashboard(
         self,
         services: NamedDependency[Services],
@@ -67,7 +80,7 @@ class CustomerAnalyticsController(Controller):
     path = "/customers/{customer_id:uuid}"
     tags = ["customers"]
 
-    @get("/analytics")
+    @get("/analytics", responses=query_problems("not-found"))
     async def analytics(
         self,
         customer_id: UUID,
@@ -82,7 +95,7 @@ class CustomerAnalyticsController(Controller):
             tenant, customer_id, settings.segment_rules, services.clock.now()
         )
 
-    @get("/orders")
+    @get("/orders", responses=query_problems("not-found"))
     async def orders(
         self,
         customer_id: UUID,

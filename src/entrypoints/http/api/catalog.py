@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.application.catalog import UnknownProductError, put_product
 from commerce_core.application.catalog import get_product as load_product
@@ -18,8 +18,10 @@ from commerce_core.application.retry import retry_on_conflict
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.stock import DEFAULT_LOCATION
 from commerce_core.eventstore import Repository
+from entrypoints.http.api import examples
 from entrypoints.http.api.schemas import MoneyIn, MoneyOut, PositiveQuantity, SkuPath
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
 
@@ -87,11 +89,11 @@ async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
 class CatalogController(Controller):
     tags = ["catalog"]
 
-    @put("/products/{sku:str}", status_code=200)
+    @put("/products/{sku:str}", status_code=200, responses=command_problems("concurrency-conflict"))
     async def put_product(
         self,
         sku: FromPath[SkuPath],
-        data: JSONBody[ProductIn],
+        data: Annotated[ProductIn, examples.PRODUCT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> ProductOut:
@@ -109,7 +111,7 @@ class CatalogController(Controller):
         )
         return ProductOut.of(product)
 
-    @get("/products/{sku:str}")
+    @get("/products/{sku:str}", responses=query_problems("not-found"))
     async def get_product(
         self,
         sku: FromPath[SkuPath],
@@ -118,11 +120,15 @@ class CatalogController(Controller):
     ) -> ProductOut:
         return ProductOut.of(await get_product(services.repo, tenant_of(principal), sku))
 
-    @post("/inventory/{sku:str}/receipts", status_code=201)
+    @post(
+        "/inventory/{sku:str}/receipts",
+        status_code=201,
+        responses=command_problems("not-found", "concurrency-conflict"),
+    )
     async def receive(
         self,
         sku: FromPath[SkuPath],
-        data: JSONBody[ReceiptIn],
+        data: Annotated[ReceiptIn, examples.RECEIPT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> StockOut:
@@ -135,7 +141,7 @@ class CatalogController(Controller):
         )
         return StockOut.of(levels)
 
-    @get("/inventory/{sku:str}")
+    @get("/inventory/{sku:str}", responses=query_problems("not-found"))
     async def stock(
         self,
         sku: FromPath[SkuPath],

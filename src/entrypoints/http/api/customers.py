@@ -16,6 +16,7 @@ from commerce_core.application.customer_views import CustomerExport, CustomerVie
 from commerce_core.application.customers import CustomerPatch, RegisterCustomer
 from commerce_core.application.retry import retry_on_conflict
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of
 
 
@@ -33,7 +34,7 @@ class CustomersController(Controller):
     path = "/customers"
     tags = ["customers"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=command_problems("email-taken"))
     async def register(
         self,
         data: JSONBody[RegisterCustomer],
@@ -45,7 +46,7 @@ class CustomersController(Controller):
             services.repo, services.keyring, services.clock, services.ids, ctx, data
         )
 
-    @get("/{customer_id:uuid}")
+    @get("/{customer_id:uuid}", responses=query_problems("not-found"))
     async def show(
         self,
         customer_id: FromPath[UUID],
@@ -56,7 +57,12 @@ class CustomersController(Controller):
             services.repo, services.keyring, tenant_of(principal), customer_id
         )
 
-    @patch("/{customer_id:uuid}")
+    @patch(
+        "/{customer_id:uuid}",
+        responses=command_problems(
+            "not-found", "email-taken", "customer-erased", "concurrency-conflict"
+        ),
+    )
     async def update(
         self,
         customer_id: FromPath[UUID],
@@ -71,7 +77,11 @@ class CustomersController(Controller):
             )
         )
 
-    @post("/{customer_id:uuid}/notes", status_code=201)
+    @post(
+        "/{customer_id:uuid}/notes",
+        status_code=201,
+        responses=command_problems("not-found", "customer-erased", "concurrency-conflict"),
+    )
     async def add_note(
         self,
         customer_id: FromPath[UUID],
@@ -86,7 +96,7 @@ class CustomersController(Controller):
         )
         return NoteOut(customer_id, number, data.text)
 
-    @get("/{customer_id:uuid}/export")
+    @get("/{customer_id:uuid}/export", responses=query_problems("not-found"))
     async def export(
         self,
         customer_id: FromPath[UUID],
@@ -98,7 +108,11 @@ class CustomersController(Controller):
             services.repo, services.keyring, tenant_of(principal), customer_id
         )
 
-    @delete("/{customer_id:uuid}", status_code=204)
+    @delete(
+        "/{customer_id:uuid}",
+        status_code=204,
+        responses=command_problems("not-found", "concurrency-conflict"),
+    )
     async def erase(
         self,
         customer_id: FromPath[UUID],

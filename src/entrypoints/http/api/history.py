@@ -20,6 +20,7 @@ from commerce_core.application.replay import (
 from commerce_core.ports.tenants import Role
 from entrypoints.http.api.views import OrderStateOut, order_state_out
 from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.openapi import query_problems
 from entrypoints.http.services import Services, tenant_of
 
 AsOfQuery = Annotated[
@@ -51,7 +52,7 @@ class HistoryController(Controller):
     tags = ["history"]
     guards = [requires_role(Role.STAFF)]
 
-    @get("/orders/{order_id:uuid}/history")
+    @get("/orders/{order_id:uuid}/history", responses=query_problems("not-found", "forbidden"))
     async def order_history(
         self,
         order_id: FromPath[UUID],
@@ -68,7 +69,7 @@ class HistoryController(Controller):
         state = None if timeline.state is None else order_state_out(timeline.state)
         return OrderHistoryOut(timeline.events, state)
 
-    @get("/payments/{payment_id:uuid}/history")
+    @get("/payments/{payment_id:uuid}/history", responses=query_problems("not-found", "forbidden"))
     async def payment_history(
         self,
         payment_id: FromPath[UUID],

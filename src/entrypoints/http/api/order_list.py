@@ -16,6 +16,7 @@ from litestar.params import Parameter
 from commerce_core.domain.order import Channel, OrderStatus
 from commerce_core.ports.order_queries import Cursor, OrderFilters, OrderSummary
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
 
@@ -45,7 +46,7 @@ class OrderListController(Controller):
     path = "/orders"
     tags = ["orders"]
 
-    @get("/")
+    @get("/", responses=query_problems())
     async def list_orders(
         self,
         services: NamedDependency[Services],

@@ -13,11 +13,13 @@ from litestar.params import FromPath, JSONBody
 from commerce_core.application import orders as service
 from commerce_core.application.cancellation import cancel_order
 from commerce_core.application.context import CommandContext
+from commerce_core.application.order_loading import load_order_detail
 from commerce_core.application.payments import order_payments
 from commerce_core.application.refunds import refund_order
-from commerce_core.application.shipments import CreateShipment, create_shipment, order_shipments
+from commerce_core.application.shipments import CreateShipment, create_shipment
 from commerce_core.domain.order import OrderStatus
 from commerce_core.domain.values import SkuQuantity
+from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.views import (
     OrderDetailOut,
@@ -32,7 +34,8 @@ from entrypoints.http.api.views import (
     shipment_out,
 )
 from entrypoints.http.auth import Principal
-from entrypoints.http.services import Services, tenant_of
+from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.services import Services, tenant_gateway, tenant_of
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -57,10 +60,14 @@ class OrdersController(Controller):
     path = "/orders"
     tags = ["orders"]
 
-    @post("/", status_code=201)
+    @post(
+        "/",
+        status_code=201,
+        responses=command_problems("insufficient-stock", "not-found", "concurrency-conflict"),
+    )
     async def place(
         self,
-        data: JSONBody[service.PlaceOrder],
+        data: Annotated[service.PlaceOrder, examples.ORDER],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
@@ -72,7 +79,7 @@ class OrdersController(Controller):
         )
         return order_out(order)
 
-    @get("/{order_id:uuid}")
+    @get("/{order_id:uuid}", responses=query_problems("not-found"))
     async def show(
         self,
         order_id: FromPath[UUID],
@@ -80,13 +87,21 @@ class OrdersController(Controller):
         principal: NamedDependency[Principal],
     ) -> OrderDetailOut:
         """The order as its events say now, with status history, payments and shipments."""
-        tenant = tenant_of(principal)
-        order = await service.get_order(services.repo, tenant, order_id)
-        payments = await order_payments(services.repo, tenant, order_id)
-        shipments = await order_shipments(services.repo, tenant, order_id)
+        order, payments, shipments = await load_order_detail(
+            services.repo, tenant_of(principal), order_id
+        )
         return order_detail_out(order, payments, shipments)
 
-    @patch("/{order_id:uuid}")
+    @patch(
+        "/{order_id:uuid}",
+        responses=command_problems(
+            "not-found",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def change_status(
         self,
         order_id: FromPath[UUID],
@@ -96,11 +111,27 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Moves the order along its state machine; 409 invalid-transition otherwise."""
         order = await service.change_order_status(
-            services.repo, services.gateway, services.clock, ctx, order_id, data.status, data.reason
+            services.repo,
+            await tenant_gateway(services, ctx.tenant_id),
+            services.clock,
+            ctx,
+            order_id,
+            data.status,
+            data.reason,
         )
         return order_out(order)
 
-    @post("/{order_id:uuid}/cancel", status_code=200)
+    @post(
+        "/{order_id:uuid}/cancel",
+        status_code=200,
+        responses=command_problems(
+            "not-found",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def cancel(
         self,
         order_id: FromPath[UUID],
@@ -110,15 +141,32 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Releases reservations, voids or refunds payments, and cancels the order."""
         order = await cancel_order(
-            services.repo, services.gateway, services.clock, ctx, order_id, data.reason
+            services.repo,
+            await tenant_gateway(services, ctx.tenant_id),
+            services.clock,
+            ctx,
+            order_id,
+            data.reason,
         )
         return order_out(order)
 
-    @post("/{order_id:uuid}/refund", status_code=201)
+    @post(
+        "/{order_id:uuid}/refund",
+        status_code=201,
+        responses=command_problems(
+            "not-found",
+            "forbidden",
+            "refund-exceeds-captured",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def refund(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[RefundIn],
+        data: Annotated[RefundIn, examples.ORDER_REFUND],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -129,7 +177,7 @@ class OrdersController(Controller):
         await check_refund_allowed(services, principal, amount)
         refunds = await refund_order(
             services.repo,
-            services.gateway,
+            await tenant_gateway(services, ctx.tenant_id),
             services.clock,
             ctx,
             order_id,
@@ -140,18 +188,24 @@ class OrdersController(Controller):
         )
         return _one_refund([refund_out(r) for r in refunds])
 
-    @get("/{order_id:uuid}/payments")
+    @get("/{order_id:uuid}/payments", responses=query_problems("not-found"))
     async def payments(
         self,
         order_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> list[PaymentOut]:
-        tenant = tenant_of(principal)
-        await service.get_order(services.repo, tenant, order_id)
-        return [payment_out(p) for p in await order_payments(services.repo, tenant, order_id)]
+        # order_payments loads the order for the tenant: 404 when it is not theirs
+        payments = await order_payments(services.repo, tenant_of(principal), order_id)
+        return [payment_out(p) for p in payments]
 
-    @post("/{order_id:uuid}/shipments", status_code=201)
+    @post(
+        "/{order_id:uuid}/shipments",
+        status_code=201,
+        responses=command_problems(
+            "not-found", "invalid-transition", "concurrency-conflict", "carrier-error"
+        ),
+    )
     async def ship(
         self,
         order_id: FromPath[UUID],

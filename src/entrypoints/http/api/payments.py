@@ -12,12 +12,14 @@ from litestar.params import FromPath, JSONBody
 
 from commerce_core.application import payments as service
 from commerce_core.application.context import CommandContext
+from commerce_core.application.fee_terms import tenant_fee_schedule
 from commerce_core.application.refunds import refund_payment
-from commerce_core.domain.fees import fee_schedule
+from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
-from entrypoints.http.services import Services, tenant_of, tenant_settings
+from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.services import Services, tenant_gateway, tenant_of, tenant_settings
 
 
 class CardIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,6 +42,16 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
+_OPEN_PROBLEMS = command_problems(
+    "not-found",
+    "payment-declined",
+    "invalid-transition",
+    "concurrency-conflict",
+    "gateway-unavailable",
+    "gateway-error",
+)
+
+
 class PaymentsController(Controller):
     path = "/payments"
     tags = ["payments"]
@@ -53,12 +65,13 @@ class PaymentsController(Controller):
         capture: bool,
     ) -> PaymentOut:
         settings = await tenant_settings(services, principal)
-        fees = fee_schedule(str(settings.fee_tier))
-        gateway_name: str = data.gateway or str(getattr(services.gateway, "name", "stripe"))
+        fees = tenant_fee_schedule(settings)
+        gateway = await tenant_gateway(services, ctx.tenant_id)
+        gateway_name: str = data.gateway or str(getattr(gateway, "name", "stripe"))
         opener = service.charge_payment if capture else service.authorize_payment
         result = await opener(
             services.repo,
-            services.gateway,
+            gateway,
             services.clock,
             services.ids,
             ctx,
@@ -69,10 +82,10 @@ class PaymentsController(Controller):
         )
         return payment_out(result.payment, result.client_secret, result.attention)
 
-    @post("/authorize", status_code=201)
+    @post("/authorize", status_code=201, responses=_OPEN_PROBLEMS)
     async def authorize(
         self,
-        data: JSONBody[PaymentIn],
+        data: Annotated[PaymentIn, examples.PAYMENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -81,10 +94,10 @@ class PaymentsController(Controller):
         requires_action true and a client_secret. Declined: 402 payment-declined."""
         return await self._open(data, services, principal, ctx, capture=False)
 
-    @post("/charge", status_code=201)
+    @post("/charge", status_code=201, responses=_OPEN_PROBLEMS)
     async def charge(
         self,
-        data: JSONBody[PaymentIn],
+        data: Annotated[PaymentIn, examples.PAYMENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -92,7 +105,18 @@ class PaymentsController(Controller):
         """Authorizes and captures at once."""
         return await self._open(data, services, principal, ctx, capture=True)
 
-    @post("/{payment_id:uuid}/capture", status_code=200)
+    @post(
+        "/{payment_id:uuid}/capture",
+        status_code=200,
+        responses=command_problems(
+            "not-found",
+            "capture-exceeds-authorized",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def capture(
         self,
         payment_id: FromPath[UUID],
@@ -102,11 +126,26 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         """Captures ``amount`` (default: all that is authorized and not yet captured)."""
         result = await service.capture_payment(
-            services.repo, services.gateway, services.clock, ctx, payment_id, data.amount
+            services.repo,
+            await tenant_gateway(services, ctx.tenant_id),
+            services.clock,
+            ctx,
+            payment_id,
+            data.amount,
         )
         return payment_out(result.payment, result.client_secret, result.attention)
 
-    @post("/{payment_id:uuid}/void", status_code=200)
+    @post(
+        "/{payment_id:uuid}/void",
+        status_code=200,
+        responses=command_problems(
+            "not-found",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def void(
         self,
         payment_id: FromPath[UUID],
@@ -115,11 +154,27 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         """Releases an authorization that was not captured."""
         payment = await service.void_payment(
-            services.repo, services.gateway, services.clock, ctx, payment_id
+            services.repo,
+            await tenant_gateway(services, ctx.tenant_id),
+            services.clock,
+            ctx,
+            payment_id,
         )
         return payment_out(payment)
 
-    @post("/{payment_id:uuid}/refund", status_code=201)
+    @post(
+        "/{payment_id:uuid}/refund",
+        status_code=201,
+        responses=command_problems(
+            "not-found",
+            "forbidden",
+            "refund-exceeds-captured",
+            "invalid-transition",
+            "concurrency-conflict",
+            "gateway-unavailable",
+            "gateway-error",
+        ),
+    )
     async def refund(
         self,
         payment_id: FromPath[UUID],
@@ -133,7 +188,7 @@ class PaymentsController(Controller):
         await check_refund_allowed(services, principal, data.amount)
         refund = await refund_payment(
             services.repo,
-            services.gateway,
+            await tenant_gateway(services, ctx.tenant_id),
             services.clock,
             ctx,
             payment_id,
@@ -142,7 +197,7 @@ class PaymentsController(Controller):
         )
         return refund_out(refund)
 
-    @get("/{payment_id:uuid}")
+    @get("/{payment_id:uuid}", responses=query_problems("not-found"))
     async def show(
         self,
         payment_id: FromPath[UUID],

@@ -5,14 +5,21 @@ from __future__ import annotations
 from litestar import Router
 
 from entrypoints.http.api.admin import ProjectionsAdminController
+from entrypoints.http.api.admin_payments import (
+    FeeTiersAdminController,
+    GatewaysAdminController,
+    ReconciliationAdminController,
+)
 from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
+from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.shipments import ShipmentsController
+from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
 
 
@@ -30,6 +37,12 @@ def api_router() -> Router:
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,
+            GatewaysAdminController,
+            FeeTiersAdminController,
+            ReconciliationAdminController,
+            ManualPaymentsController,
+            WebhooksController,
+            WebhooksAdminController,
         ],
         security=API_SECURITY,
     )

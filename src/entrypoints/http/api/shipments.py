@@ -16,6 +16,7 @@ from commerce_core.application.shipments import get_shipment, record_shipment_ev
 from commerce_core.domain.shipment import ShipmentStatus
 from entrypoints.http.api.views import ShipmentOut, shipment_out
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of
 
 
@@ -29,7 +30,11 @@ class ShipmentsController(Controller):
     path = "/shipments"
     tags = ["shipments"]
 
-    @post("/{shipment_id:uuid}/events", status_code=201)
+    @post(
+        "/{shipment_id:uuid}/events",
+        status_code=201,
+        responses=command_problems("not-found", "invalid-transition", "concurrency-conflict"),
+    )
     async def record_event(
         self,
         shipment_id: FromPath[UUID],
@@ -44,7 +49,7 @@ class ShipmentsController(Controller):
         )
         return shipment_out(shipment)
 
-    @get("/{shipment_id:uuid}")
+    @get("/{shipment_id:uuid}", responses=query_problems("not-found"))
     async def show(
         self,
         shipment_id: FromPath[UUID],

@@ -1,0 +1,186 @@
+"""The webhook ports in memory: one process, one event loop (tests, ``EVENT_STORE=memory``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.ports.webhooks import (
+    PENDING_STATUSES,
+    ReceivedWebhook,
+    StoredWebhook,
+    WebhookCounts,
+    WebhookStatus,
+)
+
+S = WebhookStatus
+
+
+class MemoryWebhookInbox:
+    """Every method runs without awaiting in between, so each is atomic in its loop."""
+
+    def __init__(self) -> None:
+        self._events: dict[UUID, StoredWebhook] = {}
+        self._keys: dict[tuple[str, str], UUID] = {}
+        self._seq = itertools.count(1)
+        self._added = asyncio.Event()
+
+    async def add(self, webhook: ReceivedWebhook, *, id: UUID, at: datetime) -> bool:
+        key = (webhook.gateway, webhook.event_id)
+        if key in self._keys:
+            return False
+        self._keys[key] = id
+        self._events[id] = StoredWebhook(
+            id=id,
+            seq=next(self._seq),
+            gateway=webhook.gateway,
+            event_id=webhook.event_id,
+            type=webhook.type,
+            payload=webhook.payload,
+            status=S.RECEIVED,
+            attempts=0,
+            received_at=at,
+            tenant_id=webhook.tenant_id,
+            next_attempt_at=at,
+        )
+        self._added.set()
+        return True
+
+    async def claim_due(
+        self, *, at: datetime, limit: int, lease: float, claim: UUID
+    ) -> list[StoredWebhook]:
+        due = sorted(
+            (
+                e
+                for e in self._events.values()
+                if e.status in PENDING_STATUSES
+                and e.next_attempt_at is not None
+                and e.next_attempt_at <= at
+            ),
+            key=lambda e: (e.next_attempt_at, e.seq),
+        )[:limit]
+        until = at + timedelta(seconds=lease)
+        claimed = []
+        for event in due:
+            taken = self._replace(
+                event, claim=claim, attempts=event.attempts + 1, next_attempt_at=until
+            )
+            claimed.append(taken)
+        return claimed
+
+    async def mark_processed(
+        self, id: UUID, claim: UUID, *, at: datetime, note: str, tenant_id: str | None = None
+    ) -> bool:
+        return self._settle(
+            id,
+            claim,
+            tenant_id,
+            status=S.PROCESSED,
+            note=note,
+            processed_at=at,
+            next_attempt_at=None,
+        )
+
+    async def mark_failed(
+        self,
+        id: UUID,
+        claim: UUID,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        tenant_id: str | None = None,
+    ) -> bool:
+        return self._settle(
+            id,
+            claim,
+            tenant_id,
+            status=S.FAILED,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+        )
+
+    async def mark_dead(
+        self, id: UUID, claim: UUID, *, at: datetime, error: str, tenant_id: str | None = None
+    ) -> bool:
+        return self._settle(
+            id,
+            claim,
+            tenant_id,
+            status=S.DEAD,
+            last_error=error,
+            processed_at=at,
+            next_attempt_at=None,
+        )
+
+    async def get(self, id: UUID) -> StoredWebhook | None:
+        return self._events.get(id)
+
+    async def find(
+        self,
+        *,
+        status: WebhookStatus | None = None,
+        tenant_id: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredWebhook]:
+        found = [
+            e
+            for e in self._events.values()
+            if (status is None or e.status == status)
+            and (tenant_id is None or e.tenant_id == tenant_id)
+            and (before is None or e.seq < before)
+        ]
+        return sorted(found, key=lambda e: e.seq, reverse=True)[:limit]
+
+    async def retry(self, id: UUID, *, at: datetime) -> bool:
+        event = self._events.get(id)
+        if event is None or event.status not in (S.FAILED, S.DEAD):
+            return False
+        self._replace(
+            event, status=S.RECEIVED, attempts=0, next_attempt_at=at, claim=None, processed_at=None
+        )
+        self._added.set()
+        return True
+
+    async def counts(self) -> WebhookCounts:
+        waiting = [e for e in self._events.values() if e.status in PENDING_STATUSES]
+        return WebhookCounts(
+            received=sum(e.status == S.RECEIVED for e in waiting),
+            failed=sum(e.status == S.FAILED for e in waiting),
+            dead=sum(e.status == S.DEAD for e in self._events.values()),
+            oldest_pending_at=min((e.received_at for e in waiting), default=None),
+        )
+
+    async def purge_processed(self, *, before: datetime, limit: int = 10_000) -> int:
+        old = [
+            e for e in self._events.values() if e.status == S.PROCESSED and e.received_at < before
+        ][:limit]
+        for event in old:
+            del self._events[event.id]
+            del self._keys[(event.gateway, event.event_id)]
+        return len(old)
+
+    async def wait_for_new(self, max_wait: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._added.wait(), max_wait)
+        self._added.clear()
+
+    def _settle(self, id: UUID, claim: UUID, tenant_id: str | None, **changes: object) -> bool:
+        event = self._events.get(id)
+        if event is None or event.claim != claim:
+            return False
+        changes["claim"] = None
+        if tenant_id is not None:
+            changes["tenant_id"] = tenant_id
+        self._replace(event, **changes)
+        return True
+
+    def _replace(self, event: StoredWebhook, **changes: object) -> StoredWebhook:
+        changed = msgspec.structs.replace(event, **changes)
+        self._events[event.id] = changed
+        return changed

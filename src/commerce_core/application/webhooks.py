@@ -1,0 +1,206 @@
+"""Processing one stored gateway event: translate it, find its tenant, record it.
+
+The gateway's adapter translates its event (``WebhookTranslator``) into our
+``GatewayEvent``s, a seller account's new state, or nothing to do. The tenant:
+
+- an event from a tenant's own gateway account (``StoredWebhook.tenant_id`` set
+  when it was received) concerns that tenant only; one whose metadata names
+  another tenant is ignored (a tenant controls its own account's metadata);
+- otherwise (the platform's account) the metadata we sent with the payment
+  names it; events that carry none (refunds, disputes) are routed by the
+  gateway payment id, which earlier events of the payment taught
+  ``PaymentTenants``.
+
+Outcomes: a ``ProcessedWebhook`` (applied, no change, or ignored: a type we do
+not handle, a payment that is not ours), ``WebhookNotReadyError`` for an event
+that may succeed later (its tenant or payment is not known yet: it arrived
+before the event or our own call that records them), ``WebhookFailedError``
+when recording failed otherwise (a conflict, a refused command: the cause is
+chained; both carry the tenant when known), or ``UnreadableWebhookError``,
+which no retry can help. Recording is idempotent
+(``record_gateway_event``), so processing an event again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+import msgspec
+
+from commerce_core.application.context import CommandContext
+from commerce_core.application.gateway_events import (
+    GatewayEvent,
+    GatewayEventKind,
+    find_payment_id,
+    record_gateway_event,
+)
+from commerce_core.application.order_loading import load_ledger, load_order, load_payment
+from commerce_core.domain.order import SYSTEM
+from commerce_core.domain.payment import PaymentStatus
+from commerce_core.eventstore import AggregateNotFoundError, Repository
+from commerce_core.ports.clock import Clock
+from commerce_core.ports.webhooks import (
+    PaymentTenants,
+    SellerAccount,
+    SellerAccounts,
+    StoredWebhook,
+)
+
+REFUND_GRACE = timedelta(minutes=2)
+"""How long a refund the payment does not know waits before it counts as made at the
+gateway: the gateway may announce our own refund before our call has recorded it."""
+
+
+class UnreadableWebhookError(ValueError):
+    """The payload is not an event of its gateway; retrying cannot help."""
+
+
+class WebhookFailedError(Exception):
+    """Recording the event for ``tenant_id`` failed (the cause is chained); retry."""
+
+    def __init__(self, message: str, tenant_id: str | None = None) -> None:
+        super().__init__(message)
+        self.tenant_id = tenant_id
+
+
+class WebhookNotReadyError(WebhookFailedError):
+    """The event cannot be recorded yet (its tenant, payment or refund is not known); retry."""
+
+
+@dataclass(frozen=True)
+class WebhookTranslation:
+    """What a gateway event means to us.
+
+    ``events`` to record (usually one; none when there is nothing to record);
+    ``tenant_id`` and ``gateway_payment_id`` as the event names them; a seller
+    account's new state; ``ignored`` says why nothing is to be recorded.
+    """
+
+    events: list[GatewayEvent] = field(default_factory=list)
+    tenant_id: str | None = None
+    gateway_payment_id: str | None = None
+    seller_account: SellerAccount | None = None
+    ignored: str | None = None
+
+
+class WebhookTranslator(Protocol):
+    """A gateway's events in our terms; ``UnreadableWebhookError`` for a malformed one."""
+
+    def translate(self, payload: bytes) -> WebhookTranslation: ...
+
+
+@dataclass(frozen=True)
+class WebhookServices:
+    """What processing needs; ``translators`` by gateway name."""
+
+    repo: Repository
+    clock: Clock
+    payment_tenants: PaymentTenants
+    seller_accounts: SellerAccounts
+    translators: Mapping[str, WebhookTranslator]
+    refund_grace: timedelta = REFUND_GRACE
+
+
+@dataclass(frozen=True)
+class ProcessedWebhook:
+    """What processing did (``note``) and for which tenant, if it found one."""
+
+    note: str
+    tenant_id: str | None = None
+
+
+async def process_webhook(services: WebhookServices, webhook: StoredWebhook) -> ProcessedWebhook:
+    """Records what the stored event says; see the module's docstring for the outcomes."""
+    translator = services.translators.get(webhook.gateway)
+    if translator is None:
+        raise UnreadableWebhookError(f"no translator for gateway {webhook.gateway!r}")
+    meaning = translator.translate(webhook.payload)
+    owner = webhook.tenant_id
+    if owner is not None and meaning.tenant_id not in (None, owner):
+        return ProcessedWebhook("ignored: it names another tenant than its account's", owner)
+    if meaning.seller_account is not None:
+        account = meaning.seller_account
+        if owner is not None:
+            account = msgspec.structs.replace(account, tenant_id=owner)
+        kept = await services.seller_accounts.record(account)
+        note = "seller account updated" if kept else "no change: a newer state is stored"
+        return ProcessedWebhook(note, account.tenant_id)
+    tenant_id = await _route(services, webhook.gateway, owner or meaning.tenant_id, meaning)
+    if meaning.ignored is not None:
+        return ProcessedWebhook(f"ignored: {meaning.ignored}", tenant_id)
+    if tenant_id is None:
+        raise WebhookNotReadyError(
+            f"no tenant known yet for {webhook.gateway} payment {meaning.gateway_payment_id}"
+        )
+    ctx = CommandContext(
+        tenant_id=tenant_id,
+        actor=SYSTEM,
+        correlation_id=f"webhook:{webhook.gateway}:{webhook.event_id}",
+        causation_id=str(webhook.id),
+    )
+    try:
+        notes = [await _record(services, ctx, event) for event in meaning.events]
+    except WebhookNotReadyError as error:
+        error.tenant_id = tenant_id
+        raise
+    except Exception as error:
+        raise WebhookFailedError(f"{type(error).__name__}: {error}", tenant_id) from error
+    return ProcessedWebhook("; ".join(notes) or "no change", tenant_id)
+
+
+async def _route(
+    services: WebhookServices, gateway: str, tenant_id: str | None, meaning: WebhookTranslation
+) -> str | None:
+    payment = meaning.gateway_payment_id
+    if payment is None:
+        return tenant_id
+    if tenant_id is not None:
+        await services.payment_tenants.remember(gateway, payment, tenant_id)
+        return tenant_id
+    return await services.payment_tenants.tenant_of(gateway, payment)
+
+
+async def _record(services: WebhookServices, ctx: CommandContext, event: GatewayEvent) -> str:
+    try:
+        await _check_refund_known(services, ctx, event)
+        outcome = await record_gateway_event(services.repo, services.clock, ctx, event)
+    except AggregateNotFoundError:
+        raise WebhookNotReadyError(
+            f"no payment recorded yet for {event.gateway} payment {event.gateway_payment_id}"
+        ) from None
+    note = "applied" if outcome.applied else "no change"
+    if (
+        event.kind is GatewayEventKind.PAYMENT_FAILED
+        and not outcome.applied
+        and outcome.payment.status is PaymentStatus.AUTHORIZED
+    ):
+        note += " (attention: the gateway ended an authorized payment; void it)"
+    if outcome.attention:
+        note += f" (attention: {outcome.attention})"
+    return note
+
+
+async def _check_refund_known(
+    services: WebhookServices, ctx: CommandContext, event: GatewayEvent
+) -> None:
+    """A refund the payment does not know yet is taken for one made at the gateway only
+    once it is older than ``refund_grace``: until then our own refund call may still
+    be about to record it, and recording it first would count it twice."""
+    if event.kind is not GatewayEventKind.REFUND_SUCCEEDED or event.refund_id is not None:
+        return
+    refund = event.gateway_refund_id
+    if refund is None or event.at is None:
+        return
+    if services.clock.now() - event.at >= services.refund_grace:
+        return
+    payment_id = await find_payment_id(services.repo, ctx.tenant_id, event)
+    payment = await load_payment(services.repo, ctx.tenant_id, payment_id)
+    if any(r.gateway_refund_id == refund for r in payment.refunds):
+        return
+    order = await load_order(services.repo, ctx.tenant_id, payment.order_id)
+    if (await load_ledger(services.repo, order)).refund_for(refund) is not None:
+        return
+    raise WebhookNotReadyError(f"refund {refund} is not recorded yet; waiting for our own call")

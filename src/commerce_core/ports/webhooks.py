@@ -1,0 +1,221 @@
+"""Ports for gateway webhooks: the inbox that stores each event once, and two lookups.
+
+``WebhookInbox`` is a durable queue keyed by (gateway, gateway event id). The HTTP
+endpoint only verifies and ``add``s; workers ``claim_due`` events and ``mark_*``
+the outcome. Delivery to workers is at least once: a claim is a lease, and a
+worker that dies holding one leaves the event to be claimed again once the lease
+ends, so the effect of processing must be idempotent (gateway events are, by
+event id and by state).
+
+``WebhookVerifier`` checks that a request comes from the gateway.
+``PaymentTenants`` remembers which tenant a gateway payment belongs to, for the
+events (refunds, disputes) that carry none of the metadata we sent.
+``SellerAccounts`` keeps the newest flags of each seller's connected account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+
+class WebhookStatus(StrEnum):
+    """``received``: waiting for its first attempt; ``failed``: an attempt failed and
+    another is due at ``next_attempt_at``; ``processed``: done (applied, duplicate or
+    ignored); ``dead``: given up on, until an operator retries it."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+PENDING_STATUSES = frozenset({WebhookStatus.RECEIVED, WebhookStatus.FAILED})
+"""The statuses a worker may claim."""
+
+
+class ReceivedWebhook(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified event as it arrived: ``payload`` is the raw JSON body. ``tenant_id`` is
+    set when the event came from a tenant's own gateway account (signed with that
+    account's secret): it can then only concern that tenant."""
+
+    gateway: str
+    event_id: str
+    type: str
+    payload: bytes
+    tenant_id: str | None = None
+
+
+class StoredWebhook(msgspec.Struct, frozen=True, kw_only=True):
+    """An event in the inbox.
+
+    ``id`` is ours (for operators); ``seq`` orders events by arrival (list cursor).
+    ``tenant_id``: the tenant whose own account sent it, else the tenant processing
+    found it concerns (None until then, or if none).
+    ``attempts`` counts claims, so it includes an attempt whose worker died.
+    ``claim`` is the token of the current claim, if any. ``note`` says what
+    processing did (``applied``, ``no change``, ``ignored: ...``).
+    """
+
+    id: UUID
+    seq: int
+    gateway: str
+    event_id: str
+    type: str
+    payload: bytes
+    status: WebhookStatus
+    attempts: int
+    received_at: datetime
+    tenant_id: str | None = None
+    next_attempt_at: datetime | None = None
+    claim: UUID | None = None
+    last_error: str | None = None
+    note: str | None = None
+    processed_at: datetime | None = None
+
+
+class InvalidSignatureError(Exception):
+    """The request is not signed by the gateway with a secret we hold, or too long ago."""
+
+
+class WebhookVerifier(Protocol):
+    """A gateway's webhook signature check.
+
+    ``verify`` returns the event if ``signature`` (the value of the request's
+    ``signature_header``) signs ``payload`` with one of ``secrets`` (default: the
+    platform account's) and is recent enough; otherwise it raises
+    ``InvalidSignatureError``. A signed payload that is not an event of the gateway
+    raises ``ValueError``.
+    """
+
+    gateway: str
+    signature_header: str
+
+    def verify(
+        self, payload: bytes, signature: str | None, secrets: Sequence[str] | None = None
+    ) -> ReceivedWebhook: ...
+
+
+class WebhookCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many events wait, failed or died; the oldest waiting one's arrival."""
+
+    received: int = 0
+    failed: int = 0
+    dead: int = 0
+    oldest_pending_at: datetime | None = None
+
+
+class WebhookInbox(Protocol):
+    """Gateway events, each stored once and processed until done or dead.
+
+    - ``add`` stores the event with status ``received``, due at once; returns False
+      (changing nothing) when (gateway, event_id) is stored already.
+    - ``claim_due`` atomically takes up to ``limit`` events that are ``received`` or
+      ``failed`` and due (``next_attempt_at <= at``), oldest due first: each gets a new
+      ``claim`` token, ``attempts + 1``, and is not due again before ``at + lease``.
+      Concurrent claimers never take the same event (PostgreSQL: ``FOR UPDATE SKIP
+      LOCKED``); an event whose lease ran out is due again.
+    - ``mark_processed`` / ``mark_failed`` / ``mark_dead`` record an attempt's outcome
+      if ``claim`` is still the event's claim token, and return whether they did (a
+      worker whose lease ran out and whose event was claimed again changes nothing).
+      ``mark_failed`` makes the event due at ``next_attempt_at``. ``tenant_id``, when
+      given, records the tenant the event turned out to concern.
+    - ``get`` returns an event by our id, or None.
+    - ``find`` returns events newest first (``seq`` descending), filtered by status
+      and tenant when given, starting below ``before`` (a ``seq``).
+    - ``retry`` makes a ``failed`` or ``dead`` event due at ``at`` (status ``received``,
+      attempts back to 0, no claim); returns False for another status or no event.
+    - ``counts`` counts events waiting, failed and dead.
+    - ``purge_processed`` deletes up to ``limit`` processed events received before
+      ``before`` (after that their ids are no longer deduplicated); returns how many.
+    - ``wait_for_new`` returns when an event was added through this object (another
+      process's are found by polling) or after ``max_wait`` seconds.
+    """
+
+    async def add(self, webhook: ReceivedWebhook, *, id: UUID, at: datetime) -> bool: ...
+
+    async def claim_due(
+        self, *, at: datetime, limit: int, lease: float, claim: UUID
+    ) -> list[StoredWebhook]: ...
+
+    async def mark_processed(
+        self, id: UUID, claim: UUID, *, at: datetime, note: str, tenant_id: str | None = None
+    ) -> bool: ...
+
+    async def mark_failed(
+        self,
+        id: UUID,
+        claim: UUID,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        tenant_id: str | None = None,
+    ) -> bool: ...
+
+    async def mark_dead(
+        self, id: UUID, claim: UUID, *, at: datetime, error: str, tenant_id: str | None = None
+    ) -> bool: ...
+
+    async def get(self, id: UUID) -> StoredWebhook | None: ...
+
+    async def find(
+        self,
+        *,
+        status: WebhookStatus | None = None,
+        tenant_id: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredWebhook]: ...
+
+    async def retry(self, id: UUID, *, at: datetime) -> bool: ...
+
+    async def counts(self) -> WebhookCounts: ...
+
+    async def purge_processed(self, *, before: datetime, limit: int = 10_000) -> int: ...
+
+    async def wait_for_new(self, max_wait: float) -> None: ...
+
+
+class PaymentTenants(Protocol):
+    """Which tenant a gateway's payment belongs to.
+
+    - ``remember`` records it; the first tenant recorded for a payment stays.
+    - ``tenant_of`` returns it, or None when no event has told us yet.
+    """
+
+    async def remember(self, gateway: str, gateway_payment_id: str, tenant_id: str) -> None: ...
+
+    async def tenant_of(self, gateway: str, gateway_payment_id: str) -> str | None: ...
+
+
+class SellerAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """A seller's connected account as of the gateway event ``event_id`` created at ``as_of``."""
+
+    gateway: str
+    account_id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    as_of: datetime
+    event_id: str
+    tenant_id: str | None = None
+
+
+class SellerAccounts(Protocol):
+    """The newest known state of each seller account.
+
+    - ``record`` keeps ``account`` unless a state at least as new is stored (newer:
+      a later ``as_of``, then a greater ``event_id``, compared by code point), so
+      events arriving twice or out of order end in the same state; returns whether
+      it was kept. The first tenant any state names stays, whichever state is kept.
+    - ``get`` returns the stored state, or None.
+    """
+
+    async def record(self, account: SellerAccount) -> bool: ...
+
+    async def get(self, gateway: str, account_id: str) -> SellerAccount | None: ...

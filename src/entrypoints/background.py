@@ -1,0 +1,44 @@
+"""The background work of a process: projections, webhook processing and payment jobs.
+
+The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
+it alone. BACKGROUND_WORK (default "projections,webhooks,jobs") picks which parts run. Several processes may run it at once: each projection and each job is worked
+on by one process at a time (PostgreSQL advisory locks), and webhook events are claimed
+with SKIP LOCKED leases.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import asyncpg
+
+from entrypoints.container import Container
+from entrypoints.jobs import JobDeps, running_jobs
+from entrypoints.projections import running_projections
+from entrypoints.settings import Settings
+from entrypoints.webhook_worker import running_webhook_worker
+from entrypoints.webhooks import Webhooks
+
+
+async def start_background_work(
+    stack: AsyncExitStack,
+    state: Any,
+    settings: Settings,
+    container: Container,
+    pool: asyncpg.Pool | None,
+) -> None:
+    """Starts everything on ``stack``; it stops when the stack closes. ``state`` gets
+    ``projections`` (the runner) and ``webhook_worker``; ``state.webhooks`` must be set."""
+    webhooks: Webhooks = state.webhooks
+    work = settings.background_work
+    if "projections" in work:
+        state.projections = await stack.enter_async_context(
+            running_projections(settings, container.event_store(), container.read_models(), pool)
+        )
+    if "webhooks" in work:
+        state.webhook_worker = await stack.enter_async_context(running_webhook_worker(webhooks))
+    if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
+        await stack.enter_async_context(
+            running_jobs(JobDeps.from_container(container), settings=settings, pool=pool)
+        )

@@ -1,0 +1,87 @@
+"""Request body examples of the main commands, shown in the docs and tried by schemathesis.
+
+Use as ``data: Annotated[ProductIn, examples.PRODUCT]``. They name the SKU ``MUG-1``
+so that, on a tenant that sells it, each example does what it says.
+"""
+
+from __future__ import annotations
+
+from litestar.params import Body
+
+from entrypoints.http.openapi import example_body
+
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+}
+
+PRODUCT = Body(
+    examples=example_body(
+        (
+            "A mug at 12.00 USD, 10 % tax",
+            {"name": "Mug", "price": {"amount": 1200, "currency": "USD"}, "tax_rate_bps": 1000},
+        ),
+    )
+)
+
+RECEIPT = Body(
+    examples=example_body(
+        ("100 units at the default location", {"quantity": 100}),
+        ("20 units at a named location", {"quantity": 20, "location_id": "warehouse-2"}),
+    )
+)
+
+ORDER = Body(
+    examples=example_body(
+        (
+            "Two mugs for a customer known by email",
+            {
+                "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+                "lines": [{"sku": "MUG-1", "quantity": 2}],
+                "currency": "USD",
+                "shipping_address": ADDRESS,
+                "shipping_method": "standard",
+                "payment_method": "card",
+                "channel": "web",
+                "metadata": {"campaign": "spring"},
+            },
+        ),
+        (
+            "The least an order needs",
+            {
+                "customer": {"email": "grace@example.com"},
+                "lines": [{"sku": "MUG-1", "quantity": 1}],
+                "currency": "USD",
+            },
+        ),
+    )
+)
+
+PAYMENT = Body(
+    examples=example_body(
+        (
+            "A card token",
+            {
+                "order_id": "0b1e8c52-4f5e-4b7a-9d44-2f0c3c1d9a10",
+                "payment_method": {"type": "card", "token": "tok_visa"},
+            },
+        ),
+        (
+            "A card that needs 3-D Secure (a test token of the demo gateway)",
+            {
+                "order_id": "0b1e8c52-4f5e-4b7a-9d44-2f0c3c1d9a10",
+                "payment_method": {"type": "card", "token": "tok_3ds"},
+            },
+        ),
+    )
+)
+
+ORDER_REFUND = Body(
+    examples=example_body(
+        ("All that is refundable", {"reason": "customer request"}),
+        ("Part of it, restocking", {"amount": 500, "reason": "damaged", "restock": True}),
+    )
+)

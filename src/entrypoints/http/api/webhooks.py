@@ -1,0 +1,268 @@
+"""Gateway webhooks: POST /webhooks/{gateway}, GET /webhooks/health, and their admin routes.
+
+``POST /webhooks/{gateway}`` (no API key: the gateway's signature instead) checks
+the signature over the raw body, stores the event once per event id and answers
+200 at once; a worker records it (``entrypoints.webhook_worker``). A repeated
+event id answers 200 too (``duplicate: true``) and changes nothing.
+``POST /webhooks/{gateway}/{tenant_id}`` does the same for a tenant's own gateway
+account, with that account's webhook secret.
+
+``GET /admin/webhooks?status=`` lists the caller's tenant's events, newest first,
+and ``POST /admin/webhooks/{id}/retry`` makes a failed or dead one due again
+(admin keys). Events whose tenant is not known yet are not listed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, Parameter
+
+from commerce_core.ports.tenants import Role
+from commerce_core.ports.webhooks import (
+    InvalidSignatureError,
+    StoredWebhook,
+    WebhookStatus,
+)
+from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.openapi import problem_responses, query_problems
+from entrypoints.http.problems import problem
+from entrypoints.http.services import tenant_of
+from entrypoints.webhooks import Webhooks, build_webhooks
+
+DEGRADED_AFTER = 300.0  # seconds the oldest waiting event may wait before health says so
+
+
+def provide_webhooks(request: Request[Any, Any, Any]) -> Webhooks:
+    """The app's webhook parts (``app.state.webhooks``, set by its lifespan), else made
+    here on first use from its container."""
+    state = request.app.state
+    webhooks: Webhooks | None = state.get("webhooks")
+    if webhooks is None:
+        container = state.container
+        webhooks = build_webhooks(container.settings(), container, container.pool())
+        state.webhooks = webhooks
+    return webhooks
+
+
+class WebhookReceived(msgspec.Struct):
+    received: bool
+    duplicate: bool
+
+
+class WebhookHealth(msgspec.Struct):
+    """``degraded`` when events died or the oldest waiting one waited too long."""
+
+    status: str
+    received: int
+    failed: int
+    dead: int
+    oldest_pending_seconds: float | None
+
+
+class WebhookOut(msgspec.Struct):
+    id: UUID
+    gateway: str
+    event_id: str
+    type: str
+    status: WebhookStatus
+    attempts: int
+    received_at: datetime
+    next_attempt_at: datetime | None
+    last_error: str | None
+    note: str | None
+    processed_at: datetime | None
+
+    @classmethod
+    def of(cls, event: StoredWebhook) -> WebhookOut:
+        return cls(
+            id=event.id,
+            gateway=event.gateway,
+            event_id=event.event_id,
+            type=event.type,
+            status=event.status,
+            attempts=event.attempts,
+            received_at=event.received_at,
+            next_attempt_at=event.next_attempt_at,
+            last_error=event.last_error,
+            note=event.note,
+            processed_at=event.processed_at,
+        )
+
+
+class WebhookDetailOut(WebhookOut):
+    payload: Any = None
+
+
+class WebhookPage(msgspec.Struct):
+    items: list[WebhookOut]
+    next_cursor: str | None
+
+
+_PROVIDE = {"webhooks": Provide(provide_webhooks, sync_to_thread=False)}
+
+
+class WebhooksController(Controller):
+    """Routes the gateways call; ``/api/v1/webhooks/*`` needs no API key."""
+
+    path = "/webhooks"
+    tags = ["payments"]
+    dependencies = _PROVIDE
+
+    @post(
+        "/{gateway:str}",
+        status_code=200,
+        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+    )
+    async def receive(
+        self,
+        gateway: FromPath[str],
+        request: Request[Any, Any, Any],
+        webhooks: NamedDependency[Webhooks],
+    ) -> WebhookReceived:
+        """An event of the platform's account at the gateway (raw body, signed: for
+        Stripe the ``Stripe-Signature`` header). Stored once per event id and answered at
+        once; processed in the background. 400 ``invalid-signature`` for a missing,
+        wrong or stale signature."""
+        return await _receive(webhooks, gateway, request, None)
+
+    @post(
+        "/{gateway:str}/{tenant_id:uuid}",
+        status_code=200,
+        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+    )
+    async def receive_for_tenant(
+        self,
+        gateway: FromPath[str],
+        tenant_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        webhooks: NamedDependency[Webhooks],
+    ) -> WebhookReceived:
+        """An event of a tenant's own account at the gateway (``PUT
+        /admin/gateways/{gateway}``), signed with that account's webhook secret. It can
+        only concern that tenant."""
+        return await _receive(webhooks, gateway, request, tenant_id)
+
+    @get("/health")
+    async def health(self, webhooks: NamedDependency[Webhooks]) -> WebhookHealth:
+        """How many events wait, failed (and will be retried) or died, across tenants."""
+        counts = await webhooks.inbox.counts()
+        waited = None
+        if counts.oldest_pending_at is not None:
+            waited = (webhooks.clock.now() - counts.oldest_pending_at).total_seconds()
+        degraded = counts.dead > 0 or (waited or 0.0) > DEGRADED_AFTER
+        return WebhookHealth(
+            status="degraded" if degraded else "ok",
+            received=counts.received,
+            failed=counts.failed,
+            dead=counts.dead,
+            oldest_pending_seconds=waited,
+        )
+
+
+async def _receive(
+    webhooks: Webhooks, gateway: str, request: Request[Any, Any, Any], tenant_id: UUID | None
+) -> WebhookReceived:
+    verifier = webhooks.verifiers.get(gateway)
+    if verifier is None:
+        raise problem(404, "not-found", f"no webhooks for gateway {gateway!r}")
+    secrets = None
+    if tenant_id is not None:
+        # a tenant without its own account gets the same answer as a bad signature
+        secret = None
+        if webhooks.tenant_secret is not None:
+            secret = await webhooks.tenant_secret(tenant_id, gateway)
+        secrets = [secret] if secret else []
+    body = await request.body()
+    signature = request.headers.get(verifier.signature_header)
+    try:
+        event = verifier.verify(body, signature, secrets)
+    except InvalidSignatureError as error:
+        webhooks.count_delivery(gateway, "invalid_signature")
+        raise problem(400, "invalid-signature", str(error)) from None
+    except ValueError as error:
+        raise problem(422, "validation-error", str(error)) from None
+    if tenant_id is not None:
+        event = msgspec.structs.replace(event, tenant_id=str(tenant_id))
+    added = await webhooks.inbox.add(event, id=webhooks.ids.new_id(), at=webhooks.clock.now())
+    webhooks.count_delivery(gateway, "stored" if added else "duplicate")
+    return WebhookReceived(received=True, duplicate=not added)
+
+
+def _cursor(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise problem(422, "validation-error", "cursor is not one this API returned") from None
+
+
+class WebhooksAdminController(Controller):
+    """The caller's tenant's webhook events (admin keys)."""
+
+    path = "/admin/webhooks"
+    tags = ["admin"]
+    guards = [requires_role(Role.ADMIN)]
+    dependencies = _PROVIDE
+
+    @get("/", responses=query_problems("forbidden"))
+    async def list_webhooks(
+        self,
+        webhooks: NamedDependency[Webhooks],
+        principal: NamedDependency[Principal],
+        status: WebhookStatus | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Parameter(max_length=32)] = None,
+    ) -> WebhookPage:
+        """Newest first; ``status=failed`` or ``dead`` for the ones needing attention."""
+        events = await webhooks.inbox.find(
+            status=status, tenant_id=tenant_of(principal), before=_cursor(cursor), limit=limit
+        )
+        next_cursor = str(events[-1].seq) if len(events) == limit else None
+        return WebhookPage([WebhookOut.of(e) for e in events], next_cursor)
+
+    @get("/{webhook_id:uuid}", responses=query_problems("forbidden", "not-found"))
+    async def get_webhook(
+        self,
+        webhook_id: FromPath[UUID],
+        webhooks: NamedDependency[Webhooks],
+        principal: NamedDependency[Principal],
+    ) -> WebhookDetailOut:
+        """One event, with the payload the gateway sent."""
+        event = await _owned(webhooks, webhook_id, principal)
+        out = WebhookOut.of(event)
+        payload = msgspec.json.decode(event.payload)
+        return WebhookDetailOut(**msgspec.structs.asdict(out), payload=payload)
+
+    @post(
+        "/{webhook_id:uuid}/retry",
+        status_code=202,
+        responses=query_problems("forbidden", "not-found", "conflict"),
+    )
+    async def retry(
+        self,
+        webhook_id: FromPath[UUID],
+        webhooks: NamedDependency[Webhooks],
+        principal: NamedDependency[Principal],
+    ) -> WebhookOut:
+        """Makes a failed or dead event due now, with its attempts counted afresh;
+        409 ``conflict`` for one that is waiting or processed."""
+        event = await _owned(webhooks, webhook_id, principal)
+        if not await webhooks.inbox.retry(event.id, at=webhooks.clock.now()):
+            raise problem(409, "conflict", f"the event is {event.status}, not failed or dead")
+        retried = await webhooks.inbox.get(event.id)
+        assert retried is not None
+        return WebhookOut.of(retried)
+
+
+async def _owned(webhooks: Webhooks, webhook_id: UUID, principal: Principal) -> StoredWebhook:
+    event = await webhooks.inbox.get(webhook_id)
+    if event is None or event.tenant_id != tenant_of(principal):
+        raise problem(404, "not-found", f"no webhook event {webhook_id}")
+    return event

@@ -1,0 +1,269 @@
+"""Order and payment jobs: once from the CLI (``commerce jobs run NAME``), or periodically
+in the app and the worker (``running_jobs``).
+
+Jobs (``commerce_core.application.payment_jobs`` and ``reconciliation``):
+
+- ``expire-reservations`` (every minute): releases expired stock holds.
+- ``auto-cancel-unpaid`` (every 5 minutes): cancels card orders unpaid after the
+  tenant's ``auto_cancel_unpaid_hours``.
+- ``resolve-pending-payments`` (every 5 minutes): asks the gateway about payments left
+  waiting for 3-D Secure for 15 minutes and records its answer.
+- ``reconcile`` (checked hourly): compares yesterday's (UTC) card payments with the
+  gateway and stores a report per tenant, once the day is 30 minutes over; from the
+  CLI any ``--date`` (run again, it replaces that day's reports).
+
+Every job is safe to run twice or in several processes at once; ``running_jobs`` still
+takes a lock per job (a PostgreSQL advisory lock with a pool) so that one process at a
+time runs each, instead of all of them doing the same work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+import asyncpg
+import click
+import structlog
+from dependency_injector import providers
+
+from adapters.memory.projection_locks import MemoryProjectionLocks
+from adapters.postgres.connection import server_settings
+from adapters.postgres.projection_locks import PostgresProjectionLocks
+from commerce_core.application.payment_jobs import (
+    JobOutcome,
+    cancel_unpaid_orders,
+    expire_reservations,
+    resolve_pending_payments,
+)
+from commerce_core.application.reconciliation import reconcile_day
+from commerce_core.eventstore import EventStore, Repository
+from commerce_core.ports.clock import Clock
+from commerce_core.ports.gateway_configs import TenantGateways
+from commerce_core.ports.order_queries import OrderQueries
+from commerce_core.ports.reconciliation import ReconciliationReports
+from commerce_core.ports.tenant_directory import TenantDirectory
+from commerce_core.projections.port import ProjectionLocks
+from entrypoints.container import build_container, open_pool
+from entrypoints.settings import Settings, get_settings
+
+RECONCILE_AFTER = timedelta(minutes=30)
+"""How long after midnight (UTC) the day before is reconciled: late commits land first."""
+
+
+@dataclasses.dataclass(frozen=True)
+class JobDeps:
+    """The ports the jobs use."""
+
+    repo: Repository
+    store: EventStore
+    clock: Clock
+    order_queries: OrderQueries
+    directory: TenantDirectory
+    gateways: TenantGateways
+    reports: ReconciliationReports
+
+    @classmethod
+    def from_container(cls, c: Any) -> JobDeps:
+        return cls(
+            repo=c.repository(),
+            store=c.event_store(),
+            clock=c.clock(),
+            order_queries=c.order_queries(),
+            directory=c.tenant_directory(),
+            gateways=c.gateway_resolver(),
+            reports=c.reconciliation_reports(),
+        )
+
+
+Job = Callable[[JobDeps, date | None], Awaitable[JobOutcome]]
+
+
+async def _expire(deps: JobDeps, day: date | None) -> JobOutcome:
+    tenants = await deps.directory.all_tenants()
+    return await expire_reservations(deps.repo, deps.clock, deps.order_queries, tenants)
+
+
+async def _cancel_unpaid(deps: JobDeps, day: date | None) -> JobOutcome:
+    tenants = await deps.directory.all_tenants()
+    return await cancel_unpaid_orders(
+        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
+    )
+
+
+async def _resolve_pending(deps: JobDeps, day: date | None) -> JobOutcome:
+    tenants = await deps.directory.all_tenants()
+    return await resolve_pending_payments(
+        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
+    )
+
+
+def yesterday(clock: Clock) -> date:
+    return clock.now().astimezone(UTC).date() - timedelta(days=1)
+
+
+async def _reconcile(deps: JobDeps, day: date | None) -> JobOutcome:
+    day = day or yesterday(deps.clock)
+    tenant_ids = [str(t.id) for t in await deps.directory.all_tenants()]
+    reports = await reconcile_day(
+        deps.store, deps.repo, deps.gateways, deps.reports, deps.clock, day, tenant_ids
+    )
+    # examined: payments compared; changed: reports written; notes: where they differ
+    outcome = JobOutcome(f"reconcile {day.isoformat()}", changed=len(reports))
+    for report in reports:
+        outcome.examined += report.payments_checked
+        if report.discrepancies:
+            complete = "" if report.complete else " (incomplete: run the day again)"
+            found = len(report.discrepancies)
+            outcome.notes.append(f"tenant {report.tenant_id}: {found} discrepancies{complete}")
+    return outcome
+
+
+async def _reconcile_when_due(deps: JobDeps, day: date | None) -> JobOutcome:
+    """Reconciles yesterday once, after ``RECONCILE_AFTER``; a no-op otherwise."""
+    now = deps.clock.now().astimezone(UTC)
+    midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
+    day = yesterday(deps.clock)
+    if now < midnight + RECONCILE_AFTER or await deps.reports.run_for(day) is not None:
+        return JobOutcome("reconcile")
+    return await _reconcile(deps, day)
+
+
+JOBS: dict[str, Job] = {
+    "expire-reservations": _expire,
+    "auto-cancel-unpaid": _cancel_unpaid,
+    "resolve-pending-payments": _resolve_pending,
+    "reconcile": _reconcile,
+}
+"""The jobs by name, as run once (``reconcile``: the given day, default yesterday)."""
+
+_PERIODIC: dict[str, Job] = {**JOBS, "reconcile": _reconcile_when_due}
+
+EVERY: dict[str, float] = {
+    "expire-reservations": 60.0,
+    "auto-cancel-unpaid": 300.0,
+    "resolve-pending-payments": 300.0,
+    "reconcile": 3600.0,
+}
+"""Seconds between periodic runs of each job."""
+
+
+class UnknownJobError(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no job {name!r} (jobs: {', '.join(sorted(JOBS))})")
+
+
+async def run_job(name: str, deps: JobDeps, day: date | None = None) -> JobOutcome:
+    """Runs one job once; ``UnknownJobError`` for a name not in ``JOBS``."""
+    job = JOBS.get(name)
+    if job is None:
+        raise UnknownJobError(name)
+    return await job(deps, day)
+
+
+Observer = Callable[[JobOutcome], None]
+
+
+async def _every(
+    name: str,
+    interval: float,
+    deps: JobDeps,
+    locks: ProjectionLocks,
+    observe: Observer | None,
+) -> None:
+    log = structlog.get_logger("jobs").bind(job=name)
+    job = _PERIODIC[name]
+    while True:
+        lease = await locks.try_acquire(f"job:{name}")
+        if lease is not None:
+            try:
+                outcome = await job(deps, None)
+            except Exception:
+                log.exception("job failed")  # the next run tries again
+            else:
+                if outcome.changed or outcome.errors or outcome.notes:
+                    log.info("job ran", **dataclasses.asdict(outcome))
+                if observe is not None:
+                    observe(outcome)
+            finally:
+                await lease.release()
+        await asyncio.sleep(interval)
+
+
+def _locks(settings: Settings | None, pool: asyncpg.Pool | None) -> ProjectionLocks:
+    if pool is None or settings is None or not settings.database_url:
+        return MemoryProjectionLocks()
+    connect = partial(
+        asyncpg.connect,
+        settings.database_url,
+        server_settings=server_settings(settings.database_schema),
+    )
+    return PostgresProjectionLocks(connect)
+
+
+@asynccontextmanager
+async def running_jobs(
+    deps: JobDeps,
+    *,
+    settings: Settings | None = None,
+    pool: asyncpg.Pool | None = None,
+    every: Mapping[str, float] | None = None,
+    observe: Observer | None = None,
+) -> AsyncIterator[None]:
+    """Runs every job in ``every`` (default ``EVERY``) periodically until the block ends.
+
+    With a ``pool`` (and ``settings.database_url``) each run holds a PostgreSQL advisory
+    lock per job, on a connection of its own, so one process at a time runs each job.
+    ``observe`` is called with each run's outcome.
+    """
+    locks = _locks(settings, pool)
+    tasks = [
+        asyncio.create_task(_every(name, interval, deps, locks, observe), name=f"job:{name}")
+        for name, interval in (every or EVERY).items()
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if isinstance(locks, PostgresProjectionLocks):
+            await locks.close()
+
+
+async def _run_once(name: str, day: date | None) -> JobOutcome:
+    settings = get_settings()
+    container = build_container(settings)
+    async with open_pool(settings) as pool:
+        if pool is None:
+            raise click.ClickException("jobs work on PostgreSQL: unset EVENT_STORE=memory")
+        container.pool.override(providers.Object(pool))
+        return await run_job(name, JobDeps.from_container(container), day)
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Order and payment jobs (the worker and the app run them periodically)."""
+
+
+@jobs_cli.command("run")
+@click.argument("name", type=click.Choice(sorted(JOBS)))
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="reconcile: the UTC day to reconcile (default yesterday).",
+)
+def run_command(name: str, day: datetime | None) -> None:
+    """Run job NAME once and print its outcome (JSON); exit status 1 if items failed."""
+    outcome = asyncio.run(_run_once(name, day.date() if day else None))
+    click.echo(json.dumps(dataclasses.asdict(outcome)))
+    if outcome.errors:
+        raise SystemExit(1)

@@ -1,0 +1,186 @@
+"""The webhook worker: claims due events from the inbox, processes them, retries, gives up.
+
+One loop per worker: claim up to ``batch_size`` due events (a lease of ``lease``
+seconds each), process them concurrently, mark each outcome, and when fewer
+than a full batch were due, wait for an event stored in this process or
+``poll_interval`` seconds (events stored by other processes). Any number of
+workers, in any processes, share the inbox: a claim never hands one event to two
+of them while its lease runs.
+
+Outcomes: processed (``note`` says how); a failure is retried after a backoff
+that grows from ``first_delay`` by ``factor`` up to ``max_delay`` (a lost
+optimistic-concurrency race within half a second), and after ``max_attempts``
+attempts the event is ``dead`` until an operator retries it; an unreadable event
+is dead at once. A worker stopped (or killed) while processing leaves its claims
+to run out; the events are then claimed again, and processing them again is
+harmless because recording gateway events is idempotent. An event whose claims
+keep ending that way is dead once it has used up its attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import structlog
+
+from commerce_core.application.webhooks import (
+    UnreadableWebhookError,
+    WebhookFailedError,
+    process_webhook,
+)
+from commerce_core.eventstore import ConcurrencyError
+from commerce_core.ports.webhooks import StoredWebhook
+from entrypoints.webhooks import Webhooks
+
+log = structlog.get_logger("webhooks.worker")
+
+_MAX_ERROR = 2000  # characters of an error kept on the event
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts and the backoff between them (seconds); the default spans about 4 hours."""
+
+    max_attempts: int = 10
+    first_delay: float = 1.0
+    factor: float = 3.0
+    max_delay: float = 3600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt."""
+        seconds = self.first_delay * self.factor ** max(attempts - 1, 0)
+        return timedelta(seconds=min(seconds, self.max_delay))
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """``retention``: how long processed events are kept (their ids deduplicated;
+    Stripe redelivers for 3 days), purged every ``purge_every`` seconds."""
+
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    batch_size: int = 64
+    lease: float = 60.0
+    poll_interval: float = 0.5
+    error_backoff: float = 1.0
+    retention: timedelta = timedelta(days=30)
+    purge_every: float = 3600.0
+
+
+class WebhookWorker:
+    """Processes the inbox's due events; ``run_once`` is one claim-and-process round."""
+
+    def __init__(self, webhooks: Webhooks, options: WorkerOptions | None = None) -> None:
+        self._webhooks = webhooks
+        self._inbox = webhooks.inbox
+        self._clock = webhooks.clock
+        self.options = options or WorkerOptions()
+        self._next_purge = self._clock.now()
+
+    async def run_once(self) -> int:
+        """Claims due events and processes them; returns how many it claimed."""
+        claim = uuid4()
+        options = self.options
+        due = await self._inbox.claim_due(
+            at=self._clock.now(), limit=options.batch_size, lease=options.lease, claim=claim
+        )
+        outcomes = await asyncio.gather(
+            *(self._handle(event, claim) for event in due), return_exceptions=True
+        )
+        for event, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # its outcome could not be stored
+                log.error("webhook outcome not stored", event_id=event.event_id, exc_info=outcome)
+        return len(due)
+
+    async def run(self) -> None:
+        """Works until cancelled; storage errors are logged and retried after a pause."""
+        while True:
+            try:
+                await self._purge()
+                claimed = await self.run_once()
+            except Exception:
+                log.exception("webhook worker round failed")
+                await asyncio.sleep(self.options.error_backoff)
+                continue
+            if claimed < self.options.batch_size:
+                await self._inbox.wait_for_new(self.options.poll_interval)
+
+    async def _handle(self, event: StoredWebhook, claim: UUID) -> None:
+        policy = self.options.policy
+        if event.attempts > policy.max_attempts:
+            error = f"gave up after {event.attempts - 1} attempts (some were interrupted)"
+            self._webhooks.count_outcome(event.gateway, "dead")
+            await self._inbox.mark_dead(event.id, claim, at=self._clock.now(), error=error)
+            return
+        try:
+            done = await process_webhook(self._webhooks.processing, event)
+        except UnreadableWebhookError as error:
+            await self._give_up(event, claim, error)
+        except Exception as error:
+            if event.attempts >= policy.max_attempts:
+                await self._give_up(event, claim, error)
+                return
+            delay = policy.delay(event.attempts)
+            if isinstance(error.__cause__, ConcurrencyError):  # lost a race: try again soon
+                delay = min(delay, timedelta(seconds=random.uniform(0.05, 0.5)))
+            log.info("webhook failed", event_id=event.event_id, error=repr(error))
+            self._webhooks.count_outcome(event.gateway, "failed")
+            await self._inbox.mark_failed(
+                event.id,
+                claim,
+                error=_describe(error),
+                next_attempt_at=self._clock.now() + delay,
+                tenant_id=_tenant(error),
+            )
+        else:
+            self._webhooks.count_outcome(event.gateway, "processed")
+            at = self._clock.now()
+            await self._inbox.mark_processed(
+                event.id, claim, at=at, note=done.note, tenant_id=done.tenant_id
+            )
+
+    async def _give_up(self, event: StoredWebhook, claim: UUID, error: Exception) -> None:
+        log.warning("webhook dead", event_id=event.event_id, type=event.type, error=repr(error))
+        self._webhooks.count_outcome(event.gateway, "dead")
+        await self._inbox.mark_dead(
+            event.id, claim, at=self._clock.now(), error=_describe(error), tenant_id=_tenant(error)
+        )
+
+    async def _purge(self) -> None:
+        now = self._clock.now()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + timedelta(seconds=self.options.purge_every)
+        purged = await self._inbox.purge_processed(before=now - self.options.retention)
+        if purged:
+            log.info("purged processed webhooks", count=purged)
+
+
+def _tenant(error: Exception) -> str | None:
+    return error.tenant_id if isinstance(error, WebhookFailedError) else None
+
+
+def _describe(error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text[:_MAX_ERROR]
+
+
+@asynccontextmanager
+async def running_webhook_worker(
+    webhooks: Webhooks, options: WorkerOptions | None = None, *, workers: int = 1
+) -> AsyncIterator[WebhookWorker]:
+    """Runs ``workers`` loops on the inbox until the block ends (then cancels them; the
+    events they held are claimed again once their leases run out)."""
+    worker = WebhookWorker(webhooks, options)
+    tasks = [asyncio.create_task(worker.run(), name=f"webhook-worker-{n}") for n in range(workers)]
+    try:
+        yield worker
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,119 @@
+"""The webhook parts of a process: inbox, verifiers and processing, shared by the HTTP
+endpoint and the worker (so that a stored event wakes the worker in-process)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from adapters.memory.webhook_lookups import MemoryPaymentTenants, MemorySellerAccounts
+from adapters.memory.webhooks import MemoryWebhookInbox
+from adapters.payments.stripe_webhooks import StripeWebhooks, webhook_secrets
+from adapters.postgres.webhook_lookups import PostgresPaymentTenants, PostgresSellerAccounts
+from adapters.postgres.webhooks import PostgresWebhookInbox
+from commerce_core.application.webhooks import WebhookServices
+from commerce_core.ports.clock import Clock, Ids
+from commerce_core.ports.webhooks import WebhookInbox, WebhookVerifier
+from entrypoints.container import Container
+from entrypoints.http.metrics import MetricsRegistry
+from entrypoints.settings import Settings
+
+TenantSecret = Callable[[UUID, str], Awaitable[str | None]]
+"""The webhook secret of a tenant's own account at a gateway, or None (it has none)."""
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """``verifiers`` by gateway name (the ``{gateway}`` of ``POST /webhooks/{gateway}``);
+    ``tenant_secret`` finds the secret of a tenant's own account (None: no tenant has one)."""
+
+    inbox: WebhookInbox
+    verifiers: Mapping[str, WebhookVerifier]
+    processing: WebhookServices
+    clock: Clock
+    ids: Ids
+    tenant_secret: TenantSecret | None = None
+    metrics: MetricsRegistry | None = None
+
+    def count_delivery(self, gateway: str, result: str) -> None:
+        """A webhook request: ``stored``, ``duplicate`` or ``invalid_signature``."""
+        if self.metrics is not None:
+            self.metrics.counter(
+                "webhook_deliveries_total",
+                "Webhook requests by gateway and result",
+                ("gateway", "result"),
+            ).labels(gateway=gateway, result=result).inc()
+
+    def count_outcome(self, gateway: str, outcome: str) -> None:
+        """A processing attempt: ``processed``, ``failed`` or ``dead``."""
+        if self.metrics is not None:
+            self.metrics.counter(
+                "webhook_attempts_total",
+                "Webhook processing attempts by gateway and outcome",
+                ("gateway", "outcome"),
+            ).labels(gateway=gateway, outcome=outcome).inc()
+
+
+def build_webhooks(
+    settings: Settings,
+    container: Container,
+    pool: asyncpg.Pool | None,
+    *,
+    tenant_secret: TenantSecret | None = None,
+) -> Webhooks:
+    """PostgreSQL stores with a pool, memory ones without (``EVENT_STORE=memory``).
+
+    ``STRIPE_WEBHOOK_SECRET`` may list several secrets, comma-separated, while one is
+    rotated; without any, the platform's Stripe webhooks are refused as badly signed.
+    ``tenant_secret`` (e.g. ``GatewayResolver.webhook_secret``) enables the endpoints of
+    tenants' own accounts, ``POST /webhooks/{gateway}/{tenant_id}``.
+    """
+    stripe = StripeWebhooks(webhook_secrets(settings.stripe_webhook_secret))
+    if not settings.stripe_webhook_secret:
+        structlog.get_logger("webhooks").warning(
+            "STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused"
+        )
+    if pool is None:
+        inbox: WebhookInbox = MemoryWebhookInbox()
+        tenants: MemoryPaymentTenants | PostgresPaymentTenants = MemoryPaymentTenants()
+        sellers: MemorySellerAccounts | PostgresSellerAccounts = MemorySellerAccounts()
+    else:
+        inbox = PostgresWebhookInbox(pool)
+        tenants = PostgresPaymentTenants(pool)
+        sellers = PostgresSellerAccounts(pool)
+    processing = WebhookServices(
+        repo=container.repository(),
+        clock=container.clock(),
+        payment_tenants=tenants,
+        seller_accounts=sellers,
+        translators={stripe.gateway: stripe},
+    )
+    metrics = container.metrics()
+    _export_counts(metrics, inbox)
+    return Webhooks(
+        metrics=metrics,
+        inbox=inbox,
+        verifiers={stripe.gateway: stripe},
+        processing=processing,
+        clock=container.clock(),
+        ids=container.ids(),
+        tenant_secret=tenant_secret,
+    )
+
+
+def _export_counts(metrics: MetricsRegistry, inbox: WebhookInbox) -> None:
+    """``webhook_events_waiting{status}`` (received, failed, dead), read at each scrape."""
+    gauge = metrics.gauge(
+        "webhook_events_waiting", "Webhook events not processed, by status", ("status",)
+    )
+
+    async def collect() -> None:
+        counts = await inbox.counts()
+        for status in ("received", "failed", "dead"):
+            gauge.labels(status=status).set(getattr(counts, status))
+
+    metrics.on_collect(collect)

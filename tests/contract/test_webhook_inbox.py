@@ -1,0 +1,334 @@
+"""The webhook ports' contract (inbox, payment tenants, seller accounts), for every adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+
+from adapters.memory.webhook_lookups import MemoryPaymentTenants, MemorySellerAccounts
+from adapters.memory.webhooks import MemoryWebhookInbox
+from adapters.postgres.webhook_lookups import PostgresPaymentTenants, PostgresSellerAccounts
+from adapters.postgres.webhooks import PostgresWebhookInbox
+from commerce_core.ports.webhooks import (
+    PaymentTenants,
+    ReceivedWebhook,
+    SellerAccount,
+    SellerAccounts,
+    StoredWebhook,
+    WebhookInbox,
+    WebhookStatus,
+)
+from tests.conftest import PgSchema
+
+AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+LEASE = 60.0
+S = WebhookStatus
+
+
+@dataclass
+class Stores:
+    inbox: WebhookInbox
+    tenants: PaymentTenants
+    sellers: SellerAccounts
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
+    if request.param == "memory":
+        yield Stores(MemoryWebhookInbox(), MemoryPaymentTenants(), MemorySellerAccounts())
+        return
+    schema = await PgSchema.create()
+    pool = await schema.pool(max_size=10)
+    try:
+        yield Stores(
+            PostgresWebhookInbox(pool), PostgresPaymentTenants(pool), PostgresSellerAccounts(pool)
+        )
+    finally:
+        await pool.close()
+        await schema.drop()
+
+
+@pytest.fixture
+def inbox(stores: Stores) -> WebhookInbox:
+    return stores.inbox
+
+
+def webhook(
+    event_id: str = "evt_1", gateway: str = "stripe", tenant: str | None = None
+) -> ReceivedWebhook:
+    payload = f'{{"id": "{event_id}", "type": "charge.succeeded"}}'.encode()
+    return ReceivedWebhook(
+        gateway=gateway,
+        event_id=event_id,
+        type="charge.succeeded",
+        payload=payload,
+        tenant_id=tenant,
+    )
+
+
+async def add(
+    inbox: WebhookInbox, event_id: str = "evt_1", at: datetime = AT, **kw: str
+) -> uuid.UUID:
+    id = uuid.uuid4()
+    assert await inbox.add(webhook(event_id, **kw), id=id, at=at)
+    return id
+
+
+async def claim(
+    inbox: WebhookInbox, at: datetime = AT, limit: int = 10
+) -> tuple[uuid.UUID, list[StoredWebhook]]:
+    token = uuid.uuid4()
+    return token, await inbox.claim_due(at=at, limit=limit, lease=LEASE, claim=token)
+
+
+def later(seconds: float) -> datetime:
+    return AT + timedelta(seconds=seconds)
+
+
+async def test_an_event_is_stored_once_per_gateway_and_event_id(inbox: WebhookInbox) -> None:
+    first = await add(inbox, "evt_1")
+
+    again = await inbox.add(webhook("evt_1"), id=uuid.uuid4(), at=later(1))
+    other_gateway = await inbox.add(webhook("evt_1", gateway="other"), id=uuid.uuid4(), at=AT)
+
+    assert (again, other_gateway) == (False, True)
+    stored = await inbox.get(first)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.received_at) == (S.RECEIVED, 0, AT)
+    assert b'"evt_1"' in stored.payload
+
+
+async def test_a_claim_takes_due_events_oldest_first_and_counts_the_attempt(
+    inbox: WebhookInbox,
+) -> None:
+    first = await add(inbox, "evt_1", at=AT)
+    second = await add(inbox, "evt_2", at=later(1))
+    await add(inbox, "evt_3", at=later(5))
+
+    token, claimed = await claim(inbox, at=later(2))
+
+    assert [e.id for e in claimed] == [first, second]
+    assert all(e.claim == token and e.attempts == 1 for e in claimed)
+
+
+async def test_a_claimed_event_is_not_claimed_again_while_its_lease_runs(
+    inbox: WebhookInbox,
+) -> None:
+    await add(inbox)
+    await claim(inbox)
+
+    _, during = await claim(inbox, at=later(LEASE - 1))
+    _, after = await claim(inbox, at=later(LEASE))
+
+    assert (len(during), len(after)) == (0, 1)
+    assert after[0].attempts == 2
+
+
+async def test_concurrent_claimers_never_share_an_event(stores: Stores) -> None:
+    inbox = stores.inbox
+    ids = {await add(inbox, f"evt_{n}") for n in range(120)}
+    claimed: list[uuid.UUID] = []
+
+    async def claimer() -> None:
+        while batch := (await claim(inbox, limit=7))[1]:
+            claimed.extend(e.id for e in batch)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(claimer() for _ in range(6)))
+
+    assert sorted(claimed) == sorted(ids)
+
+
+async def test_only_the_current_claim_may_mark_the_outcome(inbox: WebhookInbox) -> None:
+    id = await add(inbox)
+    stale, _ = await claim(inbox)
+    current, _ = await claim(inbox, at=later(LEASE))
+
+    refused = await inbox.mark_processed(id, stale, at=later(LEASE + 1), note="applied")
+    accepted = await inbox.mark_processed(id, current, at=later(LEASE + 1), note="applied")
+
+    assert (refused, accepted) == (False, True)
+
+
+async def test_a_processed_event_keeps_its_note_and_tenant_and_is_never_claimed_again(
+    inbox: WebhookInbox,
+) -> None:
+    id = await add(inbox)
+    token, _ = await claim(inbox)
+
+    await inbox.mark_processed(id, token, at=later(1), note="applied", tenant_id="t1")
+
+    stored = await inbox.get(id)
+    assert stored is not None
+    assert (stored.status, stored.note, stored.tenant_id) == (S.PROCESSED, "applied", "t1")
+    assert (stored.processed_at, stored.claim, stored.next_attempt_at) == (later(1), None, None)
+    assert (await claim(inbox, at=later(10_000)))[1] == []
+
+
+async def test_a_failed_event_is_due_again_at_its_next_attempt(inbox: WebhookInbox) -> None:
+    id = await add(inbox)
+    token, _ = await claim(inbox)
+
+    await inbox.mark_failed(id, token, error="payment not found", next_attempt_at=later(30))
+
+    stored = await inbox.get(id)
+    assert stored is not None
+    assert (stored.status, stored.last_error, stored.attempts) == (S.FAILED, "payment not found", 1)
+    assert (await claim(inbox, at=later(29)))[1] == []
+    assert [e.id for e in (await claim(inbox, at=later(30)))[1]] == [id]
+
+
+async def test_a_dead_event_waits_for_an_operator_to_retry_it(inbox: WebhookInbox) -> None:
+    id = await add(inbox)
+    token, _ = await claim(inbox)
+    await inbox.mark_dead(id, token, at=later(1), error="unreadable")
+    assert (await claim(inbox, at=later(10_000)))[1] == []
+
+    assert await inbox.retry(id, at=later(2))
+
+    stored = await inbox.get(id)
+    assert stored is not None
+    assert (stored.status, stored.attempts, stored.last_error) == (S.RECEIVED, 0, "unreadable")
+    assert [e.id for e in (await claim(inbox, at=later(2)))[1]] == [id]
+
+
+async def test_only_failed_or_dead_events_can_be_retried(inbox: WebhookInbox) -> None:
+    waiting = await add(inbox, "evt_1")
+    done = await add(inbox, "evt_2")
+    token, _ = await claim(inbox)
+    await inbox.mark_processed(done, token, at=later(1), note="applied")
+
+    assert not await inbox.retry(waiting, at=later(2))
+    assert not await inbox.retry(done, at=later(2))
+    assert not await inbox.retry(uuid.uuid4(), at=later(2))
+
+
+async def test_find_lists_newest_first_by_status_and_tenant_in_pages(inbox: WebhookInbox) -> None:
+    ids = [await add(inbox, f"evt_{n}", tenant="t1") for n in range(5)]
+    await add(inbox, "evt_other", tenant="t2")
+    token, claimed = await claim(inbox, limit=2)
+    for event in claimed:
+        await inbox.mark_failed(event.id, token, error="x", next_attempt_at=later(60))
+
+    first_page = await inbox.find(tenant_id="t1", limit=3)
+    second_page = await inbox.find(tenant_id="t1", limit=3, before=first_page[-1].seq)
+    failed = await inbox.find(status=S.FAILED)
+
+    assert [e.id for e in first_page + second_page] == ids[::-1]
+    assert [e.id for e in failed] == ids[1::-1]
+
+
+async def test_counts_show_what_waits_failed_and_died(inbox: WebhookInbox) -> None:
+    first = await add(inbox, "evt_1", at=AT)
+    second = await add(inbox, "evt_2", at=later(1))
+    await add(inbox, "evt_3", at=later(2))
+    token, _ = await claim(inbox, at=later(2), limit=2)
+    await inbox.mark_failed(first, token, error="x", next_attempt_at=later(60))
+    await inbox.mark_dead(second, token, at=later(3), error="y")
+
+    counts = await inbox.counts()
+
+    assert (counts.received, counts.failed, counts.dead) == (1, 1, 1)
+    assert counts.oldest_pending_at == AT
+
+
+async def test_purging_drops_old_processed_events_only_and_frees_their_ids(
+    inbox: WebhookInbox,
+) -> None:
+    old = await add(inbox, "evt_old", at=AT)
+    waiting = await add(inbox, "evt_waiting", at=AT)
+    token, _ = await claim(inbox)
+    await inbox.mark_processed(old, token, at=later(1), note="applied")
+    await inbox.mark_failed(waiting, token, error="x", next_attempt_at=later(60))
+
+    purged = await inbox.purge_processed(before=later(1))
+
+    assert purged == 1
+    assert await inbox.get(old) is None
+    assert await inbox.get(waiting) is not None
+    assert await inbox.add(webhook("evt_old"), id=uuid.uuid4(), at=later(2))
+
+
+async def test_a_waiting_worker_wakes_when_an_event_is_added(inbox: WebhookInbox) -> None:
+    waiter = asyncio.create_task(inbox.wait_for_new(max_wait=30.0))
+    await asyncio.sleep(0)
+
+    await add(inbox)
+
+    await asyncio.wait_for(waiter, timeout=5.0)
+
+
+async def test_waiting_ends_after_max_wait_without_events(inbox: WebhookInbox) -> None:
+    await asyncio.wait_for(inbox.wait_for_new(max_wait=0.01), timeout=5.0)
+
+
+async def test_the_first_tenant_of_a_gateway_payment_stays(stores: Stores) -> None:
+    tenants = stores.tenants
+    await tenants.remember("stripe", "pi_1", "t1")
+    await tenants.remember("stripe", "pi_1", "t2")
+
+    assert await tenants.tenant_of("stripe", "pi_1") == "t1"
+    assert await tenants.tenant_of("other", "pi_1") is None
+
+
+def account(event_id: str, seconds: int, charges: bool, tenant: str | None = "t1") -> SellerAccount:
+    return SellerAccount(
+        gateway="stripe",
+        account_id="acct_1",
+        charges_enabled=charges,
+        payouts_enabled=not charges,
+        details_submitted=True,
+        as_of=later(seconds),
+        event_id=event_id,
+        tenant_id=tenant,
+    )
+
+
+async def test_the_newest_seller_account_state_wins_in_any_order(stores: Stores) -> None:
+    states = [
+        account("evt_a", 0, charges=False),
+        account("evt_b", 10, charges=True, tenant=None),
+        account("evt_c", 10, charges=False, tenant=None),  # same second: the greater id wins
+        account("evt_d", 5, charges=True),
+    ]
+    finals = set()
+    for n, order in enumerate(itertools.permutations(states)):
+        renamed = [msgspec.structs.replace(s, account_id=f"acct_{n}") for s in order]
+        for state in renamed + renamed:  # each delivered twice
+            await stores.sellers.record(state)
+        stored = await stores.sellers.get("stripe", f"acct_{n}")
+        assert stored is not None
+        finals.add(msgspec.structs.replace(stored, account_id="any"))
+
+    assert finals == {
+        msgspec.structs.replace(states[2], account_id="any", tenant_id="t1"),
+    }
+
+
+async def test_an_older_seller_account_state_is_not_kept(stores: Stores) -> None:
+    assert await stores.sellers.record(account("evt_b", 10, charges=True))
+
+    kept = await stores.sellers.record(account("evt_a", 0, charges=False))
+
+    stored = await stores.sellers.get("stripe", "acct_1")
+    assert not kept
+    assert stored is not None
+    assert stored.charges_enabled
+
+
+async def test_of_an_event_delivered_many_times_at_once_one_delivery_is_stored(
+    inbox: WebhookInbox,
+) -> None:
+    deliveries = [inbox.add(webhook(f"evt_{n % 3}"), id=uuid.uuid4(), at=AT) for n in range(30)]
+
+    stored = await asyncio.gather(*deliveries)
+
+    assert sum(stored) == 3
+    assert len(await inbox.find()) == 3

@@ -1,0 +1,124 @@
+"""One story told by Stripe's webhooks, with every event type we handle, and its outcome.
+
+Four payments of one order total each, opened as ``gateway="stripe"``:
+
+- ``paid``: a charge waiting for 3-D Secure, which the customer completes; then 500 is
+  refunded in Stripe's dashboard (a refund we never asked for);
+- ``declined``: a charge waiting for 3-D Secure, declined (insufficient funds);
+- ``abandoned``: an authorization waiting for 3-D Secure, which Stripe cancels;
+- ``disputed``: a charge captured at once, disputed and lost.
+
+And a seller account that Stripe enables (two ``account.updated``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from commerce_core.domain.order import Order
+from commerce_core.domain.payment import Payment
+from commerce_core.eventstore import Repository
+from commerce_core.ports.webhooks import SellerAccounts
+from tests.stripe_events import StripeEvents
+
+SELLER = "acct_seller_1"
+ROLES = ("paid", "declined", "abandoned", "disputed")
+
+
+def story_events(events: StripeEvents, payments: dict[str, Payment], at: datetime) -> list[bytes]:
+    """The story's events in the order Stripe would send them (one second apart)."""
+    paid, declined = payments["paid"], payments["declined"]
+    abandoned, disputed = payments["abandoned"], payments["disputed"]
+    total = paid.amount.amount
+    refund = events.refund(paid, "re_dashboard_1", 500, "succeeded")
+    issuer_decline = {"code": "card_declined", "decline_code": "insufficient_funds"}
+    story: list[tuple[str, dict[str, object]]] = [
+        ("account.updated", events.account(SELLER, charges=False, payouts=False)),
+        *(
+            ("payment_intent.created", events.intent(p, "requires_action"))
+            for p in payments.values()
+        ),
+        ("charge.succeeded", events.charge(paid, captured=True, amount_captured=total)),
+        ("payment_intent.succeeded", events.intent(paid, "succeeded", amount_received=total)),
+        (
+            "payment_intent.payment_failed",
+            events.intent(declined, "requires_payment_method", last_payment_error=issuer_decline),
+        ),
+        (
+            "charge.failed",
+            events.charge(
+                declined,
+                captured=False,
+                failure_code="card_declined",
+                outcome={"type": "issuer_declined", "reason": "insufficient_funds"},
+            ),
+        ),
+        (
+            "payment_intent.canceled",
+            events.intent(abandoned, "canceled", cancellation_reason="abandoned"),
+        ),
+        ("refund.created", {**refund, "status": "pending"}),
+        (
+            "charge.refunded",
+            events.charge(paid, captured=True, amount_refunded=500, refunds={"data": [refund]}),
+        ),
+        ("refund.updated", refund),
+        ("charge.dispute.created", events.dispute(disputed, "dp_1", "needs_response")),
+        ("charge.dispute.closed", events.dispute(disputed, "dp_1", "lost")),
+        ("account.updated", events.account(SELLER, charges=True, payouts=True)),
+    ]
+    return [
+        events.event(type, obj, at + timedelta(seconds=n)) for n, (type, obj) in enumerate(story)
+    ]
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    status: str
+    captured: int
+    refunded: int
+    charged_back: int
+    decline_code: str | None
+    dispute: str | None
+    refunds: tuple[tuple[int, str], ...]
+    order_status: str
+    order_paid: int
+    order_refunded: int
+
+
+async def story_state(
+    repo: Repository, payment_ids: dict[str, UUID], sellers: SellerAccounts
+) -> tuple[dict[str, PaymentState], tuple[bool, bool] | None]:
+    """What the story left: each payment and its order, and the seller account's flags."""
+    states = {}
+    for role, payment_id in payment_ids.items():
+        payment = await repo.get(payment_id, kind=Payment)
+        order = await repo.get(payment.order_id, kind=Order)
+        states[role] = PaymentState(
+            status=str(payment.status),
+            captured=payment.captured.amount,
+            refunded=payment.refunded.amount,
+            charged_back=payment.charged_back.amount,
+            decline_code=payment.decline_code,
+            dispute=None if payment.dispute is None else str(payment.dispute.status),
+            refunds=tuple((r.amount.amount, str(r.status)) for r in payment.refunds),
+            order_status=str(order.status),
+            order_paid=order.paid.amount,
+            order_refunded=order.refunded.amount,
+        )
+    seller = await sellers.get("stripe", SELLER)
+    flags = None if seller is None else (seller.charges_enabled, seller.payouts_enabled)
+    return states, flags
+
+
+def expected_payments(total: int) -> dict[str, tuple[object, ...]]:
+    """Each payment's (status, captured, refunded, charged back, decline code, dispute,
+    refunds) when each payment is of ``total``."""
+    return {
+        "paid": ("partially_refunded", total, 500, 0, None, None, ((500, "succeeded"),)),
+        "declined": ("failed", 0, 0, 0, "insufficient_funds", None, ()),
+        "abandoned": ("failed", 0, 0, 0, "canceled_abandoned", None, ()),
+        "disputed": ("disputed", total, 0, total, None, "lost", ()),
+    }

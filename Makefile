@@ -40,6 +40,7 @@ test: lint typecheck contracts
 bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,9 +1,10 @@
 """The background work of a process: projections, webhook processing and payment jobs.
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
-it alone. BACKGROUND_WORK (default "projections,webhooks,jobs") picks which parts run. Several processes may run it at once: each projection and each job is worked
-on by one process at a time (PostgreSQL advisory locks), and webhook events are claimed
-with SKIP LOCKED leases.
+it alone. BACKGROUND_WORK (default "projections,webhooks,jobs") picks which parts run.
+Several processes may run it at once: each projection and each job is worked on by one
+process at a time (PostgreSQL advisory locks), and webhook events are claimed with
+SKIP LOCKED leases.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/http.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

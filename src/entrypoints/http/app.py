@@ -19,7 +19,7 @@ from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
 from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
-from entrypoints.http.openapi import openapi_config
+from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.request_max_body_size,
         openapi_config=openapi_config(),
+        plugins=[DocumentIdempotencyKey()],
         lifespan=[lifespan],
         state=None,
     )

@@ -24,11 +24,10 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
 from litestar.enums import ScopeType
-from litestar.params import HeaderParameter
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from commerce_core.ports.clock import Clock
@@ -235,21 +234,7 @@ class IdempotencyMiddleware:
                 await asyncio.shield(self.store().release(tenant_id, key, token=token))
 
 
-def idempotency_key(
-    request: Request[Any, Any, Any],
-    # declared for the OpenAPI document of every route that depends on the key (the
-    # commands); the middleware has already read and checked it
-    idempotency_key_header: Annotated[
-        str | None,
-        HeaderParameter(
-            name="Idempotency-Key",
-            min_length=1,
-            max_length=MAX_KEY_LENGTH,
-            description="Acts once per key: a retry with the same key and request replays "
-            "the first answer; another request with the key gets 422 idempotency-key-reused.",
-        ),
-    ] = None,
-) -> str | None:
+def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     """The request's Idempotency-Key (None without one); the ``idempotency_key`` dependency."""
     key = request.scope.get("state", {}).get(STATE_KEY)
     return key if isinstance(key, str) else None

@@ -13,19 +13,30 @@ key, invalid body, an ``Idempotency-Key`` reused or still in progress, a body to
 large, a domain rule refusing it); ``query_problems`` adds the bad key and invalid
 query. Each status is documented once as ``application/problem+json`` with the slugs
 it stands for and an example per slug.
+
+The ``Idempotency-Key`` header is documented on every operation the idempotency
+middleware handles (a POST, PUT, PATCH or DELETE that takes an API key) by
+``DocumentIdempotencyKey``, so a route cannot forget it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from litestar.enums import ParamType
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Example, Tag
+from litestar.openapi.spec import Components, Example, Operation, Parameter, Schema, Tag
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 
-from entrypoints.http.auth import BEARER_SCHEME
+from entrypoints.http.auth import BEARER_SCHEME, needs_auth
+from entrypoints.http.idempotency import MAX_KEY_LENGTH
+from entrypoints.http.idempotency import METHODS as KEYED_METHODS
 from entrypoints.http.problems import DOMAIN_PROBLEMS, HTTP_SLUGS, PROBLEM_JSON, problem_body
 
 DESCRIPTION = """\
@@ -150,6 +161,36 @@ def openapi_config() -> OpenAPIConfig:
         # examples come from the routes; generated ones would be random noise
         create_examples=False,
     )
+
+
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH),
+    description="Acts once per key: a retry with the same key and request replays the first "
+    "answer (with `Idempotent-Replayed: true`); another request with the key gets 422 "
+    "`idempotency-key-reused`. Kept 24 hours.",
+)
+
+
+@dataclass
+class KeyedOperation(Operation):
+    """An operation that takes an ``Idempotency-Key``."""
+
+    def __post_init__(self) -> None:
+        self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
+
+
+class DocumentIdempotencyKey(ReceiveRoutePlugin):
+    """Documents the header on the routes ``IdempotencyMiddleware`` handles."""
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute) or not needs_auth(route.path):
+            return
+        for handler in route.route_handlers:
+            if handler.http_methods & KEYED_METHODS:
+                handler.operation_class = KeyedOperation
 
 
 def example_body(*examples: tuple[str, Any]) -> list[Example]:

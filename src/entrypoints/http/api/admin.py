@@ -73,11 +73,7 @@ class ProjectionsAdminController(Controller):
         ),
     )
     async def rebuild(
-        self,
-        name: FromPath[str],
-        ops: NamedDependency[ProjectionOps],
-        # unused: declared so that the docs show the Idempotency-Key the middleware honours
-        idempotency_key: NamedDependency[str | None],
+        self, name: FromPath[str], ops: NamedDependency[ProjectionOps]
     ) -> RebuildAccepted:
         """Rebuilds the projection from the first event into new tables while the old ones
         keep serving, then swaps them in; follow it with GET /admin/projections."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -19,6 +19,16 @@ from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
+
+
+def _instant(value: datetime | None, name: str) -> datetime | None:
+    """The value, if it names an instant the database can hold (year 1 to 9999 in UTC)."""
+    if value is not None and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise problem(422, "validation-error", f"{name} is out of range") from None
+    return value
 
 
 class OrderListOut(msgspec.Struct):
@@ -66,8 +76,8 @@ class OrderListController(Controller):
             customer_id=customer_id,
             channel=None if channel is None else str(channel),
             number=number,
-            created_from=created_from,
-            created_to=created_to,
+            created_from=_instant(created_from, "created_from"),
+            created_to=_instant(created_to, "created_to"),
         )
         page = await services.order_queries.list_orders(
             tenant_of(principal), filters, limit, decode_cursor(cursor)

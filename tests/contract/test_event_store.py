@@ -24,6 +24,16 @@ from tests.contract.conftest import StoreFactory
 META = EventMetadata(tenant_id="t1", correlation_id="corr-1", causation_id="cmd-1", actor="alice")
 
 
+async def settled(store: EventStore, appended: list[RecordedEvent]) -> None:
+    """Waits until readers can see ``appended``: on PostgreSQL, a transaction still open
+    anywhere on the server (another test run, say) holds the read horizon back a moment."""
+    for _ in range(1000):
+        if await store.head() >= appended[-1].position:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("appended events did not become visible within 10 s")
+
+
 def new_events(n: int, kind: str = "Thing.Happened") -> list[NewEvent]:
     return [NewEvent(uuid.uuid4(), kind, b'{"n":%d}' % i) for i in range(n)]
 
@@ -83,6 +93,7 @@ async def test_multi_stream_append_is_all_or_nothing(store: EventStore) -> None:
 
     assert await store.stream_version(ready) == 1
     assert await store.stream_version(fresh) == 0
+    await settled(store, [*await store.read_stream(busy)])
     assert len(await store.read_all(START)) == 2
 
     await store.append(
@@ -112,7 +123,8 @@ async def test_read_all_follows_the_global_order_from_a_position(store: EventSto
     a, b = uuid.uuid4(), uuid.uuid4()
     await store.append([AppendStream(a, 0, new_events(2))], META)
     await store.append([AppendStream(b, 0, new_events(2))], EventMetadata(tenant_id="t2"))
-    await store.append([AppendStream(a, 2, new_events(1))], META)
+    last = await store.append([AppendStream(a, 2, new_events(1))], META)
+    await settled(store, last)
 
     everything = await store.read_all(START)
     assert [(r.stream_id, r.version) for r in everything] == [

@@ -175,8 +175,9 @@ async def order_list(api: Api, key: str, count: int) -> Any:
 async def test_admins_see_projections_and_rebuild_one_while_it_serves(api: Api) -> None:
     tenant, key = await api.tenant("acme")
     await story_of(api, tenant.id)
-    orders = await order_list(api, key, 2)  # the projection is under way
-    live = await until(api, key, lambda p: p["status"] == "live")
+    await order_list(api, key, 2)  # the projection is under way
+    live = await until(api, key, lambda p: p["status"] == "live" and p["lag"] == 0)
+    orders = await api.client.get("/api/v1/orders", headers=bearer(key))  # caught up
 
     accepted = await api.client.post(
         "/api/v1/admin/projections/order_list/rebuild", headers=bearer(key)

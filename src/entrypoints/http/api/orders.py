@@ -20,7 +20,7 @@ from commerce_core.application.shipments import CreateShipment, create_shipment
 from commerce_core.domain.order import OrderStatus
 from commerce_core.domain.values import SkuQuantity
 from entrypoints.http.api import examples
-from entrypoints.http.api.refund_policy import check_refund_allowed
+from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import (
     OrderDetailOut,
     OrderOut,
@@ -153,15 +153,7 @@ class OrdersController(Controller):
     @post(
         "/{order_id:uuid}/refund",
         status_code=201,
-        responses=command_problems(
-            "not-found",
-            "forbidden",
-            "refund-exceeds-captured",
-            "invalid-transition",
-            "concurrency-conflict",
-            "gateway-unavailable",
-            "gateway-error",
-        ),
+        responses=REFUND_PROBLEMS,
     )
     async def refund(
         self,

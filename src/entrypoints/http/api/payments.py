@@ -15,7 +15,7 @@ from commerce_core.application.context import CommandContext
 from commerce_core.application.fee_terms import tenant_fee_schedule
 from commerce_core.application.refunds import refund_payment
 from entrypoints.http.api import examples
-from entrypoints.http.api.refund_policy import check_refund_allowed
+from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
@@ -165,15 +165,7 @@ class PaymentsController(Controller):
     @post(
         "/{payment_id:uuid}/refund",
         status_code=201,
-        responses=command_problems(
-            "not-found",
-            "forbidden",
-            "refund-exceeds-captured",
-            "invalid-transition",
-            "concurrency-conflict",
-            "gateway-unavailable",
-            "gateway-error",
-        ),
+        responses=REFUND_PROBLEMS,
     )
     async def refund(
         self,

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from commerce_core.ports.tenants import Role
 from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import command_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_settings
+
+# What a refund route can answer besides success (OpenAPI).
+REFUND_PROBLEMS = command_problems(
+    "not-found",
+    "forbidden",
+    "refund-exceeds-captured",
+    "invalid-transition",
+    "concurrency-conflict",
+    "gateway-unavailable",
+    "gateway-error",
+)
 
 
 async def check_refund_allowed(services: Services, principal: Principal, amount: int) -> None:

@@ -20,6 +20,7 @@ from typing import TypeVar, cast
 
 from commerce_core.domain.money import Money
 from commerce_core.ports.payment_gateway import (
+    Destination,
     GatewayError,
     GatewayPayment,
     GatewayRefund,
@@ -54,6 +55,8 @@ class _Intent:
     client_secret: str | None = None
     decline_code: str | None = None
     metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    destination: Destination | None = None
+    reversed_from_seller: Money | None = None
 
     def view(self) -> GatewayPayment:
         fee = (self.captured.bps(FEE_BASIS_POINTS) + Money(FEE_FIXED, self.amount.currency)).min(
@@ -79,6 +82,7 @@ class FakePaymentGateway:
     def __init__(self) -> None:
         self._intents: dict[str, _Intent] = {}
         self._refunds: dict[str, GatewayRefund] = {}
+        self._refund_metadata: dict[str, dict[str, str]] = {}
         self._answers: dict[str, tuple[tuple[object, ...], _Answer]] = {}
         self._next_failure: GatewayError | None = None
         self._lose_next_response = False
@@ -89,6 +93,18 @@ class FakePaymentGateway:
     def payment_count(self) -> int:
         """How many payments were created: a retried call must not add one."""
         return len(self._intents)
+
+    def destination_of(self, gateway_payment_id: str) -> Destination | None:
+        """The seller account and fee a marketplace payment was sent with."""
+        return self._intent(gateway_payment_id).destination
+
+    def reversed_from_seller(self, gateway_payment_id: str) -> Money | None:
+        """How much of a marketplace payment's refunds was taken back from the seller."""
+        return self._intent(gateway_payment_id).reversed_from_seller
+
+    def refund_metadata(self, gateway_refund_id: str) -> dict[str, str]:
+        """The metadata a refund was sent with."""
+        return dict(self._refund_metadata[gateway_refund_id])
 
     def fail_next_call(self, error: GatewayError | None = None) -> None:
         """The next call raises ``error`` (default: unavailable) and has no effect."""
@@ -121,9 +137,12 @@ class FakePaymentGateway:
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
-        request = ("authorize", amount, token, tuple(sorted((metadata or {}).items())))
-        return self._once(idempotency_key, request, lambda: self._create(amount, token, metadata))
+        request = ("authorize", amount, token, tuple(sorted((metadata or {}).items())), destination)
+        return self._once(
+            idempotency_key, request, lambda: self._create(amount, token, metadata, destination)
+        )
 
     async def charge(
         self,
@@ -131,10 +150,13 @@ class FakePaymentGateway:
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
-        request = ("charge", amount, token, tuple(sorted((metadata or {}).items())))
+        request = ("charge", amount, token, tuple(sorted((metadata or {}).items())), destination)
         return self._once(
-            idempotency_key, request, lambda: self._create(amount, token, metadata, at_once=True)
+            idempotency_key,
+            request,
+            lambda: self._create(amount, token, metadata, destination, at_once=True),
         )
 
     async def capture(
@@ -156,10 +178,15 @@ class FakePaymentGateway:
         amount: Money,
         idempotency_key: str,
         reason: str | None = None,
+        reverse_transfer: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayRefund:
-        request = ("refund", gateway_payment_id, amount, reason)
+        notes = tuple(sorted((metadata or {}).items()))
+        request = ("refund", gateway_payment_id, amount, reason, reverse_transfer, notes)
         return self._once(
-            idempotency_key, request, lambda: self._refund(gateway_payment_id, amount)
+            idempotency_key,
+            request,
+            lambda: self._refund(gateway_payment_id, amount, reverse_transfer, metadata),
         )
 
     async def retrieve(self, gateway_payment_id: str) -> GatewayPayment:
@@ -202,8 +229,18 @@ class FakePaymentGateway:
         return intent
 
     def _create(
-        self, amount: Money, token: str, metadata: Mapping[str, str] | None, at_once: bool = False
+        self,
+        amount: Money,
+        token: str,
+        metadata: Mapping[str, str] | None,
+        destination: Destination | None,
+        at_once: bool = False,
     ) -> GatewayPayment:
+        if destination is not None and (
+            destination.application_fee.currency != amount.currency
+            or not 0 <= destination.application_fee.amount <= amount.amount
+        ):
+            raise GatewayRequestError("parameter_invalid", "application fee out of range")
         if token not in TOKEN_DECLINES:
             raise GatewayRequestError("resource_missing", f"no such token {token}")
         if amount.amount <= 0:
@@ -219,6 +256,7 @@ class FakePaymentGateway:
             refunded=Money.zero(amount.currency),
             decline_code=decline_code,
             metadata=dict(metadata or {}),
+            destination=destination,
         )
         if decline_code is not None:
             intent.status = GatewayStatus.FAILED
@@ -246,12 +284,21 @@ class FakePaymentGateway:
         intent.status = GatewayStatus.VOIDED
         return intent.view()
 
-    def _refund(self, gateway_payment_id: str, amount: Money) -> GatewayRefund:
+    def _refund(
+        self,
+        gateway_payment_id: str,
+        amount: Money,
+        reverse_transfer: bool,
+        metadata: Mapping[str, str] | None,
+    ) -> GatewayRefund:
         intent = self._intent(gateway_payment_id)
         if intent.status != GatewayStatus.CAPTURED:
             raise GatewayRequestError("payment_intent_unexpected_state")
         self._check_amount(amount, intent.captured - intent.refunded)
         intent.refunded += amount
+        if reverse_transfer and intent.destination is not None:
+            reversed_before = intent.reversed_from_seller or Money.zero(amount.currency)
+            intent.reversed_from_seller = reversed_before + amount
         refund = GatewayRefund(
             gateway_refund_id=f"re_fake_{len(self._refunds) + 1:06d}",
             gateway_payment_id=gateway_payment_id,
@@ -259,6 +306,7 @@ class FakePaymentGateway:
             amount=amount,
         )
         self._refunds[refund.gateway_refund_id] = refund
+        self._refund_metadata[refund.gateway_refund_id] = dict(metadata or {})
         return refund
 
     @staticmethod

@@ -29,7 +29,7 @@ from adapters.payments.stripe_calls import (
 )
 from adapters.payments.stripe_connect import StripeConnect
 from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import GatewayPayment, GatewayRefund
+from commerce_core.ports.payment_gateway import Destination, GatewayPayment, GatewayRefund
 
 
 class StripeGateway:
@@ -67,10 +67,11 @@ class StripeGateway:
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
         """Holds ``amount`` on the card (a PaymentIntent with manual capture)."""
         return await intents.create_payment(
-            self._calls, amount, token, idempotency_key, metadata, "manual"
+            self._calls, amount, token, idempotency_key, metadata, "manual", destination
         )
 
     async def charge(
@@ -79,10 +80,11 @@ class StripeGateway:
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
         """Authorizes and captures ``amount`` (automatic capture)."""
         return await intents.create_payment(
-            self._calls, amount, token, idempotency_key, metadata, "automatic"
+            self._calls, amount, token, idempotency_key, metadata, "automatic", destination
         )
 
     async def capture(
@@ -103,10 +105,18 @@ class StripeGateway:
         amount: Money,
         idempotency_key: str,
         reason: str | None = None,
+        reverse_transfer: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayRefund:
         """Refunds ``amount`` of a captured PaymentIntent."""
         return await intents.refund_payment(
-            self._calls, gateway_payment_id, amount, idempotency_key, reason
+            self._calls,
+            gateway_payment_id,
+            amount,
+            idempotency_key,
+            reason,
+            reverse_transfer,
+            metadata,
         )
 
     async def retrieve(self, gateway_payment_id: str) -> GatewayPayment:

@@ -23,7 +23,7 @@ from stripe.params import AccountCreateParams
 
 from adapters.payments import stripe_intents as intents
 from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import GatewayPayment, GatewayRefund, GatewayRequestError
+from commerce_core.ports.payment_gateway import Destination, GatewayPayment, GatewayRefund
 
 if TYPE_CHECKING:
     from adapters.payments.stripe_calls import StripeCalls
@@ -123,10 +123,6 @@ class StripeConnect:
 
         The result is like the gateway's: capture, void and retrieve work on it as usual.
         """
-        if application_fee.currency != amount.currency or not (
-            0 <= application_fee.amount <= amount.amount
-        ):
-            raise GatewayRequestError("parameter_invalid", f"fee {application_fee} for {amount}")
         return await intents.create_payment(
             self._calls,
             amount,
@@ -134,7 +130,7 @@ class StripeConnect:
             idempotency_key,
             metadata,
             "automatic" if capture else "manual",
-            destination=(destination, application_fee),
+            Destination(account_id=destination, application_fee=application_fee),
         )
 
     async def refund_destination_charge(

@@ -26,7 +26,13 @@ from stripe.params import (
 from adapters.payments.stripe_calls import StripeCalls, gateway_error, stripe_idempotency_key
 from adapters.payments.stripe_mapping import decline_code, to_payment, to_refund
 from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import GatewayPayment, GatewayRefund, GatewayStatus
+from commerce_core.ports.payment_gateway import (
+    Destination,
+    GatewayPayment,
+    GatewayRefund,
+    GatewayRequestError,
+    GatewayStatus,
+)
 
 CaptureMethod = Literal["automatic", "manual"]
 
@@ -47,7 +53,7 @@ async def create_payment(
     idempotency_key: str,
     metadata: Mapping[str, str] | None,
     capture_method: CaptureMethod,
-    destination: tuple[str, Money] | None = None,
+    destination: Destination | None = None,
 ) -> GatewayPayment:
     """Creates and confirms a PaymentIntent; a decline is a failed ``GatewayPayment``.
 
@@ -67,9 +73,14 @@ async def create_payment(
     if metadata:
         params["metadata"] = dict(metadata)
     if destination is not None:
-        account, application_fee = destination
-        params["transfer_data"] = {"destination": account}
-        params["application_fee_amount"] = application_fee.amount
+        if destination.application_fee.currency != amount.currency or not (
+            0 <= destination.application_fee.amount <= amount.amount
+        ):
+            raise GatewayRequestError(
+                "parameter_invalid", f"fee {destination.application_fee} for {amount}"
+            )
+        params["transfer_data"] = {"destination": destination.account_id}
+        params["application_fee_amount"] = destination.application_fee.amount
     intents = calls.client.v1.payment_intents
 
     async def create() -> GatewayPayment:
@@ -152,6 +163,7 @@ async def refund_payment(
     idempotency_key: str,
     reason: str | None,
     reverse_transfer: bool = False,
+    metadata: Mapping[str, str] | None = None,
 ) -> GatewayRefund:
     """Refunds part or all of a captured PaymentIntent.
 
@@ -159,10 +171,13 @@ async def refund_payment(
     refunds the platform's application fee in proportion.
     """
     params: RefundCreateParams = {"payment_intent": gateway_payment_id, "amount": amount.amount}
+    notes = dict(metadata or {})
     if reason in STRIPE_REFUND_REASONS:
         params["reason"] = reason
     elif reason:
-        params["metadata"] = {"reason": reason}
+        notes["reason"] = reason
+    if notes:
+        params["metadata"] = notes
     if reverse_transfer:
         params["reverse_transfer"] = True
         params["refund_application_fee"] = True

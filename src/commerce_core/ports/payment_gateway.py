@@ -23,6 +23,11 @@ Contract (``tests/contract/test_payment_gateway.py`` holds every adapter to it):
 - ``gateway_fee`` is the gateway's total fee on the payment so far, when the
   gateway reports it (``None`` otherwise).
 - Amounts are ``Money``; the gateway never sees card data, only tokens.
+- **Marketplaces**: ``destination`` sends a payment to a seller's connected account, less
+  the application fee the platform keeps; refunding it with ``reverse_transfer`` takes the
+  money back from the seller and returns the fee in proportion.
+- ``metadata`` travels with the payment or refund and comes back in the gateway's events,
+  which is how a webhook finds our payment or refund.
 """
 
 from __future__ import annotations
@@ -71,6 +76,13 @@ class GatewayRefund(msgspec.Struct, frozen=True, kw_only=True):
     failure_code: str | None = None
 
 
+class Destination(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a marketplace payment goes: a seller's connected account, less the platform's fee."""
+
+    account_id: str
+    application_fee: Money
+
+
 class GatewayError(Exception):
     """Base of the errors a gateway adapter raises."""
 
@@ -102,6 +114,7 @@ class PaymentGateway(Protocol):
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
         """Holds ``amount`` on the customer's payment method, for a later capture."""
         ...
@@ -112,6 +125,7 @@ class PaymentGateway(Protocol):
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
         """Authorizes and captures ``amount`` in one step."""
         ...
@@ -132,6 +146,8 @@ class PaymentGateway(Protocol):
         amount: Money,
         idempotency_key: str,
         reason: str | None = None,
+        reverse_transfer: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayRefund:
         """Sends ``amount`` of a captured payment back; never more than is left."""
         ...

@@ -39,6 +39,7 @@ from commerce_core.eventstore import (
     Repository,
 )
 from commerce_core.ports.payment_gateway import (
+    Destination,
     GatewayPayment,
     GatewayRefund,
     GatewayRefundStatus,
@@ -121,8 +122,11 @@ class TestGateway(FakePaymentGateway):
         token: str,
         idempotency_key: str,
         metadata: Mapping[str, str] | None = None,
+        destination: Destination | None = None,
     ) -> GatewayPayment:
-        return await self._answer(super().charge(amount, token, idempotency_key, metadata))
+        return await self._answer(
+            super().charge(amount, token, idempotency_key, metadata, destination)
+        )
 
     async def refund(
         self,
@@ -130,9 +134,13 @@ class TestGateway(FakePaymentGateway):
         amount: Money,
         idempotency_key: str,
         reason: str | None = None,
+        reverse_transfer: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayRefund:
         refund = await self._answer(
-            super().refund(gateway_payment_id, amount, idempotency_key, reason)
+            super().refund(
+                gateway_payment_id, amount, idempotency_key, reason, reverse_transfer, metadata
+            )
         )
         if self.refunds_pending:
             return msgspec.structs.replace(refund, status=GatewayRefundStatus.PENDING)

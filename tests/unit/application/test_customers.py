@@ -130,7 +130,9 @@ async def test_no_personal_data_is_stored_in_plain_text(world: World) -> None:
     for secret in ("Ada", "ada@example", "Lovelace", "Augusta", "7946", "St James", "Analytical",
                    "London", "SW1Y", "countess", "after 6pm"):  # fmt: skip
         assert secret.encode() not in stored, secret
-        assert secret.lower().encode() not in stored.lower(), secret
+        # "ada" turns up in hex ids by chance, so only longer secrets are checked in any case.
+        if len(secret) > 3:
+            assert secret.lower().encode() not in stored.lower(), secret
     assert b"staff-1" in stored  # the note's author is staff, not personal data
 
 

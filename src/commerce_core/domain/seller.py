@@ -1,0 +1,148 @@
+"""A marketplace seller and its connected account at the payment gateway (Stripe Connect).
+
+A tenant that runs a marketplace onboards each seller once: the gateway opens an account
+for the seller, the seller finishes onboarding on the gateway's pages, and the gateway
+tells us (``account.updated``) whether the account may take charges and receive payouts.
+Payments for a seller go to that account, less the platform's fee.
+
+The seller's id is the marketplace's own (``seller_id``); the stream's id derives from
+(tenant, seller id), so a seller is found with one load and no read model.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from commerce_core.domain.errors import InvalidValueError
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/sellers")
+_SELLER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def check_seller_id(seller_id: str) -> str:
+    """A seller id is 1-128 letters, digits, ``.``, ``_``, ``:`` or ``-``, starting alphanumeric."""
+    if not _SELLER_ID.fullmatch(seller_id):
+        raise InvalidValueError(
+            "a seller id is 1-128 letters, digits, '.', '_', ':' or '-', starting with a"
+            " letter or digit"
+        )
+    return seller_id
+
+
+class Seller(Aggregate):
+    """One seller of one tenant, with its gateway account and what the gateway allows it.
+
+    ``charges_enabled``: payments may be sent to the account. ``payouts_enabled``: the
+    gateway pays the seller's balance out to their bank. ``details_submitted``: the
+    seller finished onboarding. ``state_as_of`` and ``state_event_id`` name the gateway
+    event the flags come from, so events arriving late or twice change nothing.
+    """
+
+    tenant_id: str
+    seller_id: str
+    gateway: str
+    account_id: str
+    country: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    state_as_of: datetime | None
+    state_event_id: str | None
+    opened_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def id_for(tenant_id: str, seller_id: str) -> UUID:
+        return uuid5(_NAMESPACE, f"{tenant_id}\x00{seller_id}")
+
+    @classmethod
+    def open(
+        cls,
+        tenant_id: str,
+        seller_id: str,
+        gateway: str,
+        account_id: str,
+        country: str,
+        at: datetime,
+    ) -> Seller:
+        """Records the account the gateway opened for the seller."""
+        check_seller_id(seller_id)
+        if not account_id:
+            raise InvalidValueError("a seller's account needs the gateway's account id")
+        return cls(
+            id=cls.id_for(tenant_id, seller_id),
+            tenant_id=tenant_id,
+            seller_id=seller_id,
+            gateway=gateway,
+            account_id=account_id,
+            country=country.upper(),
+            at=at,
+        )
+
+    @event("AccountOpened")
+    def __init__(
+        self,
+        id: UUID,
+        tenant_id: str,
+        seller_id: str,
+        gateway: str,
+        account_id: str,
+        country: str,
+        at: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.seller_id = seller_id
+        self.gateway = gateway
+        self.account_id = account_id
+        self.country = country
+        self.charges_enabled = False
+        self.payouts_enabled = False
+        self.details_submitted = False
+        self.state_as_of = None
+        self.state_event_id = None
+        self.opened_at = at
+        self.updated_at = at
+
+    def record_account_state(
+        self,
+        charges_enabled: bool,
+        payouts_enabled: bool,
+        details_submitted: bool,
+        as_of: datetime,
+        event_id: str,
+        at: datetime,
+    ) -> bool:
+        """Keeps the gateway's state of the account unless one at least as new is known.
+
+        Newer means a later ``as_of``, then a greater ``event_id`` (by code point), so the
+        same events in any order, any number of times, end in the same state. Returns
+        whether the state was recorded.
+        """
+        known = self.state_as_of, self.state_event_id
+        if known[0] is not None and known[1] is not None and (as_of, event_id) <= known:
+            return False
+        self._account_updated(
+            charges_enabled, payouts_enabled, details_submitted, as_of, event_id, at
+        )
+        return True
+
+    @event("AccountUpdated")
+    def _account_updated(
+        self,
+        charges_enabled: bool,
+        payouts_enabled: bool,
+        details_submitted: bool,
+        as_of: datetime,
+        event_id: str,
+        at: datetime,
+    ) -> None:
+        self.charges_enabled = charges_enabled
+        self.payouts_enabled = payouts_enabled
+        self.details_submitted = details_submitted
+        self.state_as_of = as_of
+        self.state_event_id = event_id
+        self.updated_at = at

@@ -475,9 +475,9 @@ def print_reads(results: list[tuple[str, int, float]]) -> None:
 # -- 3. aggregate loads --------------------------------------------------------------------
 
 
-async def median_ms(action: Callable[[], Awaitable[Any]]) -> float:
+async def median_ms(action: Callable[[], Awaitable[Any]], repeats: int = LOAD_REPEATS) -> float:
     samples = []
-    for _ in range(LOAD_REPEATS):
+    for _ in range(repeats):
         start = time.perf_counter()
         await action()
         samples.append(time.perf_counter() - start)
@@ -501,6 +501,8 @@ async def saved_cart(repository: Repository, events: int) -> Cart:
     return cart
 
 
+SMALL_EVENTS = 6  # about an order's or a payment's length
+SMALL_REPEATS = 500
 RAW_STREAM = f"SELECT {READ_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
 
 
@@ -534,15 +536,29 @@ async def bench_loads() -> list[tuple[str, float]]:
             await store.save_snapshot(mapper.to_snapshot(cart))
             with_snapshot = await median_ms(partial(repository.get, cart_id))
             results.append(("Repository.get, snapshot at the last event", with_snapshot))
+            small_id = (await saved_cart(repository, SMALL_EVENTS)).id
+
+            async def two_reads() -> None:  # what Repository.get did before load_stream
+                snapshot = await store.load_snapshot(small_id)
+                after = snapshot.version + 1 if snapshot else 1
+                await store.read_stream(small_id, after)
+
+            for label, action in [
+                (f"{SMALL_EVENTS} events: snapshot, then stream", two_reads),
+                (f"{SMALL_EVENTS} events: store.load_stream", partial(store.load_stream, small_id)),
+                (f"{SMALL_EVENTS} events: Repository.get", partial(repository.get, small_id)),
+            ]:
+                results.append((label, await median_ms(action, SMALL_REPEATS)))
             return results
         finally:
             await pool.close()
 
 
 def print_loads(results: list[tuple[str, float]]) -> None:
-    print(f"\n3. Loading one aggregate of {LOAD_EVENTS:,} events (median of {LOAD_REPEATS})")
+    print(f"\n3. Loading one aggregate of {LOAD_EVENTS:,} events (median of {LOAD_REPEATS}),")
+    print(f"   then of {SMALL_EVENTS} events (median of {SMALL_REPEATS})")
     for label, ms in results:
-        print(f"{label:<44}{ms:>9.1f} ms")
+        print(f"{label:<44}{ms:>9.3f} ms")
 
 
 async def main() -> None:

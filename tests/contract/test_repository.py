@@ -151,6 +151,29 @@ async def test_snapshots_round_trip_and_shorten_loading(store: EventStore) -> No
     assert as_of_15.balance == Money(sum(range(1, 15)), "USD")
 
 
+async def test_loading_a_stream_reads_the_newest_fitting_snapshot_and_the_events_after_it(
+    store: EventStore,
+) -> None:
+    repo = Repository(store, snapshot_every=10)
+    till = Till(currency="USD", opened_at=AT)
+    for cents in range(1, 25):  # versions 2..25; snapshots at 10 and 20
+        till.take(Money(cents, "USD"))
+        await repo.save(till, metadata=META)
+
+    def shape(load: object) -> tuple[int | None, list[int]]:
+        snapshot, events = load  # type: ignore[misc]
+        return (snapshot.version if snapshot else None, [e.version for e in events])
+
+    assert shape(await store.load_stream(till.id)) == (20, list(range(21, 26)))
+    assert shape(await store.load_stream(till.id, 20)) == (20, [])
+    assert shape(await store.load_stream(till.id, 19)) == (10, list(range(11, 20)))
+    assert shape(await store.load_stream(till.id, 9)) == (None, list(range(1, 10)))
+    assert shape(await store.load_stream(uuid.uuid4())) == (None, [])
+    _, events = await store.load_stream(till.id, 12)
+    assert events[0].metadata.actor == "tester"
+    assert events[0].stream_id == till.id
+
+
 async def test_events_written_by_an_older_class_version_are_upcast(store: EventStore) -> None:
     repo = Repository(store)
     counter = Counter()

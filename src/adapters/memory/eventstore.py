@@ -14,6 +14,7 @@ from commerce_core.eventstore import (
     Position,
     RecordedEvent,
     SnapshotRecord,
+    StreamLoad,
 )
 
 
@@ -120,3 +121,10 @@ class MemoryEventStore:
             if max_version is None or snapshot.version <= max_version:
                 return snapshot
         return None
+
+    async def load_stream(self, stream_id: UUID, to_version: int | None = None) -> StreamLoad:
+        snapshot = await self.load_snapshot(stream_id, to_version)
+        after = snapshot.version + 1 if snapshot else 1
+        if to_version is not None and after > to_version:
+            return StreamLoad(snapshot, [])
+        return StreamLoad(snapshot, await self.read_stream(stream_id, after, to_version))

@@ -26,6 +26,7 @@ from commerce_core.eventstore import (
     Position,
     RecordedEvent,
     SnapshotRecord,
+    StreamLoad,
 )
 
 _APPEND = """
@@ -75,6 +76,20 @@ ORDER BY tx_id, global_position LIMIT $3
 _READ_STREAM = f"""
 SELECT {_COLUMNS} FROM events
 WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version
+"""
+
+# The newest snapshot (flagged by the last column) and the events after it, in one round trip.
+_LOAD_STREAM = f"""
+WITH snap AS (
+    SELECT version, type, data FROM snapshots
+    WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1
+)
+SELECT NULL::xid8, NULL::bigint, $1::uuid, version, NULL::uuid, type, data,
+       NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, true
+FROM snap
+UNION ALL
+SELECT {_COLUMNS}, false FROM events
+WHERE stream_id = $1 AND version > coalesce((SELECT version FROM snap), 0) AND version <= $2
 """
 
 
@@ -207,6 +222,18 @@ class PostgresEventStore:
         upper = to_version if to_version is not None else 2**31 - 1
         rows = await self._pool.fetch(_READ_STREAM, stream_id, from_version, upper)
         return [_recorded(row) for row in rows]
+
+    async def load_stream(self, stream_id: UUID, to_version: int | None = None) -> StreamLoad:
+        upper = to_version if to_version is not None else 2**31 - 1
+        snapshot: SnapshotRecord | None = None
+        events: list[RecordedEvent] = []
+        for row in await self._pool.fetch(_LOAD_STREAM, stream_id, upper):
+            if row[12]:
+                snapshot = SnapshotRecord(row[2], row[3], row[5], row[6])
+            else:
+                events.append(_recorded(row))
+        events.sort(key=lambda event: event.version)  # UNION ALL promises no order
+        return StreamLoad(snapshot, events)
 
     async def stream_version(self, stream_id: UUID) -> int:
         version = await self._pool.fetchval(

@@ -12,6 +12,7 @@ from commerce_core.eventstore.records import (
     Position,
     RecordedEvent,
     SnapshotRecord,
+    StreamLoad,
 )
 from commerce_core.eventstore.repository import AggregateNotFoundError, Repository
 
@@ -29,4 +30,5 @@ __all__ = [
     "RecordedEvent",
     "Repository",
     "SnapshotRecord",
+    "StreamLoad",
 ]

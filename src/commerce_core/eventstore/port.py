@@ -12,6 +12,7 @@ from commerce_core.eventstore.records import (
     Position,
     RecordedEvent,
     SnapshotRecord,
+    StreamLoad,
 )
 
 
@@ -56,3 +57,8 @@ class EventStore(Protocol):
     async def load_snapshot(
         self, stream_id: UUID, max_version: int | None = None
     ) -> SnapshotRecord | None: ...
+
+    async def load_stream(self, stream_id: UUID, to_version: int | None = None) -> StreamLoad:
+        """The newest snapshot at or below ``to_version`` and the stream's events after it,
+        up to ``to_version`` (default: all), read together: loading an aggregate is one read."""
+        ...

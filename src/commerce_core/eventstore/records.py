@@ -75,6 +75,13 @@ class SnapshotRecord(msgspec.Struct, frozen=True):
     data: bytes
 
 
+class StreamLoad(NamedTuple):
+    """What loading an aggregate needs: its newest snapshot (if any) and the events after it."""
+
+    snapshot: SnapshotRecord | None
+    events: list[RecordedEvent]
+
+
 class EventStoreError(Exception):
     """Base of the errors an event store raises."""
 

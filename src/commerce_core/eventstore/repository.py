@@ -49,14 +49,12 @@ class Repository:
     ) -> A:
         """The aggregate as of ``version`` (default: latest); ``kind`` guards its type."""
         aggregate: Aggregate | None = None
-        snapshot = await self.store.load_snapshot(aggregate_id, max_version=version)
+        snapshot, events = await self.store.load_stream(aggregate_id, version)
         if snapshot is not None:
             aggregate = self.mapper.from_snapshot(snapshot)
-        from_version = aggregate.version + 1 if aggregate else 1
-        if version is None or from_version <= version:
-            for recorded in await self.store.read_stream(aggregate_id, from_version, version):
-                event = self.mapper.from_recorded(recorded)
-                aggregate = cast(Aggregate | None, event.mutate(aggregate))  # type: ignore[attr-defined]
+        for recorded in events:
+            event = self.mapper.from_recorded(recorded)
+            aggregate = cast(Aggregate | None, event.mutate(aggregate))  # type: ignore[attr-defined]
         if aggregate is None or not isinstance(aggregate, kind):
             raise AggregateNotFoundError(aggregate_id)
         return aggregate

@@ -36,6 +36,32 @@ async def test_malformed_json_is_a_validation_error(api: Api) -> None:
     problem_of(response, 422, "validation-error")
 
 
+async def test_the_nul_character_is_refused_before_it_reaches_the_database(api: Api) -> None:
+    _, admin = await api.tenant("acme")
+    auth = bearer(admin)
+    product = {"price": {"amount": 100, "currency": "USD"}, "tax_rate_bps": 0}
+
+    refused = [
+        await api.client.put(
+            "/api/v1/products/mug", json={**product, "name": "Mug\x00"}, headers=auth
+        ),
+        await api.client.get("/api/v1/orders", params={"number": "A\x00"}, headers=auth),
+        await api.client.get(
+            "/api/v1/analytics/orders/dashboard", params={"currency": "US\x00"}, headers=auth
+        ),
+    ]
+    # a backslash followed by the text u0000 is not a NUL
+    literal = await api.client.put(
+        "/api/v1/products/mug", json={**product, "name": "Mug \\u0000"}, headers=auth
+    )
+
+    for response in refused:
+        problem_of(response, 422, "validation-error")
+    assert literal.status_code == 200, literal.text
+    assert literal.json()["name"] == "Mug \\u0000"
+    assert (await api.client.get("/api/v1/products/mug", headers=auth)).status_code == 200
+
+
 async def test_fields_of_the_wrong_type_are_listed(api: Api) -> None:
     _, admin = await api.tenant("acme")
 

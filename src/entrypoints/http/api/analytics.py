@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from commerce_core.application.customers import load_customer
+from commerce_core.domain.money import check_currency
 from commerce_core.ports.analytics_queries import (
     CustomerAnalytics,
     CustomersDashboard,
@@ -52,6 +53,8 @@ class AnalyticsController(Controller):
     ) -> OrdersDashboard:
         """Orders, revenue, rates and daily figures for UTC days ``from``..``to`` (inclusive;
         default the last 30 days)."""
+        if currency is not None:
+            check_currency(currency)  # litestar does not hold query strings to the pattern
         settings = await tenant_settings(services, principal)
         end = _dashboard_day(to, "to") or services.clock.now().astimezone(UTC).date()
         start = _dashboard_day(from_, "from") or end - timedelta(days=29)

@@ -104,12 +104,20 @@ class StripeEvents:
             **fields,
         }
 
-    def account(self, account_id: str, charges: bool, payouts: bool) -> dict[str, Any]:
+    def account(
+        self, account_id: str, charges: bool, payouts: bool, seller_id: str | None = None
+    ) -> dict[str, Any]:
+        """A connected account; ``seller_id`` as our adapter opens it (None: opened
+        elsewhere, without our metadata)."""
+        metadata = (
+            {} if seller_id is None else {"tenant_id": self.tenant_id, "seller_id": seller_id}
+        )
         return {
             "id": account_id,
             "object": "account",
             "charges_enabled": charges,
             "payouts_enabled": payouts,
             "details_submitted": True,
-            "metadata": {"tenant_id": self.tenant_id},
+            "requirements": {"currently_due": [] if payouts else ["external_account"]},
+            "metadata": metadata,
         }

@@ -10,10 +10,10 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from adapters.memory.webhook_lookups import MemoryPaymentTenants, MemorySellerAccounts
+from adapters.memory.webhook_lookups import MemoryPaymentTenants
 from adapters.memory.webhooks import MemoryWebhookInbox
 from adapters.payments.stripe_webhooks import StripeWebhooks, webhook_secrets
-from adapters.postgres.webhook_lookups import PostgresPaymentTenants, PostgresSellerAccounts
+from adapters.postgres.webhook_lookups import PostgresPaymentTenants
 from adapters.postgres.webhooks import PostgresWebhookInbox
 from commerce_core.application.webhooks import WebhookServices
 from commerce_core.ports.clock import Clock, Ids
@@ -80,16 +80,13 @@ def build_webhooks(
     if pool is None:
         inbox: WebhookInbox = MemoryWebhookInbox()
         tenants: MemoryPaymentTenants | PostgresPaymentTenants = MemoryPaymentTenants()
-        sellers: MemorySellerAccounts | PostgresSellerAccounts = MemorySellerAccounts()
     else:
         inbox = PostgresWebhookInbox(pool)
         tenants = PostgresPaymentTenants(pool)
-        sellers = PostgresSellerAccounts(pool)
     processing = WebhookServices(
         repo=container.repository(),
         clock=container.clock(),
         payment_tenants=tenants,
-        seller_accounts=sellers,
         translators={stripe.gateway: stripe},
     )
     metrics = container.metrics()

@@ -1,26 +1,22 @@
-"""The webhook ports' contract (inbox, payment tenants, seller accounts), for every adapter."""
+"""The webhook ports' contract (inbox, payment tenants), for every adapter."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import msgspec
 import pytest
 
-from adapters.memory.webhook_lookups import MemoryPaymentTenants, MemorySellerAccounts
+from adapters.memory.webhook_lookups import MemoryPaymentTenants
 from adapters.memory.webhooks import MemoryWebhookInbox
-from adapters.postgres.webhook_lookups import PostgresPaymentTenants, PostgresSellerAccounts
+from adapters.postgres.webhook_lookups import PostgresPaymentTenants
 from adapters.postgres.webhooks import PostgresWebhookInbox
 from commerce_core.ports.webhooks import (
     PaymentTenants,
     ReceivedWebhook,
-    SellerAccount,
-    SellerAccounts,
     StoredWebhook,
     WebhookInbox,
     WebhookStatus,
@@ -36,20 +32,17 @@ S = WebhookStatus
 class Stores:
     inbox: WebhookInbox
     tenants: PaymentTenants
-    sellers: SellerAccounts
 
 
 @pytest.fixture(params=["memory", "postgres"])
 async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
     if request.param == "memory":
-        yield Stores(MemoryWebhookInbox(), MemoryPaymentTenants(), MemorySellerAccounts())
+        yield Stores(MemoryWebhookInbox(), MemoryPaymentTenants())
         return
     schema = await PgSchema.create()
     pool = await schema.pool(max_size=10)
     try:
-        yield Stores(
-            PostgresWebhookInbox(pool), PostgresPaymentTenants(pool), PostgresSellerAccounts(pool)
-        )
+        yield Stores(PostgresWebhookInbox(pool), PostgresPaymentTenants(pool))
     finally:
         await pool.close()
         await schema.drop()
@@ -276,51 +269,6 @@ async def test_the_first_tenant_of_a_gateway_payment_stays(stores: Stores) -> No
 
     assert await tenants.tenant_of("stripe", "pi_1") == "t1"
     assert await tenants.tenant_of("other", "pi_1") is None
-
-
-def account(event_id: str, seconds: int, charges: bool, tenant: str | None = "t1") -> SellerAccount:
-    return SellerAccount(
-        gateway="stripe",
-        account_id="acct_1",
-        charges_enabled=charges,
-        payouts_enabled=not charges,
-        details_submitted=True,
-        as_of=later(seconds),
-        event_id=event_id,
-        tenant_id=tenant,
-    )
-
-
-async def test_the_newest_seller_account_state_wins_in_any_order(stores: Stores) -> None:
-    states = [
-        account("evt_a", 0, charges=False),
-        account("evt_b", 10, charges=True, tenant=None),
-        account("evt_c", 10, charges=False, tenant=None),  # same second: the greater id wins
-        account("evt_d", 5, charges=True),
-    ]
-    finals = set()
-    for n, order in enumerate(itertools.permutations(states)):
-        renamed = [msgspec.structs.replace(s, account_id=f"acct_{n}") for s in order]
-        for state in renamed + renamed:  # each delivered twice
-            await stores.sellers.record(state)
-        stored = await stores.sellers.get("stripe", f"acct_{n}")
-        assert stored is not None
-        finals.add(msgspec.structs.replace(stored, account_id="any"))
-
-    assert finals == {
-        msgspec.structs.replace(states[2], account_id="any", tenant_id="t1"),
-    }
-
-
-async def test_an_older_seller_account_state_is_not_kept(stores: Stores) -> None:
-    assert await stores.sellers.record(account("evt_b", 10, charges=True))
-
-    kept = await stores.sellers.record(account("evt_a", 0, charges=False))
-
-    stored = await stores.sellers.get("stripe", "acct_1")
-    assert not kept
-    assert stored is not None
-    assert stored.charges_enabled
 
 
 async def test_of_an_event_delivered_many_times_at_once_one_delivery_is_stored(

@@ -18,6 +18,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TypeVar, cast
 
+import msgspec
+
 from commerce_core.domain.money import Money
 from commerce_core.ports.payment_gateway import (
     Destination,
@@ -160,11 +162,17 @@ class FakePaymentGateway:
         )
 
     async def capture(
-        self, gateway_payment_id: str, amount: Money | None, idempotency_key: str
+        self,
+        gateway_payment_id: str,
+        amount: Money | None,
+        idempotency_key: str,
+        application_fee: Money | None = None,
     ) -> GatewayPayment:
-        request = ("capture", gateway_payment_id, amount)
+        request = ("capture", gateway_payment_id, amount, application_fee)
         return self._once(
-            idempotency_key, request, lambda: self._capture(gateway_payment_id, amount)
+            idempotency_key,
+            request,
+            lambda: self._capture(gateway_payment_id, amount, application_fee),
         )
 
     async def void(self, gateway_payment_id: str, idempotency_key: str) -> GatewayPayment:
@@ -268,12 +276,24 @@ class FakePaymentGateway:
         self._intents[intent_id] = intent
         return intent.view()
 
-    def _capture(self, gateway_payment_id: str, amount: Money | None) -> GatewayPayment:
+    def _capture(
+        self, gateway_payment_id: str, amount: Money | None, application_fee: Money | None
+    ) -> GatewayPayment:
         intent = self._intent(gateway_payment_id)
         if intent.status != GatewayStatus.AUTHORIZED:
             raise GatewayRequestError("payment_intent_unexpected_state")
         amount = intent.amount if amount is None else amount
         self._check_amount(amount, intent.amount)
+        destination = intent.destination
+        if application_fee is not None and (
+            destination is None
+            or application_fee.currency != amount.currency
+            or not 0 <= application_fee.amount <= amount.amount
+        ):
+            raise GatewayRequestError("parameter_invalid", "application fee out of range")
+        if destination is not None:  # as Stripe: the fee given, else the first one capped
+            fee = application_fee or destination.application_fee.min(amount)
+            intent.destination = msgspec.structs.replace(destination, application_fee=fee)
         intent.status, intent.captured = GatewayStatus.CAPTURED, amount
         return intent.view()
 

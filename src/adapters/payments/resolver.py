@@ -5,6 +5,10 @@ configuration is looked up again after ``ttl`` seconds, so a change made through
 another process takes effect within ``ttl`` (``invalidate`` makes one made here take
 effect at once). A gateway replaced by a newer configuration is closed at ``close``
 (requests may still be using it until then).
+
+A tenant's marketplace (sellers' accounts) is its gateway's: Stripe Connect on a
+tenant's own Stripe account, else the default marketplace (the default Stripe
+gateway's Connect, or the fake one in demo mode).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from adapters.memory.marketplace import FakeMarketplace
 from adapters.payments.stripe import StripeGateway
 from commerce_core.ports.gateway_configs import GatewayConfig, GatewayConfigs
+from commerce_core.ports.marketplace import Marketplace
 from commerce_core.ports.payment_gateway import PaymentGateway
 
 GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
@@ -53,9 +59,11 @@ class GatewayResolver:
         factory: GatewayFactory | None = None,
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
+        marketplace: Marketplace | None = None,
     ) -> None:
         self._configs = configs
         self.default = default
+        self.marketplace = marketplace or default_marketplace(default)
         self._factory = factory or stripe_factory()
         self._ttl = ttl
         self._clock = clock
@@ -78,6 +86,13 @@ class GatewayResolver:
         gateway = self._factory(config)
         self._replace(key, _Entry(now + self._ttl, config.configured_at, gateway))
         return gateway
+
+    async def marketplace_for(self, tenant_id: str | UUID) -> Marketplace:
+        """The marketplace of the tenant's gateway (see the module's docstring)."""
+        gateway = await self.for_tenant(tenant_id)
+        if gateway is not self.default and isinstance(gateway, StripeGateway):
+            return gateway.connect
+        return self.marketplace
 
     async def webhook_secret(self, tenant_id: str | UUID, gateway: str = "stripe") -> str | None:
         """The tenant's own webhook secret, if it has an enabled account (else None: use the
@@ -113,3 +128,10 @@ class GatewayResolver:
     def _retire(self, entry: _Entry) -> None:
         if entry.gateway is not self.default and entry.gateway not in self._retired:
             self._retired.append(entry.gateway)
+
+
+def default_marketplace(gateway: PaymentGateway) -> Marketplace:
+    """Stripe Connect on a Stripe gateway; otherwise (the fake gateway) a fake marketplace."""
+    if isinstance(gateway, StripeGateway):
+        return gateway.connect
+    return FakeMarketplace()

@@ -88,11 +88,16 @@ class StripeGateway:
         )
 
     async def capture(
-        self, gateway_payment_id: str, amount: Money | None, idempotency_key: str
+        self,
+        gateway_payment_id: str,
+        amount: Money | None,
+        idempotency_key: str,
+        application_fee: Money | None = None,
     ) -> GatewayPayment:
-        """Captures ``amount`` (default: all); Stripe releases the rest."""
+        """Captures ``amount`` (default: all); Stripe releases the rest. ``application_fee``
+        replaces a destination payment's ``application_fee_amount``."""
         return await intents.capture_payment(
-            self._calls, gateway_payment_id, amount, idempotency_key
+            self._calls, gateway_payment_id, amount, idempotency_key, application_fee
         )
 
     async def void(self, gateway_payment_id: str, idempotency_key: str) -> GatewayPayment:

@@ -9,37 +9,42 @@
   ``transfer_data[destination]`` (the seller's account) and ``application_fee_amount`` (what
   the platform keeps); Stripe transfers the rest to the seller.
 - Refunding one reverses the transfer and refunds the application fee in proportion.
+- A seller's payouts are read on their account (``GET /v1/payouts`` with the
+  ``Stripe-Account`` header).
 
-Every creating call carries the caller's idempotency key, as the gateway's do.
+It is the ``Marketplace`` port on Stripe. Every creating call carries the caller's
+idempotency key, as the gateway's do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import msgspec
 from stripe.params import AccountCreateParams
 
 from adapters.payments import stripe_intents as intents
+from commerce_core.domain.errors import InvalidValueError
 from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import Destination, GatewayPayment, GatewayRefund
+from commerce_core.ports.marketplace import OnboardingLink, Payout, PayoutStatus, SellerAccount
+from commerce_core.ports.payment_gateway import (
+    Destination,
+    GatewayPayment,
+    GatewayRefund,
+    GatewayRequestError,
+)
 
 if TYPE_CHECKING:
     from adapters.payments.stripe_calls import StripeCalls
 
-
-class SellerAccount(msgspec.Struct, frozen=True, kw_only=True):
-    """A seller's connected account and whether Stripe lets it take payments and payouts."""
-
-    account_id: str
-    charges_enabled: bool
-    payouts_enabled: bool
-    details_submitted: bool
+MAX_PAYOUTS = 100  # Stripe's largest page
+_ACCOUNT_MISSING = {"account_invalid", "permission_denied"}
+T = TypeVar("T")
 
 
 class StripeConnect:
-    """Connect calls over the gateway's client and retry policy."""
+    """Connect calls over the gateway's client and retry policy (a ``Marketplace``)."""
 
     def __init__(self, calls: StripeCalls) -> None:
         self._calls = calls
@@ -83,11 +88,11 @@ class StripeConnect:
         async def retrieve() -> SellerAccount:
             return _seller((await accounts.retrieve_async(account_id)).to_dict())
 
-        return await self._calls.send(retrieve)
+        return await self._on_account(account_id, retrieve)
 
     async def onboarding_link(
         self, account_id: str, refresh_url: str, return_url: str, idempotency_key: str
-    ) -> str:
+    ) -> OnboardingLink:
         """The URL to send the seller to; Stripe sends them back to ``return_url``.
 
         A link works once and expires within minutes: make a new one (``refresh_url`` is
@@ -95,7 +100,7 @@ class StripeConnect:
         """
         links = self._calls.client.v1.account_links
 
-        async def create() -> str:
+        async def create() -> OnboardingLink:
             link = await links.create_async(
                 {
                     "account": account_id,
@@ -105,9 +110,35 @@ class StripeConnect:
                 },
                 intents.with_key(idempotency_key),
             )
-            return str(link.url)
+            return OnboardingLink(url=str(link.url), expires_at=_time(link.expires_at))
 
-        return await self._calls.send(create)
+        return await self._on_account(account_id, create)
+
+    async def seller_payouts(self, account_id: str, limit: int = 10) -> list[Payout]:
+        """The account's latest payouts to its bank, newest first (as Stripe lists them)."""
+        payouts = self._calls.client.v1.payouts
+        if not 1 <= limit <= MAX_PAYOUTS:
+            raise GatewayRequestError("parameter_invalid", f"limit {limit} is not 1-100")
+
+        async def listed() -> list[Payout]:
+            page = await payouts.list_async({"limit": limit}, {"stripe_account": account_id})
+            return [_payout(payout) for payout in page.to_dict()["data"]]
+
+        return await self._on_account(account_id, listed)
+
+    async def _on_account(self, account_id: str, request: Callable[[], Awaitable[T]]) -> T:
+        """Sends a request about one account; an account we cannot reach is missing.
+
+        Stripe answers 403 for an account that does not exist or is no longer connected
+        to the platform ("does not have access to account ... (or that account does not
+        exist)"), ``account_invalid`` when it is named in the ``Stripe-Account`` header.
+        """
+        try:
+            return await self._calls.send(request)
+        except GatewayRequestError as error:
+            if error.code not in _ACCOUNT_MISSING:
+                raise
+            raise GatewayRequestError("resource_missing", str(error)) from error
 
     async def destination_charge(
         self,
@@ -151,10 +182,40 @@ class StripeConnect:
         )
 
 
-def _seller(account: Mapping[str, object]) -> SellerAccount:
+def _seller(account: Mapping[str, Any]) -> SellerAccount:
     return SellerAccount(
         account_id=str(account["id"]),
         charges_enabled=bool(account.get("charges_enabled")),
         payouts_enabled=bool(account.get("payouts_enabled")),
         details_submitted=bool(account.get("details_submitted")),
+        currently_due=currently_due(account),
     )
+
+
+def currently_due(account: Mapping[str, Any]) -> tuple[str, ...]:
+    """What Stripe needs from the seller now (``requirements.currently_due``)."""
+    requirements = account.get("requirements") or {}
+    return tuple(str(field) for field in requirements.get("currently_due") or ())
+
+
+# A status Stripe may add later reads as not yet arrived.
+_PAYOUT_STATUSES = {status.value: status for status in PayoutStatus}
+
+
+def _payout(payout: Mapping[str, Any]) -> Payout:
+    try:
+        amount = Money(int(payout["amount"]), str(payout["currency"]).upper())
+    except InvalidValueError as error:
+        raise GatewayRequestError("currency_not_supported", str(error)) from None
+    return Payout(
+        payout_id=str(payout["id"]),
+        amount=amount,
+        status=_PAYOUT_STATUSES.get(str(payout.get("status")), PayoutStatus.PENDING),
+        arrival_date=_time(payout["arrival_date"]).date(),
+        created_at=_time(payout["created"]),
+        failure_code=payout.get("failure_code") or None,
+    )
+
+
+def _time(unix: Any) -> datetime:
+    return datetime.fromtimestamp(int(unix), UTC)

@@ -5,8 +5,8 @@ By event type:
 
 - ``payment_intent.succeeded``: payment succeeded, for the amount received;
   ``payment_intent.payment_failed``: failed, with the decline code;
-  ``payment_intent.canceled``: failed (``canceled``; a pending payment, e.g. an
-  abandoned 3-D Secure, fails; an authorized one is left for an operator);
+  ``payment_intent.canceled``: voided (an authorization released or expired, a
+  3-D Secure abandoned), with the decline code if its last attempt was declined;
   ``payment_intent.created``: nothing to record (our own call records it) but it
   teaches which tenant the PaymentIntent belongs to.
 - ``charge.succeeded`` / ``charge.captured``: succeeded for ``amount_captured``
@@ -17,7 +17,11 @@ By event type:
   ``lost``.
 - ``refund.created`` / ``refund.updated`` / ``refund.failed`` /
   ``charge.refund.updated``: the refund succeeded or failed (pending: nothing yet).
-- ``account.updated``: a seller account's flags.
+  Our refunds carry our ids as metadata (``refund_id``, ``payment_id``,
+  ``tenant_id``): the event names our refund; one without is a refund made in
+  Stripe's dashboard.
+- ``account.updated``: a seller account's flags and what Stripe still needs; its
+  metadata (set when we opened it) names the tenant and the seller.
 
 The endpoint should use API version 2025-03-31 (basil) or later: before it, Stripe
 announced a partial capture's released rest and a cancellation as refunds, which
@@ -37,12 +41,14 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.payments.stripe_connect import currently_due
 from adapters.payments.stripe_mapping import decline_code
 from commerce_core.application.gateway_events import GatewayEvent, GatewayEventKind
+from commerce_core.application.sellers import AccountUpdate
 from commerce_core.application.webhooks import UnreadableWebhookError, WebhookTranslation
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import DisputeOutcome
-from commerce_core.ports.webhooks import SellerAccount
+from commerce_core.ports.marketplace import SellerAccount
 
 K = GatewayEventKind
 GATEWAY = "stripe"
@@ -171,9 +177,9 @@ def _intent_canceled(source: _Source) -> WebhookTranslation:
     intent = _payment_intent(source)
     if isinstance(intent, WebhookTranslation):
         return intent
-    reason = source.object.get("cancellation_reason")
-    code = f"canceled_{reason}" if reason else "canceled"
-    return source.ours(intent, source.gateway_event(K.PAYMENT_FAILED, intent, code=code))
+    # the decline of its last attempt, if any: a declined payment cancelled later stays failed
+    code = decline_code(source.object.get("last_payment_error"))
+    return source.ours(intent, source.gateway_event(K.PAYMENT_VOIDED, intent, code=code))
 
 
 def _charge_intent(source: _Source) -> WebhookTranslation | str:
@@ -230,6 +236,7 @@ def _refund_event(
     if refund.get("reason") in _RELEASES:
         return None
     fields: dict[str, Any] = {"id": event_id, "gateway_refund_id": str(refund["id"])}
+    fields["refund_id"] = _uuid(_metadata(refund).get("refund_id"))
     fields["amount"] = Money(int(refund["amount"]), str(refund["currency"]).upper())
     if status == "succeeded":
         return source.gateway_event(K.REFUND_SUCCEEDED, intent, **fields)
@@ -289,16 +296,22 @@ def _account_updated(source: _Source) -> WebhookTranslation:
     if source.at is None:
         raise ValueError("an account event without its creation time")
     state = SellerAccount(
-        gateway=GATEWAY,
         account_id=str(account["id"]),
         charges_enabled=bool(account.get("charges_enabled")),
         payouts_enabled=bool(account.get("payouts_enabled")),
         details_submitted=bool(account.get("details_submitted")),
+        currently_due=currently_due(account),
+    )
+    tenant_id = source.metadata.get("tenant_id")
+    update = AccountUpdate(
+        gateway=GATEWAY,
+        account=state,
         as_of=source.at,
         event_id=source.id,
-        tenant_id=source.metadata.get("tenant_id"),
+        tenant_id=tenant_id,
+        seller_id=source.metadata.get("seller_id"),
     )
-    return WebhookTranslation(seller_account=state)
+    return WebhookTranslation(seller_account=update, tenant_id=tenant_id)
 
 
 _TRANSLATIONS: dict[str, Callable[[_Source], WebhookTranslation]] = {

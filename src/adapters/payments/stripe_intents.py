@@ -119,11 +119,17 @@ async def payment_of_decline(calls: StripeCalls, error: stripe.CardError) -> Gat
 
 
 async def capture_payment(
-    calls: StripeCalls, gateway_payment_id: str, amount: Money | None, idempotency_key: str
+    calls: StripeCalls,
+    gateway_payment_id: str,
+    amount: Money | None,
+    idempotency_key: str,
+    application_fee: Money | None = None,
 ) -> GatewayPayment:
     params: PaymentIntentCaptureParams = {"expand": EXPAND}
     if amount is not None:
         params["amount_to_capture"] = amount.amount
+    if application_fee is not None:  # else Stripe keeps the one set at creation
+        params["application_fee_amount"] = application_fee.amount
     intents = calls.client.v1.payment_intents
 
     async def capture() -> GatewayPayment:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from commerce_core.application.command_ids import effect_id
 from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_calls import call_gateway
+from commerce_core.application.gateway_refunds import refund_at_gateway
 from commerce_core.application.order_loading import load_ledger, load_order, load_payments
 from commerce_core.application.order_stock import load_stock, put_back, release_lines
 from commerce_core.application.payment_voids import apply_void, void_at_gateway
@@ -118,7 +118,5 @@ async def _refund_all(
 ) -> tuple[Money, UUID, GatewayRefund]:
     amount = payment.refundable
     refund_id = effect_id(ctx, payment, "cancel-refund")
-    gateway_id = payment.gateway_payment_id or ""
-    key = f"{refund_id}:refund"
-    answer = await call_gateway(lambda: gateway.refund(gateway_id, amount, key, reason))
+    answer = await refund_at_gateway(gateway, payment, amount, refund_id, reason)
     return amount, refund_id, answer

@@ -12,6 +12,7 @@ from commerce_core.application.order_money import check_money_in, receive_money
 from commerce_core.application.payment_results import PaymentResult, as_money
 from commerce_core.application.payment_sync import sync_payment
 from commerce_core.application.retry import retry_on_conflict
+from commerce_core.application.seller_destinations import capture_fee
 from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.domain.money import Money
 from commerce_core.domain.payment import CaptureExceedsAuthorizedError, PaymentStatus
@@ -36,6 +37,7 @@ async def capture_payment(
     ``InvalidTransitionError`` (not authorized; order not awaiting payment),
     ``CaptureExceedsAuthorizedError``, ``OverpaymentError``, ``InsufficientStockError``.
     The same command again (same idempotency key) returns the payment unchanged.
+    A seller's payment sends the platform fee on what is captured (``capture_fee``).
     """
     payment = await load_payment(repo, ctx.tenant_id, payment_id)
     ref = effect_key(ctx, payment, "capture")
@@ -53,7 +55,8 @@ async def capture_payment(
     order = await load_order(repo, ctx.tenant_id, payment.order_id)
     await check_money_in(repo, order, payment.id, wanted, at)
     gateway_id = payment.gateway_payment_id
-    answer = await call_gateway(lambda: gateway.capture(gateway_id, wanted, ref))
+    fee = capture_fee(payment, wanted)
+    answer = await call_gateway(lambda: gateway.capture(gateway_id, wanted, ref, fee))
 
     async def record() -> PaymentResult:
         payment = await load_payment(repo, ctx.tenant_id, payment_id)

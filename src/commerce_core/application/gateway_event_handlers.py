@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from commerce_core.application.order_money import receive_money
 from commerce_core.application.payment_sync import sync_payment
 from commerce_core.application.payments import AUTHORIZATION_HOLD, hold_for_authorization
-from commerce_core.application.refund_effects import confirm_refund
+from commerce_core.application.refund_effects import confirm_refund, has_refund
 from commerce_core.domain.errors import DomainError
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import AWAITING_PAYMENT, DisputeOutcome, Order
@@ -115,6 +115,35 @@ async def payment_failed(
     return Changes()
 
 
+async def payment_voided(
+    repo: Repository,
+    payment: Payment,
+    order: Order,
+    ledger: OrderLedger,
+    event: GatewayEvent,
+    at: datetime,
+    actor: str,
+) -> Changes:
+    """The gateway cancelled a payment before capture (an authorization released or
+    expired, a 3-D Secure never completed): voided, as our void command records it; the
+    order still owes its total and its stock stays held (see ``payment_voids``).
+
+    Stripe cannot cancel a captured PaymentIntent nor capture a cancelled one, so a
+    payment has either event, never both; a void arriving after a capture or a failure
+    changes nothing, and a capture after a void is left voided with a note
+    (``payment_succeeded``). A pending payment whose last attempt was declined
+    (``code``) fails, as the decline's own event records it, so both events end the
+    same in either order.
+    """
+    if payment.status is PaymentStatus.PENDING and event.code is not None:
+        return await payment_failed(repo, payment, order, ledger, event, at, actor)
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
+        payment.void(at, event.id)
+    elif payment.status not in (PaymentStatus.VOIDED, PaymentStatus.FAILED):
+        return Changes(attention=f"the gateway cancelled a {payment.status} payment")
+    return Changes()
+
+
 def _refund_id(payment: Payment, ledger: OrderLedger, event: GatewayEvent) -> UUID | None:
     if event.refund_id is not None:
         return event.refund_id
@@ -138,13 +167,18 @@ async def refund_succeeded(
     at: datetime,
     actor: str,
 ) -> Changes:
-    """A refund went through; one we never asked for (made at the gateway) is recorded anew."""
+    """A refund went through. One naming our refund id that the payment lacks (the
+    gateway refunded, our save failed) is recorded under that id, so our command run
+    again finds it done; one we never asked for (made at the gateway) is recorded anew."""
     refund_id = _refund_id(payment, ledger, event)
-    if refund_id is None:
+    if refund_id is None or not has_refund(payment, refund_id):
         if event.gateway_refund_id is None or event.amount is None:
             return Changes(attention="a refund event without a refund id or amount")
-        refund_id = uuid5(_OUTSIDE_REFUNDS, f"{event.gateway}:{event.gateway_refund_id}")
-        payment.refund(refund_id, event.amount, at, "refunded at the gateway")
+        reason = None
+        if refund_id is None:
+            refund_id = uuid5(_OUTSIDE_REFUNDS, f"{event.gateway}:{event.gateway_refund_id}")
+            reason = "refunded at the gateway"
+        payment.refund(refund_id, event.amount, at, reason)
         ledger.link_refund(event.gateway_refund_id, refund_id)
     if payment.refund_by_id(refund_id).status is not RefundStatus.PENDING:
         return Changes()
@@ -165,8 +199,8 @@ async def refund_failed(
     """A pending refund failed: its amount is refundable again. A refund recorded as
     succeeded that the gateway later fails is left for an operator."""
     refund_id = _refund_id(payment, ledger, event)
-    if refund_id is None:
-        return Changes()
+    if refund_id is None or not has_refund(payment, refund_id):
+        return Changes()  # no money moved; our own call records its refund as failed
     status = payment.refund_by_id(refund_id).status
     if status is RefundStatus.PENDING:
         payment.fail_refund(refund_id, at, event.code, event.id)

@@ -43,6 +43,7 @@ class GatewayEventKind(StrEnum):
     PAYMENT_AUTHORIZED = "payment_authorized"
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_FAILED = "payment_failed"
+    PAYMENT_VOIDED = "payment_voided"
     REFUND_SUCCEEDED = "refund_succeeded"
     REFUND_FAILED = "refund_failed"
     DISPUTE_OPENED = "dispute_opened"
@@ -56,9 +57,12 @@ class GatewayEvent(msgspec.Struct, frozen=True, kw_only=True):
     - ``amount``: for ``payment_succeeded`` the payment's **total** captured so
       far (default: all of it); for refunds the refund's amount; for disputes
       the disputed amount (default: all the payment has left).
-    - ``code``: the decline or failure code; for disputes, the reason.
-    - ``refund_id`` / ``gateway_refund_id``: which refund (either; an unknown
-      refund is one made at the gateway directly and is recorded as new).
+    - ``code``: the decline or failure code (for a void, the decline of the
+      payment's last attempt, if any); for disputes, the reason.
+    - ``refund_id`` / ``gateway_refund_id``: which refund. ``refund_id`` is ours
+      (the metadata we sent with it); one the payment lacks is recorded under that
+      id (the gateway refunded but our save failed). A refund with only a gateway
+      refund id we do not know was made at the gateway directly: recorded as new.
     - ``outcome``: how a closed dispute ended.
     - ``at``: when it happened at the gateway (default: now).
     """
@@ -82,6 +86,7 @@ HANDLERS: dict[GatewayEventKind, handlers.Handler] = {
     GatewayEventKind.PAYMENT_AUTHORIZED: handlers.payment_authorized,
     GatewayEventKind.PAYMENT_SUCCEEDED: handlers.payment_succeeded,
     GatewayEventKind.PAYMENT_FAILED: handlers.payment_failed,
+    GatewayEventKind.PAYMENT_VOIDED: handlers.payment_voided,
     GatewayEventKind.REFUND_SUCCEEDED: handlers.refund_succeeded,
     GatewayEventKind.REFUND_FAILED: handlers.refund_failed,
     GatewayEventKind.DISPUTE_OPENED: handlers.dispute_opened,

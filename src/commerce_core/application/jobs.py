@@ -11,6 +11,10 @@ for candidates of each tenant -- orders in ``pending_payment`` or
 tenant's ``auto_cancel_unpaid_hours`` (for ``auto_cancel_unpaid``) -- and calls
 the job for each id with a system ``CommandContext``. The read model may lag
 or hold stale rows; each job checks the order itself before acting.
+
+A cash-on-delivery order is neither: its hold lasts until it ships or is
+cancelled (it never expires), and it is paid at the door, so it is never
+cancelled for being unpaid.
 """
 
 from __future__ import annotations
@@ -65,8 +69,11 @@ async def auto_cancel_unpaid(
     Unpaid means awaiting payment with nothing paid and no open authorization
     (an authorized order is waiting for the merchant's capture, not for the
     customer). A payment awaiting 3-D Secure does not keep the order: it is voided.
+    A cash-on-delivery order is paid when delivered, so it is never due.
     """
     order = await load_order(repo, ctx.tenant_id, order_id)
+    if order.is_cash_on_delivery:
+        return None
     if clock.now() < order.created_at + timedelta(hours=unpaid_hours):
         return None
     if order.status not in AWAITING_PAYMENT or not order.paid.is_zero:

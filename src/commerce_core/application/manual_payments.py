@@ -15,38 +15,47 @@ receipt's reference (the bank's transaction reference; a cash receipt number).
   (``InvalidTransitionError``, ``OverpaymentError``), or nothing is recorded. Stock
   that ran out meanwhile does not refuse money already received: the result then
   carries an ``attention`` note, as for cards.
-- Cash on delivery: the order's state machine lets an order ship only once paid,
-  so the cash is recorded against the order while it awaits payment (collected by
-  the courier, or at the counter); see docs/adr/0011.
+- Cash on delivery: the order ships unpaid and each delivered parcel records its
+  cash by itself (``cash_on_delivery``). Staff record cash by hand when it comes
+  another way: paid at the counter, or a courier reporting a parcel's cash late.
+  Naming the parcel (``shipment_id``) records it as that parcel's collection (same
+  payment id, same amount as its delivery would take), so its delivery, before or
+  after, records nothing more; see docs/adr/0003 and 0011.
 - Money sent back by hand (a bank transfer back, cash back) is recorded with
   ``record_manual_refund``; card gateways are never asked.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
+from commerce_core.application.cash_on_delivery import cash_for, collection_id, record_collection
 from commerce_core.application.command_ids import effect_id, new_id
 from commerce_core.application.context import CommandContext
 from commerce_core.application.order_loading import (
     find_owned,
     load_ledger,
     load_order,
+    load_owned,
     load_payment,
     load_payments,
+    load_shipments,
 )
 from commerce_core.application.order_money import take_order_stock
-from commerce_core.application.payment_results import PaymentResult, amount_due
+from commerce_core.application.payment_results import NothingToPayError, PaymentResult, amount_due
 from commerce_core.application.refund_effects import RefundResult, confirm_refund, has_refund
 from commerce_core.application.retry import retry_on_conflict
 from commerce_core.domain.errors import DomainError, InvalidValueError
 from commerce_core.domain.fees import FeeSchedule
 from commerce_core.domain.money import Money
-from commerce_core.domain.order import OrderStatus
+from commerce_core.domain.order import AWAITING_PAYMENT, Order, OrderStatus
+from commerce_core.domain.order_ledger import OrderLedger
 from commerce_core.domain.payment import Payment, PaymentMethod
 from commerce_core.domain.payment_reference import PaymentReference
+from commerce_core.domain.shipment import Shipment
 from commerce_core.domain.stock import StockItem
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.ports.clock import Clock, Ids
@@ -73,17 +82,22 @@ class NotManualPaymentError(DomainError):
 
 class ManualReceipt(msgspec.Struct, frozen=True, kw_only=True):
     """Money received by hand. ``amount`` in minor units of the order's currency
-    (default: what the order still owes); ``reference`` is required for bank transfers."""
+    (default: what the order still owes, or the parcel's share); ``reference`` is
+    required for bank transfers; ``shipment_id`` names the parcel whose cash on
+    delivery this is."""
 
     method: PaymentMethod
     reference: str | None = None
     amount: int | None = None
+    shipment_id: UUID | None = None
 
     def check(self) -> None:
         if self.method not in MANUAL_METHODS:
             raise InvalidValueError(f"{self.method} is not a manual payment method")
         if self.method is PaymentMethod.BANK_TRANSFER and not self.reference:
             raise InvalidValueError("a bank transfer needs the bank's reference")
+        if self.shipment_id is not None and self.method is not PaymentMethod.CASH_ON_DELIVERY:
+            raise InvalidValueError("only cash on delivery is collected for a shipment")
         if self.amount is not None and self.amount <= 0:
             raise InvalidValueError("a payment amount must be positive")
 
@@ -97,15 +111,21 @@ async def record_manual_payment(
     receipt: ManualReceipt,
     fees: FeeSchedule,
 ) -> PaymentResult:
-    """Records a bank transfer or cash received for the order; the payment as captured."""
+    """Records a bank transfer or cash received for the order; the payment as captured.
+
+    With a ``shipment_id``, the cash collected for that parcel of a cash-on-delivery
+    order: recorded once, whether its delivery or this receipt comes first."""
     receipt.check()
-    payment_id = new_id(ctx, ids, f"manual-payment:{order_id}")
-    if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
-        return PaymentResult(earlier)  # the same request again (same Idempotency-Key)
+    if receipt.shipment_id is not None:
+        payment_id = collection_id(receipt.shipment_id)
+    else:
+        payment_id = new_id(ctx, ids, f"manual-payment:{order_id}")
+    if (earlier := await _recorded(repo, ctx.tenant_id, payment_id, order_id)) is not None:
+        return PaymentResult(earlier)  # the same request again (same key, or same parcel)
     at = clock.now()
 
     async def record() -> PaymentResult:
-        if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+        if (earlier := await _recorded(repo, ctx.tenant_id, payment_id, order_id)) is not None:
             return PaymentResult(earlier)
         order = await load_order(repo, ctx.tenant_id, order_id)
         wanted = _amount(receipt, order.currency)
@@ -115,14 +135,17 @@ async def record_manual_payment(
                 return PaymentResult(linked)  # this receipt, recorded before
             raise DuplicateReferenceError(receipt.reference or "", linked.id)
         ledger = await load_ledger(repo, order)
-        amount = wanted or amount_due(order, await load_payments(repo, ledger))
-        method = receipt.method
-        payment = Payment.create(
-            payment_id, ctx.tenant_id, order.id, amount, fees, at, method, method.value
-        )
-        order.mark_paid(amount, payment_id, at, ctx.actor)  # a refusal raises: nothing saved
-        payment.charge(receipt.reference, at)
-        ledger.add_payment(payment_id)
+        if receipt.shipment_id is not None:
+            payment = await _collect(repo, order, ledger, receipt, wanted, fees, ctx.actor, at)
+        else:
+            amount = wanted or _due(order, await load_payments(repo, ledger))
+            method = receipt.method
+            payment = Payment.create(
+                payment_id, ctx.tenant_id, order.id, amount, fees, at, method, method.value
+            )
+            order.mark_paid(amount, payment_id, at, ctx.actor)  # a refusal raises: nothing saved
+            payment.charge(receipt.reference, at)
+            ledger.add_payment(payment_id)
         touched: list[StockItem] = []
         note: str | None = None
         if order.status is OrderStatus.PAID:
@@ -181,8 +204,52 @@ async def record_manual_refund(
     return await retry_on_conflict(record)
 
 
+async def _recorded(
+    repo: Repository, tenant_id: str, payment_id: UUID, order_id: UUID
+) -> Payment | None:
+    """The payment this receipt recorded before; a parcel's cash recorded for another
+    order (its shipment named with the wrong order) is refused."""
+    earlier = await find_owned(repo, tenant_id, payment_id, Payment)
+    if earlier is not None and earlier.order_id != order_id:
+        raise InvalidValueError(f"payment {payment_id} belongs to another order")
+    return earlier
+
+
 def _amount(receipt: ManualReceipt, currency: str) -> Money | None:
     return None if receipt.amount is None else Money(receipt.amount, currency)
+
+
+def _due(order: Order, payments: list[Payment]) -> Money:
+    """What a receipt without an amount takes: what the order owes beyond open
+    authorizations; for a cash-on-delivery order on its way, all it owes."""
+    if order.status in AWAITING_PAYMENT or not order.accepts_payment:
+        return amount_due(order, payments)  # refuses an order that takes no money
+    if order.outstanding.amount <= 0:
+        raise NothingToPayError(f"order {order.number} owes nothing")
+    return order.outstanding
+
+
+async def _collect(
+    repo: Repository,
+    order: Order,
+    ledger: OrderLedger,
+    receipt: ManualReceipt,
+    wanted: Money | None,
+    fees: FeeSchedule,
+    actor: str,
+    at: datetime,
+) -> Payment:
+    """The cash of one parcel (``receipt.shipment_id``), recorded as its delivery would."""
+    assert receipt.shipment_id is not None
+    shipment = await load_owned(repo, order.tenant_id, receipt.shipment_id, Shipment)
+    if shipment.order_id != order.id or not order.is_cash_on_delivery:
+        raise InvalidValueError(
+            f"shipment {shipment.id} is not a cash-on-delivery parcel of order {order.number}"
+        )
+    amount = wanted or cash_for(order, ledger, await load_shipments(repo, order), shipment)
+    if amount.is_zero:
+        raise NothingToPayError(f"order {order.number} owes nothing for shipment {shipment.id}")
+    return record_collection(order, ledger, shipment.id, amount, fees, at, actor, receipt.reference)
 
 
 async def _recorded_for(repo: Repository, tenant_id: str, receipt: ManualReceipt) -> Payment | None:

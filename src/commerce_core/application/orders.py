@@ -4,6 +4,8 @@ Placing an order prices it from the catalog (never from the caller), holds
 its stock and records the order, its ledger, every touched stock item and a
 newly registered customer in **one atomic append**. A lost race on a stock
 item retries with fresh stock; the order number is allocated once, before.
+A cash-on-delivery order holds its stock until it ships or is cancelled, not for
+``reservation_minutes`` (its ``reservation_expires_at`` is ``None``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.application.cancellation import cancel_order
+from commerce_core.application.cash_on_delivery import HELD_UNTIL_SHIPPED
 from commerce_core.application.catalog import products_for
 from commerce_core.application.command_ids import new_id
 from commerce_core.application.context import CommandContext
@@ -117,7 +120,8 @@ async def place_order(
     ctx: CommandContext,
     command: PlaceOrder,
 ) -> Order:
-    """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``.
+    """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``
+    (a cash-on-delivery order: until it ships or is cancelled).
 
     Refusals record nothing: ``UnknownProductError``, ``PricingError`` /
     ``InvalidValueError``, ``InsufficientStockError`` (not enough at all the
@@ -138,6 +142,7 @@ async def place_order(
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
     priced = price_lines(products, command.lines, command.currency, command.shipping_method)
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
+    cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     number = await order_numbers.next(ctx.tenant_id)
 
     async def attempt() -> Order:
@@ -148,7 +153,8 @@ async def place_order(
         at = clock.now()
         customer = await customers.resolve(ref, at)
         stock = await load_stock(repo, ctx.tenant_id, products)
-        items = hold_lines(stock, order_id, command.lines, at + timedelta(minutes=minutes), at)
+        expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
+        items = hold_lines(stock, order_id, command.lines, expires or HELD_UNTIL_SHIPPED, at)
         key = customer.customer_id
         order = Order.place(
             id=order_id,
@@ -167,7 +173,7 @@ async def place_order(
             shipping_method=command.shipping_method,
             payment_method=command.payment_method,
             metadata=command.metadata,
-            reservation_expires_at=at + timedelta(minutes=minutes),
+            reservation_expires_at=expires,
             actor=ctx.actor,
         )
         ledger = OrderLedger.start(ctx.tenant_id, order_id)

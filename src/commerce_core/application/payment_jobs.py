@@ -9,8 +9,9 @@ failure (a gateway down, a conflict) is reported and the job goes on.
 - ``expire_reservations``: releases expired stock holds (``jobs.expire_order_reservations``).
 - ``cancel_unpaid_orders``: cancels card (or unspecified) orders unpaid after the
   tenant's ``auto_cancel_unpaid_hours`` (``jobs.auto_cancel_unpaid``). Orders to be
-  paid by bank transfer or cash on delivery wait for staff: their money arrives
-  outside any gateway, often days later, and their stock holds expire anyway.
+  paid by bank transfer wait for staff: their money arrives outside any gateway,
+  often days later, and their stock holds expire anyway. Cash-on-delivery orders are
+  paid at the door: they ship unpaid and hold their stock until they ship.
 - ``resolve_pending_payments``: asks the gateway about payments still ``pending``
   (waiting for 3-D Secure) after ``stuck_after``, and records what it says as the
   gateway's event would (``gateway_events``), so a lost webhook is made good.

@@ -17,6 +17,10 @@ Outcomes of authorize and charge:
   (``AUTHORIZATION_HOLD``), so a capture days later still finds it;
 - captured (charge): the order records the money and, once paid in full, its
   stock is taken, in the same append.
+
+With a ``seller_id`` the payment goes to that seller's gateway account, less the
+platform fee (``seller_destinations``); an unknown seller or one that cannot take
+charges yet is refused before any gateway call, recording nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from commerce_core.application.payment_results import (
 from commerce_core.application.payment_sync import sync_payment
 from commerce_core.application.payment_voids import supersede_waiting, void_payment
 from commerce_core.application.retry import retry_on_conflict
+from commerce_core.application.seller_destinations import opening_destination, ready_seller
 from commerce_core.domain.fees import FeeSchedule
 from commerce_core.domain.order import AWAITING_PAYMENT, Order
 from commerce_core.domain.payment import Payment, PaymentDeclinedError, PaymentMethod, PaymentStatus
@@ -83,6 +88,7 @@ class _Request:
     gateway_name: str
     hold: timedelta
     capture: bool
+    seller_id: str | None = None
 
 
 async def authorize_payment(
@@ -98,9 +104,10 @@ async def authorize_payment(
     method: PaymentMethod = PaymentMethod.CARD,
     gateway_name: str = "stripe",
     hold: timedelta = AUTHORIZATION_HOLD,
+    seller_id: str | None = None,
 ) -> PaymentResult:
     """``POST /payments/authorize``: holds what the order owes on the customer's card."""
-    request = _Request(order_id, token, fees, method, gateway_name, hold, capture=False)
+    request = _Request(order_id, token, fees, method, gateway_name, hold, False, seller_id)
     return await _open(repo, gateway, clock, ids, ctx, request)
 
 
@@ -116,9 +123,12 @@ async def charge_payment(
     *,
     method: PaymentMethod = PaymentMethod.CARD,
     gateway_name: str = "stripe",
+    seller_id: str | None = None,
 ) -> PaymentResult:
     """``POST /payments/charge``: takes what the order owes at once (authorize + capture)."""
-    request = _Request(order_id, token, fees, method, gateway_name, AUTHORIZATION_HOLD, True)
+    request = _Request(
+        order_id, token, fees, method, gateway_name, AUTHORIZATION_HOLD, True, seller_id
+    )
     return await _open(repo, gateway, clock, ids, ctx, request)
 
 
@@ -142,6 +152,10 @@ async def _open(
     else:
         stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
         hold_lines(stock, order.id, order_lines(order), at + request.hold, at)  # a check only
+    seller = None
+    if request.seller_id is not None:
+        seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)
+    payee = None if seller is None else (seller.seller_id, seller.account_id)
 
     def new_payment() -> Payment:
         return Payment.create(
@@ -153,9 +167,10 @@ async def _open(
             at,
             request.method,
             request.gateway_name,
+            payee,
         )
 
-    new_payment()  # refuses what ``Payment`` would refuse, before any money moves
+    destination = opening_destination(new_payment())  # refuses what ``Payment`` would refuse
     await supersede_waiting(repo, gateway, ctx, payments, at)
     metadata = {
         "tenant_id": ctx.tenant_id,
@@ -165,7 +180,9 @@ async def _open(
     }
     call = gateway.charge if request.capture else gateway.authorize
     key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
-    answer = await call_gateway(lambda: call(amount, request.token, key, metadata))
+    answer = await call_gateway(
+        lambda: call(amount, request.token, key, metadata, destination=destination)
+    )
 
     async def record() -> tuple[Payment, str | None]:
         if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:

@@ -4,7 +4,8 @@ A refund is checked on the payment (``refundable``: captured less refunds
 succeeded or pending), on the order (``refundable``: paid less refunded) and,
 with restock, on the order's ledger (units taken and not put back) before the
 gateway is asked, so a refused refund moves no money and records nothing.
-Then the gateway refunds under a key derived from the command, and the payment,
+Then the gateway refunds under a key derived from the command (with our ids as
+metadata, and reversing the transfer of a seller's payment: ``gateway_refunds``), and the payment,
 the order, the ledger and any restocked stock items are saved in one append.
 
 Restock puts units back at each SKU's first location: by default every unit
@@ -18,7 +19,7 @@ from uuid import UUID
 
 from commerce_core.application.command_ids import effect_id
 from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_calls import call_gateway
+from commerce_core.application.gateway_refunds import refund_at_gateway
 from commerce_core.application.order_loading import (
     load_ledger,
     load_order,
@@ -33,7 +34,7 @@ from commerce_core.domain.errors import DomainError, InvalidTransitionError, Inv
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import RefundExceedsPaidError
 from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment import Payment, RefundExceedsCapturedError
+from commerce_core.domain.payment import Payment, PaymentMethod, RefundExceedsCapturedError
 from commerce_core.domain.stock import StockItem
 from commerce_core.domain.values import SkuQuantity
 from commerce_core.eventstore import Repository
@@ -144,13 +145,15 @@ async def _refund(
         payment = await load_payment(repo, ctx.tenant_id, planned.id)
         payment.refund(refund_id, amount, at, reason)
         order.record_refund(amount, at, refund_id, reason, ctx.actor)
+        if payment.gateway_payment_id is None or payment.method is not PaymentMethod.CARD:
+            # Paid by hand, refunded by hand (manual-refund): refused before any payment
+            # of the plan is refunded at the gateway.
+            raise InvalidTransitionError("payment", payment.status, "refunded")
     (await load_ledger(repo, order)).check_restock(restock)
 
     answers: list[GatewayRefund] = []
     for payment, amount, refund_id in plans:
-        if payment.gateway_payment_id is None:
-            raise InvalidTransitionError("payment", payment.status, "refunded")
-        answers.append(await _ask(gateway, payment.gateway_payment_id, amount, refund_id, reason))
+        answers.append(await refund_at_gateway(gateway, payment, amount, refund_id, reason))
 
     async def record() -> list[RefundResult]:
         order = await load_order(repo, ctx.tenant_id, order_id)
@@ -193,10 +196,3 @@ def _still_restockable(ledger: OrderLedger, lines: list[SkuQuantity]) -> list[Sk
         if left.get(line.sku, 0) > 0
     ]
     return fits
-
-
-async def _ask(
-    gateway: PaymentGateway, gateway_id: str, amount: Money, refund_id: UUID, reason: str | None
-) -> GatewayRefund:
-    key = f"{refund_id}:refund"
-    return await call_gateway(lambda: gateway.refund(gateway_id, amount, key, reason))

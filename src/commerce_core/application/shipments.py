@@ -3,7 +3,9 @@
 A shipment and the order's ``ShipmentRecorded`` are saved in one append. A
 tracking update that delivers the last undelivered shipment of a fully
 shipped order delivers the order in the same append; the first ``in_transit``
-scan of a shipped order moves it to ``in_transit``.
+scan of a shipped order moves it to ``in_transit``. A cash-on-delivery order
+ships unpaid: its first shipment takes its stock, and each delivery records the
+cash the courier collected, in the same appends (``cash_on_delivery``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Aggregate
 
+from commerce_core.application.cash_on_delivery import (
+    collect_on_delivery,
+    take_stock_on_shipping,
+)
 from commerce_core.application.command_ids import new_id
 from commerce_core.application.context import CommandContext
 from commerce_core.application.order_loading import (
     find_owned,
+    load_ledger,
     load_order,
     load_owned,
     load_shipments,
@@ -24,6 +32,7 @@ from commerce_core.application.order_loading import (
 from commerce_core.application.pii import unseal
 from commerce_core.application.retry import retry_on_conflict
 from commerce_core.domain.errors import InvalidValueError
+from commerce_core.domain.fees import FeeSchedule
 from commerce_core.domain.order import Order, OrderStatus
 from commerce_core.domain.shipment import (
     TRACKING_UPDATES,
@@ -72,7 +81,8 @@ async def create_shipment(
 
     Refused before anything (no label bought): ``ShipmentLinesError`` for SKUs the
     order lacks or more units than are left to ship, ``InvalidTransitionError`` for
-    an order that may not ship (unpaid, cancelled, ...).
+    an order that may not ship (unpaid and not cash on delivery, cancelled, ...),
+    ``InsufficientStockError`` for a cash-on-delivery order whose units are gone.
     """
     shipment_id = new_id(ctx, ids, f"shipment:{order_id}")
     shipped = await find_owned(repo, ctx.tenant_id, shipment_id, Shipment)
@@ -81,6 +91,7 @@ async def create_shipment(
     order = await load_order(repo, ctx.tenant_id, order_id)
     at = clock.now()
     order.record_shipment(shipment_id, command.lines, at, ctx.actor)  # a check: not saved
+    await take_stock_on_shipping(repo, order, await load_ledger(repo, order), at)  # a check
     bought = None
     if command.tracking_number is None and carrier and keyring and label:
         bought = await _buy_label(carrier, keyring, order, shipment_id, command, label)
@@ -101,8 +112,11 @@ async def create_shipment(
             rate=bought.rate if bought else None,
         )
         order.record_shipment(shipment_id, lines, at, ctx.actor)
+        ledger = await load_ledger(repo, order)
+        items = await take_stock_on_shipping(repo, order, ledger, at)
+        taken = [ledger, *items] if items else []
         await repo.save(
-            order, shipment, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
+            order, shipment, *taken, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
         )
         return shipment
 
@@ -138,10 +152,15 @@ async def record_shipment_event(
     status: ShipmentStatus | str,
     at: datetime | None = None,
     detail: str | None = None,
+    *,
+    fees: FeeSchedule,
 ) -> Shipment:
     """``POST /shipments/{id}/events``: a carrier update (``in_transit``, ``delivered``,
     ``exception``) at ``at`` (default now). A repeated ``delivered`` changes nothing;
-    any update after delivery is refused (``InvalidTransitionError``)."""
+    any update after delivery is refused (``InvalidTransitionError``).
+
+    ``delivered`` of a cash-on-delivery order's parcel records the cash collected (a
+    payment priced with ``fees``, the tenant's schedule) in the same append."""
     update = parse_enum(ShipmentStatus, status)
     if update not in TRACKING_UPDATES:
         raise InvalidValueError(f"a carrier update is one of {sorted(TRACKING_UPDATES)}")
@@ -153,19 +172,44 @@ async def record_shipment_event(
             return shipment
         shipment.record_tracking(update, when, detail)
         order = await load_order(repo, ctx.tenant_id, shipment.order_id)
+        cash: list[Aggregate] = []
         if update is ShipmentStatus.DELIVERED:
-            others = [s for s in await load_shipments(repo, order) if s.id != shipment.id]
-            delivered = all_delivered([*others, shipment]) and order.is_fully_shipped
-            if delivered and order.can_change_to(OrderStatus.DELIVERED):
-                order.mark_delivered(when, ctx.actor)
+            cash = await _delivered(repo, order, shipment, fees, when, ctx.actor)
         elif update is ShipmentStatus.IN_TRANSIT and order.can_change_to(OrderStatus.IN_TRANSIT):
             order.change_status(OrderStatus.IN_TRANSIT, when, ctx.actor)
         await repo.save(
-            shipment, order, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
+            shipment,
+            order,
+            *cash,
+            metadata=ctx.metadata(),
+            idempotency_key=ctx.idempotency_key,
         )
         return shipment
 
     return await retry_on_conflict(attempt)
+
+
+async def _delivered(
+    repo: Repository,
+    order: Order,
+    shipment: Shipment,
+    fees: FeeSchedule,
+    at: datetime,
+    actor: str,
+) -> list[Aggregate]:
+    """Records a delivered parcel's cash on delivery (if any) and delivers the order once
+    every parcel of it is delivered; returns the payment and ledger to save with them."""
+    shipments = [shipment if s.id == shipment.id else s for s in await load_shipments(repo, order)]
+    ledger = await load_ledger(repo, order)
+    cash = collect_on_delivery(order, ledger, shipments, shipment, fees, at, actor)
+    if (
+        all_delivered(shipments)
+        and order.is_fully_shipped
+        and order.can_change_to(OrderStatus.DELIVERED)
+    ):
+        reason = None if cash is None else f"cash collected on delivery: {cash.amount}"
+        order.mark_delivered(at, actor, reason)
+    return [] if cash is None else [cash, ledger]
 
 
 async def get_shipment(repo: Repository, tenant_id: str, shipment_id: UUID) -> Shipment:

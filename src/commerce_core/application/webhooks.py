@@ -11,8 +11,13 @@ The gateway's adapter translates its event (``WebhookTranslator``) into our
   gateway payment id, which earlier events of the payment taught
   ``PaymentTenants``.
 
+A seller account's state is kept on its ``Seller`` (the seller its metadata
+names, newest state wins). An account we did not open (no such metadata, or a
+seller with another account) is ignored; one naming a seller we do not know yet
+waits ``seller_grace`` for our own call to record the seller, then is ignored.
+
 Outcomes: a ``ProcessedWebhook`` (applied, no change, or ignored: a type we do
-not handle, a payment that is not ours), ``WebhookNotReadyError`` for an event
+not handle, a payment or an account that is not ours), ``WebhookNotReadyError`` for an event
 that may succeed later (its tenant or payment is not known yet: it arrived
 before the event or our own call that records them), ``WebhookFailedError``
 when recording failed otherwise (a conflict, a refused command: the cause is
@@ -28,8 +33,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-import msgspec
-
 from commerce_core.application.context import CommandContext
 from commerce_core.application.gateway_events import (
     GatewayEvent,
@@ -37,21 +40,27 @@ from commerce_core.application.gateway_events import (
     find_payment_id,
     record_gateway_event,
 )
-from commerce_core.application.order_loading import load_ledger, load_order, load_payment
+from commerce_core.application.order_loading import load_payment
+from commerce_core.application.retry import retry_on_conflict
+from commerce_core.application.sellers import (
+    AccountUpdate,
+    AccountUpdateOutcome,
+    record_account_update,
+)
 from commerce_core.domain.order import SYSTEM
 from commerce_core.domain.payment import PaymentStatus
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.ports.clock import Clock
-from commerce_core.ports.webhooks import (
-    PaymentTenants,
-    SellerAccount,
-    SellerAccounts,
-    StoredWebhook,
-)
+from commerce_core.ports.webhooks import PaymentTenants, StoredWebhook
 
 REFUND_GRACE = timedelta(minutes=2)
-"""How long a refund the payment does not know waits before it counts as made at the
-gateway: the gateway may announce our own refund before our call has recorded it."""
+"""How long an event about one of our refunds (our refund id in its metadata) that the
+payment does not know yet waits for our own refund call to record it, before the event
+records it under that id. Refunds without our id were made at the gateway: no wait."""
+
+SELLER_GRACE = timedelta(minutes=2)
+"""How long an account event naming a seller we do not know waits for our own call
+(which opened the account) to record the seller, before it is ignored."""
 
 
 class UnreadableWebhookError(ValueError):
@@ -82,7 +91,7 @@ class WebhookTranslation:
     events: list[GatewayEvent] = field(default_factory=list)
     tenant_id: str | None = None
     gateway_payment_id: str | None = None
-    seller_account: SellerAccount | None = None
+    seller_account: AccountUpdate | None = None
     ignored: str | None = None
 
 
@@ -99,9 +108,9 @@ class WebhookServices:
     repo: Repository
     clock: Clock
     payment_tenants: PaymentTenants
-    seller_accounts: SellerAccounts
     translators: Mapping[str, WebhookTranslator]
     refund_grace: timedelta = REFUND_GRACE
+    seller_grace: timedelta = SELLER_GRACE
 
 
 @dataclass(frozen=True)
@@ -122,12 +131,7 @@ async def process_webhook(services: WebhookServices, webhook: StoredWebhook) -> 
     if owner is not None and meaning.tenant_id not in (None, owner):
         return ProcessedWebhook("ignored: it names another tenant than its account's", owner)
     if meaning.seller_account is not None:
-        account = meaning.seller_account
-        if owner is not None:
-            account = msgspec.structs.replace(account, tenant_id=owner)
-        kept = await services.seller_accounts.record(account)
-        note = "seller account updated" if kept else "no change: a newer state is stored"
-        return ProcessedWebhook(note, account.tenant_id)
+        return await _record_seller_account(services, webhook, meaning.seller_account)
     tenant_id = await _route(services, webhook.gateway, owner or meaning.tenant_id, meaning)
     if meaning.ignored is not None:
         return ProcessedWebhook(f"ignored: {meaning.ignored}", tenant_id)
@@ -149,6 +153,41 @@ async def process_webhook(services: WebhookServices, webhook: StoredWebhook) -> 
     except Exception as error:
         raise WebhookFailedError(f"{type(error).__name__}: {error}", tenant_id) from error
     return ProcessedWebhook("; ".join(notes) or "no change", tenant_id)
+
+
+async def _record_seller_account(
+    services: WebhookServices, webhook: StoredWebhook, update: AccountUpdate
+) -> ProcessedWebhook:
+    owner = webhook.tenant_id
+    tenant_id = owner or update.tenant_id
+    if tenant_id is None or update.seller_id is None:
+        return ProcessedWebhook(
+            "ignored: an account we did not open (no seller metadata)", tenant_id
+        )
+    ctx = CommandContext(
+        tenant_id=tenant_id,
+        actor=SYSTEM,
+        correlation_id=f"webhook:{webhook.gateway}:{webhook.event_id}",
+        causation_id=str(webhook.id),
+    )
+    try:
+        outcome = await retry_on_conflict(
+            lambda: record_account_update(services.repo, services.clock, ctx, update)
+        )
+    except Exception as error:
+        raise WebhookFailedError(f"{type(error).__name__}: {error}", tenant_id) from error
+    seller = update.seller_id
+    if outcome is AccountUpdateOutcome.RECORDED:
+        return ProcessedWebhook("seller account updated", tenant_id)
+    if outcome is AccountUpdateOutcome.NOT_NEWER:
+        return ProcessedWebhook("no change: a newer state is stored", tenant_id)
+    if outcome is AccountUpdateOutcome.OTHER_ACCOUNT:
+        return ProcessedWebhook(f"ignored: seller {seller} has another account", tenant_id)
+    if services.clock.now() - update.as_of < services.seller_grace:
+        raise WebhookNotReadyError(
+            f"no seller {seller} recorded yet; waiting for our own call", tenant_id
+        )
+    return ProcessedWebhook(f"ignored: an account we did not open (no seller {seller})", tenant_id)
 
 
 async def _route(
@@ -186,21 +225,24 @@ async def _record(services: WebhookServices, ctx: CommandContext, event: Gateway
 async def _check_refund_known(
     services: WebhookServices, ctx: CommandContext, event: GatewayEvent
 ) -> None:
-    """A refund the payment does not know yet is taken for one made at the gateway only
-    once it is older than ``refund_grace``: until then our own refund call may still
-    be about to record it, and recording it first would count it twice."""
-    if event.kind is not GatewayEventKind.REFUND_SUCCEEDED or event.refund_id is not None:
-        return
-    refund = event.gateway_refund_id
-    if refund is None or event.at is None:
+    """An event naming one of our refunds that the payment does not know yet waits (not
+    ready) until it is ``refund_grace`` old: our own refund call is usually about to
+    record it, with its reason, actor and restock. Once older, our save must have failed
+    after the gateway refunded, and the event records it under our id; our command run
+    again then finds it done (same refund id), so it never counts twice.
+
+    A refund without our id was made at the gateway (every refund we make carries it)
+    and is recorded at once; its gateway refund id keeps its events from counting twice.
+    """
+    refund_events = (GatewayEventKind.REFUND_SUCCEEDED, GatewayEventKind.REFUND_FAILED)
+    if event.kind not in refund_events or event.refund_id is None or event.at is None:
         return
     if services.clock.now() - event.at >= services.refund_grace:
         return
     payment_id = await find_payment_id(services.repo, ctx.tenant_id, event)
     payment = await load_payment(services.repo, ctx.tenant_id, payment_id)
-    if any(r.gateway_refund_id == refund for r in payment.refunds):
+    if any(r.id == event.refund_id for r in payment.refunds):
         return
-    order = await load_order(services.repo, ctx.tenant_id, payment.order_id)
-    if (await load_ledger(services.repo, order)).refund_for(refund) is not None:
-        return
-    raise WebhookNotReadyError(f"refund {refund} is not recorded yet; waiting for our own call")
+    raise WebhookNotReadyError(
+        f"refund {event.refund_id} is not recorded yet; waiting for our own call"
+    )

@@ -23,6 +23,9 @@ the table, and commands refuse anything else with ``InvalidTransitionError``::
   them too). Won: the status goes back to what the amounts say. Lost: the
   disputed amount is ``charged_back`` and the payment is closed.
 - Fees and ``net_amount``: see ``commerce_core.domain.fees``.
+- Marketplaces: a payment for a seller (``seller_id``) goes to the seller's gateway
+  account (``destination_account``), less the platform fee; both are fixed when the
+  payment is created.
 - Gateway events: every command takes an optional ``event_ref`` (the gateway's
   event id); a reference already processed makes the command a silent no-op, so
   a redelivered webhook records nothing.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -143,6 +147,12 @@ _REFUNDABLE = frozenset({_S.CAPTURED, _S.PARTIALLY_REFUNDED})
 class Payment(Aggregate):
     """A payment for an order: authorization, captures, refunds, disputes, fees."""
 
+    class_version = 2  # 2: ``seller_id`` and ``destination_account`` (snapshots of 1 lack them)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["seller_id"] = state["destination_account"] = None
+
     tenant_id: str
     order_id: UUID
     gateway: str
@@ -163,10 +173,31 @@ class Payment(Aggregate):
     refunds: list[Refund]
     dispute: Dispute | None
     processed_refs: set[str]
+    seller_id: str | None
+    destination_account: str | None
     created_at: datetime
     updated_at: datetime
 
-    @event("Created")
+    class Created(Aggregate.Created):
+        """The payment was opened. Version 2 added the marketplace fields; events stored
+        before them are read as payments for no seller."""
+
+        class_version = 2
+        tenant_id: str
+        order_id: UUID
+        gateway: str
+        method: PaymentMethod
+        amount: Money
+        fee_schedule: FeeSchedule
+        at: datetime
+        seller_id: str | None
+        destination_account: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["seller_id"] = state["destination_account"] = None
+
+    @event(Created)
     def __init__(
         self,
         id: UUID,  # the aggregate's id: eventsourcing keeps it out of the event's fields
@@ -177,6 +208,8 @@ class Payment(Aggregate):
         amount: Money,
         fee_schedule: FeeSchedule,
         at: datetime,
+        seller_id: str | None = None,
+        destination_account: str | None = None,
     ) -> None:
         zero = Money.zero(amount.currency)
         self.tenant_id = tenant_id
@@ -195,6 +228,8 @@ class Payment(Aggregate):
         self.refunds = []
         self.dispute = None
         self.processed_refs = set()
+        self.seller_id = seller_id
+        self.destination_account = destination_account
         self.created_at = self.updated_at = at
 
     @classmethod
@@ -208,10 +243,13 @@ class Payment(Aggregate):
         at: datetime,
         method: PaymentMethod | str = PaymentMethod.CARD,
         gateway: str = "stripe",
+        seller: tuple[str, str] | None = None,
     ) -> Payment:
-        """A new pending payment of ``amount``, priced with ``fee_schedule``."""
+        """A new pending payment of ``amount``, priced with ``fee_schedule``; ``seller`` is
+        (seller id, the seller's gateway account) for a marketplace payment."""
         if amount.amount <= 0:
             raise InvalidValueError("a payment amount must be positive")
+        seller_id, account = seller or (None, None)
         return cls(
             id=payment_id,
             tenant_id=str(tenant_id),
@@ -221,6 +259,8 @@ class Payment(Aggregate):
             amount=amount,
             fee_schedule=fee_schedule,
             at=at,
+            seller_id=seller_id,
+            destination_account=account,
         )
 
     # Queries
@@ -235,6 +275,10 @@ class Payment(Aggregate):
         return (
             self.captured - self.refunded - self.charged_back - self.platform_fee - self.gateway_fee
         )
+
+    def platform_fee_after(self, capture: Money) -> Money:
+        """The platform fee once ``capture`` more is captured (what ``capture`` records)."""
+        return self.fee_schedule.fee_on(self.captured + capture)
 
     @property
     def capturable(self) -> Money:
@@ -349,7 +393,7 @@ class Payment(Aggregate):
         if amount > capturable:
             raise CaptureExceedsAuthorizedError(amount, capturable)
         fee = self._check_fee(gateway_fee)
-        platform_fee = self.fee_schedule.fee_on(self.captured + amount) - self.platform_fee
+        platform_fee = self.platform_fee_after(amount) - self.platform_fee
         self._captured(
             amount=amount, gateway_fee=fee, platform_fee=platform_fee, at=at, event_ref=event_ref
         )

@@ -12,12 +12,14 @@ The seller's id is the marketplace's own (``seller_id``); the stream's id derive
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from commerce_core.domain.errors import InvalidValueError
+from commerce_core.domain.errors import DomainError, InvalidValueError
+from commerce_core.domain.values import COUNTRY_CODES
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/sellers")
 _SELLER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -33,13 +35,32 @@ def check_seller_id(seller_id: str) -> str:
     return seller_id
 
 
+def check_country(country: str) -> str:
+    """The seller's country as an upper-case ISO 3166-1 alpha-2 code."""
+    code = country.upper()
+    if code not in COUNTRY_CODES:
+        raise InvalidValueError(
+            f"{country!r} is not an ISO 3166-1 alpha-2 country code (e.g. 'GB')"
+        )
+    return code
+
+
+class SellerNotFoundError(DomainError, LookupError):
+    """The tenant has no seller of this id (or has not onboarded it yet)."""
+
+    def __init__(self, seller_id: str) -> None:
+        super().__init__(f"no seller {seller_id!r}")
+        self.seller_id = seller_id
+
+
 class Seller(Aggregate):
     """One seller of one tenant, with its gateway account and what the gateway allows it.
 
     ``charges_enabled``: payments may be sent to the account. ``payouts_enabled``: the
     gateway pays the seller's balance out to their bank. ``details_submitted``: the
-    seller finished onboarding. ``state_as_of`` and ``state_event_id`` name the gateway
-    event the flags come from, so events arriving late or twice change nothing.
+    seller finished onboarding; ``requirements_due``: what the gateway still needs from
+    the seller (e.g. ``external_account``). ``state_as_of`` and ``state_event_id`` name
+    the gateway event the flags come from, so events arriving late or twice change nothing.
     """
 
     tenant_id: str
@@ -50,6 +71,7 @@ class Seller(Aggregate):
     charges_enabled: bool
     payouts_enabled: bool
     details_submitted: bool
+    requirements_due: tuple[str, ...]
     state_as_of: datetime | None
     state_event_id: str | None
     opened_at: datetime
@@ -68,8 +90,10 @@ class Seller(Aggregate):
         account_id: str,
         country: str,
         at: datetime,
+        requirements_due: Sequence[str] = (),
     ) -> Seller:
-        """Records the account the gateway opened for the seller."""
+        """Records the account the gateway opened for the seller, and what the gateway
+        said it needs from the seller then (any later word of the gateway replaces it)."""
         check_seller_id(seller_id)
         if not account_id:
             raise InvalidValueError("a seller's account needs the gateway's account id")
@@ -79,8 +103,9 @@ class Seller(Aggregate):
             seller_id=seller_id,
             gateway=gateway,
             account_id=account_id,
-            country=country.upper(),
+            country=check_country(country),
             at=at,
+            requirements_due=tuple(requirements_due),
         )
 
     @event("AccountOpened")
@@ -93,6 +118,7 @@ class Seller(Aggregate):
         account_id: str,
         country: str,
         at: datetime,
+        requirements_due: tuple[str, ...] = (),
     ) -> None:
         self.tenant_id = tenant_id
         self.seller_id = seller_id
@@ -102,6 +128,7 @@ class Seller(Aggregate):
         self.charges_enabled = False
         self.payouts_enabled = False
         self.details_submitted = False
+        self.requirements_due = requirements_due
         self.state_as_of = None
         self.state_event_id = None
         self.opened_at = at
@@ -115,6 +142,7 @@ class Seller(Aggregate):
         as_of: datetime,
         event_id: str,
         at: datetime,
+        requirements_due: Sequence[str] = (),
     ) -> bool:
         """Keeps the gateway's state of the account unless one at least as new is known.
 
@@ -126,7 +154,13 @@ class Seller(Aggregate):
         if known[0] is not None and known[1] is not None and (as_of, event_id) <= known:
             return False
         self._account_updated(
-            charges_enabled, payouts_enabled, details_submitted, as_of, event_id, at
+            charges_enabled,
+            payouts_enabled,
+            details_submitted,
+            as_of,
+            event_id,
+            at,
+            tuple(requirements_due),
         )
         return True
 
@@ -139,10 +173,12 @@ class Seller(Aggregate):
         as_of: datetime,
         event_id: str,
         at: datetime,
+        requirements_due: tuple[str, ...] = (),
     ) -> None:
         self.charges_enabled = charges_enabled
         self.payouts_enabled = payouts_enabled
         self.details_submitted = details_submitted
+        self.requirements_due = requirements_due
         self.state_as_of = as_of
         self.state_event_id = event_id
         self.updated_at = at

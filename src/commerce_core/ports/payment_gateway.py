@@ -131,9 +131,17 @@ class PaymentGateway(Protocol):
         ...
 
     async def capture(
-        self, gateway_payment_id: str, amount: Money | None, idempotency_key: str
+        self,
+        gateway_payment_id: str,
+        amount: Money | None,
+        idempotency_key: str,
+        application_fee: Money | None = None,
     ) -> GatewayPayment:
-        """Captures ``amount`` (default: all) of an authorization; the rest is released."""
+        """Captures ``amount`` (default: all) of an authorization; the rest is released.
+
+        ``application_fee`` (destination payments only) replaces the fee set when the
+        payment was authorized; without it the gateway keeps that fee, capped at what
+        is captured."""
         ...
 
     async def void(self, gateway_payment_id: str, idempotency_key: str) -> GatewayPayment:

@@ -1,4 +1,4 @@
-"""Ports for gateway webhooks: the inbox that stores each event once, and two lookups.
+"""Ports for gateway webhooks: the inbox that stores each event once, and a lookup.
 
 ``WebhookInbox`` is a durable queue keyed by (gateway, gateway event id). The HTTP
 endpoint only verifies and ``add``s; workers ``claim_due`` events and ``mark_*``
@@ -9,8 +9,8 @@ event id and by state).
 
 ``WebhookVerifier`` checks that a request comes from the gateway.
 ``PaymentTenants`` remembers which tenant a gateway payment belongs to, for the
-events (refunds, disputes) that carry none of the metadata we sent.
-``SellerAccounts`` keeps the newest flags of each seller's connected account.
+events (refunds, disputes) that carry none of the metadata we sent. (A seller
+account's state is kept on its ``Seller`` aggregate.)
 """
 
 from __future__ import annotations
@@ -191,31 +191,3 @@ class PaymentTenants(Protocol):
     async def remember(self, gateway: str, gateway_payment_id: str, tenant_id: str) -> None: ...
 
     async def tenant_of(self, gateway: str, gateway_payment_id: str) -> str | None: ...
-
-
-class SellerAccount(msgspec.Struct, frozen=True, kw_only=True):
-    """A seller's connected account as of the gateway event ``event_id`` created at ``as_of``."""
-
-    gateway: str
-    account_id: str
-    charges_enabled: bool
-    payouts_enabled: bool
-    details_submitted: bool
-    as_of: datetime
-    event_id: str
-    tenant_id: str | None = None
-
-
-class SellerAccounts(Protocol):
-    """The newest known state of each seller account.
-
-    - ``record`` keeps ``account`` unless a state at least as new is stored (newer:
-      a later ``as_of``, then a greater ``event_id``, compared by code point), so
-      events arriving twice or out of order end in the same state; returns whether
-      it was kept. The first tenant any state names stays, whichever state is kept.
-    - ``get`` returns the stored state, or None.
-    """
-
-    async def record(self, account: SellerAccount) -> bool: ...
-
-    async def get(self, gateway: str, account_id: str) -> SellerAccount | None: ...

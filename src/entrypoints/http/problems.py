@@ -25,6 +25,7 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from commerce_core.application.catalog import UnknownProductError
+from commerce_core.application.seller_destinations import SellerNotReadyError
 from commerce_core.domain.customer import CustomerBlockedError, CustomerErasedError
 from commerce_core.domain.email_claim import EmailTakenError
 from commerce_core.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
@@ -33,6 +34,7 @@ from commerce_core.domain.payment import (
     PaymentDeclinedError,
     RefundExceedsCapturedError,
 )
+from commerce_core.domain.seller import SellerNotFoundError
 from commerce_core.domain.stock import InsufficientStockError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
 from commerce_core.ports.carrier import CarrierError
@@ -55,6 +57,10 @@ def _stock(error: InsufficientStockError) -> dict[str, Any]:
 
 def _product(error: UnknownProductError) -> dict[str, Any]:
     return {"sku": error.sku}
+
+
+def _seller(error: SellerNotFoundError | SellerNotReadyError) -> dict[str, Any]:
+    return {"seller_id": error.seller_id}
 
 
 def _gateway(error: GatewayRequestError) -> dict[str, Any]:
@@ -86,6 +92,8 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     EmailTakenError: (409, "email-taken"),
     CustomerBlockedError: (409, "customer-blocked"),
     CustomerErasedError: (409, "customer-erased"),
+    SellerNotFoundError: (404, "seller-not-found", _seller),
+    SellerNotReadyError: (409, "seller-not-ready", _seller),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 

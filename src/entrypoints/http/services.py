@@ -15,6 +15,7 @@ from commerce_core.ports.analytics_queries import AnalyticsQueries
 from commerce_core.ports.carrier import Carrier
 from commerce_core.ports.clock import Clock, Ids
 from commerce_core.ports.keyring import Keyring
+from commerce_core.ports.marketplace import Marketplace
 from commerce_core.ports.order_numbers import OrderNumbers
 from commerce_core.ports.order_queries import OrderQueries
 from commerce_core.ports.payment_gateway import PaymentGateway
@@ -89,3 +90,8 @@ async def tenant_settings(services: Services, principal: Principal) -> TenantSet
 async def tenant_gateway(services: Services, tenant_id: str) -> PaymentGateway:
     """The tenant's own gateway when it configured one (PUT /admin/gateways), else the default."""
     return await services.gateways.for_tenant(tenant_id)
+
+
+async def tenant_marketplace(services: Services, tenant_id: str) -> Marketplace:
+    """The marketplace (sellers' accounts) of the tenant's gateway."""
+    return await services.gateways.marketplace_for(tenant_id)

@@ -1,4 +1,4 @@
-"""Stripe Connect requests (onboarding, destination charges), on recorded requests.
+"""Stripe Connect requests (onboarding, payouts, destination charges), on recorded requests.
 
 localstripe has no Connect (accounts, account links and application fees all 404), so the
 exact request shapes are checked on what the SDK sends through a recording HTTP client.
@@ -6,15 +6,20 @@ exact request shapes are checked on what the SDK sends through a recording HTTP 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from commerce_core.domain.money import Money
+from commerce_core.ports.marketplace import OnboardingLink, Payout, PayoutStatus
 from commerce_core.ports.payment_gateway import (
     GatewayRequestError,
 )
 from tests.integration.stripe.recording import (
     EXPAND,
     Recorded,
+    Reply,
+    error,
     intent,
     ok,
     refund,
@@ -61,9 +66,18 @@ async def test_a_seller_is_onboarded_with_an_express_account(recorded: Recorded)
 
 
 async def test_an_onboarding_link_is_an_account_link_url(recorded: Recorded) -> None:
-    recorded.answer(ok({"object": "account_link", "url": "https://connect.stripe.com/setup/e/x"}))
+    recorded.answer(
+        ok(
+            {
+                "object": "account_link",
+                "created": 1_767_225_600,
+                "expires_at": 1_767_225_900,
+                "url": "https://connect.stripe.com/setup/e/x",
+            }
+        )
+    )
 
-    url = await recorded.gateway.connect.onboarding_link(
+    link = await recorded.gateway.connect.onboarding_link(
         "acct_1", "https://shop.test/refresh", "https://shop.test/done", "link-1"
     )
 
@@ -75,7 +89,10 @@ async def test_an_onboarding_link_is_an_account_link_url(recorded: Recorded) -> 
         "type": "account_onboarding",
     }
     assert recorded.last.idempotency_key == "link-1"
-    assert url == "https://connect.stripe.com/setup/e/x"
+    assert link == OnboardingLink(
+        url="https://connect.stripe.com/setup/e/x",
+        expires_at=datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+    )
 
 
 async def test_a_sellers_account_is_read_for_its_capabilities(recorded: Recorded) -> None:
@@ -85,8 +102,12 @@ async def test_a_sellers_account_is_read_for_its_capabilities(recorded: Recorded
                 "id": "acct_1",
                 "object": "account",
                 "charges_enabled": True,
-                "payouts_enabled": True,
+                "payouts_enabled": False,
                 "details_submitted": True,
+                "requirements": {
+                    "currently_due": ["external_account"],
+                    "eventually_due": ["external_account", "individual.id_number"],
+                },
             }
         )
     )
@@ -96,9 +117,78 @@ async def test_a_sellers_account_is_read_for_its_capabilities(recorded: Recorded
     assert (recorded.last.method, recorded.last.path) == ("GET", "/v1/accounts/acct_1")
     assert (seller.charges_enabled, seller.payouts_enabled, seller.details_submitted) == (
         True,
-        True,
+        False,
         True,
     )
+    assert seller.currently_due == ("external_account",)
+
+
+async def test_a_sellers_payouts_are_listed_on_their_account(recorded: Recorded) -> None:
+    payout = {
+        "id": "po_1",
+        "object": "payout",
+        "amount": 12_345,
+        "currency": "gbp",
+        "arrival_date": 1_767_312_000,  # 2026-01-02
+        "created": 1_767_225_600,
+        "status": "failed",
+        "failure_code": "account_closed",
+        "failure_message": "The bank account has been closed",
+    }
+    recorded.answer(ok({"object": "list", "data": [payout], "has_more": True}))
+
+    payouts = await recorded.gateway.connect.seller_payouts("acct_1", limit=1)
+
+    assert (recorded.last.method, recorded.last.path) == ("GET", "/v1/payouts")
+    assert recorded.last.form == {"limit": "1"}
+    assert recorded.last.headers["stripe-account"] == "acct_1"
+    assert payouts == [
+        Payout(
+            payout_id="po_1",
+            amount=Money(12_345, "GBP"),
+            status=PayoutStatus.FAILED,
+            arrival_date=date(2026, 1, 2),
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            failure_code="account_closed",
+        )
+    ]
+
+
+async def test_a_payout_status_stripe_adds_later_reads_as_not_yet_arrived(
+    recorded: Recorded,
+) -> None:
+    payout = {
+        "id": "po_2",
+        "object": "payout",
+        "amount": 100,
+        "currency": "usd",
+        "arrival_date": 1_767_312_000,
+        "created": 1_767_225_600,
+        "status": "on_its_way_somehow",
+    }
+    recorded.answer(ok({"object": "list", "data": [payout], "has_more": False}))
+
+    [listed] = await recorded.gateway.connect.seller_payouts("acct_1")
+
+    assert listed.status is PayoutStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(error(403, message="does not have access to account"), id="no-access"),
+        pytest.param(error(403, code="account_invalid"), id="invalid-stripe-account"),
+    ],
+)
+async def test_an_account_stripe_does_not_give_us_is_missing(
+    recorded: Recorded, answer: Reply
+) -> None:
+    recorded.answer(answer)
+
+    with pytest.raises(GatewayRequestError) as missing:
+        await recorded.gateway.connect.seller_account("acct_gone")
+
+    assert missing.value.code == "resource_missing"
 
 
 @pytest.mark.parametrize(("capture", "method"), [(True, "automatic"), (False, "manual")])

@@ -63,7 +63,13 @@ CREATING_CALLS: dict[str, tuple[Call, Reply]] = {
     ),
     "connect.onboarding_link": (
         lambda g, k: g.connect.onboarding_link("acct_1", "https://r", "https://b", k),
-        ok({"object": "account_link", "url": "https://connect.stripe.com/setup/e/acct_1/x"}),
+        ok(
+            {
+                "object": "account_link",
+                "expires_at": 1_767_225_900,
+                "url": "https://connect.stripe.com/setup/e/acct_1/x",
+            }
+        ),
     ),
     "connect.destination_charge": (
         lambda g, k: g.connect.destination_charge(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory.gateway_configs import MemoryGatewayConfigs
+from adapters.memory.marketplace import FakeMarketplace
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.resolver import GatewayResolver, stripe_factory
 from adapters.payments.stripe import StripeGateway
@@ -128,3 +129,36 @@ async def test_the_default_factory_builds_a_stripe_gateway_on_the_tenants_key() 
 
     assert isinstance(gateway, StripeGateway)
     await gateway.close()
+
+
+async def test_a_tenant_s_marketplace_is_its_gateway_s() -> None:
+    configs = MemoryGatewayConfigs(bytes(32))
+    resolver = GatewayResolver(configs, FakePaymentGateway(), factory=stripe_factory())
+    other = uuid.uuid4()
+    await configs.put(
+        GatewayConfig(
+            tenant_id=TENANT,
+            gateway="stripe",
+            enabled=True,
+            configured_at=AT,
+            credentials=GatewayCredentials(secret_key="sk_test_own", webhook_secret="whsec_own"),
+        )
+    )
+
+    own = await resolver.marketplace_for(TENANT)
+    default = await resolver.marketplace_for(other)
+
+    gateway = await resolver.for_tenant(TENANT)
+    assert isinstance(gateway, StripeGateway)
+    assert own is gateway.connect
+    assert isinstance(default, FakeMarketplace)  # the default gateway is the fake
+    assert default is await resolver.marketplace_for(uuid.uuid4())
+    await resolver.close()
+
+
+async def test_a_stripe_default_gateway_lends_its_connect_to_tenants_without_an_account() -> None:
+    default = StripeGateway("sk_test_platform")
+    resolver = GatewayResolver(MemoryGatewayConfigs(bytes(32)), default)
+
+    assert await resolver.marketplace_for(TENANT) is default.connect
+    await default.close()

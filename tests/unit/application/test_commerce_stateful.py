@@ -7,8 +7,11 @@ After every step, from the event store alone:
   ``refunded + pending refunds <= captured <= authorized``; the gateway's books
   agree with ours for every payment whose news has reached us;
 - stock: on hand is never negative, ``reserved + available = on hand``, and on
-  hand is what was received, less what paid orders took, plus what was put
-  back; a cancelled order holds nothing;
+  hand is what was received, less what paid (or shipped cash-on-delivery) orders
+  took, plus what was put back; a cancelled order holds nothing; a
+  cash-on-delivery order holds all its units until it ships, however late;
+- cash on delivery: only such an order ships unpaid, and a delivered order is
+  paid in full (each delivery records its parcel's cash once);
 - every status an order or payment went through is allowed by its table;
 - every aggregate rebuilt from its events, and from a snapshot, is the same,
   and the same as the one the command returned;
@@ -38,6 +41,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from commerce_core.application.cash_on_delivery import collection_id
 from commerce_core.application.context import CommandContext
 from commerce_core.application.gateway_events import (
     GatewayEvent,
@@ -46,9 +50,14 @@ from commerce_core.application.gateway_events import (
 )
 from commerce_core.application.inventory import receive_stock
 from commerce_core.application.jobs import auto_cancel_unpaid, expire_order_reservations
-from commerce_core.application.orders import CustomerRef
+from commerce_core.application.manual_payments import ManualReceipt, record_manual_payment
+from commerce_core.application.orders import CustomerRef, change_order_status
 from commerce_core.application.payments import order_payments
-from commerce_core.application.shipments import CreateShipment, create_shipment
+from commerce_core.application.shipments import (
+    CreateShipment,
+    create_shipment,
+    record_shipment_event,
+)
 from commerce_core.domain.errors import DomainError
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import SYSTEM, TRANSITIONS, Order, OrderStatus
@@ -57,12 +66,15 @@ from commerce_core.domain.payment import (
     ALLOWED_TRANSITIONS,
     Payment,
     PaymentDeclinedError,
+    PaymentMethod,
     PaymentStatus,
 )
+from commerce_core.domain.shipment import TRACKING_UPDATES, ShipmentStatus
 from commerce_core.domain.stock import StockItem
+from commerce_core.domain.values import Sku, SkuQuantity
 from commerce_core.eventstore import START, EventMapper
 from commerce_core.ports.payment_gateway import GatewayRequestError, GatewayStatus
-from tests.unit.application.shop import STAFF, TENANT, Shop
+from tests.unit.application.shop import FEES, STAFF, TENANT, Shop
 
 T = TypeVar("T")
 SKUS = {"MUG-1": 1000, "TEE-M": 2500}
@@ -90,6 +102,7 @@ def state(aggregate: Aggregate) -> dict[str, Any]:
 class CommerceMachine(RuleBasedStateMachine):
     orders = Bundle("orders")
     payments = Bundle("payments")
+    shipments = Bundle("shipments")
 
     def __init__(self) -> None:
         super().__init__()
@@ -128,7 +141,7 @@ class CommerceMachine(RuleBasedStateMachine):
         else:
             event(f"done: {inspect.stack()[1].function}")
             return done
-        event(f"refused: {type(refused).__name__}")
+        event(f"refused: {inspect.stack()[1].function}: {type(refused).__name__}")
         assert len(self.run(self.shop.events())) == before, f"{refused!r} appended"
         return None
 
@@ -138,14 +151,23 @@ class CommerceMachine(RuleBasedStateMachine):
 
     # Orders and stock
 
-    @initialize(target=orders, lines=order_lines)
-    def first_order(self, lines: list[tuple[str, int]]) -> Any:
-        return self.place(lines, 30)
+    @initialize(
+        target=orders, lines=order_lines, method=st.sampled_from([None, "cash_on_delivery"])
+    )
+    def first_order(self, lines: list[tuple[str, int]], method: str | None) -> Any:
+        return self.place(lines, 30, method)
 
-    @rule(target=orders, lines=order_lines, minutes=st.sampled_from([5, 30]))
-    def place(self, lines: list[tuple[str, int]], minutes: int) -> Any:
+    @rule(
+        target=orders,
+        lines=order_lines,
+        minutes=st.sampled_from([5, 30]),
+        method=st.sampled_from([None, "card", "cash_on_delivery"]),
+    )
+    def place(self, lines: list[tuple[str, int]], minutes: int, method: str | None) -> Any:
         order = self.attempt(
-            lambda: self.shop.place(*lines, customer=self.customer, reservation_minutes=minutes)
+            lambda: self.shop.place(
+                *lines, customer=self.customer, reservation_minutes=minutes, payment_method=method
+            )
         )
         if order is None:
             return multiple()
@@ -187,12 +209,47 @@ class CommerceMachine(RuleBasedStateMachine):
             event(f"cancelled with {order.refunded} refunded")
             self.keep(order)
 
-    @rule(order_id=orders)
-    def ship(self, order_id: UUID) -> None:
+    @rule(target=shipments, order_id=orders, one=st.none() | st.sampled_from(sorted(SKUS)))
+    def ship(self, order_id: UUID, one: str | None = None) -> Any:
+        """Ships all that is left, or one unit of ``one``."""
         shop = self.shop
-        command = CreateShipment(carrier="ups", tracking_number="1Z")
-        self.attempt(
+        lines = None if one is None else [SkuQuantity(Sku(one), 1)]
+        command = CreateShipment(carrier="ups", tracking_number="1Z", lines=lines)
+        shipment = self.attempt(
             lambda: create_shipment(shop.repo, shop.clock, shop.ids, STAFF, order_id, command)
+        )
+        return multiple() if shipment is None else shipment.id
+
+    @rule(order_id=orders)
+    def confirm(self, order_id: UUID) -> None:
+        shop = self.shop
+        self.attempt(
+            lambda: change_order_status(
+                shop.repo, shop.gateway, shop.clock, STAFF, order_id, OrderStatus.PROCESSING
+            )
+        )
+
+    @rule(
+        shipment_id=shipments,
+        status=st.sampled_from([ShipmentStatus.DELIVERED, *sorted(TRACKING_UPDATES)]),
+    )
+    def track(self, shipment_id: UUID, status: ShipmentStatus) -> None:
+        shop = self.shop
+        self.attempt(
+            lambda: record_shipment_event(
+                shop.repo, shop.clock, STAFF, shipment_id, status, fees=FEES
+            )
+        )
+
+    @rule(order_id=orders, shipment_id=st.none() | shipments)
+    def cash_by_hand(self, order_id: UUID, shipment_id: UUID | None) -> None:
+        """Cash at the counter, or a parcel's cash reported by its courier."""
+        shop = self.shop
+        receipt = ManualReceipt(method=PaymentMethod.CASH_ON_DELIVERY, shipment_id=shipment_id)
+        self.attempt(
+            lambda: record_manual_payment(
+                shop.repo, shop.clock, shop.ids, STAFF, order_id, receipt, FEES
+            )
         )
 
     # Payments
@@ -233,10 +290,17 @@ class CommerceMachine(RuleBasedStateMachine):
 
     @rule(order_id=orders)
     def next_happy_step(self, order_id: UUID) -> None:
-        """Pays an unpaid order (capturing an open authorization first), ships a paid one."""
+        """Pays an unpaid order (capturing an open authorization first), ships a paid one;
+        ships a cash-on-delivery order unpaid and delivers its parcels."""
         order = self.run(self.shop.order(order_id))
-        if order.status is OrderStatus.PAID:
+        if order.status is OrderStatus.PAID or (
+            order.is_cash_on_delivery and not order.is_fully_shipped
+        ):
             self.ship(order_id)
+            return
+        if order.is_cash_on_delivery:
+            for shipment_id in order.shipment_ids:
+                self.track(shipment_id, ShipmentStatus.DELIVERED)
             return
         payments = self.run(order_payments(self.shop.repo, TENANT, order_id))
         for payment in payments:
@@ -311,6 +375,7 @@ class CommerceMachine(RuleBasedStateMachine):
             await self.check_payment(payment)
         for order in orders:
             self.check_money(order, by_order[order.id])
+            self.check_cash_on_delivery(order, by_order[order.id])
         self.check_stock(
             [a for a in aggregates if isinstance(a, StockItem)],
             [a for a in aggregates if isinstance(a, OrderLedger)],
@@ -369,23 +434,47 @@ class CommerceMachine(RuleBasedStateMachine):
             assert (order.paid, order.refunded) == (captured, refunded)
         assert zero <= order.refunded <= order.paid <= order.totals.total
 
+    @staticmethod
+    def check_cash_on_delivery(order: Order, payments: list[Payment]) -> None:
+        if order.shipment_ids and not order.is_cash_on_delivery:
+            assert order.paid == order.totals.total, "only cash on delivery ships unpaid"
+        if order.status is OrderStatus.DELIVERED:
+            assert order.paid == order.totals.total
+        parcels = {collection_id(shipment_id): shipment_id for shipment_id in order.shipment_ids}
+        for payment in payments:
+            if payment.id in parcels:  # a parcel's cash, from its delivery or by hand
+                assert payment.method is PaymentMethod.CASH_ON_DELIVERY
+                assert payment.captured.amount > 0
+        if order.is_cash_on_delivery and order.status is OrderStatus.DELIVERED:
+            collected = [p for p in payments if p.id in parcels]
+            event(f"cash on delivery delivered, {len(collected)} parcels collected")
+
     def check_stock(
         self, items: list[StockItem], ledgers: list[OrderLedger], orders: dict[UUID, Order]
     ) -> None:
         now = self.shop.clock.now()
         on_hand: defaultdict[str, int] = defaultdict(int)
+        held: defaultdict[tuple[UUID, str], int] = defaultdict(int)
         for item in items:
             assert item.on_hand >= 0
             assert 0 <= item.reserved(now) <= item.on_hand
             assert item.reserved(now) + item.available(now) == item.on_hand
             on_hand[item.sku] += item.on_hand
-            for order_id in item.reservations:
+            for order_id, reservation in item.reservations.items():
                 assert orders[order_id].status is not OrderStatus.CANCELLED
+                if reservation.is_active(now):
+                    held[order_id, item.sku] += reservation.quantity
         moved: defaultdict[str, int] = defaultdict(int)
         for ledger in ledgers:
+            order = orders[ledger.order_id]
+            awaiting = order.status is not OrderStatus.CANCELLED and not ledger.taken
+            if order.is_cash_on_delivery and awaiting:
+                for line in order.lines:
+                    assert held[order.id, line.sku] == line.quantity, "a COD hold lapsed"
             if ledger.taken:
-                order = orders[ledger.order_id]
-                assert order.paid == order.totals.total, "only a paid order takes stock"
+                assert order.paid == order.totals.total or (
+                    order.is_cash_on_delivery and order.shipment_ids
+                ), "only a paid or shipped cash-on-delivery order takes stock"
             for sku, quantity in ledger.taken.items():
                 moved[sku] -= quantity
             for sku, quantity in ledger.restocked.items():

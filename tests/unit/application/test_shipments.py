@@ -20,7 +20,7 @@ from commerce_core.domain.shipment import Shipment, ShipmentStatus
 from commerce_core.domain.values import Sku, SkuQuantity
 from commerce_core.eventstore import AggregateNotFoundError
 from commerce_core.ports.carrier import Parcel
-from tests.unit.application.shop import HOME, STAFF, TENANT, Shop
+from tests.unit.application.shop import FEES, HOME, STAFF, TENANT, Shop
 
 S = OrderStatus
 T = ShipmentStatus
@@ -54,7 +54,7 @@ async def ship(shop: Shop, order: Order, *items: tuple[str, int]) -> Shipment:
 
 
 async def track(shop: Shop, shipment: Shipment, status: ShipmentStatus) -> Shipment:
-    return await record_shipment_event(shop.repo, shop.clock, STAFF, shipment.id, status)
+    return await record_shipment_event(shop.repo, shop.clock, STAFF, shipment.id, status, fees=FEES)
 
 
 async def test_a_shipment_of_some_lines_partially_ships_the_order(shop: Shop) -> None:
@@ -170,4 +170,6 @@ async def test_another_tenant_cannot_track_the_shipment(shop: Shop) -> None:
     other = STAFF.__class__(tenant_id="tenant-2", actor="x")
 
     with pytest.raises(AggregateNotFoundError):
-        await record_shipment_event(shop.repo, shop.clock, other, shipment.id, T.DELIVERED)
+        await record_shipment_event(
+            shop.repo, shop.clock, other, shipment.id, T.DELIVERED, fees=FEES
+        )

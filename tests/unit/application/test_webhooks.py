@@ -15,20 +15,23 @@ import msgspec
 import pytest
 
 from adapters.memory.clock import RandomIds
-from adapters.memory.webhook_lookups import MemoryPaymentTenants, MemorySellerAccounts
+from adapters.memory.webhook_lookups import MemoryPaymentTenants
 from adapters.memory.webhooks import MemoryWebhookInbox
 from adapters.payments.stripe_webhooks import StripeWebhooks
 from commerce_core.application import payments
-from commerce_core.application.webhooks import WebhookServices
+from commerce_core.application.command_ids import effect_id
+from commerce_core.application.gateway_refunds import refund_metadata
+from commerce_core.application.webhooks import REFUND_GRACE, WebhookServices
 from commerce_core.domain.order import OrderStatus
 from commerce_core.domain.payment import Payment, PaymentStatus
-from commerce_core.eventstore import AppendStream, EventMetadata, RecordedEvent
+from commerce_core.domain.seller import Seller
+from commerce_core.eventstore import AppendStream, EventMetadata, EventStoreError, RecordedEvent
 from commerce_core.ports.webhooks import StoredWebhook, WebhookStatus
 from entrypoints.webhook_worker import RetryPolicy, WebhookWorker, WorkerOptions
 from entrypoints.webhooks import Webhooks
 from tests.stripe_events import SECRET, StripeEvents, sign
-from tests.stripe_story import ROLES, expected_payments, story_events, story_state
-from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, TestEventStore, usd
+from tests.stripe_story import ROLES, expected_payments, open_seller, story_events, story_state
+from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, TestEventStore, keyed, usd
 
 S = WebhookStatus
 P = PaymentStatus
@@ -40,14 +43,12 @@ class Harness:
     def __init__(self, shop: Shop | None = None, policy: RetryPolicy | None = None) -> None:
         self.shop = shop or Shop()
         self.inbox = MemoryWebhookInbox()
-        self.sellers = MemorySellerAccounts()
         self.stripe = StripeWebhooks([SECRET])
         self.events = StripeEvents(TENANT)
         processing = WebhookServices(
             repo=self.shop.repo,
             clock=self.shop.clock,
             payment_tenants=MemoryPaymentTenants(),
-            seller_accounts=self.sellers,
             translators={"stripe": self.stripe},
         )
         webhooks = Webhooks(
@@ -104,18 +105,20 @@ class Harness:
 async def told(harness: Harness) -> tuple[dict[str, UUID], list[bytes]]:
     """The story's payments opened in the shop, and its events."""
     await harness.shop.product("MUG-1", price=1000, stock=20)
+    await open_seller(harness.shop.repo, TENANT, harness.shop.clock.now())
     opened = {
         "paid": await harness.payment(),
         "declined": await harness.payment(),
         "abandoned": await harness.payment(capture=False),
         "disputed": await harness.payment("tok_visa"),
+        "released": await harness.payment("tok_visa", capture=False),
     }
     payloads = story_events(harness.events, opened, harness.shop.clock.now())
     return {role: p.id for role, p in opened.items()}, payloads
 
 
 async def outcome(harness: Harness, ids: dict[str, UUID]) -> object:
-    return await story_state(harness.shop.repo, ids, harness.sellers)
+    return await story_state(harness.shop.repo, ids, TENANT)
 
 
 async def test_the_story_in_order_records_what_stripe_says_happened() -> None:
@@ -125,7 +128,7 @@ async def test_the_story_in_order_records_what_stripe_says_happened() -> None:
     await harness.deliver(*payloads)
     await harness.drain()
 
-    states, seller = await story_state(harness.shop.repo, ids, harness.sellers)
+    states, seller = await story_state(harness.shop.repo, ids, TENANT)
     expected = expected_payments(2000)
     for role in ROLES:
         state = states[role]
@@ -134,7 +137,9 @@ async def test_the_story_in_order_records_what_stripe_says_happened() -> None:
     assert states["paid"].order_paid == 2000
     assert states["paid"].order_refunded == 500
     assert states["declined"].order_status == OrderStatus.PAYMENT_FAILED
-    assert states["abandoned"].order_status == OrderStatus.PAYMENT_FAILED
+    # voided as by our own void: the orders still owe their total
+    assert states["abandoned"].order_status == OrderStatus.PENDING_PAYMENT
+    assert states["released"].order_status == OrderStatus.PENDING_PAYMENT
     assert seller == (True, True)
     assert (await harness.inbox.counts()).dead == 0
 
@@ -219,35 +224,66 @@ async def test_a_dispute_is_recorded_once_the_payment_s_tenant_is_known() -> Non
     assert (await harness.shop.payment(payment.id)).status is P.DISPUTED
 
 
-async def test_our_own_refund_announced_before_we_recorded_it_is_not_counted_twice() -> None:
+async def test_our_own_refund_announced_before_we_recorded_it_waits_and_counts_once() -> None:
     harness = Harness()
     await harness.shop.product("MUG-1")
     payment = await harness.payment("tok_visa")
+    ctx = keyed("refund-1")
     events, now = harness.events, harness.shop.clock.now()
     announced = events.refund(payment, "re_fake_000001", 500, "succeeded")  # the fake's first id
-    created = events.intent(payment, "succeeded")
-    [_, early] = await harness.deliver(
-        events.event("payment_intent.created", created, now),
-        events.event("refund.created", announced, now),
-    )
+    announced["metadata"] = refund_metadata(payment, effect_id(ctx, payment, "refund"))
+    [early] = await harness.deliver(events.event("refund.created", announced, now))
     await harness.worker.run_once()
     deferred = await harness.stored(early)
 
-    await harness.shop.refund_payment(payment.id, 500)
+    await harness.shop.refund_payment(payment.id, 500, ctx)
     await harness.drain()
 
-    assert deferred.status is S.FAILED
+    assert (deferred.status, deferred.tenant_id) == (S.FAILED, TENANT)  # routed by our metadata
+    assert "is not recorded yet; waiting for our own call" in (deferred.last_error or "")
     assert (await harness.stored(early)).note == "no change"
     refunded = await harness.shop.payment(payment.id)
     assert (refunded.refunded, len(refunded.refunds)) == (usd(500), 1)
+    assert refunded.refunds[0].reason == "requested"  # recorded by our call, not the event
 
 
-async def test_a_refund_made_in_stripe_s_dashboard_is_recorded_after_the_grace_period() -> None:
+async def test_our_refund_whose_save_failed_is_recorded_under_our_id_after_the_grace() -> None:
+    harness = Harness()
+    shop = harness.shop
+    await shop.product("MUG-1")
+    payment = await harness.payment("tok_visa")
+    ctx = keyed("refund-1")
+    shop.store.failing_appends = 1
+    with pytest.raises(EventStoreError):
+        await shop.refund_payment(payment.id, 500, ctx)  # Stripe refunded; our save failed
+    events, now = harness.events, shop.clock.now()
+    refund = events.refund(payment, "re_fake_000001", 500, "succeeded")
+    refund["metadata"] = shop.gateway.refund_metadata("re_fake_000001")
+    [event] = await harness.deliver(events.event("refund.updated", refund, now))
+    await harness.worker.run_once()
+    waiting = await harness.stored(event)
+
+    await harness.drain()
+    retried = await shop.refund_payment(payment.id, 500, ctx)  # the client tries again
+
+    assert waiting.status is S.FAILED
+    assert ((await harness.stored(event)).note, shop.clock.now() - now >= REFUND_GRACE) == (
+        "applied",
+        True,
+    )
+    assert str(retried.id) == refund["metadata"]["refund_id"]
+    recorded = await shop.payment(payment.id)
+    assert (recorded.refunded, len(recorded.refunds)) == (usd(500), 1)
+    assert (await shop.order(payment.order_id)).refunded == usd(500)
+    assert (await shop.gateway.retrieve(payment.gateway_payment_id or "")).refunded == usd(500)
+
+
+async def test_a_refund_made_in_stripe_s_dashboard_is_recorded_at_once() -> None:
     harness = Harness()
     await harness.shop.product("MUG-1")
     payment = await harness.payment("tok_visa")
     events, now = harness.events, harness.shop.clock.now()
-    refund = events.refund(payment, "re_dashboard", 700, "succeeded")
+    refund = events.refund(payment, "re_dashboard", 700, "succeeded")  # no metadata of ours
     [_, event] = await harness.deliver(
         events.event("payment_intent.created", events.intent(payment, "succeeded"), now),
         events.event("refund.updated", refund, now),
@@ -256,44 +292,131 @@ async def test_a_refund_made_in_stripe_s_dashboard_is_recorded_after_the_grace_p
     await harness.drain()
 
     stored = await harness.stored(event)
-    assert stored.note == "applied"
-    assert harness.shop.clock.now() - now >= timedelta(minutes=2)
-    assert (await harness.shop.payment(payment.id)).refunded == usd(700)
+    assert (stored.note, stored.attempts, harness.shop.clock.now()) == ("applied", 1, now)
+    recorded = await harness.shop.payment(payment.id)
+    assert (recorded.refunded, recorded.refunds[0].reason) == (usd(700), "refunded at the gateway")
 
 
-async def test_an_authorization_stripe_cancels_is_left_for_an_operator_with_a_note() -> None:
+@pytest.mark.parametrize("token", ["tok_visa", "tok_3ds"], ids=["authorized", "awaiting-3ds"])
+async def test_a_payment_stripe_cancels_is_voided_and_its_order_still_owes(token: str) -> None:
     harness = Harness()
     await harness.shop.product("MUG-1")
-    payment = await harness.payment("tok_visa", capture=False)
+    payment = await harness.payment(token, capture=False)
     events, now = harness.events, harness.shop.clock.now()
     canceled = events.intent(payment, "canceled", cancellation_reason="automatic")
     [event] = await harness.deliver(events.event("payment_intent.canceled", canceled, now))
 
     await harness.drain()
 
-    assert "void it" in ((await harness.stored(event)).note or "")
-    assert (await harness.shop.payment(payment.id)).status is P.AUTHORIZED
+    assert (await harness.stored(event)).note == "applied"
+    voided = await harness.shop.payment(payment.id)
+    assert (voided.status, voided.decline_code) == (P.VOIDED, None)
+    assert (await harness.shop.order(payment.order_id)).status is OrderStatus.PENDING_PAYMENT
+
+
+async def a_seller(harness: Harness, account_id: str = "acct_1") -> Seller:
+    seller = Seller.open(TENANT, "seller-1", "stripe", account_id, "GB", harness.shop.clock.now())
+    await harness.shop.repo.save(seller, metadata=STAFF.metadata())
+    return seller
+
+
+async def seller_of(harness: Harness) -> Seller:
+    return await harness.shop.repo.get(Seller.id_for(TENANT, "seller-1"), kind=Seller)
 
 
 async def test_an_older_account_state_arriving_late_does_not_win() -> None:
     harness = Harness()
+    await a_seller(harness)
     events, now = harness.events, harness.shop.clock.now()
     newer = events.event(
-        "account.updated", events.account("acct_1", True, True), now + timedelta(seconds=5)
+        "account.updated",
+        events.account("acct_1", True, True, "seller-1"),
+        now + timedelta(seconds=5),
     )
-    older = events.event("account.updated", events.account("acct_1", False, False), now)
-    [_, late] = await harness.deliver(newer, older)
+    older = events.event("account.updated", events.account("acct_1", False, False, "seller-1"), now)
+    [first, late] = await harness.deliver(newer, older)
 
     await harness.drain()
 
+    assert (await harness.stored(first)).note == "seller account updated"
     assert (await harness.stored(late)).note == "no change: a newer state is stored"
-    account = await harness.sellers.get("stripe", "acct_1")
-    assert account is not None
-    assert (account.charges_enabled, account.payouts_enabled, account.tenant_id) == (
+    seller = await seller_of(harness)
+    assert (seller.charges_enabled, seller.payouts_enabled, seller.requirements_due) == (
         True,
         True,
-        TENANT,
+        (),
     )
+    assert seller.state_event_id == "evt_000001"
+
+
+async def test_an_account_we_did_not_open_is_ignored_with_a_note() -> None:
+    harness = Harness()
+    await a_seller(harness)
+    events, now = harness.events, harness.shop.clock.now()
+    [elsewhere, other_account] = await harness.deliver(
+        events.event("account.updated", events.account("acct_1", True, True), now),
+        events.event("account.updated", events.account("acct_2", True, True, "seller-1"), now),
+    )
+
+    await harness.drain()
+
+    stored = await harness.stored(elsewhere)
+    assert (stored.status, stored.note) == (
+        S.PROCESSED,
+        "ignored: an account we did not open (no seller metadata)",
+    )
+    assert (await harness.stored(other_account)).note == (
+        "ignored: seller seller-1 has another account"
+    )
+    assert not (await seller_of(harness)).charges_enabled
+
+
+async def test_an_account_of_a_seller_not_recorded_yet_waits_for_our_own_call() -> None:
+    harness = Harness()
+    events, clock = harness.events, harness.shop.clock
+    enabled = events.account("acct_1", True, False, "seller-1")
+    [early] = await harness.deliver(events.event("account.updated", enabled, clock.now()))
+    await harness.worker.run_once()
+    waiting = await harness.stored(early)
+
+    await a_seller(harness)  # our onboarding call saves the seller it opened the account for
+    await harness.drain()
+
+    assert waiting.status is S.FAILED
+    assert "no seller seller-1 recorded yet" in (waiting.last_error or "")
+    assert (await harness.stored(early)).note == "seller account updated"
+    assert (await seller_of(harness)).charges_enabled
+
+
+async def test_an_account_of_a_seller_never_recorded_is_ignored_after_the_grace() -> None:
+    harness = Harness()
+    events, clock = harness.events, harness.shop.clock
+    stranger = events.account("acct_1", True, True, "nobody")
+    [event] = await harness.deliver(events.event("account.updated", stranger, clock.now()))
+
+    await harness.drain()
+
+    stored = await harness.stored(event)
+    assert (stored.status, stored.note) == (
+        S.PROCESSED,
+        "ignored: an account we did not open (no seller nobody)",
+    )
+    assert clock.now() - stored.received_at >= timedelta(minutes=2)
+
+
+async def test_a_tenant_s_own_account_cannot_update_another_tenant_s_seller() -> None:
+    harness = Harness()
+    await a_seller(harness)
+    events, now = harness.events, harness.shop.clock.now()
+    enabled = events.event("account.updated", events.account("acct_1", True, True, "seller-1"), now)
+
+    forged = await deliver_from_account(harness, "tenant-2", enabled)
+    await harness.drain()
+
+    assert (await harness.stored(forged)).note == (
+        "ignored: it names another tenant than its account's"
+    )
+    assert not (await seller_of(harness)).charges_enabled
 
 
 async def test_an_unreadable_event_dies_at_once() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import LineSpec, Order, OrderStatus, price_order
+from commerce_core.domain.payment import PaymentMethod
 from commerce_core.domain.pii import Encrypted
 from commerce_core.domain.values import OrderNumber, Sku, SkuQuantity
 
@@ -29,7 +30,9 @@ def sealed(text: str = "sealed-address") -> Encrypted:
     return Encrypted(CUSTOMER, text)
 
 
-def new_order(shipping: int = 500, tax_bps: int = 1000) -> Order:
+def new_order(
+    shipping: int = 500, tax_bps: int = 1000, payment_method: PaymentMethod | None = None
+) -> Order:
     """2 mugs at 10.00 and 1 tee at 20.00, 10 % tax, 5.00 shipping: total 49.00."""
     priced = price_order(
         [
@@ -48,6 +51,7 @@ def new_order(shipping: int = 500, tax_bps: int = 1000) -> Order:
         at=T0,
         shipping_address=sealed(),
         shipping_method="standard",
+        payment_method=payment_method,
         metadata={"campaign": "spring"},
         reservation_expires_at=T0 + timedelta(minutes=30),
     )

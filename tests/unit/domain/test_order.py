@@ -265,7 +265,7 @@ def test_staff_move_a_paid_order_through_processing_to_ready_for_shipment() -> N
 @pytest.mark.parametrize(
     ("status", "target"),
     [
-        (S.PENDING_PAYMENT, S.PROCESSING),
+        (S.PENDING_PAYMENT, S.IN_TRANSIT),
         (S.PAID, S.PAID),
         (S.READY_FOR_SHIPMENT, S.PROCESSING),
         (S.DELIVERED, S.IN_TRANSIT),

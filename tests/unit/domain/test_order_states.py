@@ -8,10 +8,13 @@ import pytest
 
 from commerce_core.domain.errors import InvalidTransitionError
 from commerce_core.domain.order import (
+    AWAITING_PAYMENT,
     CANCELLABLE,
+    COLLECTING_CASH,
     COMMAND_ONLY,
     REFUNDABLE,
     TRANSITIONS,
+    UNPAID_FULFILMENT,
     OrderStatus,
     check_transition,
 )
@@ -39,10 +42,10 @@ def test_check_transition_accepts_what_the_table_lists_and_refuses_the_rest() ->
     check_transition(S.PENDING_PAYMENT, S.PAID)
 
     with pytest.raises(InvalidTransitionError) as refused:
-        check_transition(S.PENDING_PAYMENT, S.SHIPPED)
+        check_transition(S.PENDING_PAYMENT, S.DELIVERED)
 
-    assert (refused.value.current, refused.value.target) == ("pending_payment", "shipped")
-    assert "pending_payment to shipped" in str(refused.value)
+    assert (refused.value.current, refused.value.target) == ("pending_payment", "delivered")
+    assert "pending_payment to delivered" in str(refused.value)
 
 
 def test_the_happy_path_of_the_design_is_allowed_step_by_step() -> None:
@@ -58,6 +61,20 @@ def test_the_happy_path_of_the_design_is_allowed_step_by_step() -> None:
     ]
     for current, target in itertools.pairwise(path):
         check_transition(current, target)
+
+
+def test_an_order_awaiting_payment_goes_to_fulfilment_only_on_the_cash_on_delivery_path() -> None:
+    unpaid = {S.PROCESSING, S.READY_FOR_SHIPMENT, S.PARTIALLY_SHIPPED, S.SHIPPED}
+
+    assert TRANSITIONS[S.PENDING_PAYMENT] == {S.PAID, S.PAYMENT_FAILED, S.CANCELLED} | unpaid
+    assert unpaid == UNPAID_FULFILMENT  # guarded: cash-on-delivery orders only
+
+
+def test_cash_is_collected_on_the_way_never_once_delivered_or_settled() -> None:
+    on_the_way = {S.IN_TRANSIT, S.PARTIALLY_REFUNDED}
+
+    assert AWAITING_PAYMENT | UNPAID_FULFILMENT | on_the_way == COLLECTING_CASH
+    assert not COLLECTING_CASH & {S.PAID, S.DELIVERED, S.REFUNDED, S.CANCELLED, S.DISPUTED}
 
 
 def test_a_failed_payment_can_be_retried_or_cancelled() -> None:

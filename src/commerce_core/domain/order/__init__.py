@@ -14,9 +14,11 @@ from commerce_core.domain.order.shipping import SHIPPING_METHODS, ShippingMethod
 from commerce_core.domain.order.states import (
     AWAITING_PAYMENT,
     CANCELLABLE,
+    COLLECTING_CASH,
     COMMAND_ONLY,
     REFUNDABLE,
     TRANSITIONS,
+    UNPAID_FULFILMENT,
     OrderStatus,
     check_transition,
 )
@@ -32,11 +34,13 @@ from commerce_core.domain.payment import PaymentMethod
 __all__ = [
     "AWAITING_PAYMENT",
     "CANCELLABLE",
+    "COLLECTING_CASH",
     "COMMAND_ONLY",
     "REFUNDABLE",
     "SHIPPING_METHODS",
     "SYSTEM",
     "TRANSITIONS",
+    "UNPAID_FULFILMENT",
     "Channel",
     "CommandRequiredError",
     "Discount",

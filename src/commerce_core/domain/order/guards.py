@@ -2,14 +2,21 @@
 
 ``partially_refunded`` and ``disputed`` pause the fulfilment flow. The table
 lists every status the flow may continue to; these guards narrow that to the
-statuses reachable from where *this* order paused.
+statuses reachable from where *this* order paused. The table also lets
+``pending_payment`` go to fulfilment; these guards keep that to cash-on-delivery
+orders.
 """
 
 from __future__ import annotations
 
 from commerce_core.domain.errors import InvalidValueError
 from commerce_core.domain.order.errors import TransitionGuardError
-from commerce_core.domain.order.states import TRANSITIONS, OrderStatus, check_transition
+from commerce_core.domain.order.states import (
+    TRANSITIONS,
+    UNPAID_FULFILMENT,
+    OrderStatus,
+    check_transition,
+)
 
 S = OrderStatus
 
@@ -24,10 +31,16 @@ def check_move(
     *,
     paused: OrderStatus | None,
     money_held: bool,
+    cash_on_delivery: bool = False,
+    owes: bool = False,
 ) -> None:
     """Raises ``InvalidTransitionError`` unless an order in ``current`` may go to ``target``.
 
     - The table must allow it (``check_transition``).
+    - Only a cash-on-delivery order goes from ``pending_payment`` to fulfilment
+      (``UNPAID_FULFILMENT``); any other is paid first.
+    - An order that still ``owes`` money is not delivered: a cash-on-delivery
+      order's cash is recorded first.
     - A disputed order moves only by closing the dispute (``Order.close_dispute``).
     - A partially refunded order may be refunded further or disputed; otherwise
       it continues as the status it paused (``paused``) would: to a status the
@@ -36,6 +49,10 @@ def check_move(
     - A cancelled order is archived only when all its money is refunded.
     """
     check_transition(current, target)
+    if current is S.PENDING_PAYMENT and target in UNPAID_FULFILMENT and not cash_on_delivery:
+        raise TransitionGuardError(current, target, "it is not paid (only cash on delivery is)")
+    if target is S.DELIVERED and owes:
+        raise TransitionGuardError(current, target, "its cash on delivery is not collected yet")
     if current is S.DISPUTED:
         raise TransitionGuardError(current, target, "close the dispute first")
     if current is S.PARTIALLY_REFUNDED and target not in (S.REFUNDED, S.DISPUTED):

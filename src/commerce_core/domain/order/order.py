@@ -4,8 +4,10 @@ Each public command checks first and raises a ``DomainError`` (recording
 nothing) or records one event through a private ``@event`` method. Every event
 that can change the status carries the resulting ``status``, so projections
 need no copy of these rules, and the status history is built from those events.
-Addresses are personal data: they arrive sealed (``Encrypted``) under the
-customer's data key.
+A cash-on-delivery order is confirmed and shipped unpaid and records its cash
+as it is collected, staying in its fulfilment status (``COLLECTING_CASH``); it
+is delivered only once it owes nothing. Addresses are personal data: they arrive
+sealed (``Encrypted``) under the customer's data key.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from commerce_core.domain.order.guards import check_metadata, check_move
 from commerce_core.domain.order.pricing import Discount, PricedOrder, check_priced
 from commerce_core.domain.order.states import (
     AWAITING_PAYMENT,
+    COLLECTING_CASH,
     COMMAND_ONLY,
     REFUNDABLE,
     OrderStatus,
@@ -192,6 +195,19 @@ class Order(Aggregate):
         return self.paid - self.refunded
 
     @property
+    def is_cash_on_delivery(self) -> bool:
+        """Paid in cash to the courier: confirmed and shipped before it is paid."""
+        return self.payment_method == PaymentMethod.CASH_ON_DELIVERY
+
+    @property
+    def accepts_payment(self) -> bool:
+        """Whether ``mark_paid`` works in this status: awaiting payment, or a cash-on-delivery
+        order on its way (the amount must still fit what it owes)."""
+        return self.status in AWAITING_PAYMENT or (
+            self.is_cash_on_delivery and self.status in COLLECTING_CASH
+        )
+
+    @property
     def is_fully_shipped(self) -> bool:
         return all(self.shipped.get(line.sku, 0) >= line.quantity for line in self.lines)
 
@@ -211,17 +227,19 @@ class Order(Aggregate):
     # -- commands --------------------------------------------------------------------------
 
     def mark_paid(self, amount: Money, payment_id: UUID, at: datetime, actor: str = SYSTEM) -> None:
-        """Records money received; the order is ``paid`` once it has received its total."""
+        """Records money received; an order awaiting payment is ``paid`` once it has
+        received its total. A cash-on-delivery order on its way keeps its status."""
         check_aware(at)
         self._check_currency(amount)
-        if self.status not in AWAITING_PAYMENT:
+        if not self.accepts_payment:
             # Not the table alone: it also lists disputed -> paid (a won dispute).
             raise InvalidTransitionError("order", self.status, S.PAID)
         if amount.is_negative or (amount.is_zero and not self.outstanding.is_zero):
             raise InvalidValueError("a payment amount must be positive")
         if amount > self.outstanding:
             raise OverpaymentError(amount, self.outstanding)
-        status = S.PAID if amount == self.outstanding else self.status
+        settles = amount == self.outstanding and self.status in AWAITING_PAYMENT
+        status = S.PAID if settles else self.status
         self._payment_recorded(payment_id, amount, status, at, actor)
 
     @event("PaymentRecorded")
@@ -309,12 +327,13 @@ class Order(Aggregate):
         actor: str = SYSTEM,
     ) -> None:
         """Records money given back: ``partially_refunded``, or ``refunded`` once all of
-        it is back. A cancelled order stays ``cancelled``."""
+        it is back. A cancelled order stays ``cancelled``; a cash-on-delivery order that
+        still owes (parcels on their way) is ``partially_refunded`` at most."""
         check_aware(at)
         self._check_currency(amount)
         if not amount.amount > 0:
             raise InvalidValueError("a refund amount must be positive")
-        full = amount == self.refundable
+        full = amount == self.refundable and self.outstanding.is_zero
         if self.status not in REFUNDABLE:
             target = S.REFUNDED if full else S.PARTIALLY_REFUNDED
             if self.status is S.DISPUTED:
@@ -446,6 +465,8 @@ class Order(Aggregate):
             target,
             paused=self.paused_status,
             money_held=self.refundable.amount > 0,
+            cash_on_delivery=self.is_cash_on_delivery,
+            owes=self.outstanding.amount > 0,
         )
 
     def _move(self, status: OrderStatus, at: datetime, actor: str, reason: str | None) -> None:

@@ -3,7 +3,8 @@
 The HTTP layer and the docs read ``TRANSITIONS``; ``Order`` checks every status
 change against it with ``check_transition``. Two statuses, ``partially_refunded``
 and ``disputed``, pause the fulfilment flow, so ``Order`` adds guards that
-remember where the order paused (see docs/adr/0003-order-state-machine.md).
+remember where the order paused; and only a cash-on-delivery order may leave
+``pending_payment`` for fulfilment unpaid (see docs/adr/0003-order-state-machine.md).
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ S = OrderStatus
 _MONEY = frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED})
 _SHIP = frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED})
 
+UNPAID_FULFILMENT: frozenset[OrderStatus] = frozenset({S.PROCESSING, S.READY_FOR_SHIPMENT}) | _SHIP
+"""Where a cash-on-delivery order may go from ``pending_payment`` before it is paid (its
+cash is collected at delivery); ``Order`` refuses these moves to every other order."""
+
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}),
+    # Fulfilment before payment: cash-on-delivery orders only (Order checks the method).
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.PAYMENT_FAILED, S.CANCELLED}) | UNPAID_FULFILMENT,
     S.PAYMENT_FAILED: frozenset({S.PAID, S.CANCELLED}),
     S.PAID: frozenset({S.PROCESSING, S.READY_FOR_SHIPMENT, S.CANCELLED}) | _SHIP | _MONEY,
     S.PROCESSING: frozenset({S.READY_FOR_SHIPMENT, S.CANCELLED}) | _SHIP | _MONEY,
@@ -97,6 +103,18 @@ COMMAND_ONLY: dict[OrderStatus, str] = {
 
 AWAITING_PAYMENT: frozenset[OrderStatus] = frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED})
 """Statuses ``mark_paid`` and ``mark_payment_failed`` work in."""
+
+COLLECTING_CASH: frozenset[OrderStatus] = AWAITING_PAYMENT | {
+    S.PROCESSING,
+    S.READY_FOR_SHIPMENT,
+    S.PARTIALLY_SHIPPED,
+    S.SHIPPED,
+    S.IN_TRANSIT,
+    S.PARTIALLY_REFUNDED,
+}
+"""Statuses a cash-on-delivery order records cash in (``mark_paid``), without leaving
+them: its parcels are on their way and each delivery brings money. (``delivered`` is
+not one: a cash-on-delivery order is delivered only once it owes nothing.)"""
 
 CANCELLABLE: frozenset[OrderStatus] = frozenset(
     {S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.PAID, S.PROCESSING, S.READY_FOR_SHIPMENT}

@@ -76,6 +76,14 @@ PAYMENT = Body(
                 "payment_method": {"type": "card", "token": "tok_3ds"},
             },
         ),
+        (
+            "For a marketplace seller (paid to its account, less the platform fee)",
+            {
+                "order_id": "0b1e8c52-4f5e-4b7a-9d44-2f0c3c1d9a10",
+                "payment_method": {"type": "card", "token": "tok_visa"},
+                "seller_id": "seller-42",
+            },
+        ),
     )
 )
 
@@ -83,5 +91,27 @@ ORDER_REFUND = Body(
     examples=example_body(
         ("All that is refundable", {"reason": "customer request"}),
         ("Part of it, restocking", {"amount": 500, "reason": "damaged", "restock": True}),
+    )
+)
+
+SELLER_ONBOARDING = Body(
+    examples=example_body(
+        (
+            "A seller in the United Kingdom",
+            {
+                "country": "GB",
+                "email": "seller@example.com",
+                "refresh_url": "https://shop.example.com/sellers/onboarding/retry",
+                "return_url": "https://shop.example.com/sellers/onboarding/done",
+            },
+        ),
+        (
+            "The least it needs",
+            {
+                "country": "US",
+                "refresh_url": "https://shop.example.com/onboarding/retry",
+                "return_url": "https://shop.example.com/onboarding/done",
+            },
+        ),
     )
 )

@@ -1,8 +1,10 @@
 """Money received or sent back by hand (roles staff and admin); extra to API.md.
 
 - ``POST /orders/{id}/payments/manual`` ``{"method": "bank_transfer"|"cash_on_delivery",
-  "reference"?: str (required for bank_transfer), "amount"?: int}`` -> 201 Payment: a bank
-  transfer arrived, or cash was collected; the order records it (paid once in full).
+  "reference"?: str (required for bank_transfer), "amount"?: int, "shipment_id"?: uuid}``
+  -> 201 Payment: a bank transfer arrived, or cash was collected; the order records it
+  (paid once in full). ``shipment_id`` names the cash-on-delivery parcel the cash is for:
+  recorded once, whether its delivery event or this receipt comes first.
 - ``POST /payments/{id}/manual-refund`` ``{"amount": int, "reason"?, "reference"?}`` -> 201
   Refund: money of a bank transfer or cash payment was sent back by hand. Refunds above
   the tenant's approval threshold need an admin key, as for cards.
@@ -41,6 +43,7 @@ class ManualPaymentIn(msgspec.Struct, forbid_unknown_fields=True):
     method: Literal["bank_transfer", "cash_on_delivery"]
     reference: Reference | None = None
     amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    shipment_id: UUID | None = None
 
 
 class ManualRefundIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,11 +73,15 @@ class ManualPaymentsController(Controller):
     ) -> PaymentOut:
         """Records a bank transfer received (with the bank's reference) or cash collected
         on delivery: a captured payment of that method. ``amount`` defaults to what the
-        order still owes; more than that is refused (409). The same reference recorded
-        again returns the payment recorded for it."""
+        order still owes (with ``shipment_id``: that parcel's share); more than that is
+        refused (409). The same reference, or the same parcel, recorded again returns the
+        payment recorded for it."""
         fees = tenant_fee_schedule(await tenant_settings(services, principal))
         receipt = ManualReceipt(
-            method=PaymentMethod(data.method), reference=data.reference, amount=data.amount
+            method=PaymentMethod(data.method),
+            reference=data.reference,
+            amount=data.amount,
+            shipment_id=data.shipment_id,
         )
         result = await record_manual_payment(
             services.repo, services.clock, services.ids, ctx, order_id, receipt, fees

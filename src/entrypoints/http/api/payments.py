@@ -31,6 +31,8 @@ class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
     order_id: UUID
     payment_method: CardIn
     gateway: Literal["stripe", "fake"] | None = None
+    # a marketplace seller: the payment goes to its account, less the platform fee
+    seller_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
 
 
 class CaptureIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,6 +46,8 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
 
 _OPEN_PROBLEMS = command_problems(
     "not-found",
+    "seller-not-found",
+    "seller-not-ready",
     "payment-declined",
     "invalid-transition",
     "concurrency-conflict",
@@ -79,6 +83,7 @@ class PaymentsController(Controller):
             data.payment_method.token,
             fees,
             gateway_name=gateway_name,
+            seller_id=data.seller_id,
         )
         return payment_out(result.payment, result.client_secret, result.attention)
 
@@ -91,7 +96,9 @@ class PaymentsController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> PaymentOut:
         """Holds what the order owes on the card. 3-D Secure: status pending,
-        requires_action true and a client_secret. Declined: 402 payment-declined."""
+        requires_action true and a client_secret. Declined: 402 payment-declined.
+        With seller_id the payment goes to the seller's account less the platform fee
+        (404 seller-not-found; 409 seller-not-ready until it may take charges)."""
         return await self._open(data, services, principal, ctx, capture=False)
 
     @post("/charge", status_code=201, responses=_OPEN_PROBLEMS)
@@ -102,7 +109,7 @@ class PaymentsController(Controller):
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> PaymentOut:
-        """Authorizes and captures at once."""
+        """Authorizes and captures at once (seller_id as for authorize)."""
         return await self._open(data, services, principal, ctx, capture=True)
 
     @post(

@@ -18,6 +18,7 @@ from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payments import PaymentsController
+from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
@@ -41,6 +42,7 @@ def api_router() -> Router:
             FeeTiersAdminController,
             ReconciliationAdminController,
             ManualPaymentsController,
+            SellersController,
             WebhooksController,
             WebhooksAdminController,
         ],

@@ -12,12 +12,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from commerce_core.application.context import CommandContext
+from commerce_core.application.fee_terms import tenant_fee_schedule
 from commerce_core.application.shipments import get_shipment, record_shipment_event
 from commerce_core.domain.shipment import ShipmentStatus
 from entrypoints.http.api.views import ShipmentOut, shipment_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
-from entrypoints.http.services import Services, tenant_of
+from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
 class ShipmentEventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,12 +41,22 @@ class ShipmentsController(Controller):
         shipment_id: FromPath[UUID],
         data: JSONBody[ShipmentEventIn],
         services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> ShipmentOut:
         """A carrier update; when every shipment of a fully shipped order is delivered,
-        the order becomes delivered."""
+        the order becomes delivered. A delivered parcel of a cash-on-delivery order records
+        the cash collected: a captured ``cash_on_delivery`` payment on the order."""
+        fees = tenant_fee_schedule(await tenant_settings(services, principal))
         shipment = await record_shipment_event(
-            services.repo, services.clock, ctx, shipment_id, data.status, data.at, data.detail
+            services.repo,
+            services.clock,
+            ctx,
+            shipment_id,
+            data.status,
+            data.at,
+            data.detail,
+            fees=fees,
         )
         return shipment_out(shipment)
 

@@ -79,6 +79,7 @@ class PaymentOut(msgspec.Struct):
     updated_at: datetime
     client_secret: str | None = None
     attention: str | None = None
+    seller_id: str | None = None
 
 
 class TrackingOut(msgspec.Struct):
@@ -221,6 +222,7 @@ def payment_out(
         updated_at=payment.updated_at,
         client_secret=client_secret,
         attention=attention,
+        seller_id=payment.seller_id,
     )
 
 

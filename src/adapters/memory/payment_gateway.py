@@ -104,6 +104,10 @@ class FakePaymentGateway:
         """How much of a marketplace payment's refunds was taken back from the seller."""
         return self._intent(gateway_payment_id).reversed_from_seller
 
+    def refunds_made(self) -> list[GatewayRefund]:
+        """Every refund made, oldest first."""
+        return list(self._refunds.values())
+
     def refund_metadata(self, gateway_refund_id: str) -> dict[str, str]:
         """The metadata a refund was sent with."""
         return dict(self._refund_metadata[gateway_refund_id])

@@ -8,6 +8,10 @@ it ``cancelled``), payments voided or refunded, reservations released, and
 units the order had taken from stock (it was paid) put back. If a gateway call
 fails nothing is recorded, and running the command again repeats the same
 gateway requests (same keys), so nothing moves twice.
+
+Only card payments go back through the gateway. Money taken by hand (a bank
+transfer, cash) stays recorded on the cancelled order until staff hand it back
+(``POST /payments/{id}/manual-refund``): the gateway does not know it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from uuid import UUID
 
 from commerce_core.application.command_ids import effect_id
 from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_refunds import refund_at_gateway
+from commerce_core.application.gateway_refunds import refund_at_gateway, refunds_at_gateway
 from commerce_core.application.order_loading import load_ledger, load_order, load_payments
 from commerce_core.application.order_stock import load_stock, put_back, release_lines
 from commerce_core.application.payment_voids import apply_void, void_at_gateway
@@ -64,7 +68,8 @@ async def cancel_order(
         if payment.status in _OPEN:
             voids[payment.id] = await void_at_gateway(gateway, payment)
     for payment in payments:
-        if payment.refundable.amount > 0 and payment.gateway_payment_id is not None:
+        # money taken by hand stays on the cancelled order until staff hand it back
+        if payment.refundable.amount > 0 and refunds_at_gateway(payment):
             refunds[payment.id] = await _refund_all(gateway, ctx, payment, reason)
 
     async def record() -> Order:

@@ -17,8 +17,15 @@ from commerce_core.application.gateway_calls import call_gateway
 from commerce_core.application.seller_destinations import reverses_transfer
 from commerce_core.domain.errors import InvalidTransitionError
 from commerce_core.domain.money import Money
-from commerce_core.domain.payment import Payment
+from commerce_core.domain.payment import Payment, PaymentMethod
 from commerce_core.ports.payment_gateway import GatewayRefund, PaymentGateway
+
+
+def refunds_at_gateway(payment: Payment) -> bool:
+    """Whether the gateway holds this payment's money: card payments. Money taken by hand
+    (bank transfer, cash) goes back by hand (``manual_payments``), never through the
+    gateway, which does not know the payment's reference."""
+    return payment.method is PaymentMethod.CARD and payment.gateway_payment_id is not None
 
 
 def refund_metadata(payment: Payment, refund_id: UUID) -> dict[str, str]:
@@ -40,7 +47,7 @@ async def refund_at_gateway(
 ) -> GatewayRefund:
     """Refunds ``amount`` of ``payment`` at the gateway as our refund ``refund_id``."""
     gateway_id = payment.gateway_payment_id
-    if gateway_id is None:
+    if gateway_id is None or not refunds_at_gateway(payment):
         raise InvalidTransitionError("payment", payment.status, "refunded")
     key = f"{refund_id}:refund"
     metadata = refund_metadata(payment, refund_id)

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from commerce_core.application.command_ids import effect_id
 from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_refunds import refund_at_gateway
+from commerce_core.application.gateway_refunds import refund_at_gateway, refunds_at_gateway
 from commerce_core.application.order_loading import (
     load_ledger,
     load_order,
@@ -34,7 +34,7 @@ from commerce_core.domain.errors import DomainError, InvalidTransitionError, Inv
 from commerce_core.domain.money import Money
 from commerce_core.domain.order import RefundExceedsPaidError
 from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment import Payment, PaymentMethod, RefundExceedsCapturedError
+from commerce_core.domain.payment import Payment, RefundExceedsCapturedError
 from commerce_core.domain.stock import StockItem
 from commerce_core.domain.values import SkuQuantity
 from commerce_core.eventstore import Repository
@@ -145,7 +145,7 @@ async def _refund(
         payment = await load_payment(repo, ctx.tenant_id, planned.id)
         payment.refund(refund_id, amount, at, reason)
         order.record_refund(amount, at, refund_id, reason, ctx.actor)
-        if payment.gateway_payment_id is None or payment.method is not PaymentMethod.CARD:
+        if not refunds_at_gateway(payment):
             # Paid by hand, refunded by hand (manual-refund): refused before any payment
             # of the plan is refunded at the gateway.
             raise InvalidTransitionError("payment", payment.status, "refunded")

@@ -86,6 +86,30 @@ async def test_a_bank_transfer_received_pays_the_order_and_takes_its_stock(
     assert len({event.position.tx_id for event in new}) == 1  # one append
 
 
+async def test_cancelling_an_order_paid_by_transfer_leaves_the_money_for_staff_to_hand_back(
+    shop: TenantShop,
+) -> None:
+    order = await shop.order_for(("MUG-1", 2), payment_method="bank_transfer")
+    payment_id = (await receive(shop, order.id)).payment.id
+    gateway_calls = shop.gateway.payment_count
+
+    cancelled = await shop.cancel(order.id, STAFF)
+
+    # the gateway never heard of BANK-REF-1: nothing is asked of it
+    assert shop.gateway.payment_count == gateway_calls
+    assert not shop.gateway.refunds_made()
+    assert (cancelled.status, cancelled.paid, cancelled.refunded) == (
+        S.CANCELLED,
+        usd(2000),
+        usd(0),
+    )
+    assert (await shop.payment(payment_id)).status is P.CAPTURED
+    assert (await shop.stock_of("MUG-1")).on_hand == 5  # the units taken went back
+    await give_back(shop, payment_id, 2000)
+    assert (await shop.order(order.id)).refunded == usd(2000)
+    assert (await shop.payment(payment_id)).status is P.REFUNDED
+
+
 async def test_transfers_in_parts_pay_the_order_once_they_add_up(shop: TenantShop) -> None:
     order = await shop.order_for(("MUG-1", 2))
 

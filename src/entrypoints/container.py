@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -95,7 +96,7 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     if choice == "auto":
         choice = "stripe" if settings.stripe_secret_key else "fake"
     if choice == "fake":
-        return FakePaymentGateway()
+        return FakePaymentGateway(id_tag=secrets.token_hex(3))
     if choice != "stripe":
         raise RuntimeError(f"unknown PAYMENT_GATEWAY {settings.payment_gateway!r}")
     if not settings.stripe_secret_key:

@@ -7,6 +7,10 @@ nor pay out until the seller is onboarded, and makes single-use onboarding links
 expire after ``LINK_LIFETIME``. Stripe's side of the story is played by the test
 controls: ``complete_onboarding`` / ``update_account`` (what the seller did on the
 onboarding pages) and ``add_payout`` (Stripe paying the seller's balance out).
+
+In the demo mode (``onboard_on_link``) nobody can fill in the fake's onboarding pages, so
+handing out a link counts as the seller finishing them: the account can take charges and
+pay out, as ``POST /sellers/{id}/refresh`` (or the next onboarding call) then shows.
 """
 
 from __future__ import annotations
@@ -53,8 +57,12 @@ class _Account:
 class FakeMarketplace:
     """The ``Marketplace`` port in memory (see the module docstring)."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(
+        self, clock: Clock | None = None, *, onboard_on_link: bool = False, id_tag: str = ""
+    ) -> None:
         self._clock = clock or SystemClock()
+        self._id_prefix = f"{id_tag}_" if id_tag else ""  # see FakePaymentGateway
+        self._onboard_on_link = onboard_on_link
         self._accounts: dict[str, _Account] = {}
         self._links = 0
         self._answers: dict[str, tuple[tuple[object, ...], SellerAccount | OnboardingLink]] = {}
@@ -115,8 +123,9 @@ class FakeMarketplace:
         """The gateway pays ``amount`` of the seller's balance out to their bank."""
         account = self._account(account_id)
         now = self._clock.now()
+        number = sum(len(a.payouts) for a in self._accounts.values()) + 1
         payout = Payout(
-            payout_id=f"po_fake_{sum(len(a.payouts) for a in self._accounts.values()) + 1:06d}",
+            payout_id=f"po_fake_{self._id_prefix}{number:06d}",
             amount=amount,
             status=status,
             arrival_date=arrival_date or (now + timedelta(days=2)).date(),
@@ -197,7 +206,7 @@ class FakeMarketplace:
     def _open(
         self, country: str, email: str | None, metadata: Mapping[str, str] | None
     ) -> SellerAccount:
-        account_id = f"acct_fake_{len(self._accounts) + 1:06d}"
+        account_id = f"acct_fake_{self._id_prefix}{len(self._accounts) + 1:06d}"
         state = SellerAccount(
             account_id=account_id,
             charges_enabled=False,
@@ -211,6 +220,8 @@ class FakeMarketplace:
     def _link(self, account_id: str) -> OnboardingLink:
         self._account(account_id)
         self._links += 1
+        if self._onboard_on_link:
+            self.complete_onboarding(account_id)
         return OnboardingLink(
             url=f"https://connect.fake.test/setup/{account_id}/{self._links:06d}",
             expires_at=self._clock.now() + LINK_LIFETIME,

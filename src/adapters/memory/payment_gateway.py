@@ -81,7 +81,10 @@ class FakePaymentGateway:
 
     name = "fake"
 
-    def __init__(self) -> None:
+    def __init__(self, id_tag: str = "") -> None:
+        # The demo mode's data outlives the process: a tag per run keeps a restarted
+        # fake from handing out ids that stored payments already use.
+        self._id_prefix = f"{id_tag}_" if id_tag else ""
         self._intents: dict[str, _Intent] = {}
         self._refunds: dict[str, GatewayRefund] = {}
         self._refund_metadata: dict[str, dict[str, str]] = {}
@@ -257,7 +260,7 @@ class FakePaymentGateway:
             raise GatewayRequestError("resource_missing", f"no such token {token}")
         if amount.amount <= 0:
             raise GatewayRequestError("amount_too_small")
-        intent_id = f"pi_fake_{len(self._intents) + 1:06d}"
+        intent_id = f"pi_fake_{self._id_prefix}{len(self._intents) + 1:06d}"
         decline_code = TOKEN_DECLINES[token]
         intent = _Intent(
             id=intent_id,
@@ -324,7 +327,7 @@ class FakePaymentGateway:
             reversed_before = intent.reversed_from_seller or Money.zero(amount.currency)
             intent.reversed_from_seller = reversed_before + amount
         refund = GatewayRefund(
-            gateway_refund_id=f"re_fake_{len(self._refunds) + 1:06d}",
+            gateway_refund_id=f"re_fake_{self._id_prefix}{len(self._refunds) + 1:06d}",
             gateway_payment_id=gateway_payment_id,
             status=GatewayRefundStatus.SUCCEEDED,
             amount=amount,

@@ -13,6 +13,7 @@ gateway's Connect, or the fake one in demo mode).
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,7 +132,8 @@ class GatewayResolver:
 
 
 def default_marketplace(gateway: PaymentGateway) -> Marketplace:
-    """Stripe Connect on a Stripe gateway; otherwise (the fake gateway) a fake marketplace."""
+    """Stripe Connect on a Stripe gateway; otherwise (the fake gateway, the demo mode) a fake
+    marketplace whose sellers are onboarded once they get their link."""
     if isinstance(gateway, StripeGateway):
         return gateway.connect
-    return FakeMarketplace()
+    return FakeMarketplace(onboard_on_link=True, id_tag=secrets.token_hex(3))

@@ -162,3 +162,15 @@ async def test_a_stripe_default_gateway_lends_its_connect_to_tenants_without_an_
 
     assert await resolver.marketplace_for(TENANT) is default.connect
     await default.close()
+
+
+async def test_in_the_demo_mode_a_seller_given_a_link_is_onboarded() -> None:
+    resolver = GatewayResolver(MemoryGatewayConfigs(bytes(32)), FakePaymentGateway())
+    marketplace = await resolver.marketplace_for(TENANT)
+    opened = await marketplace.create_seller_account("open-1", "GB")
+    assert not opened.charges_enabled
+
+    await marketplace.onboarding_link(opened.account_id, "https://a.test", "https://b.test", "k1")
+
+    account = await marketplace.seller_account(opened.account_id)
+    assert (account.charges_enabled, account.payouts_enabled) == (True, True)

@@ -1,0 +1,32 @@
+"""The demo mode's fakes after a restart: their ids must not repeat the stored ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.payments.resolver import default_marketplace
+from commerce_core.domain.money import Money
+from entrypoints.container import _payment_gateway
+from entrypoints.settings import Settings
+
+
+async def test_a_restarted_demo_gateway_and_marketplace_hand_out_new_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAYMENT_GATEWAY", "fake")
+    settings = Settings.from_env()
+    runs = [_payment_gateway(settings) for _ in range(2)]
+    payments = [await gateway.charge(Money(500, "USD"), "tok_visa", "key-1") for gateway in runs]
+    refunds = [
+        await gateway.refund(payment.gateway_payment_id, Money(100, "USD"), "key-2")
+        for gateway, payment in zip(runs, payments, strict=True)
+    ]
+    accounts = [
+        await default_marketplace(gateway).create_seller_account("key-3", "GB") for gateway in runs
+    ]
+
+    assert payments[0].gateway_payment_id != payments[1].gateway_payment_id
+    assert refunds[0].gateway_refund_id != refunds[1].gateway_refund_id
+    assert accounts[0].account_id != accounts[1].account_id
+    assert all(isinstance(gateway, FakePaymentGateway) for gateway in runs)

@@ -41,8 +41,8 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.migrate import migrate
 from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.readmodel import PostgresReadModel
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import (
+from commerce_core.eventstore import START, EventMapper, Position
+from commerce_core.ordering.order import (
     Channel,
     DisputeOutcome,
     LineSpec,
@@ -50,11 +50,12 @@ from commerce_core.domain.order import (
     OrderStatus,
     price_order,
 )
-from commerce_core.domain.values import Sku, format_order_number
-from commerce_core.eventstore import START, EventMapper, Position
-from commerce_core.ports.order_queries import Cursor, OrderFilters
-from commerce_core.projections import Projection, ProjectionRunner, physical_name
+from commerce_core.ordering.ports.order_queries import Cursor, OrderFilters
+from commerce_core.projections import Projection, physical_name
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import Sku, format_order_number
 from entrypoints.projections import registered_projections
 
 DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

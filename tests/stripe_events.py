@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from commerce_core.domain.payment import Payment
+from commerce_core.payments.payment import Payment
 
 SECRET = "whsec_test_commerce_core"
 

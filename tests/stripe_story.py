@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from commerce_core.application.context import CommandContext
-from commerce_core.domain.order import Order
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.seller import Seller
 from commerce_core.eventstore import Repository
+from commerce_core.marketplace.seller import Seller
+from commerce_core.ordering.order import Order
+from commerce_core.payments.payment import Payment
+from commerce_core.shared.context import CommandContext
 from tests.stripe_events import StripeEvents
 
 SELLER = "acct_seller_1"

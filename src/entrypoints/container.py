@@ -30,14 +30,14 @@ from adapters.postgres.order_numbers import PostgresOrderNumbers
 from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.eventstore import EventMapper, Repository
-from commerce_core.ports.analytics_queries import AnalyticsQueries
-from commerce_core.ports.idempotency import IdempotencyStore
-from commerce_core.ports.keyring import Keyring
-from commerce_core.ports.order_numbers import OrderNumbers
-from commerce_core.ports.order_queries import OrderQueries
-from commerce_core.ports.payment_gateway import PaymentGateway
-from commerce_core.ports.tenants import Tenants
-from commerce_core.projections.port import ReadModelStore
+from commerce_core.ordering.ports.order_numbers import OrderNumbers
+from commerce_core.ordering.ports.order_queries import OrderQueries
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.projections.ports.analytics import AnalyticsQueries
+from commerce_core.projections.ports.read_models import ReadModelStore
+from commerce_core.shared.ports.idempotency import IdempotencyStore
+from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.tenancy.ports.tenants import Tenants
 from entrypoints import payment_providers
 from entrypoints.http.metrics import MetricsRegistry
 from entrypoints.projections import read_model_store

@@ -1,7 +1,7 @@
 """Order and payment jobs: once from the CLI (``commerce jobs run NAME``), or periodically
 in the app and the worker (``running_jobs``).
 
-Jobs (``commerce_core.application.payment_jobs`` and ``reconciliation``):
+Jobs (``commerce_core.processes.payment_jobs`` and ``reconciliation``):
 
 - ``expire-reservations`` (every minute): releases expired stock holds.
 - ``auto-cancel-unpaid`` (every 5 minutes): cancels card orders unpaid after the
@@ -36,20 +36,20 @@ from dependency_injector import providers
 from adapters.memory.projection_locks import MemoryProjectionLocks
 from adapters.postgres.connection import server_settings
 from adapters.postgres.projection_locks import PostgresProjectionLocks
-from commerce_core.application.payment_jobs import (
+from commerce_core.eventstore import EventStore, Repository
+from commerce_core.ordering.ports.order_queries import OrderQueries
+from commerce_core.payments.ports.gateway_configs import TenantGateways
+from commerce_core.payments.ports.reconciliation import ReconciliationReports
+from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.processes.payment_jobs import (
     JobOutcome,
     cancel_unpaid_orders,
     expire_reservations,
     resolve_pending_payments,
 )
-from commerce_core.application.reconciliation import reconcile_day
-from commerce_core.eventstore import EventStore, Repository
-from commerce_core.ports.clock import Clock
-from commerce_core.ports.gateway_configs import TenantGateways
-from commerce_core.ports.order_queries import OrderQueries
-from commerce_core.ports.reconciliation import ReconciliationReports
-from commerce_core.ports.tenant_directory import TenantDirectory
-from commerce_core.projections.port import ProjectionLocks
+from commerce_core.projections.ports.read_models import ProjectionLocks
+from commerce_core.shared.ports.clock import Clock
+from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import build_container, open_pool
 from entrypoints.settings import Settings, get_settings
 

@@ -17,11 +17,11 @@ from adapters.payments.resolver import GatewayResolver, stripe_factory
 from adapters.postgres.gateway_configs import PostgresGatewayConfigs
 from adapters.postgres.reconciliation import PostgresReconciliationReports
 from adapters.postgres.tenant_directory import PostgresTenantDirectory
-from commerce_core.ports.gateway_configs import GatewayConfigs
-from commerce_core.ports.payment_gateway import PaymentGateway
-from commerce_core.ports.reconciliation import ReconciliationReports
-from commerce_core.ports.tenant_directory import TenantDirectory
-from commerce_core.ports.tenants import Tenants
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.ports.gateway_configs import GatewayConfigs
+from commerce_core.payments.ports.reconciliation import ReconciliationReports
+from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
+from commerce_core.tenancy.ports.tenants import Tenants
 from entrypoints.settings import Settings, master_key
 
 

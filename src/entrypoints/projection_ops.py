@@ -24,9 +24,8 @@ from adapters.postgres.connection import server_settings
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.rebuilds import PostgresRebuildStore
 from commerce_core.eventstore import EventStore
-from commerce_core.ports.clock import Clock
 from commerce_core.projections import Projection, ProjectionLocks
-from commerce_core.projections.port import ReadModelStore
+from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.projections.progress import lag
 from commerce_core.projections.rebuild import (
     NotStartedError,
@@ -35,6 +34,7 @@ from commerce_core.projections.rebuild import (
     RebuildRunningError,
 )
 from commerce_core.projections.shadow import RebuildProgress, RebuildStore, RowDifference
+from commerce_core.shared.ports.clock import Clock
 from entrypoints.container import Container
 from entrypoints.projections import registered_projections
 

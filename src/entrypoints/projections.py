@@ -14,11 +14,12 @@ from adapters.postgres.connection import server_settings
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import EventStore
-from commerce_core.projections import Projection, ProjectionRunner
+from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.order_list import OrderList
-from commerce_core.projections.port import ReadModelStore
+from commerce_core.projections.ports.read_models import ReadModelStore
+from commerce_core.projections.runner import ProjectionRunner
 from entrypoints.settings import Settings
 
 

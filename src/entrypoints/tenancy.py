@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import NamedTuple
 
-from commerce_core.ports.clock import Clock, Ids
-from commerce_core.ports.tenants import (
+from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.tenancy.ports.tenants import (
     API_KEY_PREFIX,
     ApiKey,
     Role,

@@ -29,13 +29,13 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from commerce_core.application.webhooks import (
+from commerce_core.eventstore import ConcurrencyError
+from commerce_core.payments.ports.webhooks import (
+    StoredWebhook,
     UnreadableWebhookError,
     WebhookFailedError,
-    process_webhook,
 )
-from commerce_core.eventstore import ConcurrencyError
-from commerce_core.ports.webhooks import StoredWebhook
+from commerce_core.payments.webhooks.processing import process_webhook
 from entrypoints.webhooks import Webhooks
 
 log = structlog.get_logger("webhooks.worker")

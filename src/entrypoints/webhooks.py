@@ -15,9 +15,9 @@ from adapters.memory.webhooks import MemoryWebhookInbox
 from adapters.payments.stripe_webhooks import StripeWebhooks, webhook_secrets
 from adapters.postgres.webhook_lookups import PostgresPaymentTenants
 from adapters.postgres.webhooks import PostgresWebhookInbox
-from commerce_core.application.webhooks import WebhookServices
-from commerce_core.ports.clock import Clock, Ids
-from commerce_core.ports.webhooks import WebhookInbox, WebhookVerifier
+from commerce_core.payments.ports.webhooks import WebhookInbox, WebhookVerifier
+from commerce_core.payments.webhooks.processing import WebhookServices
+from commerce_core.shared.ports.clock import Clock, Ids
 from entrypoints.container import Container
 from entrypoints.http.metrics import MetricsRegistry
 from entrypoints.settings import Settings

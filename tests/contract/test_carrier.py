@@ -11,14 +11,9 @@ from collections.abc import Callable
 import pytest
 
 from adapters.memory.carrier import FakeCarrier
-from commerce_core.domain.money import Money
-from commerce_core.domain.values import Address
-from commerce_core.ports.carrier import (
-    Carrier,
-    CarrierError,
-    Parcel,
-    UnsupportedServiceError,
-)
+from commerce_core.fulfilment.ports import Carrier, CarrierError, Parcel, UnsupportedServiceError
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import Address
 
 CARRIERS: dict[str, Callable[[], Carrier]] = {
     "fake": FakeCarrier,

@@ -12,13 +12,13 @@ import pytest
 
 from adapters.memory.gateway_configs import MemoryGatewayConfigs
 from adapters.postgres.gateway_configs import PostgresGatewayConfigs
-from commerce_core.ports.gateway_configs import (
+from commerce_core.payments.ports.gateway_configs import (
     GatewayConfig,
     GatewayConfigs,
     GatewayCredentials,
     GatewaySummary,
 )
-from commerce_core.ports.keyring import KeyringError
+from commerce_core.shared.ports.keyring import KeyringError
 from tests.conftest import PgSchema
 
 MASTER_KEY = bytes(range(32))

@@ -11,7 +11,11 @@ import pytest
 
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
-from commerce_core.ports.idempotency import IdempotencyRecord, IdempotencyStore, StoredResponse
+from commerce_core.shared.ports.idempotency import (
+    IdempotencyRecord,
+    IdempotencyStore,
+    StoredResponse,
+)
 from tests.conftest import PgSchema
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

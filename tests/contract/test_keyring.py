@@ -12,7 +12,7 @@ import pytest
 from adapters.crypto import AesGcmKeyring
 from adapters.memory.keyring import MemoryKeyring, MemoryKeyStore
 from adapters.postgres.keyring import PostgresKeyring
-from commerce_core.ports.keyring import (
+from commerce_core.shared.ports.keyring import (
     ERASED,
     CorruptCiphertextError,
     Keyring,

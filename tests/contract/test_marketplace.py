@@ -16,9 +16,9 @@ import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.marketplace import FakeMarketplace
-from commerce_core.domain.money import Money
-from commerce_core.ports.marketplace import Marketplace, Payout, PayoutStatus
-from commerce_core.ports.payment_gateway import GatewayRequestError
+from commerce_core.marketplace.ports import Marketplace, Payout, PayoutStatus
+from commerce_core.payments.ports.gateway import GatewayRequestError
+from commerce_core.shared.money import Money
 from tests.integration.stripe.canned_connect import CannedConnect
 from tests.integration.stripe.recording import Recorded
 

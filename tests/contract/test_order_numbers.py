@@ -9,8 +9,8 @@ import pytest
 
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.postgres.order_numbers import PostgresOrderNumbers
-from commerce_core.domain.values import order_number_sequence
-from commerce_core.ports.order_numbers import OrderNumbers
+from commerce_core.ordering.ports.order_numbers import OrderNumbers
+from commerce_core.shared.values import order_number_sequence
 from tests.conftest import PgSchema
 
 

@@ -19,8 +19,7 @@ import pytest
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.stripe import StripeGateway
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     GatewayPayment,
     GatewayRefundStatus,
     GatewayRequestError,
@@ -28,6 +27,7 @@ from commerce_core.ports.payment_gateway import (
     GatewayUnavailableError,
     PaymentGateway,
 )
+from commerce_core.shared.money import Money
 from tests.integration.stripe.server import (
     SECRET_KEY,
     THREE_DS_CARD,

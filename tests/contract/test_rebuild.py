@@ -23,12 +23,13 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from adapters.postgres.rebuilds import PostgresRebuildStore
 from commerce_core.eventstore import EventMetadata, EventStore, Position, Repository
-from commerce_core.projections import ProjectionFailedError, ProjectionRunner, ReadModelStore
+from commerce_core.projections import ProjectionFailedError, ReadModelStore
 from commerce_core.projections.rebuild import (
     NotStartedError,
     ProjectionRebuilder,
     RebuildRunningError,
 )
+from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.projections.shadow import RebuildProgress, RebuildStore
 from tests.conftest import PgSchema
 from tests.unit.projections.example import Cart, CartList

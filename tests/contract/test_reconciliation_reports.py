@@ -11,7 +11,7 @@ import pytest
 from adapters.memory.reconciliation import MemoryReconciliationReports
 from adapters.postgres.reconciliation import PostgresReconciliationReports
 from commerce_core.eventstore import Position
-from commerce_core.ports.reconciliation import (
+from commerce_core.payments.ports.reconciliation import (
     Discrepancy,
     DiscrepancyKind,
     ReconciliationReport,

@@ -10,7 +10,6 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from commerce_core.domain.money import Money
 from commerce_core.eventstore import (
     AggregateNotFoundError,
     AppendStream,
@@ -20,6 +19,7 @@ from commerce_core.eventstore import (
     NewEvent,
     Repository,
 )
+from commerce_core.shared.money import Money
 
 META = EventMetadata(tenant_id="t1", actor="tester")
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

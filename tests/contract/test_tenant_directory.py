@@ -12,9 +12,9 @@ from adapters.memory.tenant_directory import MemoryTenantDirectory
 from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.tenant_directory import PostgresTenantDirectory
 from adapters.postgres.tenants import PostgresTenants
-from commerce_core.domain.fees import FeeOverride
-from commerce_core.ports.tenant_directory import TenantDirectory
-from commerce_core.ports.tenants import FeeTier, Tenant, Tenants, TenantSettings
+from commerce_core.payments.fees import FeeOverride
+from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
+from commerce_core.tenancy.ports.tenants import FeeTier, Tenant, Tenants, TenantSettings
 from tests.conftest import PgSchema
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

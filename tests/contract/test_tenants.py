@@ -10,8 +10,8 @@ import pytest
 
 from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.tenants import PostgresTenants
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.ports.tenants import (
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.tenancy.ports.tenants import (
     ApiKey,
     FeeTier,
     Role,

@@ -14,7 +14,7 @@ from adapters.memory.webhook_lookups import MemoryPaymentTenants
 from adapters.memory.webhooks import MemoryWebhookInbox
 from adapters.postgres.webhook_lookups import PostgresPaymentTenants
 from adapters.postgres.webhooks import PostgresWebhookInbox
-from commerce_core.ports.webhooks import (
+from commerce_core.payments.ports.webhooks import (
     PaymentTenants,
     ReceivedWebhook,
     StoredWebhook,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from adapters.memory.clock import FixedClock, RandomIds
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.keyring import PostgresKeyring
-from commerce_core.application import customers as app
-from commerce_core.application.context import CommandContext
-from commerce_core.application.customers import RegisterCustomer
-from commerce_core.domain.values import Address
+from commerce_core.customers import services as app
+from commerce_core.customers.services import RegisterCustomer
 from commerce_core.eventstore import Repository
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.values import Address
 from tests.conftest import PgSchema
 
 MASTER_KEY = bytes(range(32))

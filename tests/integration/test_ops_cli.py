@@ -14,8 +14,8 @@ import pytest
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import Position, Repository
-from commerce_core.projections import ProjectionRunner
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 from tests.integration.http.test_cli import Cli
 from tests.unit.application.order_story import Clock, Story, tell_story

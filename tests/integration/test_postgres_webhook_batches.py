@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from adapters.postgres.webhooks import PostgresWebhookInbox
-from commerce_core.ports.webhooks import ReceivedWebhook
+from commerce_core.payments.ports.webhooks import ReceivedWebhook
 from tests.conftest import PgSchema
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

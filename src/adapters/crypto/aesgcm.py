@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from adapters.crypto.keystore import KeyStore, WrappedKey
-from commerce_core.ports.keyring import (
+from commerce_core.shared.ports.keyring import (
     ERASED,
     CorruptCiphertextError,
     Decrypted,

@@ -8,8 +8,8 @@ from uuid import UUID
 import msgspec
 
 from adapters.crypto.secret_box import SecretBox
-from commerce_core.ports.gateway_configs import GatewayCredentials
-from commerce_core.ports.keyring import KeyringError
+from commerce_core.payments.ports.gateway_configs import GatewayCredentials
+from commerce_core.shared.ports.keyring import KeyringError
 
 _PURPOSE = "gateway-secrets"
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from commerce_core.ports.keyring import CorruptCiphertextError
+from commerce_core.shared.ports.keyring import CorruptCiphertextError
 
 _FORMAT = b"\x01"
 _NONCE = 12

@@ -8,11 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.memory.readmodel import MemoryReadModel
-from commerce_core.ports.analytics_queries import (
-    CustomerAnalytics,
-    CustomersDashboard,
-    OrdersDashboard,
-)
+from commerce_core.customers.segments import SegmentRules
 from commerce_core.projections import analytics
 from commerce_core.projections.customer_dashboard import customer_analytics, customers_dashboard
 from commerce_core.projections.customer_metrics import TABLE as CUSTOMER_ORDERS
@@ -24,7 +20,11 @@ from commerce_core.projections.order_dashboard import (
     created_bounds,
     orders_dashboard,
 )
-from commerce_core.projections.segments import SegmentRules
+from commerce_core.projections.ports.analytics import (
+    CustomerAnalytics,
+    CustomersDashboard,
+    OrdersDashboard,
+)
 
 
 class MemoryAnalyticsQueries:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
-from commerce_core.domain.money import Money, check_currency
-from commerce_core.domain.values import Address
-from commerce_core.ports.carrier import (
+from commerce_core.fulfilment.ports import (
     CarrierError,
     Label,
     Parcel,
     Quote,
     UnsupportedServiceError,
 )
+from commerce_core.shared.money import Money, check_currency
+from commerce_core.shared.values import Address
 
 
 class FakeService(msgspec.Struct, frozen=True, kw_only=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from adapters.crypto.gateway_secrets import GatewaySecrets, SealedCredentials
-from commerce_core.ports.gateway_configs import GatewayConfig, GatewaySummary
+from commerce_core.payments.ports.gateway_configs import GatewayConfig, GatewaySummary
 
 
 class MemoryGatewayConfigs:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.ports.idempotency import IdempotencyRecord, StoredResponse
+from commerce_core.shared.ports.idempotency import IdempotencyRecord, StoredResponse
 
 
 class MemoryIdempotencyStore:

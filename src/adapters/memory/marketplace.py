@@ -23,14 +23,14 @@ from typing import TypeVar, cast
 import msgspec
 
 from adapters.memory.clock import SystemClock
-from commerce_core.domain.money import Money
-from commerce_core.ports.clock import Clock
-from commerce_core.ports.marketplace import OnboardingLink, Payout, PayoutStatus, SellerAccount
-from commerce_core.ports.payment_gateway import (
+from commerce_core.marketplace.ports import OnboardingLink, Payout, PayoutStatus, SellerAccount
+from commerce_core.payments.ports.gateway import (
     GatewayError,
     GatewayRequestError,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
+from commerce_core.shared.ports.clock import Clock
 
 LINK_LIFETIME = timedelta(minutes=5)
 # What Stripe asks of a new Express account before it may take charges and pay out.

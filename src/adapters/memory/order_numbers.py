@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from commerce_core.domain.values import OrderNumber, format_order_number
+from commerce_core.shared.values import OrderNumber, format_order_number
 
 
 class MemoryOrderNumbers:

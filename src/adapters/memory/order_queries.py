@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.memory.readmodel import MemoryReadModel
-from commerce_core.ports.order_queries import Cursor, OrderFilters, OrderPage, summary_of
+from commerce_core.ordering.ports.order_queries import Cursor, OrderFilters, OrderPage, summary_of
 
 
 class MemoryOrderQueries:

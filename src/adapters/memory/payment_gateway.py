@@ -20,8 +20,7 @@ from typing import TypeVar, cast
 
 import msgspec
 
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     Destination,
     GatewayError,
     GatewayPayment,
@@ -31,6 +30,7 @@ from commerce_core.ports.payment_gateway import (
     GatewayStatus,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
 
 TOKEN_DECLINES: dict[str, str | None] = {
     "tok_visa": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from commerce_core.ports.reconciliation import ReconciliationReport, ReconciliationRun
+from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationRun
 
 
 class MemoryReconciliationReports:

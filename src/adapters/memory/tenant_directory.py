@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.tenants import MemoryTenants
-from commerce_core.ports.tenants import Tenant
+from commerce_core.tenancy.ports.tenants import Tenant
 
 
 class MemoryTenantDirectory:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from commerce_core.ports.tenants import (
+from commerce_core.tenancy.ports.tenants import (
     ApiKey,
     Tenant,
     TenantExistsError,

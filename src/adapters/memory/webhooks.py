@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.ports.webhooks import (
+from commerce_core.payments.ports.webhooks import (
     PENDING_STATUSES,
     ReceivedWebhook,
     StoredWebhook,

@@ -22,9 +22,9 @@ from uuid import UUID
 
 from adapters.memory.marketplace import FakeMarketplace
 from adapters.payments.stripe import StripeGateway
-from commerce_core.ports.gateway_configs import GatewayConfig, GatewayConfigs
-from commerce_core.ports.marketplace import Marketplace
-from commerce_core.ports.payment_gateway import PaymentGateway
+from commerce_core.marketplace.ports import Marketplace
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.ports.gateway_configs import GatewayConfig, GatewayConfigs
 
 GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
 

@@ -28,8 +28,8 @@ from adapters.payments.stripe_calls import (
     StripeCalls,
 )
 from adapters.payments.stripe_connect import StripeConnect
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import Destination, GatewayPayment, GatewayRefund
+from commerce_core.payments.ports.gateway import Destination, GatewayPayment, GatewayRefund
+from commerce_core.shared.money import Money
 
 
 class StripeGateway:

@@ -21,10 +21,7 @@ from typing import TypeVar
 
 import stripe
 
-from commerce_core.ports.payment_gateway import (
-    GatewayRequestError,
-    GatewayUnavailableError,
-)
+from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]

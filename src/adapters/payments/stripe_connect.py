@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stripe.params import AccountCreateParams
 
 from adapters.payments import stripe_intents as intents
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.money import Money
-from commerce_core.ports.marketplace import OnboardingLink, Payout, PayoutStatus, SellerAccount
-from commerce_core.ports.payment_gateway import (
+from commerce_core.marketplace.ports import OnboardingLink, Payout, PayoutStatus, SellerAccount
+from commerce_core.payments.ports.gateway import (
     Destination,
     GatewayPayment,
     GatewayRefund,
     GatewayRequestError,
 )
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money
 
 if TYPE_CHECKING:
     from adapters.payments.stripe_calls import StripeCalls

@@ -43,12 +43,15 @@ import msgspec
 
 from adapters.payments.stripe_connect import currently_due
 from adapters.payments.stripe_mapping import decline_code
-from commerce_core.application.gateway_events import GatewayEvent, GatewayEventKind
-from commerce_core.application.sellers import AccountUpdate
-from commerce_core.application.webhooks import UnreadableWebhookError, WebhookTranslation
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import DisputeOutcome
-from commerce_core.ports.marketplace import SellerAccount
+from commerce_core.marketplace.ports import AccountUpdate, SellerAccount
+from commerce_core.ordering.order import DisputeOutcome
+from commerce_core.payments.ports.webhooks import (
+    GatewayEvent,
+    GatewayEventKind,
+    UnreadableWebhookError,
+    WebhookTranslation,
+)
+from commerce_core.shared.money import Money
 
 K = GatewayEventKind
 GATEWAY = "stripe"

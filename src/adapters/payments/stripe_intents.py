@@ -25,14 +25,14 @@ from stripe.params import (
 
 from adapters.payments.stripe_calls import StripeCalls, gateway_error, stripe_idempotency_key
 from adapters.payments.stripe_mapping import decline_code, to_payment, to_refund
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     Destination,
     GatewayPayment,
     GatewayRefund,
     GatewayRequestError,
     GatewayStatus,
 )
+from commerce_core.shared.money import Money
 
 CaptureMethod = Literal["automatic", "manual"]
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     GatewayPayment,
     GatewayRefund,
     GatewayRefundStatus,
     GatewayStatus,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
 
 StripeObject = Mapping[str, Any]
 

@@ -18,8 +18,12 @@ import msgspec
 import stripe
 
 from adapters.payments.stripe_event_translation import GATEWAY, translate
-from commerce_core.application.webhooks import UnreadableWebhookError, WebhookTranslation
-from commerce_core.ports.webhooks import InvalidSignatureError, ReceivedWebhook
+from commerce_core.payments.ports.webhooks import (
+    InvalidSignatureError,
+    ReceivedWebhook,
+    UnreadableWebhookError,
+    WebhookTranslation,
+)
 
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE = 300  # seconds, as Stripe's own libraries

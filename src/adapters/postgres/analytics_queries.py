@@ -15,11 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from commerce_core.ports.analytics_queries import (
-    CustomerAnalytics,
-    CustomersDashboard,
-    OrdersDashboard,
-)
+from commerce_core.customers.segments import SegmentRules
 from commerce_core.projections import analytics
 from commerce_core.projections.customer_dashboard import customer_analytics, customers_dashboard
 from commerce_core.projections.customer_metrics import TABLE as CUSTOMER_ORDERS
@@ -31,7 +27,11 @@ from commerce_core.projections.order_dashboard import (
     created_bounds,
     orders_dashboard,
 )
-from commerce_core.projections.segments import SegmentRules
+from commerce_core.projections.ports.analytics import (
+    CustomerAnalytics,
+    CustomersDashboard,
+    OrdersDashboard,
+)
 from commerce_core.projections.tables import serving_name
 
 # Counted orders (money received) per customer; ties of created_at go to the smaller id.

@@ -7,7 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.crypto.gateway_secrets import GatewaySecrets, SealedCredentials
-from commerce_core.ports.gateway_configs import GatewayConfig, GatewaySummary
+from commerce_core.payments.ports.gateway_configs import GatewayConfig, GatewaySummary
 
 _UPSERT = """
 INSERT INTO gateway_configs

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from commerce_core.ports.idempotency import IdempotencyRecord, StoredResponse
+from commerce_core.shared.ports.idempotency import IdempotencyRecord, StoredResponse
 
 _CLAIM = """
 INSERT INTO idempotency_keys AS r

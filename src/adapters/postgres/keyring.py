@@ -7,7 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.crypto import AesGcmKeyring, WrappedKey
-from commerce_core.ports.keyring import KeyringError
+from commerce_core.shared.ports.keyring import KeyringError
 
 # Inserts unless the key exists, and returns whichever key is stored, in one
 # round trip. The SELECT sees only rows committed before the statement began,

@@ -36,7 +36,7 @@ import hashlib
 import asyncpg
 
 from adapters.postgres.connection import Connection
-from commerce_core.domain.values import OrderNumber, format_order_number
+from commerce_core.shared.values import OrderNumber, format_order_number
 
 _ATTEMPTS = 3
 _CREATE_RACES = (

@@ -6,12 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from commerce_core.ports.order_queries import (
-    Cursor,
-    OrderFilters,
-    OrderPage,
-    summary_of,
-)
+from commerce_core.ordering.ports.order_queries import Cursor, OrderFilters, OrderPage, summary_of
 from commerce_core.projections.tables import serving_name
 
 _COLUMNS = (

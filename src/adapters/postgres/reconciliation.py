@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from commerce_core.eventstore import Position
-from commerce_core.ports.reconciliation import ReconciliationReport, ReconciliationRun
+from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationRun
 
 _report_decoder = msgspec.json.Decoder(ReconciliationReport)
 

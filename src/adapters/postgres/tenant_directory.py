@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from commerce_core.ports.tenants import Tenant, TenantSettings
+from commerce_core.tenancy.ports.tenants import Tenant, TenantSettings
 
 _settings_decoder = msgspec.json.Decoder(TenantSettings)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from commerce_core.ports.tenants import (
+from commerce_core.tenancy.ports.tenants import (
     ApiKey,
     Role,
     Tenant,

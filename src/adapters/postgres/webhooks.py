@@ -21,7 +21,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.postgres.webhook_batches import InsertBatcher, Row
-from commerce_core.ports.webhooks import (
+from commerce_core.payments.ports.webhooks import (
     ReceivedWebhook,
     StoredWebhook,
     WebhookCounts,

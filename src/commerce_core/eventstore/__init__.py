@@ -1,7 +1,7 @@
 """Event store port, records, the event mapper and the aggregate repository."""
 
 from commerce_core.eventstore.mapper import EventMapper
-from commerce_core.eventstore.port import EventStore
+from commerce_core.eventstore.ports import EventStore
 from commerce_core.eventstore.records import (
     START,
     AppendStream,

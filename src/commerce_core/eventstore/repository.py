@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from commerce_core.eventstore.mapper import EventMapper
-from commerce_core.eventstore.port import EventStore
+from commerce_core.eventstore.ports import EventStore
 from commerce_core.eventstore.records import AppendStream, EventMetadata, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)

@@ -1,8 +1,12 @@
-"""Projections: pure, versioned handlers of events into read-model changes, and their runner."""
+"""Projections: pure, versioned handlers of events into read-model changes.
+
+The runner (``projections.runner``) and the rebuild (``projections.rebuild``) are the
+use cases; this package exports only what projections and read-model stores share.
+"""
 
 from commerce_core.projections.changes import Change, Delete, Increment, SetMax, SetMin, Upsert
 from commerce_core.projections.checks import InvalidChangeError, check_change
-from commerce_core.projections.port import (
+from commerce_core.projections.ports.read_models import (
     Checkpoint,
     CheckpointConflictError,
     Lease,
@@ -18,7 +22,6 @@ from commerce_core.projections.projection import (
     stream_type,
     topics,
 )
-from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.projections.tables import (
     Column,
     ColumnType,
@@ -42,7 +45,6 @@ __all__ = [
     "Projection",
     "ProjectionFailedError",
     "ProjectionLocks",
-    "ProjectionRunner",
     "ProjectionState",
     "ProjectionStatus",
     "ReadModelSchemaError",

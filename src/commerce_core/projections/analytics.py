@@ -25,9 +25,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from commerce_core.domain.order import Order, OrderStatus
-from commerce_core.domain.payment import Payment
 from commerce_core.eventstore import RecordedEvent
+from commerce_core.ordering.order import Order, OrderStatus
+from commerce_core.payments.payment import Payment
 from commerce_core.projections.changes import Change, Increment, Upsert
 from commerce_core.projections.projection import Projection, topics
 from commerce_core.projections.tables import Column, Index, TableSpec

@@ -11,14 +11,11 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from commerce_core.ports.analytics_queries import (
-    Cohort,
-    CustomerAnalytics,
-    CustomersDashboard,
-)
+from commerce_core.customers.segments import SEGMENTS, SegmentRules
 from commerce_core.projections.customer_metrics import CustomerActivity, CustomerMetrics, month_of
 from commerce_core.projections.measures import average, rate
-from commerce_core.projections.segments import SEGMENTS, SegmentRules, segments_for
+from commerce_core.projections.ports.analytics import Cohort, CustomerAnalytics, CustomersDashboard
+from commerce_core.projections.segments import segments_for
 
 COHORT_MONTHS = 12
 """How many monthly cohorts the dashboard shows, the current month included."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.domain.money import round_half_even
+from commerce_core.shared.money import round_half_even
 
 
 def average(total: int, count: int) -> int:

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
 
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.ports.analytics_queries import DaySummary, OrdersDashboard
+from commerce_core.ordering.order import OrderStatus
 from commerce_core.projections.measures import average, rate
+from commerce_core.projections.ports.analytics import DaySummary, OrdersDashboard
+from commerce_core.shared.errors import InvalidValueError
 
 MAX_DASHBOARD_DAYS = 366
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from commerce_core.domain.order import Order
 from commerce_core.eventstore import RecordedEvent
+from commerce_core.ordering.order import Order
 from commerce_core.projections.changes import Change, Increment, Upsert
 from commerce_core.projections.projection import Projection, topics
 from commerce_core.projections.tables import Column, Index, TableSpec

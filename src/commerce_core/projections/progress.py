@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from commerce_core.eventstore import START, Position, RecordedEvent
-from commerce_core.projections.port import ProjectionState
+from commerce_core.projections.ports.read_models import ProjectionState
 from commerce_core.projections.projection import Projection
 from commerce_core.projections.tables import TableSpec
 

@@ -19,7 +19,7 @@ class Projection(abc.ABC):
     whenever ``tables`` or the meaning of ``handle`` changes: the new version is
     built from the first event into new tables beside the old ones) and
     ``tables``. The runner calls ``wants`` with each event's type (its topic,
-    e.g. ``"commerce_core.domain.order:Order.Placed"``) and, only when it is
+    e.g. ``"commerce_core.ordering.order:Order.Placed"``) and, only when it is
     true, decodes the event (unless ``decodes`` is false) and calls ``handle``.
     ``handle`` must be deterministic: the same event gives the same changes.
     """

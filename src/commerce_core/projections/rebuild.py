@@ -18,9 +18,13 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 from commerce_core.eventstore import START, EventMapper, EventStore, Position, RecordedEvent
-from commerce_core.ports.clock import Clock
 from commerce_core.projections.changes import Change
-from commerce_core.projections.port import Checkpoint, Lease, ProjectionLocks, ReadModelStore
+from commerce_core.projections.ports.read_models import (
+    Checkpoint,
+    Lease,
+    ProjectionLocks,
+    ReadModelStore,
+)
 from commerce_core.projections.progress import ProjectionFailedError
 from commerce_core.projections.projection import Projection
 from commerce_core.projections.shadow import (
@@ -30,6 +34,7 @@ from commerce_core.projections.shadow import (
     RowDifference,
     Tail,
 )
+from commerce_core.shared.ports.clock import Clock
 
 T = TypeVar("T")
 

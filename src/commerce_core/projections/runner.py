@@ -21,7 +21,7 @@ from commerce_core.eventstore import EventMapper, EventStore, Position, Recorded
 from commerce_core.projections.changes import Change
 from commerce_core.projections.checks import InvalidChangeError, check_change
 from commerce_core.projections.live import LiveBatches
-from commerce_core.projections.port import (
+from commerce_core.projections.ports.read_models import (
     Lease,
     ProjectionLocks,
     ProjectionState,

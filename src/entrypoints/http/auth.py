@@ -24,7 +24,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityRequirement, SecurityScheme
 from litestar.types import ASGIApp, Guard, Receive, Scope, Send
 
-from commerce_core.ports.tenants import API_KEY_PREFIX, Role, Tenants, hash_api_key
+from commerce_core.tenancy.ports.tenants import API_KEY_PREFIX, Role, Tenants, hash_api_key
 from entrypoints.http.problems import problem, send_problem
 
 API_PREFIX = "/api/v1/"

@@ -30,8 +30,12 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from commerce_core.ports.clock import Clock
-from commerce_core.ports.idempotency import IdempotencyRecord, IdempotencyStore, StoredResponse
+from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.idempotency import (
+    IdempotencyRecord,
+    IdempotencyStore,
+    StoredResponse,
+)
 from entrypoints.http.auth import Principal, needs_auth
 from entrypoints.http.problems import RETRYABLE_FLAG, send_problem
 

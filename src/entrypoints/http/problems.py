@@ -24,21 +24,18 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
-from commerce_core.application.catalog import UnknownProductError
-from commerce_core.application.seller_destinations import SellerNotReadyError
-from commerce_core.domain.customer import CustomerBlockedError, CustomerErasedError
-from commerce_core.domain.email_claim import EmailTakenError
-from commerce_core.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
-from commerce_core.domain.payment import (
-    CaptureExceedsAuthorizedError,
-    PaymentDeclinedError,
-    RefundExceedsCapturedError,
-)
-from commerce_core.domain.seller import SellerNotFoundError
-from commerce_core.domain.stock import InsufficientStockError
+from commerce_core.catalog.services import UnknownProductError
+from commerce_core.customers.customer import CustomerBlockedError, CustomerErasedError
+from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
-from commerce_core.ports.carrier import CarrierError
-from commerce_core.ports.payment_gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.fulfilment.ports import CarrierError
+from commerce_core.inventory.stock import InsufficientStockError
+from commerce_core.marketplace.seller import SellerNotFoundError
+from commerce_core.payments.destinations import SellerNotReadyError
+from commerce_core.payments.payment import CaptureExceedsAuthorizedError, PaymentDeclinedError
+from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
+from commerce_core.shared.refunds import RefundExceedsCapturedError
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"

@@ -9,17 +9,17 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.application.context import CommandContext
 from commerce_core.eventstore import EventStore, Repository
-from commerce_core.ports.analytics_queries import AnalyticsQueries
-from commerce_core.ports.carrier import Carrier
-from commerce_core.ports.clock import Clock, Ids
-from commerce_core.ports.keyring import Keyring
-from commerce_core.ports.marketplace import Marketplace
-from commerce_core.ports.order_numbers import OrderNumbers
-from commerce_core.ports.order_queries import OrderQueries
-from commerce_core.ports.payment_gateway import PaymentGateway
-from commerce_core.ports.tenants import Tenants, TenantSettings
+from commerce_core.fulfilment.ports import Carrier
+from commerce_core.marketplace.ports import Marketplace
+from commerce_core.ordering.ports.order_numbers import OrderNumbers
+from commerce_core.ordering.ports.order_queries import OrderQueries
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.projections.ports.analytics import AnalyticsQueries
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.tenancy.ports.tenants import Tenants, TenantSettings
 from entrypoints.container import Container
 from entrypoints.http.auth import Principal
 

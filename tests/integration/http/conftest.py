@@ -21,9 +21,9 @@ from litestar import Litestar, Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
-from commerce_core.ports.tenants import Role, Tenant
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.tenancy.ports.tenants import Role, Tenant
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import Principal, ensure_tenant, requires_role

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.payments.stripe import StripeGateway
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.jobs import JobDeps, run_job
 from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.payment_wiring import wire_app

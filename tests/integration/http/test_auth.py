@@ -9,7 +9,7 @@ import pytest
 
 from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.tenants import MemoryTenants
-from commerce_core.ports.tenants import ApiKey, Role, hash_api_key
+from commerce_core.tenancy.ports.tenants import ApiKey, Role, hash_api_key
 from entrypoints.http.auth import KeyResolver, Principal
 from entrypoints.tenancy import create_tenant
 from tests.integration.http.conftest import Api, MakeApi, bearer

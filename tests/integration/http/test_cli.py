@@ -14,7 +14,7 @@ import pytest
 
 from adapters.memory.clock import RandomIds, SystemClock
 from adapters.postgres.tenants import PostgresTenants
-from commerce_core.ports.tenants import Role, hash_api_key
+from commerce_core.tenancy.ports.tenants import Role, hash_api_key
 from entrypoints.tenancy import demo_admin_key
 from tests.conftest import TEST_DATABASE_URL, PgSchema
 

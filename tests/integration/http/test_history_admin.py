@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar import Router
 
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.admin import ProjectionsAdminController, close_projection_ops
 from entrypoints.http.api.history import HistoryController
 from entrypoints.http.auth import API_SECURITY

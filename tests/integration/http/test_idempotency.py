@@ -12,7 +12,7 @@ import httpx
 from dependency_injector import providers
 
 from adapters.postgres.idempotency import PostgresIdempotencyStore
-from commerce_core.ports.idempotency import IdempotencyRecord
+from commerce_core.shared.ports.idempotency import IdempotencyRecord
 from tests.integration.http.conftest import GATE_TIMEOUT, Api, MakeApi, bearer
 
 PROBLEMS = "https://commerce-core.dev/problems/"

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 
-from commerce_core.application.orders import PlaceOrder
+from commerce_core.ordering.services import PlaceOrder
 from entrypoints.http.api.catalog import ProductIn, ReceiptIn
 from entrypoints.http.api.orders import RefundIn
 from entrypoints.http.api.payments import PaymentIn

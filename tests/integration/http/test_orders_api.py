@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from tests.integration.http.conftest import Api, bearer
 
 PROBLEM = "https://commerce-core.dev/problems/"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 
 from adapters.memory.payment_gateway import FakePaymentGateway
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.seller import Seller
 from commerce_core.eventstore import EventMetadata
-from commerce_core.ports.payment_gateway import Destination
+from commerce_core.marketplace.seller import Seller
+from commerce_core.payments.payment import Payment
+from commerce_core.payments.ports.gateway import Destination
+from commerce_core.shared.money import Money
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_orders_api import Shop
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from adapters.memory.marketplace import FakeMarketplace
-from commerce_core.domain.money import Money
-from commerce_core.ports.marketplace import PayoutStatus
+from commerce_core.marketplace.ports import PayoutStatus
+from commerce_core.shared.money import Money
 from entrypoints.webhook_worker import running_webhook_worker
 from tests.integration.http.conftest import MakeApi, bearer
 from tests.integration.http.test_webhooks_api import FAST, Hooks

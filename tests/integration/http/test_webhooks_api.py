@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from commerce_core.domain.order import Order
-from commerce_core.domain.payment import Payment
-from commerce_core.ports.tenants import Role
-from commerce_core.ports.webhooks import WebhookStatus
+from commerce_core.ordering.order import Order
+from commerce_core.payments.payment import Payment
+from commerce_core.payments.ports.webhooks import WebhookStatus
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.webhook_worker import RetryPolicy, WorkerOptions, running_webhook_worker
 from entrypoints.webhooks import Webhooks, build_webhooks
 from tests.integration.http.conftest import Api, MakeApi, bearer

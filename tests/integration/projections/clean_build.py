@@ -18,7 +18,8 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from adapters.postgres.readmodel_sql import q
 from commerce_core.eventstore import Position
-from commerce_core.projections import Projection, ProjectionRunner, serving_name
+from commerce_core.projections import Projection, serving_name
+from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 
 Rows = dict[str, list[dict[str, Any]]]

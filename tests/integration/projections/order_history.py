@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import (
+from commerce_core.eventstore import EventMetadata, EventStore, Repository
+from commerce_core.ordering.order import (
     Channel,
     DisputeOutcome,
     LineSpec,
@@ -28,8 +28,8 @@ from commerce_core.domain.order import (
     OrderStatus,
     price_order,
 )
-from commerce_core.domain.values import Sku, format_order_number
-from commerce_core.eventstore import EventMetadata, EventStore, Repository
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import Sku, format_order_number
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 WAVE = 120  # orders a writer takes through their whole lifecycles before the next ones

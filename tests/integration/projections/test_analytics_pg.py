@@ -16,9 +16,9 @@ from adapters.memory.analytics_queries import MemoryAnalyticsQueries
 from adapters.postgres.analytics_queries import PostgresAnalyticsQueries
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
-from commerce_core.domain.order import Order
-from commerce_core.projections import ProjectionRunner
-from commerce_core.projections.segments import SegmentRules
+from commerce_core.customers.segments import SegmentRules
+from commerce_core.ordering.order import Order
+from commerce_core.projections.runner import ProjectionRunner
 from tests.integration.projections.conftest import newest_position
 from tests.unit.projections.shop import (
     T0,

@@ -14,7 +14,8 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import START, EventMetadata, Position, Repository
-from commerce_core.projections import Column, ProjectionRunner, ProjectionState, TableSpec
+from commerce_core.projections import Column, ProjectionState, TableSpec
+from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 from tests.integration.projections.conftest import append_events, newest_position
 from tests.unit.projections.example import Cart, CartList, EventCounts
@@ -115,6 +116,7 @@ async def test_a_batch_that_fails_before_commit_leaves_rows_and_checkpoint_uncha
     assert status.handled == 50
 
 
+@pytest.mark.slow
 async def test_only_one_of_two_runners_works_and_the_other_takes_over_when_its_lock_drops(
     pg_schema: PgSchema,
     pool: asyncpg.Pool,

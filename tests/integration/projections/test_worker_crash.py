@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from operator import itemgetter
 from pathlib import Path
 
+import pytest
+
 from adapters.postgres.eventstore import PostgresEventStore
 from commerce_core.eventstore import Position
 from entrypoints.projections import registered_projections
@@ -39,6 +41,8 @@ from tests.integration.projections.worker_process import (
     lock_holders,
     wait_until,
 )
+
+pytestmark = pytest.mark.slow  # kills worker processes at random moments
 
 EVENTS = 24_000  # 24 batches: each run applies 2-3 before it is killed
 KILLS = 6

@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 
 from adapters.postgres.eventstore import PostgresEventStore
-from commerce_core.domain.order import Order
+from commerce_core.ordering.order import Order
 from entrypoints.projections import registered_projections
 from tests.conftest import PgSchema
 from tests.integration.projections.clean_build import clean_rows, serving_rows

@@ -10,11 +10,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from commerce_core.domain.money import Money
-from commerce_core.ports.marketplace import OnboardingLink, Payout, PayoutStatus
-from commerce_core.ports.payment_gateway import (
-    GatewayRequestError,
-)
+from commerce_core.marketplace.ports import OnboardingLink, Payout, PayoutStatus
+from commerce_core.payments.ports.gateway import GatewayRequestError
+from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import (
     EXPAND,
     Recorded,

@@ -5,10 +5,11 @@ our payment and refund use cases end to end."""
 
 from __future__ import annotations
 
-from commerce_core.application import payments, refunds
-from commerce_core.domain.money import Money
-from commerce_core.domain.seller import Seller
-from commerce_core.ports.payment_gateway import Destination
+from commerce_core.marketplace.seller import Seller
+from commerce_core.payments import refunds
+from commerce_core.payments import services as payments
+from commerce_core.payments.ports.gateway import Destination
+from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import EXPAND, Recorded, charge, intent, ok, refund
 from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, keyed
 

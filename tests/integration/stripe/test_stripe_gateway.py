@@ -11,14 +11,14 @@ import uuid
 import pytest
 
 from adapters.payments.stripe import StripeGateway
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     GatewayPayment,
     GatewayRefundStatus,
     GatewayRequestError,
     GatewayStatus,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
 from tests.integration.stripe.server import (
     DECLINED_CARD,
     SECRET_KEY,

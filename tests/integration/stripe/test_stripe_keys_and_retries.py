@@ -14,12 +14,12 @@ import pytest
 
 from adapters.payments.stripe import StripeGateway
 from adapters.payments.stripe_calls import stripe_idempotency_key
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     GatewayRequestError,
     GatewayStatus,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import (
     Recorded,
     Reply,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from commerce_core.domain.money import Money
-from commerce_core.ports.payment_gateway import (
+from commerce_core.payments.ports.gateway import (
     GatewayRefundStatus,
     GatewayStatus,
     GatewayUnavailableError,
 )
+from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import (
     EXPAND,
     SECRET_KEY,

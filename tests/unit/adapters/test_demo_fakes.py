@@ -6,7 +6,7 @@ import pytest
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.resolver import default_marketplace
-from commerce_core.domain.money import Money
+from commerce_core.shared.money import Money
 from entrypoints.container import _payment_gateway
 from entrypoints.settings import Settings
 

@@ -12,7 +12,7 @@ from adapters.memory.marketplace import FakeMarketplace
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.resolver import GatewayResolver, stripe_factory
 from adapters.payments.stripe import StripeGateway
-from commerce_core.ports.gateway_configs import GatewayConfig, GatewayCredentials
+from commerce_core.payments.ports.gateway_configs import GatewayConfig, GatewayCredentials
 
 TENANT = uuid.uuid4()
 AT = datetime(2026, 2, 1, tzinfo=UTC)

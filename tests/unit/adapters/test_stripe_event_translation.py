@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, datetime
 
 from adapters.payments.stripe_event_translation import translate
-from commerce_core.application.gateway_events import GatewayEventKind
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import Payment
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import Payment
+from commerce_core.payments.ports.webhooks import GatewayEventKind
+from commerce_core.shared.money import Money
 from tests.stripe_events import StripeEvents
 
 K = GatewayEventKind

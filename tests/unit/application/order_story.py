@@ -6,16 +6,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import LineSpec, Order, price_order
-from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.shipment import Shipment
-from commerce_core.domain.stock import StockItem
-from commerce_core.domain.stock_locations import SkuLocations
-from commerce_core.domain.values import OrderNumber, Sku
 from commerce_core.eventstore import EventMetadata, Repository
+from commerce_core.fulfilment.shipment import Shipment
+from commerce_core.inventory.locations import SkuLocations
+from commerce_core.inventory.stock import StockItem
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.order import LineSpec, Order, price_order
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import Payment
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import OrderNumber, Sku
 
 TENANT = "tenant-a"
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

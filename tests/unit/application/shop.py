@@ -16,20 +16,8 @@ from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.payment_gateway import FakePaymentGateway
-from commerce_core.application import payments, refunds
-from commerce_core.application.cancellation import cancel_order
-from commerce_core.application.catalog import put_product
-from commerce_core.application.context import CommandContext
-from commerce_core.application.customers import RegisterCustomer, register_customer
-from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
-from commerce_core.application.orders import CustomerRef, PlaceOrder, place_order
-from commerce_core.application.payments import PaymentResult
-from commerce_core.application.refund_effects import RefundResult
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import Order
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.values import Address, Sku, SkuQuantity
+from commerce_core.catalog.services import put_product
+from commerce_core.customers.services import RegisterCustomer, register_customer
 from commerce_core.eventstore import (
     START,
     AppendStream,
@@ -38,13 +26,26 @@ from commerce_core.eventstore import (
     RecordedEvent,
     Repository,
 )
-from commerce_core.ports.payment_gateway import (
+from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.ordering.order import Order
+from commerce_core.ordering.services import CustomerRef, PlaceOrder, place_order
+from commerce_core.payments import refunds
+from commerce_core.payments import services as payments
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import Payment
+from commerce_core.payments.ports.gateway import (
     Destination,
     GatewayPayment,
     GatewayRefund,
     GatewayRefundStatus,
     GatewayUnavailableError,
 )
+from commerce_core.payments.refund_effects import RefundResult
+from commerce_core.payments.services import PaymentResult
+from commerce_core.processes.cancellation import cancel_order
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import Address, Sku, SkuQuantity
 
 R = TypeVar("R")
 

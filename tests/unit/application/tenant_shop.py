@@ -16,14 +16,14 @@ from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.reconciliation import MemoryReconciliationReports
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.application.catalog import put_product
-from commerce_core.application.context import CommandContext
-from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import Order
-from commerce_core.ports.tenants import Tenant, TenantSettings
-from commerce_core.projections import ProjectionRunner
+from commerce_core.catalog.services import put_product
+from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.ordering.order import Order
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.money import Money
+from commerce_core.tenancy.ports.tenants import Tenant, TenantSettings
 from tests.unit.application.shop import Shop
 
 MASTER_KEY = bytes(range(32))

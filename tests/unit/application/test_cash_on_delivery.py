@@ -7,28 +7,25 @@ from datetime import timedelta
 
 import pytest
 
-from commerce_core.application.cash_on_delivery import collection_id
-from commerce_core.application.context import CommandContext
-from commerce_core.application.jobs import auto_cancel_unpaid, expire_order_reservations
-from commerce_core.application.manual_payments import (
+from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
+from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.ordering.loading import load_ledger
+from commerce_core.ordering.order import SYSTEM, Order, OrderStatus
+from commerce_core.payments.payment import Payment, PaymentStatus
+from commerce_core.payments.results import NothingToPayError, PaymentResult
+from commerce_core.processes.cash_on_delivery import collection_id
+from commerce_core.processes.manual_payments import (
     ManualReceipt,
     record_manual_payment,
     record_manual_refund,
 )
-from commerce_core.application.order_loading import load_ledger, load_order_detail
-from commerce_core.application.orders import change_order_status
-from commerce_core.application.payment_results import NothingToPayError, PaymentResult
-from commerce_core.application.shipments import (
-    CreateShipment,
-    create_shipment,
-    record_shipment_event,
-)
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.order import SYSTEM, Order, OrderStatus
-from commerce_core.domain.payment import Payment, PaymentMethod, PaymentStatus
-from commerce_core.domain.shipment import Shipment, ShipmentStatus
-from commerce_core.domain.stock import InsufficientStockError, StockItem
-from commerce_core.domain.values import Sku, SkuQuantity
+from commerce_core.processes.order_detail import load_order_detail
+from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
+from commerce_core.processes.order_status import change_order_status
+from commerce_core.processes.shipping import CreateShipment, create_shipment, record_shipment_event
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
 from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, usd
 
 S = OrderStatus

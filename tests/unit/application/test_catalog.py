@@ -6,16 +6,16 @@ import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.application.catalog import (
+from commerce_core.catalog.services import (
     UnknownProductError,
     get_product,
     products_for,
     put_product,
 )
-from commerce_core.application.context import CommandContext
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.money import Money
 from commerce_core.eventstore import START, Repository
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money
 
 CTX = CommandContext(tenant_id="acme", actor="key:1")
 

@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
+import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import event, settings
 from hypothesis import strategies as st
@@ -41,40 +42,35 @@ from hypothesis.stateful import (
     rule,
 )
 
-from commerce_core.application.cash_on_delivery import collection_id
-from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_events import (
-    GatewayEvent,
-    GatewayEventKind,
-    record_gateway_event,
-)
-from commerce_core.application.inventory import receive_stock
-from commerce_core.application.jobs import auto_cancel_unpaid, expire_order_reservations
-from commerce_core.application.manual_payments import ManualReceipt, record_manual_payment
-from commerce_core.application.orders import CustomerRef, change_order_status
-from commerce_core.application.payments import order_payments
-from commerce_core.application.shipments import (
-    CreateShipment,
-    create_shipment,
-    record_shipment_event,
-)
-from commerce_core.domain.errors import DomainError
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import SYSTEM, TRANSITIONS, Order, OrderStatus
-from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment import (
+from commerce_core.eventstore import START, EventMapper
+from commerce_core.fulfilment.shipment import TRACKING_UPDATES, ShipmentStatus
+from commerce_core.inventory.services import receive_stock
+from commerce_core.inventory.stock import StockItem
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.order import SYSTEM, TRANSITIONS, Order, OrderStatus
+from commerce_core.ordering.services import CustomerRef
+from commerce_core.payments.payment import (
     ALLOWED_TRANSITIONS,
     Payment,
     PaymentDeclinedError,
-    PaymentMethod,
     PaymentStatus,
 )
-from commerce_core.domain.shipment import TRACKING_UPDATES, ShipmentStatus
-from commerce_core.domain.stock import StockItem
-from commerce_core.domain.values import Sku, SkuQuantity
-from commerce_core.eventstore import START, EventMapper
-from commerce_core.ports.payment_gateway import GatewayRequestError, GatewayStatus
+from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayStatus
+from commerce_core.payments.ports.webhooks import GatewayEvent, GatewayEventKind
+from commerce_core.payments.services import order_payments
+from commerce_core.payments.webhooks.events import record_gateway_event
+from commerce_core.processes.cash_on_delivery import collection_id
+from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
+from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
+from commerce_core.processes.order_status import change_order_status
+from commerce_core.processes.shipping import CreateShipment, create_shipment, record_shipment_event
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
 from tests.unit.application.shop import FEES, STAFF, TENANT, Shop
+
+pytestmark = pytest.mark.slow  # a hypothesis state machine over the whole service
 
 T = TypeVar("T")
 SKUS = {"MUG-1": 1000, "TEE-M": 2500}

@@ -15,17 +15,17 @@ from msgspec import UNSET
 from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
-from commerce_core.application import customers as app
-from commerce_core.application.context import CommandContext
-from commerce_core.application.customer_emails import find_customer_by_email
-from commerce_core.application.customer_views import CustomerView, customer_view
-from commerce_core.application.customers import CustomerPatch, RegisterCustomer
-from commerce_core.domain.customer import Customer, CustomerBlockedError, CustomerErasedError
-from commerce_core.domain.email_claim import EmailTakenError
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.values import Address
+from commerce_core.customers import services as app
+from commerce_core.customers.customer import Customer, CustomerBlockedError, CustomerErasedError
+from commerce_core.customers.email_claim import EmailTakenError
+from commerce_core.customers.emails import find_customer_by_email
+from commerce_core.customers.services import CustomerPatch, RegisterCustomer
+from commerce_core.customers.views import CustomerView, customer_view
 from commerce_core.eventstore import START, AggregateNotFoundError, RecordedEvent, Repository
-from commerce_core.ports.keyring import ERASED
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.ports.keyring import ERASED
+from commerce_core.shared.values import Address
 
 HOME = Address(
     name="Ada Lovelace", line1="12 St James Sq", city="London", postal_code="SW1Y 4JH", country="GB"

@@ -7,15 +7,15 @@ import uuid
 import pytest
 
 from adapters.memory.tenants import MemoryTenants
-from commerce_core.application.fee_terms import (
+from commerce_core.payments.fees import FeeOverride, FeeSchedule
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.tenancy.fee_terms import (
     fee_terms,
     set_fee_terms,
     tenant_fee_schedule,
     tier_schedules,
 )
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.fees import FeeOverride, FeeSchedule
-from commerce_core.ports.tenants import FeeTier, TenantNotFoundError, TenantSettings
+from commerce_core.tenancy.ports.tenants import FeeTier, TenantNotFoundError, TenantSettings
 from tests.unit.application.tenant_shop import TENANT_ID, a_tenant
 
 

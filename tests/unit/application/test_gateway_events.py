@@ -7,17 +7,13 @@ from typing import Any
 
 import pytest
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_events import (
-    GatewayEvent,
-    GatewayEventKind,
-    GatewayEventOutcome,
-    record_gateway_event,
-)
-from commerce_core.domain.order import SYSTEM, DisputeOutcome, Order, OrderStatus
-from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment import DisputeStatus, Payment, PaymentStatus, RefundStatus
 from commerce_core.eventstore import AggregateNotFoundError
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.order import SYSTEM, DisputeOutcome, Order, OrderStatus
+from commerce_core.payments.payment import DisputeStatus, Payment, PaymentStatus, RefundStatus
+from commerce_core.payments.ports.webhooks import GatewayEvent, GatewayEventKind
+from commerce_core.payments.webhooks.events import GatewayEventOutcome, record_gateway_event
+from commerce_core.shared.context import CommandContext
 from tests.unit.application.shop import TENANT, Shop, usd
 
 K = GatewayEventKind

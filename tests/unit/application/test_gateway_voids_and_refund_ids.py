@@ -10,16 +10,12 @@ from uuid import UUID
 
 import pytest
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.gateway_events import (
-    GatewayEvent,
-    GatewayEventKind,
-    GatewayEventOutcome,
-    record_gateway_event,
-)
-from commerce_core.domain.order import SYSTEM, OrderStatus
-from commerce_core.domain.payment import Payment, PaymentStatus, RefundStatus
 from commerce_core.eventstore import EventStoreError
+from commerce_core.ordering.order import SYSTEM, OrderStatus
+from commerce_core.payments.payment import Payment, PaymentStatus, RefundStatus
+from commerce_core.payments.ports.webhooks import GatewayEvent, GatewayEventKind
+from commerce_core.payments.webhooks.events import GatewayEventOutcome, record_gateway_event
+from commerce_core.shared.context import CommandContext
 from tests.unit.application.shop import TENANT, Shop, keyed, usd
 
 K = GatewayEventKind

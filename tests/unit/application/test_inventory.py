@@ -9,10 +9,10 @@ import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.application.context import CommandContext
-from commerce_core.application.inventory import receive_stock, stock_items, stock_levels
-from commerce_core.domain.errors import InvalidValueError
 from commerce_core.eventstore import Repository
+from commerce_core.inventory.services import receive_stock, stock_items, stock_levels
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
 
 CTX = CommandContext(tenant_id="acme", actor="key:1")
 

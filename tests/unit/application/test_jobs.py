@@ -7,10 +7,10 @@ from uuid import UUID
 
 import pytest
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.jobs import auto_cancel_unpaid, expire_order_reservations
-from commerce_core.domain.order import SYSTEM, Order, OrderStatus
-from commerce_core.domain.payment import PaymentStatus
+from commerce_core.ordering.order import SYSTEM, Order, OrderStatus
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
+from commerce_core.shared.context import CommandContext
 from tests.unit.application.shop import TENANT, Shop
 
 S = OrderStatus

@@ -6,24 +6,21 @@ from uuid import UUID
 
 import pytest
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.manual_payments import (
+from commerce_core.ordering.order import OrderStatus, OverpaymentError
+from commerce_core.payments.payment import PaymentStatus, RefundStatus
+from commerce_core.payments.refund_effects import RefundResult
+from commerce_core.payments.results import PaymentResult
+from commerce_core.processes.manual_payments import (
     DuplicateReferenceError,
     ManualReceipt,
     NotManualPaymentError,
     record_manual_payment,
     record_manual_refund,
 )
-from commerce_core.application.payment_results import PaymentResult
-from commerce_core.application.refund_effects import RefundResult
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.order import OrderStatus, OverpaymentError
-from commerce_core.domain.payment import (
-    PaymentMethod,
-    PaymentStatus,
-    RefundExceedsCapturedError,
-    RefundStatus,
-)
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.refunds import RefundExceedsCapturedError
+from commerce_core.shared.values import PaymentMethod
 from tests.unit.application.shop import FEES, usd
 from tests.unit.application.tenant_shop import STAFF, TenantShop
 

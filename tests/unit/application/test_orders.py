@@ -7,18 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from commerce_core.application.catalog import UnknownProductError
-from commerce_core.application.customer_emails import find_customer_by_email
-from commerce_core.application.customers import block_customer
-from commerce_core.application.orders import CustomerRef, change_order_status, get_order
-from commerce_core.application.pii import unseal
-from commerce_core.domain.customer import CustomerBlockedError
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.order import CommandRequiredError, OrderStatus, PricingError
-from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.stock import InsufficientStockError, StockItem
-from commerce_core.domain.values import Address
+from commerce_core.catalog.services import UnknownProductError
+from commerce_core.customers.customer import CustomerBlockedError
+from commerce_core.customers.emails import find_customer_by_email
+from commerce_core.customers.services import block_customer
 from commerce_core.eventstore import AggregateNotFoundError
+from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.order import CommandRequiredError, OrderStatus, PricingError
+from commerce_core.ordering.services import CustomerRef, get_order
+from commerce_core.processes.order_status import change_order_status
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.sealing import unseal
+from commerce_core.shared.values import Address
 from tests.unit.application.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
 S = OrderStatus

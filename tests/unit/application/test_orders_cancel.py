@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from commerce_core.application.payments import order_payments
-from commerce_core.application.shipments import CreateShipment, create_shipment
-from commerce_core.domain.errors import InvalidTransitionError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import PaymentStatus
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.services import order_payments
+from commerce_core.processes.shipping import CreateShipment, create_shipment
+from commerce_core.shared.errors import InvalidTransitionError
 from tests.unit.application.shop import STAFF, TENANT, Shop, usd
 
 S = OrderStatus

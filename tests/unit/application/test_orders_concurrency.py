@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from commerce_core.application.orders import CustomerRef
-from commerce_core.domain.order import Order
-from commerce_core.domain.stock import InsufficientStockError
 from commerce_core.eventstore import ConcurrencyError
+from commerce_core.inventory.stock import InsufficientStockError
+from commerce_core.ordering.order import Order
+from commerce_core.ordering.services import CustomerRef
 from tests.unit.application.shop import Shop
 
 

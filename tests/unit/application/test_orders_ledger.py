@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.order_ledger import OrderLedger
-from commerce_core.domain.payment_reference import PaymentReference
-from commerce_core.domain.values import Sku, SkuQuantity
 from commerce_core.eventstore import Repository
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.payments.reference import PaymentReference
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.application.shop import STAFF
 from tests.unit.gwt import given
 

@@ -8,19 +8,19 @@ from uuid import UUID
 import pytest
 
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.application import payments
-from commerce_core.application.gateway_settings import configure_gateway
-from commerce_core.application.payment_jobs import (
+from commerce_core.ordering.order import SYSTEM, OrderStatus
+from commerce_core.payments import services as payments
+from commerce_core.payments.gateway_settings import configure_gateway
+from commerce_core.payments.payment import Payment, PaymentStatus
+from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
+from commerce_core.payments.ports.gateway_configs import GatewayCredentials
+from commerce_core.processes.payment_jobs import (
     JobOutcome,
     cancel_unpaid_orders,
     expire_reservations,
     resolve_pending_payments,
 )
-from commerce_core.domain.order import SYSTEM, OrderStatus
-from commerce_core.domain.payment import Payment, PaymentStatus
-from commerce_core.ports.gateway_configs import GatewayCredentials
-from commerce_core.ports.payment_gateway import GatewayPayment, GatewayUnavailableError
-from commerce_core.ports.tenants import Tenant, TenantSettings
+from commerce_core.tenancy.ports.tenants import Tenant, TenantSettings
 from tests.unit.application.shop import FEES, TestGateway
 from tests.unit.application.tenant_shop import STAFF, TENANT_ID, TenantShop, a_tenant
 

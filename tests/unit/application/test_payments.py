@@ -6,17 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from commerce_core.application.payment_results import PaymentInFlightError
-from commerce_core.application.payments import NothingToPayError, order_payments
-from commerce_core.domain.errors import InvalidTransitionError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import (
+from commerce_core.inventory.stock import InsufficientStockError
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.payment import (
     CaptureExceedsAuthorizedError,
     PaymentDeclinedError,
     PaymentStatus,
 )
-from commerce_core.domain.stock import InsufficientStockError
-from commerce_core.domain.values import Sku, SkuQuantity
+from commerce_core.payments.results import PaymentInFlightError
+from commerce_core.payments.services import NothingToPayError, order_payments
+from commerce_core.shared.errors import InvalidTransitionError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.application.shop import STAFF, TENANT, Shop, usd
 
 S = OrderStatus

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from commerce_core.application.refunds import NothingToRefundError
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import PaymentStatus, RefundExceedsCapturedError, RefundStatus
-from commerce_core.domain.values import Sku, SkuQuantity
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.payment import PaymentStatus, RefundStatus
+from commerce_core.payments.refunds import NothingToRefundError
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.refunds import RefundExceedsCapturedError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.application.shop import Shop, keyed, usd
 
 S = OrderStatus

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from commerce_core.application.payments import order_payments
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import PaymentStatus
 from commerce_core.eventstore import EventStoreError
-from commerce_core.ports.payment_gateway import GatewayUnavailableError
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.ports.gateway import GatewayUnavailableError
+from commerce_core.payments.services import order_payments
 from tests.unit.application.shop import TENANT, Shop, keyed, usd
 
 S = OrderStatus

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commerce_core.application import payments
-from commerce_core.application.command_ids import effect_id
-from commerce_core.application.payments import PaymentResult
-from commerce_core.application.seller_destinations import SellerNotReadyError
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import PaymentStatus
-from commerce_core.domain.seller import Seller, SellerNotFoundError
-from commerce_core.ports.payment_gateway import Destination
+from commerce_core.marketplace.seller import Seller, SellerNotFoundError
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments import services as payments
+from commerce_core.payments.destinations import SellerNotReadyError
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.ports.gateway import Destination
+from commerce_core.payments.services import PaymentResult
+from commerce_core.shared.command_ids import effect_id
 from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, keyed, usd
 
 P = PaymentStatus

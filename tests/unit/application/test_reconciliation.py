@@ -8,12 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.application.manual_payments import ManualReceipt, record_manual_payment
-from commerce_core.application.reconciliation import reconcile_day
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import PaymentMethod
-from commerce_core.ports.payment_gateway import GatewayPayment, GatewayUnavailableError
-from commerce_core.ports.reconciliation import DiscrepancyKind, ReconciliationReport
+from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
+from commerce_core.payments.ports.reconciliation import DiscrepancyKind, ReconciliationReport
+from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import PaymentMethod
 from tests.unit.application.shop import FEES, TestGateway
 from tests.unit.application.tenant_shop import STAFF, TENANT_KEY, TenantShop
 

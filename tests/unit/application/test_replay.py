@@ -9,19 +9,19 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.application.audit import export_events
-from commerce_core.application.replay import (
+from commerce_core.eventstore import AggregateNotFoundError, EventMetadata, Repository
+from commerce_core.inventory.stock import StockItem
+from commerce_core.investigations.audit import export_events
+from commerce_core.investigations.replay import (
     AsOf,
     TimelineEvent,
     order_timeline,
     payment_timeline,
     state_of,
 )
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import PaymentStatus
-from commerce_core.domain.stock import StockItem
-from commerce_core.eventstore import AggregateNotFoundError, EventMetadata, Repository
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.shared.errors import InvalidValueError
 from tests.unit.application.order_story import MUG, T0, TENANT, Clock, Story, place, tell_story, usd
 
 

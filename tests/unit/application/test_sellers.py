@@ -10,20 +10,16 @@ import pytest
 
 from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.marketplace import FakeMarketplace
-from commerce_core.application import sellers
-from commerce_core.application.context import CommandContext
-from commerce_core.application.retry import retry_on_conflict
-from commerce_core.application.sellers import (
-    AccountUpdate,
-    AccountUpdateOutcome,
-    Onboarding,
-)
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.money import Money
-from commerce_core.domain.seller import Seller, SellerNotFoundError
 from commerce_core.eventstore import START, Repository
-from commerce_core.ports.marketplace import PayoutStatus
-from commerce_core.ports.payment_gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.marketplace import services as sellers
+from commerce_core.marketplace.ports import AccountUpdate, PayoutStatus
+from commerce_core.marketplace.seller import Seller, SellerNotFoundError
+from commerce_core.marketplace.services import AccountUpdateOutcome, Onboarding
+from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money
+from commerce_core.shared.retry import retry_on_conflict
 from tests.unit.application.shop import STAFF, TENANT, TestEventStore
 
 REFRESH, RETURN = "https://shop.test/retry", "https://shop.test/done"

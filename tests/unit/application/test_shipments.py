@@ -7,19 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from commerce_core.application.shipments import (
+from commerce_core.eventstore import AggregateNotFoundError
+from commerce_core.fulfilment.loading import order_shipments
+from commerce_core.fulfilment.ports import Parcel
+from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
+from commerce_core.ordering.order import Order, OrderStatus, ShipmentLinesError
+from commerce_core.processes.shipping import (
     CreateShipment,
     LabelRequest,
     create_shipment,
-    order_shipments,
     record_shipment_event,
 )
-from commerce_core.domain.errors import InvalidTransitionError
-from commerce_core.domain.order import Order, OrderStatus, ShipmentLinesError
-from commerce_core.domain.shipment import Shipment, ShipmentStatus
-from commerce_core.domain.values import Sku, SkuQuantity
-from commerce_core.eventstore import AggregateNotFoundError
-from commerce_core.ports.carrier import Parcel
+from commerce_core.shared.errors import InvalidTransitionError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.application.shop import FEES, HOME, STAFF, TENANT, Shop
 
 S = OrderStatus

@@ -18,15 +18,15 @@ from adapters.memory.clock import RandomIds
 from adapters.memory.webhook_lookups import MemoryPaymentTenants
 from adapters.memory.webhooks import MemoryWebhookInbox
 from adapters.payments.stripe_webhooks import StripeWebhooks
-from commerce_core.application import payments
-from commerce_core.application.command_ids import effect_id
-from commerce_core.application.gateway_refunds import refund_metadata
-from commerce_core.application.webhooks import REFUND_GRACE, WebhookServices
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.payment import Payment, PaymentStatus
-from commerce_core.domain.seller import Seller
 from commerce_core.eventstore import AppendStream, EventMetadata, EventStoreError, RecordedEvent
-from commerce_core.ports.webhooks import StoredWebhook, WebhookStatus
+from commerce_core.marketplace.seller import Seller
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments import services as payments
+from commerce_core.payments.gateway_refunds import refund_metadata
+from commerce_core.payments.payment import Payment, PaymentStatus
+from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookStatus
+from commerce_core.payments.webhooks.processing import REFUND_GRACE, WebhookServices
+from commerce_core.shared.command_ids import effect_id
 from entrypoints.webhook_worker import RetryPolicy, WebhookWorker, WorkerOptions
 from entrypoints.webhooks import Webhooks
 from tests.stripe_events import SECRET, StripeEvents, sign

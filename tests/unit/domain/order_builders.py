@@ -6,11 +6,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import LineSpec, Order, OrderStatus, price_order
-from commerce_core.domain.payment import PaymentMethod
-from commerce_core.domain.pii import Encrypted
-from commerce_core.domain.values import OrderNumber, Sku, SkuQuantity
+from commerce_core.ordering.order import LineSpec, Order, OrderStatus, price_order
+from commerce_core.shared.money import Money
+from commerce_core.shared.pii import Encrypted
+from commerce_core.shared.values import OrderNumber, PaymentMethod, Sku, SkuQuantity
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)

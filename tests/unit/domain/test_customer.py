@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.customer import (
+from commerce_core.customers.customer import (
     Customer,
     CustomerBlockedError,
     CustomerErasedError,
@@ -17,9 +17,9 @@ from commerce_core.domain.customer import (
     MarketingConsent,
     Note,
 )
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.pii import Encrypted
 from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.pii import Encrypted
 from tests.unit.gwt import given
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from commerce_core.domain.email_claim import EmailClaim, EmailTakenError, email_claim_id
+from commerce_core.customers.email_claim import EmailClaim, EmailTakenError, email_claim_id
 from tests.unit.gwt import given
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

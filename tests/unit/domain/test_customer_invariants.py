@@ -16,10 +16,10 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from commerce_core.domain.customer import Customer, CustomerStatus
-from commerce_core.domain.errors import DomainError
-from commerce_core.domain.pii import Encrypted
+from commerce_core.customers.customer import Customer, CustomerStatus
 from commerce_core.eventstore import EventMapper
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.pii import Encrypted
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ID = uuid.UUID(int=7)

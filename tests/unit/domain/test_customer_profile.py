@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from commerce_core.domain import customer_profile as profile
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.values import Address
+from commerce_core.customers import profile
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.values import Address
 
 HOME = Address(name="Ada", line1="1 Main St", city="London", postal_code="N1", country="GB")
 

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.fees import (
+from commerce_core.payments.fees import (
     FeeOverride,
     FeeSchedule,
     PlanTier,
     fee_schedule,
     platform_fee,
 )
-from commerce_core.domain.money import Money
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money
 
 
 def usd(cents: int) -> Money:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_core.domain.errors import CurrencyMismatchError, InvalidValueError
-from commerce_core.domain.money import Money, round_half_even
+from commerce_core.shared.errors import CurrencyMismatchError, InvalidValueError
+from commerce_core.shared.money import Money, round_half_even
 
 amounts = st.integers(min_value=-(10**12), max_value=10**12)
 

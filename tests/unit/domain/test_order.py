@@ -12,13 +12,7 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from commerce_core.domain.errors import (
-    CurrencyMismatchError,
-    InvalidTransitionError,
-    InvalidValueError,
-)
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import (
+from commerce_core.ordering.order import (
     CANCELLABLE,
     CommandRequiredError,
     LineSpec,
@@ -30,8 +24,14 @@ from commerce_core.domain.order import (
     TransitionGuardError,
     price_order,
 )
-from commerce_core.domain.pii import Encrypted
-from commerce_core.domain.values import OrderNumber, SkuQuantity
+from commerce_core.shared.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    InvalidValueError,
+)
+from commerce_core.shared.money import Money
+from commerce_core.shared.pii import Encrypted
+from commerce_core.shared.values import OrderNumber, SkuQuantity
 from tests.unit.domain.order_builders import (
     CUSTOMER,
     MUG,

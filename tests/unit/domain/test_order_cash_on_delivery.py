@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given as examples
 from hypothesis import strategies as st
 
-from commerce_core.domain.errors import InvalidTransitionError
-from commerce_core.domain.order import (
+from commerce_core.ordering.order import (
     Discount,
     LineSpec,
     Order,
@@ -20,9 +19,9 @@ from commerce_core.domain.order import (
     TransitionGuardError,
     price_order,
 )
-from commerce_core.domain.order.cash_on_delivery import cash_due, shipment_shares
-from commerce_core.domain.payment import PaymentMethod
-from commerce_core.domain.values import OrderNumber, Sku, SkuQuantity
+from commerce_core.ordering.order.cash_on_delivery import cash_due, shipment_shares
+from commerce_core.shared.errors import InvalidTransitionError
+from commerce_core.shared.values import OrderNumber, PaymentMethod, Sku, SkuQuantity
 from tests.unit.domain.order_builders import CUSTOMER, MUG, T1, T2, TEE, new_order, usd
 from tests.unit.gwt import given
 

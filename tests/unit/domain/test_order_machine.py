@@ -17,17 +17,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from commerce_core.domain.errors import DomainError
-from commerce_core.domain.order import TRANSITIONS, DisputeOutcome, Order, OrderStatus
-from commerce_core.domain.payment import PaymentMethod
-from commerce_core.domain.values import Sku, SkuQuantity
 from commerce_core.eventstore import EventMapper
+from commerce_core.ordering.order import TRANSITIONS, DisputeOutcome, Order, OrderStatus
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
 from tests.unit.domain.order_builders import MUG, T0, TEE, new_order, usd
+
+pytestmark = pytest.mark.slow  # a hypothesis state machine, 150 examples
 
 S = OrderStatus
 FULFILMENT = {

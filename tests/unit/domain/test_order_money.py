@@ -6,20 +6,20 @@ import uuid
 
 import pytest
 
-from commerce_core.domain.errors import (
-    CurrencyMismatchError,
-    InvalidTransitionError,
-    InvalidValueError,
-)
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import (
+from commerce_core.ordering.order import (
     DisputeOutcome,
     OrderStatus,
     RefundExceedsPaidError,
     TransitionGuardError,
 )
-from commerce_core.domain.payment import RefundExceedsCapturedError
-from commerce_core.domain.values import SkuQuantity
+from commerce_core.shared.errors import (
+    CurrencyMismatchError,
+    InvalidTransitionError,
+    InvalidValueError,
+)
+from commerce_core.shared.money import Money
+from commerce_core.shared.refunds import RefundExceedsCapturedError
+from commerce_core.shared.values import SkuQuantity
 from tests.unit.domain.order_builders import (
     MUG,
     PAYMENT,

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.order import DisputeOutcome, Order, OrderStatus
-from commerce_core.domain.values import SkuQuantity
 from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.ordering.order import DisputeOutcome, Order, OrderStatus
+from commerce_core.shared.values import SkuQuantity
 from tests.unit.domain.order_builders import MUG, T1, T2, paid_order, usd
 
 META = EventMetadata(tenant_id="tenant-1", actor="alice")

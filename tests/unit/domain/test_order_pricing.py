@@ -6,9 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.money import Money, round_half_even
-from commerce_core.domain.order import (
+from commerce_core.ordering.order import (
     SHIPPING_METHODS,
     Discount,
     LineSpec,
@@ -17,8 +15,10 @@ from commerce_core.domain.order import (
     price_order,
     shipping_price,
 )
-from commerce_core.domain.order.pricing import check_priced
-from commerce_core.domain.values import Sku
+from commerce_core.ordering.order.pricing import check_priced
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money, round_half_even
+from commerce_core.shared.values import Sku
 
 
 def usd(amount: int) -> Money:

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.order import OrderStatus, ShipmentLinesError
-from commerce_core.domain.values import Sku, SkuQuantity
+from commerce_core.ordering.order import OrderStatus, ShipmentLinesError
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.domain.order_builders import MUG, T1, T2, TEE, in_status, new_order, paid_order
 from tests.unit.gwt import given
 

@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 
-from commerce_core.domain.errors import InvalidTransitionError
-from commerce_core.domain.order import (
+from commerce_core.ordering.order import (
     AWAITING_PAYMENT,
     CANCELLABLE,
     COLLECTING_CASH,
@@ -18,6 +17,7 @@ from commerce_core.domain.order import (
     OrderStatus,
     check_transition,
 )
+from commerce_core.shared.errors import InvalidTransitionError
 
 S = OrderStatus
 PAID_OR_LATER = {

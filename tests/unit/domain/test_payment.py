@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import (
+from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import (
     ALLOWED_TRANSITIONS,
     CaptureExceedsAuthorizedError,
     Payment,
-    PaymentMethod,
     PaymentStatus,
 )
-from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import PaymentMethod
 from tests.unit.gwt import given
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -15,20 +15,23 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from commerce_core.domain.errors import DomainError
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import (
+from commerce_core.eventstore import EventMapper
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import (
     ALLOWED_TRANSITIONS,
     Payment,
     PaymentStatus,
     RefundStatus,
 )
-from commerce_core.eventstore import EventMapper
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.money import Money
+
+pytestmark = pytest.mark.slow  # a hypothesis state machine, 200 examples
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 AMOUNT = 10_000

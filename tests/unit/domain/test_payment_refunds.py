@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import (
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import (
     DisputeStatus,
     Payment,
     PaymentStatus,
-    RefundExceedsCapturedError,
     RefundNotFoundError,
     RefundStatus,
 )
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.money import Money
+from commerce_core.shared.refunds import RefundExceedsCapturedError
 from tests.unit.gwt import given
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

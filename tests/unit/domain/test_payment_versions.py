@@ -10,11 +10,11 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import StoredEvent
 
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.payment import Payment
 from commerce_core.eventstore import EventMapper
 from commerce_core.eventstore.records import SnapshotRecord
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import Payment
+from commerce_core.shared.money import Money
 
 AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 NEW_FIELDS = ("seller_id", "destination_account", "class_version")

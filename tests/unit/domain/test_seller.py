@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.seller import Seller
+from commerce_core.marketplace.seller import Seller
+from commerce_core.shared.errors import InvalidValueError
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

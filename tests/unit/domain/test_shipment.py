@@ -8,16 +8,16 @@ from datetime import datetime
 import pytest
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.shipment import (
+from commerce_core.eventstore import EventMetadata, Repository
+from commerce_core.fulfilment.shipment import (
     Shipment,
     ShipmentStatus,
     TrackingEvent,
     all_delivered,
 )
-from commerce_core.domain.values import Sku, SkuQuantity
-from commerce_core.eventstore import EventMetadata, Repository
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.values import Sku, SkuQuantity
 from tests.unit.domain.order_builders import MUG, ORDER_ID, T0, T1, T2, TEE, paid_order, usd
 from tests.unit.gwt import given
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory.eventstore import MemoryEventStore
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.stock import (
+from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.inventory.stock import (
     InsufficientStockError,
     ReservationExistsError,
     ReservationNotFoundError,
     StockItem,
 )
-from commerce_core.eventstore import EventMapper, EventMetadata, Repository
+from commerce_core.shared.errors import InvalidValueError
 from tests.unit.gwt import given
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -16,14 +16,14 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from commerce_core.domain.errors import DomainError
-from commerce_core.domain.stock import (
+from commerce_core.eventstore import EventMapper
+from commerce_core.inventory.stock import (
     InsufficientStockError,
     ReservationExistsError,
     ReservationNotFoundError,
     StockItem,
 )
-from commerce_core.eventstore import EventMapper
+from commerce_core.shared.errors import DomainError
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ORDERS = [uuid.UUID(int=n) for n in range(1, 5)]

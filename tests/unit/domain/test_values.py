@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.values import (
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.values import (
     COUNTRY_CODES,
     Address,
     OrderNumber,

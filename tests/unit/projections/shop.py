@@ -13,11 +13,6 @@ from eventsourcing.domain import Aggregate
 
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.readmodel import MemoryReadModel
-from commerce_core.domain.fees import FeeSchedule
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import Channel, DisputeOutcome, LineSpec, Order, price_order
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.values import Sku, format_order_number
 from commerce_core.eventstore import (
     START,
     AppendStream,
@@ -26,9 +21,15 @@ from commerce_core.eventstore import (
     NewEvent,
     Repository,
 )
-from commerce_core.projections import Projection, ProjectionRunner
+from commerce_core.ordering.order import Channel, DisputeOutcome, LineSpec, Order, price_order
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.payment import Payment
+from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
+from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import Sku, format_order_number
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.memory.analytics_queries import MemoryAnalyticsQueries
-from commerce_core.domain.errors import InvalidValueError
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import Channel, DisputeOutcome, Order, OrderStatus
-from commerce_core.ports.analytics_queries import DaySummary
+from commerce_core.ordering.order import Channel, DisputeOutcome, Order, OrderStatus
+from commerce_core.projections.ports.analytics import DaySummary
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.money import Money
 from tests.unit.projections.shop import T0, Shop, days
 
 MAY_4, MAY_5, MAY_6 = date(2026, 5, 4), date(2026, 5, 5), date(2026, 5, 6)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from adapters.memory.analytics_queries import MemoryAnalyticsQueries
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import DisputeOutcome
-from commerce_core.projections.segments import AT_RISK, HIGH_VALUE_NEW, VIP, SegmentRules
+from commerce_core.customers.segments import AT_RISK, HIGH_VALUE_NEW, VIP, SegmentRules
+from commerce_core.ordering.order import DisputeOutcome
+from commerce_core.shared.money import Money
 from tests.unit.projections.shop import T0, Shop, analytics_projections, days
 
 RULES = SegmentRules()

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.readmodel import MemoryReadModel
-from commerce_core.domain.money import Money
-from commerce_core.domain.order import LineSpec, Order, price_order
-from commerce_core.domain.values import OrderNumber
 from commerce_core.eventstore import EventMetadata, Repository
-from commerce_core.ports.order_queries import OrderFilters
-from commerce_core.projections import ProjectionRunner
+from commerce_core.ordering.order import LineSpec, Order, price_order
+from commerce_core.ordering.ports.order_queries import OrderFilters
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import OrderNumber
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 CUSTOMER = uuid.uuid4()

@@ -21,15 +21,9 @@ from commerce_core.eventstore import (
     RecordedEvent,
     Repository,
 )
-from commerce_core.projections import (
-    Change,
-    Column,
-    ProjectionRunner,
-    ProjectionState,
-    TableSpec,
-    Upsert,
-)
+from commerce_core.projections import Change, Column, ProjectionState, TableSpec, Upsert
 from commerce_core.projections.live import LiveBatches
+from commerce_core.projections.runner import ProjectionRunner
 from tests.unit.projections.example import C, Cart, CartList, EventCounts
 
 NOW = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
@@ -243,6 +237,7 @@ async def test_a_change_that_does_not_fit_its_table_fails_the_projection_at_its_
     assert [r["customer"] for r in await read_model.rows("cart_list")] == ["ann"]
 
 
+@pytest.mark.slow
 async def test_a_standby_runner_takes_over_when_the_first_stops(
     store: MemoryEventStore, read_model: MemoryReadModel, repository: Repository
 ) -> None:

@@ -8,14 +8,9 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from commerce_core.customers.segments import AT_RISK, HIGH_VALUE_NEW, VIP, SegmentRules
 from commerce_core.projections.customer_metrics import CustomerMetrics
-from commerce_core.projections.segments import (
-    AT_RISK,
-    HIGH_VALUE_NEW,
-    VIP,
-    SegmentRules,
-    segments_for,
-)
+from commerce_core.projections.segments import segments_for
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RULES = SegmentRules()

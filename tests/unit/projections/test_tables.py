@@ -85,7 +85,7 @@ def test_each_projection_version_has_its_own_tables_behind_one_serving_name() ->
 
 
 def test_an_event_type_names_its_stream_type_and_event() -> None:
-    topic = "commerce_core.domain.order.order:Order.Placed"
+    topic = "commerce_core.ordering.order.order:Order.Placed"
     assert stream_type(topic) == "Order"
     assert event_name(topic) == "Placed"
     assert stream_type("pkg:Thing") == "Thing"

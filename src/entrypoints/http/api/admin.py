@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem

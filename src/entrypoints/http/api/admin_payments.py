@@ -25,12 +25,16 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.application.fee_terms import FeeTerms, fee_terms, set_fee_terms, tier_schedules
-from commerce_core.application.gateway_settings import configure_gateway, gateway_summaries
-from commerce_core.domain.fees import FeeOverride, FeeSchedule
-from commerce_core.ports.gateway_configs import GatewayConfigs, GatewayCredentials, GatewaySummary
-from commerce_core.ports.reconciliation import ReconciliationReport, ReconciliationReports
-from commerce_core.ports.tenants import FeeTier, Role
+from commerce_core.payments.fees import FeeOverride, FeeSchedule
+from commerce_core.payments.gateway_settings import configure_gateway, gateway_summaries
+from commerce_core.payments.ports.gateway_configs import (
+    GatewayConfigs,
+    GatewayCredentials,
+    GatewaySummary,
+)
+from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationReports
+from commerce_core.tenancy.fee_terms import FeeTerms, fee_terms, set_fee_terms, tier_schedules
+from commerce_core.tenancy.ports.tenants import FeeTier, Role
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem

@@ -11,14 +11,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from commerce_core.application.customers import load_customer
-from commerce_core.domain.money import check_currency
-from commerce_core.ports.analytics_queries import (
+from commerce_core.customers.services import load_customer
+from commerce_core.ordering.ports.order_queries import OrderFilters
+from commerce_core.projections.ports.analytics import (
     CustomerAnalytics,
     CustomersDashboard,
     OrdersDashboard,
 )
-from commerce_core.ports.order_queries import OrderFilters
+from commerce_core.shared.money import check_currency
 from entrypoints.http.api.order_list import OrderListOut, decode_cursor, encode_cursor
 from entrypoints.http.api.schemas import Currency
 from entrypoints.http.auth import Principal

@@ -10,14 +10,14 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from commerce_core.application.catalog import UnknownProductError, put_product
-from commerce_core.application.catalog import get_product as load_product
-from commerce_core.application.context import CommandContext
-from commerce_core.application.inventory import StockLevels, receive_stock, stock_levels
-from commerce_core.application.retry import retry_on_conflict
-from commerce_core.domain.catalog import Product
-from commerce_core.domain.stock import DEFAULT_LOCATION
+from commerce_core.catalog.product import Product
+from commerce_core.catalog.services import UnknownProductError, put_product
+from commerce_core.catalog.services import get_product as load_product
 from commerce_core.eventstore import Repository
+from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.inventory.stock import DEFAULT_LOCATION
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.api import examples
 from entrypoints.http.api.schemas import MoneyIn, MoneyOut, PositiveQuantity, SkuPath
 from entrypoints.http.auth import Principal

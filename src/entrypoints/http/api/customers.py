@@ -10,11 +10,11 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application import customers as service
-from commerce_core.application.context import CommandContext
-from commerce_core.application.customer_views import CustomerExport, CustomerView
-from commerce_core.application.customers import CustomerPatch, RegisterCustomer
-from commerce_core.application.retry import retry_on_conflict
+from commerce_core.customers import services as service
+from commerce_core.customers.services import CustomerPatch, RegisterCustomer
+from commerce_core.customers.views import CustomerExport, CustomerView
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of

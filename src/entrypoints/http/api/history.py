@@ -10,14 +10,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
-from commerce_core.application.replay import (
+from commerce_core.investigations.replay import (
     AsOf,
     TimelineEvent,
     order_timeline,
     payment_timeline,
     state_of,
 )
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.views import OrderStateOut, order_state_out
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import query_problems

@@ -20,16 +20,16 @@ from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.fee_terms import tenant_fee_schedule
-from commerce_core.application.manual_payments import (
+from commerce_core.payments.services import get_payment
+from commerce_core.processes.manual_payments import (
     ManualReceipt,
     record_manual_payment,
     record_manual_refund,
 )
-from commerce_core.application.payments import get_payment
-from commerce_core.domain.payment import PaymentMethod
-from commerce_core.ports.tenants import Role
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.values import PaymentMethod
+from commerce_core.tenancy.fee_terms import tenant_fee_schedule
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal, requires_role

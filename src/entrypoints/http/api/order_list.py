@@ -13,8 +13,8 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from commerce_core.domain.order import Channel, OrderStatus
-from commerce_core.ports.order_queries import Cursor, OrderFilters, OrderSummary
+from commerce_core.ordering.order import Channel, OrderStatus
+from commerce_core.ordering.ports.order_queries import Cursor, OrderFilters, OrderSummary
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import query_problems
 from entrypoints.http.problems import problem

@@ -10,15 +10,16 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application import orders as service
-from commerce_core.application.cancellation import cancel_order
-from commerce_core.application.context import CommandContext
-from commerce_core.application.order_loading import load_order_detail
-from commerce_core.application.payments import order_payments
-from commerce_core.application.refunds import refund_order
-from commerce_core.application.shipments import CreateShipment, create_shipment
-from commerce_core.domain.order import OrderStatus
-from commerce_core.domain.values import SkuQuantity
+from commerce_core.ordering import services as service
+from commerce_core.ordering.order import OrderStatus
+from commerce_core.payments.refunds import refund_order
+from commerce_core.payments.services import order_payments
+from commerce_core.processes.cancellation import cancel_order
+from commerce_core.processes.order_detail import load_order_detail
+from commerce_core.processes.order_status import change_order_status
+from commerce_core.processes.shipping import CreateShipment, create_shipment
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.values import SkuQuantity
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import (
@@ -110,7 +111,7 @@ class OrdersController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
         """Moves the order along its state machine; 409 invalid-transition otherwise."""
-        order = await service.change_order_status(
+        order = await change_order_status(
             services.repo,
             await tenant_gateway(services, ctx.tenant_id),
             services.clock,

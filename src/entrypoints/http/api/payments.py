@@ -10,10 +10,10 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application import payments as service
-from commerce_core.application.context import CommandContext
-from commerce_core.application.fee_terms import tenant_fee_schedule
-from commerce_core.application.refunds import refund_payment
+from commerce_core.payments import services as service
+from commerce_core.payments.refunds import refund_payment
+from commerce_core.shared.context import CommandContext
+from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems
 from entrypoints.http.problems import problem

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from commerce_core.domain.money import Money
+from commerce_core.shared.money import Money
 
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
 Amount = Annotated[int, msgspec.Meta(ge=0, description="integer minor units (cents)")]

@@ -19,11 +19,11 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 
-from commerce_core.application import sellers as service
-from commerce_core.application.context import CommandContext
-from commerce_core.application.retry import retry_on_conflict
-from commerce_core.domain.seller import Seller
-from commerce_core.ports.marketplace import Payout
+from commerce_core.marketplace import services as service
+from commerce_core.marketplace.ports import Payout
+from commerce_core.marketplace.seller import Seller
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.api import examples
 from entrypoints.http.api.schemas import MoneyOut
 from entrypoints.http.auth import Principal

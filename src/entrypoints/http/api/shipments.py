@@ -11,10 +11,11 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from commerce_core.application.context import CommandContext
-from commerce_core.application.fee_terms import tenant_fee_schedule
-from commerce_core.application.shipments import get_shipment, record_shipment_event
-from commerce_core.domain.shipment import ShipmentStatus
+from commerce_core.fulfilment.loading import get_shipment
+from commerce_core.fulfilment.shipment import ShipmentStatus
+from commerce_core.processes.shipping import record_shipment_event
+from commerce_core.shared.context import CommandContext
+from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api.views import ShipmentOut, shipment_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.application.refunds import RefundResult
-from commerce_core.domain.order import Order
-from commerce_core.domain.payment import Payment
-from commerce_core.domain.shipment import Shipment
+from commerce_core.fulfilment.shipment import Shipment
+from commerce_core.ordering.order import Order
+from commerce_core.payments.payment import Payment
+from commerce_core.payments.refunds import RefundResult
 from entrypoints.http.api.schemas import MoneyOut
 
 

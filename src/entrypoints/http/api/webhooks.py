@@ -23,12 +23,12 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, Parameter
 
-from commerce_core.ports.tenants import Role
-from commerce_core.ports.webhooks import (
+from commerce_core.payments.ports.webhooks import (
     InvalidSignatureError,
     StoredWebhook,
     WebhookStatus,
 )
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import problem_responses, query_problems
 from entrypoints.http.problems import problem

@@ -1,0 +1,50 @@
+"""Catalog use cases: define or change a product, look products up for pricing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from commerce_core.catalog.product import Product
+from commerce_core.eventstore import AggregateNotFoundError, Repository
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.money import Money
+from commerce_core.shared.ports.clock import Clock
+
+
+class UnknownProductError(LookupError):
+    """An order names a SKU the tenant does not sell."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"unknown product {sku!r}")
+        self.sku = sku
+
+
+async def put_product(
+    repo: Repository,
+    clock: Clock,
+    ctx: CommandContext,
+    sku: str,
+    name: str,
+    price: Money,
+    tax_rate_bps: int = 0,
+) -> Product:
+    """Creates the product or changes it to these values (PUT semantics)."""
+    try:
+        product = await repo.get(Product.id_for(ctx.tenant_id, sku), kind=Product)
+        product.change(name, price, tax_rate_bps, clock.now())
+    except AggregateNotFoundError:
+        product = Product.define(ctx.tenant_id, sku, name, price, tax_rate_bps, clock.now())
+    await repo.save(product, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+    return product
+
+
+async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
+    try:
+        return await repo.get(Product.id_for(tenant_id, sku), kind=Product)
+    except AggregateNotFoundError:
+        raise UnknownProductError(sku) from None
+
+
+async def products_for(repo: Repository, tenant_id: str, skus: Iterable[str]) -> dict[str, Product]:
+    """The tenant's products for these SKUs; an unknown SKU raises ``UnknownProductError``."""
+    return {sku: await get_product(repo, tenant_id, sku) for sku in dict.fromkeys(skus)}

@@ -1,0 +1,110 @@
+"""What reading a customer returns: personal data opened, or ``None`` once erased."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.customers.customer import Customer, MarketingConsent
+from commerce_core.eventstore import Repository
+from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.shared.sealing import unseal, unseal_all, unseal_tree
+from commerce_core.shared.values import Address
+
+_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp"}
+
+
+class NoteView(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    text: str | None
+    author: str | None
+    at: datetime
+
+
+class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
+    """A customer as staff and the customer see it; personal fields are ``None`` once
+    erased (``erased`` says so), the rest stays for order history."""
+
+    id: UUID
+    tenant_id: str
+    status: str
+    email: str | None
+    name: str | None
+    phone: str | None
+    addresses: list[Address]
+    tags: list[str]
+    notes: list[NoteView]
+    marketing_consent: MarketingConsent
+    created_at: datetime
+    updated_at: datetime
+    erased: bool
+    erased_at: datetime | None
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One event of the customer's stream, with its personal data opened."""
+
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class CustomerExport(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything held about a customer (GDPR art. 15 and 20): the current view and
+    every recorded change, including earlier emails, names and addresses."""
+
+    customer: CustomerView
+    history: list[HistoryEntry]
+
+
+async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
+    notes = [
+        NoteView(
+            number=n.number,
+            text=await unseal(keyring, n.text, "text", str),
+            author=n.author,
+            at=n.at,
+        )
+        for n in customer.notes
+    ]
+    return CustomerView(
+        id=customer.id,
+        tenant_id=customer.tenant_id,
+        status=customer.status.value,
+        email=await unseal(keyring, customer.email, "email", str),
+        name=await unseal(keyring, customer.name, "name", str),
+        phone=await unseal(keyring, customer.phone, "phone", str),
+        addresses=await unseal_all(keyring, customer.addresses, "addresses", Address),
+        tags=list(customer.tags),
+        notes=notes,
+        marketing_consent=customer.marketing_consent,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+        erased=customer.is_erased,
+        erased_at=customer.erased_at,
+    )
+
+
+async def customer_history(
+    repo: Repository, keyring: Keyring, customer_id: UUID
+) -> list[HistoryEntry]:
+    """The customer's events in order, each with its sealed fields opened."""
+    history = []
+    for recorded in await repo.store.read_stream(customer_id):
+        domain_event = repo.mapper.from_recorded(recorded)
+        fields = {k: v for k, v in vars(domain_event).items() if k not in _ENVELOPE}
+        history.append(
+            HistoryEntry(
+                version=recorded.version,
+                type=type(domain_event).__name__,
+                recorded_at=recorded.recorded_at,
+                actor=recorded.metadata.actor,
+                data=await unseal_tree(keyring, fields),
+            )
+        )
+    return history

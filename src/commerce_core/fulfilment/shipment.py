@@ -1,0 +1,177 @@
+"""The Shipment aggregate: some or all of an order's lines on their way, and their tracking.
+
+A shipment is created for lines the order still has to ship
+(``Order.lines_to_ship`` checks them; the application records the shipment on
+both aggregates in one append). Carrier updates move it through
+``created -> in_transit -> delivered``, with ``exception`` (delayed, damaged,
+address problem) possible before delivery; ``delivered`` is final. The order
+is delivered when it is fully shipped and ``all_delivered`` holds for its
+shipments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate, event
+
+from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import SkuQuantity, check_aware, parse_enum
+
+
+class ShipmentStatus(StrEnum):
+    CREATED = "created"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+T = ShipmentStatus
+
+_MOVING = frozenset({T.IN_TRANSIT, T.DELIVERED, T.EXCEPTION})
+
+TRACKING_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    # Carriers repeat in_transit (every scan) and exception; both are recorded.
+    T.CREATED: _MOVING,
+    T.IN_TRANSIT: _MOVING,
+    T.EXCEPTION: _MOVING,
+    T.DELIVERED: frozenset(),
+}
+
+TRACKING_UPDATES = _MOVING
+"""The statuses a carrier update may report (``POST /shipments/{id}/events``)."""
+
+
+class TrackingEvent(msgspec.Struct, frozen=True):
+    """One carrier update."""
+
+    status: ShipmentStatus
+    at: datetime
+    detail: str | None = None
+
+
+def _check_lines(lines: Sequence[SkuQuantity]) -> None:
+    skus = [line.sku for line in lines]
+    if not skus:
+        raise InvalidValueError("a shipment carries at least one line")
+    if len(set(skus)) != len(skus):
+        raise InvalidValueError("a shipment names each SKU once")
+
+
+class Shipment(Aggregate):
+    """A parcel (or set of parcels) sent by one carrier for one order."""
+
+    tenant_id: str
+    order_id: UUID
+    lines: list[SkuQuantity]
+    carrier: str
+    service: str | None
+    tracking_number: str | None
+    label_url: str | None
+    rate: Money | None
+    status: ShipmentStatus
+    tracking: list[TrackingEvent]
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: UUID,
+        tenant_id: str,
+        order_id: UUID,
+        lines: Sequence[SkuQuantity],
+        carrier: str,
+        at: datetime,
+        service: str | None = None,
+        tracking_number: str | None = None,
+        label_url: str | None = None,
+        rate: Money | None = None,
+    ) -> Shipment:
+        """A new shipment of ``lines`` (checked against the order by ``Order.lines_to_ship``)."""
+        _check_lines(lines)
+        check_aware(at)
+        if not carrier.strip():
+            raise InvalidValueError("a shipment needs a carrier")
+        if rate is not None and rate.is_negative:
+            raise InvalidValueError("a shipping rate cannot be negative")
+        return cls(
+            id=id,
+            tenant_id=tenant_id,
+            order_id=order_id,
+            lines=list(lines),
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+            label_url=label_url,
+            rate=rate,
+            at=at,
+        )
+
+    @event("Created")
+    def __init__(
+        self,
+        id: UUID,
+        tenant_id: str,
+        order_id: UUID,
+        lines: list[SkuQuantity],
+        carrier: str,
+        service: str | None,
+        tracking_number: str | None,
+        label_url: str | None,
+        rate: Money | None,
+        at: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.order_id = order_id
+        self.lines = lines
+        self.carrier = carrier
+        self.service = service
+        self.tracking_number = tracking_number
+        self.label_url = label_url
+        self.rate = rate
+        self.status = T.CREATED
+        self.tracking = []
+        self.created_at = at
+        self.updated_at = at
+        self.delivered_at = None
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status is T.DELIVERED
+
+    def record_tracking(
+        self, status: ShipmentStatus, at: datetime, detail: str | None = None
+    ) -> None:
+        """Records a carrier update; nothing is recorded after ``delivered``."""
+        check_aware(at)
+        status = parse_enum(ShipmentStatus, status)
+        if status not in TRACKING_TRANSITIONS[self.status]:
+            raise InvalidTransitionError("shipment", self.status, status)
+        self._tracked(status, at, detail)
+
+    @event("Tracked")
+    def _tracked(self, status: ShipmentStatus, at: datetime, detail: str | None) -> None:
+        self.status = status
+        self.tracking.append(TrackingEvent(status, at, detail))
+        self.updated_at = at
+        if status is T.DELIVERED:
+            self.delivered_at = at
+
+
+def all_delivered(shipments: Iterable[Shipment]) -> bool:
+    """Whether there is at least one shipment and every one is delivered.
+
+    The order is delivered when this holds for all its shipments and
+    ``Order.is_fully_shipped`` (a delivered first parcel of a partly shipped
+    order does not deliver the order).
+    """
+    statuses = [shipment.is_delivered for shipment in shipments]
+    return bool(statuses) and all(statuses)

@@ -1,0 +1,141 @@
+"""An order's stock: hold its lines across locations, then release, take or put back units.
+
+Stock items are loaded per SKU (``load_stock``), changed in memory by the
+functions below, and saved by the caller together with the order, in one
+append. A function that raises may have changed some items already: the
+caller discards them (it reloads on the next attempt).
+
+Rules:
+- Lines are held **first-fit over the SKU's locations** in the order they
+  first received stock (``SkuLocations``), splitting a line where one location
+  lacks units. ``InsufficientStockError`` names the SKU, the units asked for
+  and the units available at all its locations together.
+- An order holds at most one reservation per stock item. Holding again (a
+  longer hold once a payment is authorized, or a fresh hold after the expiry
+  job released the first) releases what it held and reserves anew.
+- Taking (the order is paid) commits the order's reservations; when they no
+  longer cover a line (released, or expired), the line is held anew first, so
+  payment takes whatever is available rather than failing on a stale hold.
+- Units go back (cancel, refund with restock) to the SKU's first location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from commerce_core.eventstore import Repository
+from commerce_core.inventory.services import stock_items
+from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.shared.values import SkuQuantity
+
+HELD_UNTIL_SHIPPED = datetime.max.replace(tzinfo=UTC)
+"""How long a cash-on-delivery order holds its stock: until it ships or is cancelled."""
+
+Stock = dict[str, list[StockItem]]
+"""The stock items of each SKU, in location order."""
+
+# A hold made only to be committed in the same append still needs an expiry.
+_MOMENT = timedelta(minutes=1)
+
+
+async def load_stock(repo: Repository, tenant_id: str, skus: Iterable[str]) -> Stock:
+    return {sku: await stock_items(repo, tenant_id, sku) for sku in dict.fromkeys(skus)}
+
+
+def _unique(items: Iterable[StockItem]) -> list[StockItem]:
+    return list({item.id: item for item in items}.values())
+
+
+def _held_until(items: Sequence[StockItem], order_id: UUID, at: datetime) -> datetime | None:
+    """When the order's hold on these items ends, if it is live on all of them."""
+    holds = [r for item in items if (r := item.reservation(order_id)) is not None]
+    if not holds or not all(r.is_active(at) for r in holds):
+        return None
+    return min(r.expires_at for r in holds)
+
+
+def _held_quantity(items: Sequence[StockItem], order_id: UUID) -> int:
+    return sum(r.quantity for item in items if (r := item.reservation(order_id)) is not None)
+
+
+def hold_lines(
+    stock: Stock,
+    order_id: UUID,
+    lines: Sequence[SkuQuantity],
+    until: datetime,
+    at: datetime,
+) -> list[StockItem]:
+    """Makes the order hold every line until at least ``until``; returns the items changed.
+
+    A line already held in full until then is left alone.
+    """
+    touched: list[StockItem] = []
+    for line in lines:
+        items = stock.get(line.sku, [])
+        held_until = _held_until(items, order_id, at)
+        if _held_quantity(items, order_id) == line.quantity and held_until and held_until >= until:
+            continue
+        for item in items:
+            if item.reservation(order_id) is not None:
+                item.release(order_id, at)
+                touched.append(item)
+        available = sum(max(item.available(at), 0) for item in items)
+        if available < line.quantity:
+            raise InsufficientStockError(line.sku, line.quantity, available)
+        left = line.quantity
+        for item in items:
+            part = min(left, item.available(at))
+            if part > 0:
+                item.reserve(order_id, part, until, at)
+                touched.append(item)
+                left -= part
+    return _unique(touched)
+
+
+def take_lines(
+    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+) -> list[StockItem]:
+    """Deducts the order's lines from on hand (it is paid); returns the items changed."""
+    touched: list[StockItem] = []
+    for line in lines:
+        items = stock.get(line.sku, [])
+        if not (
+            _held_quantity(items, order_id) == line.quantity and _held_until(items, order_id, at)
+        ):
+            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at)
+        for item in items:
+            if item.reservation(order_id) is not None:
+                item.commit(order_id, at)
+                touched.append(item)
+    return _unique(touched)
+
+
+def release_lines(
+    stock: Stock, order_id: UUID, at: datetime, expired_only: bool = False
+) -> list[StockItem]:
+    """Drops the order's reservations (only those expired at ``at`` if ``expired_only``)."""
+    touched = []
+    for items in stock.values():
+        for item in items:
+            reservation = item.reservation(order_id)
+            if reservation is None or (expired_only and reservation.is_active(at)):
+                continue
+            item.release(order_id, at)
+            touched.append(item)
+    return touched
+
+
+def put_back(
+    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+) -> list[StockItem]:
+    """Restores the lines' units at each SKU's first location."""
+    touched = []
+    for line in lines:
+        items = stock.get(line.sku, [])
+        if not items:
+            continue  # never stocked, so nothing was taken either
+        items[0].restore(line.quantity, at, order_id)
+        touched.append(items[0])
+    return _unique(touched)

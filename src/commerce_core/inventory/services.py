@@ -1,0 +1,81 @@
+"""Inventory use cases: receive stock, read stock levels across locations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from commerce_core.eventstore import AggregateNotFoundError, Repository
+from commerce_core.inventory.locations import SkuLocations
+from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.ports.clock import Clock
+
+
+@dataclass(frozen=True)
+class LocationLevel:
+    location_id: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True)
+class StockLevels:
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    locations: list[LocationLevel]
+
+
+async def sku_locations(repo: Repository, tenant_id: str, sku: str) -> SkuLocations:
+    try:
+        return await repo.get(SkuLocations.id_for(tenant_id, sku), kind=SkuLocations)
+    except AggregateNotFoundError:
+        return SkuLocations(tenant_id=tenant_id, sku=sku)
+
+
+async def stock_items(repo: Repository, tenant_id: str, sku: str) -> list[StockItem]:
+    """Every stock item of the SKU, in the order its locations first received stock."""
+    locations = await sku_locations(repo, tenant_id, sku)
+    return [
+        await repo.get(StockItem.id_for(tenant_id, sku, location), kind=StockItem)
+        for location in locations.locations
+    ]
+
+
+async def receive_stock(
+    repo: Repository,
+    clock: Clock,
+    ctx: CommandContext,
+    sku: str,
+    quantity: int,
+    location_id: str = DEFAULT_LOCATION,
+) -> StockLevels:
+    """Adds units at a location (creating the stock item the first time)."""
+    now = clock.now()
+    locations = await sku_locations(repo, ctx.tenant_id, sku)
+    try:
+        item = await repo.get(StockItem.id_for(ctx.tenant_id, sku, location_id), kind=StockItem)
+    except AggregateNotFoundError:
+        item = StockItem.create(ctx.tenant_id, sku, now, location_id)
+    item.receive(quantity, now)
+    locations.add(location_id)
+    await repo.save(item, locations, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+    return await stock_levels(repo, ctx.tenant_id, sku, now)
+
+
+async def stock_levels(repo: Repository, tenant_id: str, sku: str, at: datetime) -> StockLevels:
+    """On hand, reserved and available at ``at``, in total and per location."""
+    levels = [
+        LocationLevel(item.location_id, item.on_hand, item.reserved(at), item.available(at))
+        for item in await stock_items(repo, tenant_id, sku)
+    ]
+    return StockLevels(
+        sku=sku,
+        on_hand=sum(level.on_hand for level in levels),
+        reserved=sum(level.reserved for level in levels),
+        available=sum(level.available for level in levels),
+        locations=levels,
+    )

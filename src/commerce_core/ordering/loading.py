@@ -1,0 +1,23 @@
+"""Loading an order and its ledger, for one tenant only."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from commerce_core.eventstore import AggregateNotFoundError, Repository
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.order import Order
+from commerce_core.shared.loading import load_owned
+
+
+async def load_order(repo: Repository, tenant_id: str, order_id: UUID) -> Order:
+    return await load_owned(repo, tenant_id, order_id, Order)
+
+
+async def load_ledger(repo: Repository, order: Order) -> OrderLedger:
+    """The order's ledger. ``place_order`` starts it with the order; for an order placed
+    some other way a new one is started here, and saved with the next change."""
+    try:
+        return await repo.get(OrderLedger.id_for(order.id), kind=OrderLedger)
+    except AggregateNotFoundError:
+        return OrderLedger.start(order.tenant_id, order.id)

@@ -1,0 +1,81 @@
+"""Money reaching an order: it is paid, and then its stock is taken.
+
+Two modes, for two kinds of caller:
+
+- ``check_money_in`` runs **before** we ask the gateway to move money: it
+  refuses (raises) what the order or the stock would refuse, so a refused
+  command moves no money and records nothing.
+- ``receive_money`` runs **after** the gateway moved money. Money that moved is
+  a fact: the payment records it whatever happens here. If the order no longer
+  takes it (cancelled or paid meanwhile) or its stock ran out, the problem is
+  returned as a note for an operator (refund, restock) instead of raised.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from commerce_core.eventstore import Repository
+from commerce_core.inventory.order_stock import load_stock, take_lines
+from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.loading import load_order
+from commerce_core.ordering.order import Order, OrderStatus
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.money import Money
+from commerce_core.shared.values import SkuQuantity
+
+
+def order_lines(order: Order) -> list[SkuQuantity]:
+    return [SkuQuantity(line.sku, line.quantity) for line in order.lines]
+
+
+async def check_money_in(
+    repo: Repository, order: Order, payment_id: UUID, amount: Money, at: datetime
+) -> None:
+    """Raises what ``Order.mark_paid`` (and, if it would pay the order in full, taking
+    its stock) would raise. Works on fresh copies; changes nothing."""
+    copy = await load_order(repo, order.tenant_id, order.id)
+    copy.mark_paid(amount, payment_id, at)
+    if copy.status is OrderStatus.PAID:
+        stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
+        take_lines(stock, order.id, order_lines(order), at)
+
+
+async def take_order_stock(
+    repo: Repository, order: Order, ledger: OrderLedger, at: datetime
+) -> tuple[list[StockItem], str | None]:
+    """Deducts the paid order's units; returns the changed items, or a note if stock ran out."""
+    lines = order_lines(order)
+    stock = await load_stock(repo, order.tenant_id, [line.sku for line in lines])
+    try:
+        items = take_lines(stock, order.id, lines, at)
+    except InsufficientStockError as short:
+        return [], f"order {order.number} is paid but its stock ran out ({short})"
+    ledger.record_taken(lines)
+    return items, None
+
+
+async def receive_money(
+    repo: Repository,
+    order: Order,
+    ledger: OrderLedger,
+    payment_id: UUID,
+    amount: Money,
+    at: datetime,
+    actor: str,
+) -> tuple[list[StockItem], str | None]:
+    """Records ``amount`` paid on the order and takes its stock once it is paid in full.
+
+    Returns the stock items to save and a note when the order or the stock could not follow.
+    """
+    if amount.is_zero:
+        return [], None
+    try:
+        order.mark_paid(amount, payment_id, at, actor)
+    except DomainError as refused:
+        return [], f"order {order.number} did not take a payment of {amount} ({refused})"
+    if order.status is not OrderStatus.PAID:
+        return [], None
+    return await take_order_stock(repo, order, ledger, at)

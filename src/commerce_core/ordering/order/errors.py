@@ -1,0 +1,49 @@
+"""Why an order refused a command. All are ``DomainError``s; none knows an HTTP status."""
+
+from __future__ import annotations
+
+from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
+from commerce_core.shared.money import Money
+from commerce_core.shared.refunds import RefundExceedsCapturedError
+
+
+class TransitionGuardError(InvalidTransitionError):
+    """The table allows the change, but not from where this order is (``reason`` says why)."""
+
+    def __init__(self, current: str, target: str, reason: str) -> None:
+        super().__init__("order", current, target)
+        self.args = (f"order cannot go from {current} to {target}: {reason}",)
+        self.reason = reason
+
+
+class CommandRequiredError(TransitionGuardError):
+    """``change_status`` was asked for a status that only a specific command sets."""
+
+    def __init__(self, current: str, target: str, command: str) -> None:
+        super().__init__(current, target, f"use {command}")
+        self.command = command
+
+
+class OverpaymentError(DomainError):
+    """A payment larger than what the order still owes."""
+
+    def __init__(self, amount: Money, outstanding: Money) -> None:
+        super().__init__(f"payment of {amount} exceeds the {outstanding} outstanding")
+        self.amount = amount
+        self.outstanding = outstanding
+
+
+class RefundExceedsPaidError(RefundExceedsCapturedError):
+    """A refund larger than what the order was paid and has not refunded yet.
+
+    A kind of the payment's ``RefundExceedsCapturedError``: one problem type
+    (``refund-exceeds-captured``) for both.
+    """
+
+
+class ShipmentLinesError(InvalidValueError):
+    """A shipment names a SKU the order lacks or more units than are left to ship."""
+
+
+class PricingError(InvalidValueError):
+    """Order lines, discounts or shipping that cannot be priced (mixed currencies, duplicates)."""

@@ -1,0 +1,203 @@
+"""Order use cases: place an order, read it, change its status, cancel it.
+
+Placing an order prices it from the catalog (never from the caller), holds
+its stock and records the order, its ledger, every touched stock item and a
+newly registered customer in **one atomic append**. A lost race on a stock
+item retries with fresh stock; the order number is allocated once, before.
+A cash-on-delivery order holds its stock until it ships or is cancelled, not for
+``reservation_minutes`` (its ``reservation_expires_at`` is ``None``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.catalog.product import Product
+from commerce_core.catalog.services import products_for
+from commerce_core.customers.order_customers import CustomerRef, CustomerResolver
+from commerce_core.eventstore import Repository
+from commerce_core.inventory.order_stock import HELD_UNTIL_SHIPPED, hold_lines, load_stock
+from commerce_core.ordering.ledger import OrderLedger
+from commerce_core.ordering.loading import load_order
+from commerce_core.ordering.order import (
+    Channel,
+    LineSpec,
+    Order,
+    PricedOrder,
+    PricingError,
+    price_order,
+    shipping_price,
+)
+from commerce_core.ordering.order.guards import check_metadata
+from commerce_core.ordering.ports.order_numbers import OrderNumbers
+from commerce_core.shared.command_ids import new_id
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.loading import find_owned
+from commerce_core.shared.money import check_currency
+from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.sealing import seal_optional, unseal
+from commerce_core.shared.values import Address, PaymentMethod, SkuQuantity, parse_enum
+
+DEFAULT_RESERVATION_MINUTES = 30
+MAX_RESERVATION_MINUTES = 7 * 24 * 60
+# Many buyers of one hot SKU conflict on its stock item; each round one of them
+# wins, so a burst of N buyers for the last K units needs about K + 1 rounds.
+PLACE_ORDER_ATTEMPTS = 16
+
+__all__ = [
+    "DEFAULT_RESERVATION_MINUTES",
+    "CustomerRef",
+    "PlaceOrder",
+    "get_order",
+    "order_addresses",
+    "place_order",
+    "price_lines",
+]
+
+
+class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``POST /orders``: who orders what, in which currency, sent where and how."""
+
+    customer: CustomerRef
+    lines: list[SkuQuantity]
+    currency: str
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    shipping_method: str | None = None
+    payment_method: PaymentMethod | None = None
+    channel: Channel = Channel.API
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+
+
+def price_lines(
+    products: Mapping[str, Product],
+    lines: Sequence[SkuQuantity],
+    currency: str,
+    shipping_method: str | None = None,
+) -> PricedOrder:
+    """The lines priced at the catalog's prices; ``PricingError`` when a product is priced
+    in another currency than the order's (or a SKU appears twice, or there are no lines)."""
+    check_currency(currency)
+    specs = []
+    for line in lines:
+        product = products[line.sku]
+        if product.price.currency != currency:
+            raise PricingError(
+                f"{line.sku} is priced in {product.price.currency}, the order is in {currency}"
+            )
+        specs.append(
+            LineSpec(
+                sku=line.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=product.price,
+                tax_rate_bps=product.tax_rate_bps,
+            )
+        )
+    return price_order(specs, currency, shipping=shipping_price(shipping_method, currency))
+
+
+async def place_order(
+    repo: Repository,
+    clock: Clock,
+    ids: Ids,
+    order_numbers: OrderNumbers,
+    keyring: Keyring,
+    ctx: CommandContext,
+    command: PlaceOrder,
+) -> Order:
+    """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``
+    (a cash-on-delivery order: until it ships or is cancelled).
+
+    Refusals record nothing: ``UnknownProductError``, ``PricingError`` /
+    ``InvalidValueError``, ``InsufficientStockError`` (not enough at all the
+    SKU's locations together), customer errors (blocked, erased, not found).
+    With an idempotency key, placing again returns the order placed first.
+    """
+    order_id = new_id(ctx, ids, "order")
+    if ctx.idempotency_key is not None:
+        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+        if placed is not None:
+            return placed
+    ref = command.customer.checked()
+    minutes = command.reservation_minutes
+    if not 0 < minutes <= MAX_RESERVATION_MINUTES:
+        raise InvalidValueError(f"reservation_minutes must be 1 to {MAX_RESERVATION_MINUTES}")
+    check_metadata(command.metadata)
+    channel = parse_enum(Channel, command.channel)
+    products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
+    priced = price_lines(products, command.lines, command.currency, command.shipping_method)
+    customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
+    cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
+    number = await order_numbers.next(ctx.tenant_id)
+
+    async def attempt() -> Order:
+        if ctx.idempotency_key is not None:
+            placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+            if placed is not None:
+                return placed  # the same command, saved concurrently
+        at = clock.now()
+        customer = await customers.resolve(ref, at)
+        stock = await load_stock(repo, ctx.tenant_id, products)
+        expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
+        items = hold_lines(stock, order_id, command.lines, expires or HELD_UNTIL_SHIPPED, at)
+        key = customer.customer_id
+        order = Order.place(
+            id=order_id,
+            tenant_id=ctx.tenant_id,
+            number=number,
+            customer_id=key,
+            priced=priced,
+            at=at,
+            channel=channel,
+            shipping_address=await seal_optional(
+                keyring, key, "shipping_address", command.shipping_address
+            ),
+            billing_address=await seal_optional(
+                keyring, key, "billing_address", command.billing_address
+            ),
+            shipping_method=command.shipping_method,
+            payment_method=command.payment_method,
+            metadata=command.metadata,
+            reservation_expires_at=expires,
+            actor=ctx.actor,
+        )
+        ledger = OrderLedger.start(ctx.tenant_id, order_id)
+        await repo.save(
+            order,
+            ledger,
+            *items,
+            *customer.new,
+            metadata=ctx.metadata(),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return order
+
+    try:
+        order = await retry_on_conflict(attempt, PLACE_ORDER_ATTEMPTS)
+    except Exception:
+        await customers.discard(None)
+        raise
+    await customers.discard(order.customer_id)
+    return order
+
+
+async def get_order(repo: Repository, tenant_id: str, order_id: UUID) -> Order:
+    """The order; ``AggregateNotFoundError`` if it is not one of ``tenant_id``'s."""
+    return await load_order(repo, tenant_id, order_id)
+
+
+async def order_addresses(keyring: Keyring, order: Order) -> tuple[Address | None, Address | None]:
+    """The order's shipping and billing addresses, opened; ``None`` when absent or erased."""
+    return (
+        await unseal(keyring, order.shipping_address, "shipping_address", Address),
+        await unseal(keyring, order.billing_address, "billing_address", Address),
+    )

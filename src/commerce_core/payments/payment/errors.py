@@ -1,0 +1,35 @@
+"""Commands a payment refuses; each records nothing.
+
+A refund larger than what is left is ``shared.refunds.RefundExceedsCapturedError``,
+shared with the order's own refusal.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.money import Money
+
+
+class CaptureExceedsAuthorizedError(DomainError):
+    """A capture larger than what is left of the authorization; nothing was recorded."""
+
+    def __init__(self, requested: Money, capturable: Money) -> None:
+        super().__init__(f"capture of {requested} exceeds the capturable {capturable}")
+        self.requested = requested
+        self.capturable = capturable
+
+
+class RefundNotFoundError(DomainError):
+    def __init__(self, refund_id: UUID) -> None:
+        super().__init__(f"no refund {refund_id} on this payment")
+        self.refund_id = refund_id
+
+
+class PaymentDeclinedError(DomainError):
+    """Raised by services after recording a decline (gateways return declines as results)."""
+
+    def __init__(self, decline_code: str | None) -> None:
+        super().__init__(f"payment declined: {decline_code or 'unknown reason'}")
+        self.decline_code = decline_code

@@ -1,0 +1,258 @@
+"""Payment use cases: authorize or charge what an order owes; capture, void, read.
+
+Every money command checks everything it can first (a refused command calls no
+gateway and records nothing), then calls the gateway with a key derived from
+the command (``command_ids``), asking again with the same key when an answer
+is lost, then records the outcome in one append, retried on conflict without
+calling the gateway again. Running the same command again (same
+``Idempotency-Key``) never moves money twice, even when our save failed after
+the gateway acted.
+
+Outcomes of authorize and charge:
+- declined: the failed payment is saved and the order marked ``payment_failed``,
+  then ``PaymentDeclinedError`` is raised;
+- 3-D Secure: the payment is saved ``pending`` with ``requires_action``; the
+  client secret is returned, never stored; the outcome arrives as a gateway event;
+- authorized: the order's stock is held until the authorization lapses
+  (``AUTHORIZATION_HOLD``), so a capture days later still finds it;
+- captured (charge): the order records the money and, once paid in full, its
+  stock is taken, in the same append.
+
+With a ``seller_id`` the payment goes to that seller's gateway account, less the
+platform fee (``seller_destinations``); an unknown seller or one that cannot take
+charges yet is refused before any gateway call, recording nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from commerce_core.eventstore import Repository
+from commerce_core.inventory.order_stock import hold_lines, load_stock
+from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.ordering.loading import load_ledger, load_order
+from commerce_core.ordering.money_received import check_money_in, order_lines, receive_money
+from commerce_core.ordering.order import AWAITING_PAYMENT, Order
+from commerce_core.payments.captures import capture_payment
+from commerce_core.payments.destinations import opening_destination, ready_seller
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.gateway_calls import call_gateway
+from commerce_core.payments.loading import load_payment, load_payments
+from commerce_core.payments.payment import Payment, PaymentDeclinedError, PaymentStatus
+from commerce_core.payments.ports.gateway import GatewayPayment, PaymentGateway
+from commerce_core.payments.reference import PaymentReference
+from commerce_core.payments.results import NothingToPayError, PaymentResult, amount_due, as_money
+from commerce_core.payments.sync import sync_payment
+from commerce_core.payments.voids import supersede_waiting, void_payment
+from commerce_core.shared.command_ids import new_id
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.loading import find_owned
+from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.values import PaymentMethod
+
+AUTHORIZATION_HOLD = timedelta(days=7)
+"""How long card authorizations stay capturable (as at Stripe): stock is held that long."""
+
+__all__ = [
+    "AUTHORIZATION_HOLD",
+    "NothingToPayError",
+    "PaymentResult",
+    "as_money",
+    "authorize_payment",
+    "capture_payment",
+    "charge_payment",
+    "get_payment",
+    "hold_for_authorization",
+    "order_payments",
+    "void_payment",
+]
+
+
+@dataclass(frozen=True)
+class _Request:
+    order_id: UUID
+    token: str
+    fees: FeeSchedule
+    method: PaymentMethod
+    gateway_name: str
+    hold: timedelta
+    capture: bool
+    seller_id: str | None = None
+
+
+async def authorize_payment(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ids: Ids,
+    ctx: CommandContext,
+    order_id: UUID,
+    token: str,
+    fees: FeeSchedule,
+    *,
+    method: PaymentMethod = PaymentMethod.CARD,
+    gateway_name: str = "stripe",
+    hold: timedelta = AUTHORIZATION_HOLD,
+    seller_id: str | None = None,
+) -> PaymentResult:
+    """``POST /payments/authorize``: holds what the order owes on the customer's card."""
+    request = _Request(order_id, token, fees, method, gateway_name, hold, False, seller_id)
+    return await _open(repo, gateway, clock, ids, ctx, request)
+
+
+async def charge_payment(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ids: Ids,
+    ctx: CommandContext,
+    order_id: UUID,
+    token: str,
+    fees: FeeSchedule,
+    *,
+    method: PaymentMethod = PaymentMethod.CARD,
+    gateway_name: str = "stripe",
+    seller_id: str | None = None,
+) -> PaymentResult:
+    """``POST /payments/charge``: takes what the order owes at once (authorize + capture)."""
+    request = _Request(
+        order_id, token, fees, method, gateway_name, AUTHORIZATION_HOLD, True, seller_id
+    )
+    return await _open(repo, gateway, clock, ids, ctx, request)
+
+
+async def _open(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ids: Ids,
+    ctx: CommandContext,
+    request: _Request,
+) -> PaymentResult:
+    payment_id = new_id(ctx, ids, f"payment:{request.order_id}")
+    if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+        return await _replay(gateway, earlier)
+    at = clock.now()
+    order = await load_order(repo, ctx.tenant_id, request.order_id)
+    payments = await load_payments(repo, await load_ledger(repo, order))
+    amount = amount_due(order, payments)
+    if request.capture:
+        await check_money_in(repo, order, payment_id, amount, at)
+    else:
+        stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
+        hold_lines(stock, order.id, order_lines(order), at + request.hold, at)  # a check only
+    seller = None
+    if request.seller_id is not None:
+        seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)
+    payee = None if seller is None else (seller.seller_id, seller.account_id)
+
+    def new_payment() -> Payment:
+        return Payment.create(
+            payment_id,
+            ctx.tenant_id,
+            order.id,
+            amount,
+            request.fees,
+            at,
+            request.method,
+            request.gateway_name,
+            payee,
+        )
+
+    destination = opening_destination(new_payment())  # refuses what ``Payment`` would refuse
+    await supersede_waiting(repo, gateway, ctx, payments, at)
+    metadata = {
+        "tenant_id": ctx.tenant_id,
+        "order_id": str(order.id),
+        "order_number": order.number,
+        "payment_id": str(payment_id),
+    }
+    call = gateway.charge if request.capture else gateway.authorize
+    key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
+    answer = await call_gateway(
+        lambda: call(amount, request.token, key, metadata, destination=destination)
+    )
+
+    async def record() -> tuple[Payment, str | None]:
+        if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+            return earlier, None  # the same command, recorded concurrently
+        payment = new_payment()
+        order = await load_order(repo, ctx.tenant_id, request.order_id)
+        ledger = await load_ledger(repo, order)
+        captured = sync_payment(payment, answer, at)
+        ledger.add_payment(payment_id)
+        touched: list[StockItem] = []
+        note: str | None = None
+        if payment.status is PaymentStatus.FAILED and order.status in AWAITING_PAYMENT:
+            order.mark_payment_failed(answer.decline_code, at, payment_id, ctx.actor)
+        elif payment.status is PaymentStatus.AUTHORIZED:
+            touched, note = await hold_for_authorization(repo, order, at + request.hold, at)
+        if not captured.is_zero:
+            touched, note = await receive_money(
+                repo, order, ledger, payment_id, captured, at, ctx.actor
+            )
+        await repo.save(
+            payment,
+            order,
+            ledger,
+            *_reference(payment),
+            *touched,
+            metadata=ctx.metadata(),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return payment, note
+
+    payment, note = await retry_on_conflict(record)
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclinedError(payment.decline_code)
+    secret = answer.client_secret if payment.requires_action else None
+    return PaymentResult(payment, secret, note)
+
+
+async def hold_for_authorization(
+    repo: Repository, order: Order, until: datetime, at: datetime
+) -> tuple[list[StockItem], str | None]:
+    """Holds the authorized order's stock until ``until``; a note instead if it cannot."""
+    if order.status not in AWAITING_PAYMENT:
+        return [], f"order {order.number} is {order.status}: void this authorization"
+    stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
+    try:
+        return hold_lines(stock, order.id, order_lines(order), until, at), None
+    except InsufficientStockError as short:
+        return [], f"order {order.number} is authorized but its stock ran out ({short})"
+
+
+def _reference(payment: Payment) -> list[PaymentReference]:
+    if payment.gateway_payment_id is None:
+        return []
+    return [
+        PaymentReference.link(
+            payment.tenant_id, payment.gateway, payment.gateway_payment_id, payment.id
+        )
+    ]
+
+
+async def _replay(gateway: PaymentGateway, payment: Payment) -> PaymentResult:
+    """The outcome of a payment command that ran before (same idempotency key)."""
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclinedError(payment.decline_code)
+    secret = None
+    gateway_id = payment.gateway_payment_id
+    if payment.requires_action and gateway_id is not None:
+        view: GatewayPayment = await call_gateway(lambda: gateway.retrieve(gateway_id))
+        secret = view.client_secret
+    return PaymentResult(payment, secret)
+
+
+async def get_payment(repo: Repository, tenant_id: str, payment_id: UUID) -> Payment:
+    """``GET /payments/{id}``; ``AggregateNotFoundError`` if not one of the tenant's."""
+    return await load_payment(repo, tenant_id, payment_id)
+
+
+async def order_payments(repo: Repository, tenant_id: str, order_id: UUID) -> list[Payment]:
+    """``GET /orders/{id}/payments``: every payment attempt of the order, oldest first."""
+    order = await load_order(repo, tenant_id, order_id)
+    return await load_payments(repo, await load_ledger(repo, order))

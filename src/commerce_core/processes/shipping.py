@@ -1,0 +1,205 @@
+"""Shipment use cases: send some or all of an order's lines, record the carrier's tracking.
+
+A shipment and the order's ``ShipmentRecorded`` are saved in one append. A
+tracking update that delivers the last undelivered shipment of a fully
+shipped order delivers the order in the same append; the first ``in_transit``
+scan of a shipped order moves it to ``in_transit``. A cash-on-delivery order
+ships unpaid: its first shipment takes its stock, and each delivery records the
+cash the courier collected, in the same appends (``cash_on_delivery``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from commerce_core.eventstore import Repository
+from commerce_core.fulfilment.loading import load_shipments
+from commerce_core.fulfilment.ports import Carrier, Label, Parcel
+from commerce_core.fulfilment.shipment import (
+    TRACKING_UPDATES,
+    Shipment,
+    ShipmentStatus,
+    all_delivered,
+)
+from commerce_core.ordering.loading import load_ledger, load_order
+from commerce_core.ordering.order import Order, OrderStatus
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.processes.cash_on_delivery import collect_on_delivery, take_stock_on_shipping
+from commerce_core.shared.command_ids import new_id
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.loading import find_owned, load_owned
+from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.sealing import unseal
+from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
+
+
+class CreateShipment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``POST /orders/{id}/shipments``; ``lines`` left out means everything left to ship."""
+
+    carrier: str
+    service: str | None = None
+    tracking_number: str | None = None
+    lines: list[SkuQuantity] | None = None
+
+
+class LabelRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What buying a label needs besides the order: where from, and the parcel."""
+
+    ship_from: Address
+    parcel: Parcel
+    service: str = "standard"
+
+
+async def create_shipment(
+    repo: Repository,
+    clock: Clock,
+    ids: Ids,
+    ctx: CommandContext,
+    order_id: UUID,
+    command: CreateShipment,
+    *,
+    carrier: Carrier | None = None,
+    keyring: Keyring | None = None,
+    label: LabelRequest | None = None,
+) -> Shipment:
+    """Records a shipment of ``command.lines``; with no tracking number, and a ``carrier``,
+    a ``keyring`` (to open the shipping address) and a ``label`` request, buys a label.
+
+    Refused before anything (no label bought): ``ShipmentLinesError`` for SKUs the
+    order lacks or more units than are left to ship, ``InvalidTransitionError`` for
+    an order that may not ship (unpaid and not cash on delivery, cancelled, ...),
+    ``InsufficientStockError`` for a cash-on-delivery order whose units are gone.
+    """
+    shipment_id = new_id(ctx, ids, f"shipment:{order_id}")
+    shipped = await find_owned(repo, ctx.tenant_id, shipment_id, Shipment)
+    if shipped is not None:
+        return shipped
+    order = await load_order(repo, ctx.tenant_id, order_id)
+    at = clock.now()
+    order.record_shipment(shipment_id, command.lines, at, ctx.actor)  # a check: not saved
+    await take_stock_on_shipping(repo, order, await load_ledger(repo, order), at)  # a check
+    bought = None
+    if command.tracking_number is None and carrier and keyring and label:
+        bought = await _buy_label(carrier, keyring, order, shipment_id, command, label)
+
+    async def attempt() -> Shipment:
+        order = await load_order(repo, ctx.tenant_id, order_id)
+        lines = order.lines_to_ship(command.lines)
+        shipment = Shipment.create(
+            id=shipment_id,
+            tenant_id=ctx.tenant_id,
+            order_id=order_id,
+            lines=lines,
+            carrier=bought.carrier if bought else command.carrier,
+            at=at,
+            service=bought.service if bought else command.service,
+            tracking_number=bought.tracking_number if bought else command.tracking_number,
+            label_url=bought.label_url if bought else None,
+            rate=bought.rate if bought else None,
+        )
+        order.record_shipment(shipment_id, lines, at, ctx.actor)
+        ledger = await load_ledger(repo, order)
+        items = await take_stock_on_shipping(repo, order, ledger, at)
+        taken = [ledger, *items] if items else []
+        await repo.save(
+            order, shipment, *taken, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
+        )
+        return shipment
+
+    return await retry_on_conflict(attempt)
+
+
+async def _buy_label(
+    carrier: Carrier,
+    keyring: Keyring,
+    order: Order,
+    shipment_id: UUID,
+    command: CreateShipment,
+    label: LabelRequest,
+) -> Label:
+    ship_to = await unseal(keyring, order.shipping_address, "shipping_address", Address)
+    if ship_to is None:
+        raise InvalidValueError(f"order {order.number} has no shipping address to label")
+    return await carrier.create_label(
+        ship_from=label.ship_from,
+        ship_to=ship_to,
+        parcel=label.parcel,
+        service=command.service or label.service,
+        currency=order.currency,
+        reference=str(shipment_id),
+    )
+
+
+async def record_shipment_event(
+    repo: Repository,
+    clock: Clock,
+    ctx: CommandContext,
+    shipment_id: UUID,
+    status: ShipmentStatus | str,
+    at: datetime | None = None,
+    detail: str | None = None,
+    *,
+    fees: FeeSchedule,
+) -> Shipment:
+    """``POST /shipments/{id}/events``: a carrier update (``in_transit``, ``delivered``,
+    ``exception``) at ``at`` (default now). A repeated ``delivered`` changes nothing;
+    any update after delivery is refused (``InvalidTransitionError``).
+
+    ``delivered`` of a cash-on-delivery order's parcel records the cash collected (a
+    payment priced with ``fees``, the tenant's schedule) in the same append."""
+    update = parse_enum(ShipmentStatus, status)
+    if update not in TRACKING_UPDATES:
+        raise InvalidValueError(f"a carrier update is one of {sorted(TRACKING_UPDATES)}")
+    when = check_aware(at) if at is not None else clock.now()
+
+    async def attempt() -> Shipment:
+        shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
+        if shipment.is_delivered and update is ShipmentStatus.DELIVERED:
+            return shipment
+        shipment.record_tracking(update, when, detail)
+        order = await load_order(repo, ctx.tenant_id, shipment.order_id)
+        cash: list[Aggregate] = []
+        if update is ShipmentStatus.DELIVERED:
+            cash = await _delivered(repo, order, shipment, fees, when, ctx.actor)
+        elif update is ShipmentStatus.IN_TRANSIT and order.can_change_to(OrderStatus.IN_TRANSIT):
+            order.change_status(OrderStatus.IN_TRANSIT, when, ctx.actor)
+        await repo.save(
+            shipment,
+            order,
+            *cash,
+            metadata=ctx.metadata(),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return shipment
+
+    return await retry_on_conflict(attempt)
+
+
+async def _delivered(
+    repo: Repository,
+    order: Order,
+    shipment: Shipment,
+    fees: FeeSchedule,
+    at: datetime,
+    actor: str,
+) -> list[Aggregate]:
+    """Records a delivered parcel's cash on delivery (if any) and delivers the order once
+    every parcel of it is delivered; returns the payment and ledger to save with them."""
+    shipments = [shipment if s.id == shipment.id else s for s in await load_shipments(repo, order)]
+    ledger = await load_ledger(repo, order)
+    cash = collect_on_delivery(order, ledger, shipments, shipment, fees, at, actor)
+    if (
+        all_delivered(shipments)
+        and order.is_fully_shipped
+        and order.can_change_to(OrderStatus.DELIVERED)
+    ):
+        reason = None if cash is None else f"cash collected on delivery: {cash.amount}"
+        order.mark_delivered(at, actor, reason)
+    return [] if cash is None else [cash, ledger]

@@ -1,0 +1,133 @@
+"""The tenants port: tenants, their settings, and the API keys that act for them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.customers.segments import SegmentRules
+from commerce_core.payments.fees import FeeOverride
+from commerce_core.shared.errors import InvalidValueError
+
+API_KEY_PREFIX = "ck_live_"
+
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+class Role(StrEnum):
+    """What a key may do: ``admin`` everything, ``staff`` daily operations, ``service`` machines."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+    SERVICE = "service"
+
+
+class FeeTier(StrEnum):
+    STARTER = "starter"
+    PROFESSIONAL = "professional"
+    ENTERPRISE = "enterprise"
+
+
+class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-tenant business settings, stored as one JSON document (unknown fields are ignored).
+
+    ``refund_approval_threshold`` is in minor units of the order's currency: a refund
+    above it needs an ``admin`` key. ``fee_override`` holds negotiated platform fee
+    terms that replace the tier's (see ``commerce_core.payments.fees``).
+    """
+
+    fee_tier: FeeTier = FeeTier.STARTER
+    fee_override: FeeOverride | None = None
+    refund_approval_threshold: int = 100_000
+    auto_cancel_unpaid_hours: int = 24
+    segment_rules: SegmentRules = msgspec.field(default_factory=SegmentRules)
+
+    def __post_init__(self) -> None:
+        if self.refund_approval_threshold < 0:
+            raise InvalidValueError("refund_approval_threshold must not be negative")
+        if self.auto_cancel_unpaid_hours <= 0:
+            raise InvalidValueError("auto_cancel_unpaid_hours must be positive")
+
+
+class Tenant(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    slug: str
+    created_at: datetime
+    settings: TenantSettings = TenantSettings()
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored key: only the SHA-256 hash of the secret is kept (see ADR 0005)."""
+
+    id: UUID
+    tenant_id: UUID
+    role: Role
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def hash_api_key(secret: str) -> str:
+    """The hex SHA-256 of a key's secret: what is stored and looked up."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_slug(slug: str) -> str:
+    """A slug is 1-63 lower-case letters, digits and inner hyphens (DNS-label-like)."""
+    if not _SLUG.fullmatch(slug):
+        raise InvalidValueError(f"invalid tenant slug {slug!r}: use a-z, 0-9 and inner hyphens")
+    return slug
+
+
+class TenantsError(Exception):
+    """Base of the errors a tenants store raises."""
+
+
+class TenantExistsError(TenantsError):
+    """A tenant with this slug (or id) exists already."""
+
+
+class TenantNotFoundError(TenantsError, LookupError):
+    """No tenant has this id."""
+
+
+class Tenants(Protocol):
+    """Tenants and their API keys.
+
+    - ``add_tenant`` stores a new tenant; raises ``TenantExistsError`` when its slug or
+      id is taken.
+    - ``get_tenant`` / ``tenant_by_slug`` return the tenant or None.
+    - ``update_settings`` replaces a tenant's settings; raises ``TenantNotFoundError``.
+    - ``add_key`` stores a key (its hash); raises ``TenantNotFoundError`` when the
+      tenant does not exist.
+    - ``key_by_hash`` returns the key with this hash, revoked or not, or None.
+    - ``keys_of`` lists a tenant's keys, oldest first.
+    - ``revoke_key`` marks a key revoked at ``at``; returns False when there is no such
+      key or it was revoked already (the first revocation time stays).
+    """
+
+    async def add_tenant(self, tenant: Tenant) -> None: ...
+
+    async def get_tenant(self, tenant_id: UUID) -> Tenant | None: ...
+
+    async def tenant_by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None: ...
+
+    async def add_key(self, key: ApiKey) -> None: ...
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    async def keys_of(self, tenant_id: UUID) -> list[ApiKey]: ...
+
+    async def revoke_key(self, key_id: UUID, at: datetime) -> bool: ...

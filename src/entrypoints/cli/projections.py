@@ -1,0 +1,176 @@
+"""`commerce projections status|rebuild|verify`: read models, rebuilt with no downtime."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+import click
+
+from commerce_core.projections.shadow import RebuildProgress, RowDifference
+from entrypoints.cli.output import FORMAT, coloured_rows, echo_json, rfc3339, table
+from entrypoints.cli.runtime import run_ops
+from entrypoints.container import Container
+from entrypoints.projection_ops import (
+    ProjectionInfo,
+    ProjectionOps,
+    build_projection_ops,
+)
+
+# -- projections -----------------------------------------------------------------------------
+
+
+@click.group()
+def projections() -> None:
+    """Read-model projections: status, zero-downtime rebuild, verify."""
+
+
+@projections.command("status")
+@FORMAT
+def projections_status(fmt: str) -> None:
+    """Each projection version: position, lag, status, and its last rebuild."""
+
+    async def work(c: Container) -> list[ProjectionInfo]:
+        return await build_projection_ops(c).statuses()
+
+    infos = run_ops(work)
+    if fmt == "json":
+        echo_json(infos)
+        return
+    rows, colours = [], []
+    for i in infos:
+        run = i.rebuild
+        rebuild = "-" if run is None else f"{run.status} {run.done}/{run.total}"
+        rows.append(
+            [
+                i.name,
+                str(i.version),
+                str(i.position),
+                str(i.lag),
+                i.status,
+                _yes(i.serving),
+                rebuild,
+            ]
+        )
+        colours.append("red" if i.status == "failed" else "green" if i.status == "live" else None)
+    headers = ["NAME", "VERSION", "POSITION", "LAG", "STATUS", "SERVING", "REBUILD"]
+    click.echo(coloured_rows(headers, rows, colours))
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+class ProgressPrinter:
+    """Prints progress to stderr: one line rewritten on a terminal, else a line a second."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self._tty = sys.stderr.isatty()
+        self._interval = interval
+        self._last = 0.0
+
+    def __call__(self, progress: RebuildProgress) -> None:
+        now = time.monotonic()
+        final = progress.status != "running"
+        if not final and now - self._last < self._interval:
+            return
+        self._last = now
+        line = describe(progress)
+        if self._tty:
+            click.echo("\r\033[K" + line, nl=final, err=True)
+        else:
+            click.echo(line, err=True)
+
+
+def describe(progress: RebuildProgress) -> str:
+    """``order_list v1 rebuild: 12000/20000 events (60%), 35000 events/s, ETA 0:00:01``."""
+    total = max(progress.total, progress.done, 1)
+    parts = [f"{progress.done}/{progress.total} events ({100 * progress.done // total}%)"]
+    if progress.rate is not None:
+        parts.append(f"{progress.rate:.0f} events/s")
+    eta = progress.eta_seconds
+    if progress.status == "running":
+        parts.append("ETA " + ("?" if eta is None else _duration(eta)))
+    else:
+        parts.append(progress.status)
+    return f"{progress.name} v{progress.version} {progress.kind}: " + ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+@projections.command("rebuild")
+@click.argument("name")
+def projections_rebuild(name: str) -> None:
+    """Rebuild NAME from the first event into new tables while the old ones serve,
+    then swap them in atomically and drop the old ones."""
+    printer = ProgressPrinter()
+
+    async def work(c: Container) -> RebuildProgress:
+        return await build_projection_ops(c).rebuild(name, on_progress=printer)
+
+    done = run_ops(work)
+    click.echo(describe(done))
+
+
+@projections.command("verify")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@FORMAT
+def projections_verify(name: str, limit: int, fmt: str) -> None:
+    """Rebuild NAME into scratch tables and compare with the live rows.
+    Prints the differences; exits 1 if there are any."""
+    printer = ProgressPrinter()
+
+    async def work(c: Container) -> list[RowDifference]:
+        ops: ProjectionOps = build_projection_ops(c)
+        return await ops.verify(name, limit, on_progress=printer)
+
+    found = run_ops(work)
+    if fmt == "json":
+        echo_json([_difference_json(d) for d in found])
+    elif found:
+        rows = [
+            [d.table, _cells(d.key), column, _cell(d.live, column), _cell(d.rebuilt, column)]
+            for d in found
+            for column in d.columns or ["-"]
+        ]
+        headers = ["TABLE", "KEY", "COLUMN", "LIVE", "REBUILT"]
+        click.echo(table(headers, rows, [None, None, "yellow", "red", "green"]))
+        click.echo(f"{len(found)} row(s) differ{' (or more)' if len(found) >= limit else ''}")
+    else:
+        click.echo(f"{name}: the live rows match a rebuild from the events")
+    if found:
+        sys.exit(1)
+
+
+def _difference_json(d: RowDifference) -> dict[str, Any]:
+    return {
+        "table": d.table,
+        "key": d.key,
+        "columns": d.columns,
+        "live": d.live,
+        "rebuilt": d.rebuilt,
+    }
+
+
+def _cells(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_text(v)}" for k, v in values.items())
+
+
+def _cell(row: dict[str, Any] | None, column: str) -> str:
+    if row is None:
+        return "(no row)"
+    return _text(row.get(column))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return str(value)

@@ -18,7 +18,7 @@ from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 from tests.integration.http.test_cli import Cli
-from tests.unit.application.order_story import Clock, Story, tell_story
+from tests.unit.order_story import Clock, Story, tell_story
 
 
 @dataclass

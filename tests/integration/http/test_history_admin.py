@@ -14,7 +14,7 @@ from entrypoints.http.api.admin import ProjectionsAdminController, close_project
 from entrypoints.http.api.history import HistoryController
 from entrypoints.http.auth import API_SECURITY
 from tests.integration.http.conftest import Api, MakeApi, bearer
-from tests.unit.application.order_story import Clock, Story, tell_story
+from tests.unit.order_story import Clock, Story, tell_story
 
 WAIT = 20.0
 

@@ -11,7 +11,7 @@ from commerce_core.payments import services as payments
 from commerce_core.payments.ports.gateway import Destination
 from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import EXPAND, Recorded, charge, intent, ok, refund
-from tests.unit.application.shop import FEES, STAFF, TENANT, Shop, keyed
+from tests.unit.shop import FEES, STAFF, TENANT, Shop, keyed
 
 
 def usd(cents: int) -> Money:

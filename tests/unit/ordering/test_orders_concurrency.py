@@ -1,0 +1,43 @@
+"""Concurrent buyers of the last units: each unit is sold once, the rest are told no."""
+
+from __future__ import annotations
+
+import asyncio
+
+from commerce_core.eventstore import ConcurrencyError
+from commerce_core.inventory.stock import InsufficientStockError
+from commerce_core.ordering.order import Order
+from commerce_core.ordering.services import CustomerRef
+from tests.unit.shop import Shop
+
+
+async def test_fifty_concurrent_orders_for_the_last_ten_units_reserve_exactly_ten() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", stock=10)
+    customer = CustomerRef(id=await shop.customer())
+    shop.store.yield_on_read = True  # every load lets the other buyers run: they interleave
+    conflicts = 0
+    append = shop.store.append
+
+    async def counting_append(*args: object, **kwargs: object) -> object:
+        nonlocal conflicts
+        try:
+            return await append(*args, **kwargs)  # type: ignore[arg-type]
+        except ConcurrencyError:
+            conflicts += 1
+            raise
+
+    shop.store.append = counting_append  # type: ignore[method-assign]
+
+    outcomes = await asyncio.gather(
+        *(shop.place(("MUG-1", 1), customer=customer) for _ in range(50)),
+        return_exceptions=True,
+    )
+
+    placed = [o for o in outcomes if isinstance(o, Order)]
+    refused = [o for o in outcomes if isinstance(o, InsufficientStockError)]
+    assert (len(placed), len(refused)) == (10, 40), outcomes
+    assert conflicts > 0, "the buyers raced on the stock item"
+    levels = await shop.levels("MUG-1")
+    assert (levels.on_hand, levels.reserved, levels.available) == (10, 10, 0)
+    assert len({order.number for order in placed}) == 10

@@ -1,8 +1,9 @@
 -- Stored event and snapshot types name their class by module and qualified name
 -- (eventsourcing's topics). ADR 0015 moved the aggregates into bounded-context packages;
--- this renames the types already stored, so that old events resolve to the moved classes
--- and projections, replays and reconciliation still recognise them. Only the module part
--- changes: an event's class and payload stay as they were.
+-- this renames the types already stored, and the aggregate's topic that every creation
+-- event carries in its payload (`originator_topic`), so that old events resolve to the moved
+-- classes and projections, replays and reconciliation still recognise them. Only the module
+-- part of a topic changes: ids, versions, `tx_id` and the rest of each payload stay as they were.
 CREATE TEMPORARY TABLE topic_moves (old text PRIMARY KEY, new text NOT NULL) ON COMMIT DROP;
 INSERT INTO topic_moves (old, new) VALUES
     ('commerce_core.domain.catalog:', 'commerce_core.catalog.product:'),
@@ -26,3 +27,12 @@ UPDATE snapshots s
    SET type = m.new || substr(s.type, length(m.old) + 1)
   FROM topic_moves m
  WHERE starts_with(s.type, m.old);
+
+UPDATE events e
+   SET data = jsonb_set(
+           e.data,
+           '{originator_topic}',
+           to_jsonb(m.new || substr(e.data->>'originator_topic', length(m.old) + 1))
+       )
+  FROM topic_moves m
+ WHERE starts_with(e.data->>'originator_topic', m.old);

@@ -11,6 +11,7 @@ then).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,8 @@ from commerce_core.payments.payment import Payment
 from commerce_core.projections.projection import event_name, stream_type
 from commerce_core.shared.errors import InvalidValueError
 
+_VERSION = re.compile(r"[0-9]{1,18}")
+
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -56,6 +59,9 @@ class AsOf(msgspec.Struct, frozen=True, kw_only=True):
         """``"7"`` is version 7; anything else must be an RFC 3339 timestamp."""
         text = text.strip()
         if text.isdigit():
+            # ``isdigit`` also takes "³" and other digits ``int`` refuses, and any length
+            if not _VERSION.fullmatch(text):
+                raise InvalidValueError(f"{text!r} is not a version (1 to 18 digits, 0-9)")
             return cls(version=int(text))
         try:
             at = datetime.fromisoformat(text)

@@ -20,6 +20,7 @@ from commerce_core.investigations.replay import (
     payment_timeline,
     state_of,
 )
+from commerce_core.shared.errors import InvalidValueError
 from entrypoints.cli.output import FORMAT, Instant, coloured_rows, echo_json, rfc3339, to_json
 from entrypoints.cli.runtime import run_ops
 from entrypoints.container import Container
@@ -44,7 +45,10 @@ def _as_of(as_of: str | None, version: int | None) -> AsOf | None:
     if as_of is None:
         return None
     if as_of.strip().isdigit():
-        return AsOf.parse(as_of)
+        try:
+            return AsOf.parse(as_of)
+        except InvalidValueError as error:
+            raise click.BadParameter(str(error), param_hint="--as-of") from error
     return AsOf(at=Instant().convert(as_of, None, None))
 
 

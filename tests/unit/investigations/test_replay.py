@@ -183,7 +183,9 @@ def test_as_of_reads_a_version_or_an_rfc3339_timestamp(text: str, expected: AsOf
     assert AsOf.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["0", "yesterday", "2026-03-01T09:00:00", ""])
+@pytest.mark.parametrize(
+    "text", ["0", "yesterday", "2026-03-01T09:00:00", "", "\u00b3", "\u0663", "9" * 5000]
+)
 def test_as_of_refuses_what_is_neither(text: str) -> None:
     with pytest.raises(InvalidValueError):
         AsOf.parse(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.refunds import RefundExceedsCapturedError
@@ -47,3 +49,21 @@ class ShipmentLinesError(InvalidValueError):
 
 class PricingError(InvalidValueError):
     """Order lines, discounts or shipping that cannot be priced (mixed currencies, duplicates)."""
+
+
+class OrderAlreadyPaidError(DomainError):
+    """A payment asked of an order that owes nothing: it was paid already."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"order {number} is paid already")
+        self.number = number
+
+
+class PaymentInProgressError(DomainError):
+    """A payment asked of an order while another payment of it is under way (its gateway
+    call has no recorded outcome yet): nothing was done; retry once that one is settled."""
+
+    def __init__(self, number: str, payment_id: UUID) -> None:
+        super().__init__(f"order {number} has payment {payment_id} under way")
+        self.number = number
+        self.payment_id = payment_id

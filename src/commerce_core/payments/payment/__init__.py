@@ -2,6 +2,7 @@
 
 from commerce_core.payments.payment.errors import (
     CaptureExceedsAuthorizedError,
+    PaymentBusyError,
     PaymentDeclinedError,
     RefundNotFoundError,
 )
@@ -9,18 +10,22 @@ from commerce_core.payments.payment.payment import Payment
 from commerce_core.payments.payment.states import (
     ALLOWED_TRANSITIONS,
     DisputeStatus,
+    EffectKind,
     PaymentStatus,
     RefundStatus,
 )
-from commerce_core.payments.payment.values import Dispute, Refund
+from commerce_core.payments.payment.values import Dispute, PaymentEffect, Refund
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "CaptureExceedsAuthorizedError",
     "Dispute",
     "DisputeStatus",
+    "EffectKind",
     "Payment",
+    "PaymentBusyError",
     "PaymentDeclinedError",
+    "PaymentEffect",
     "PaymentStatus",
     "Refund",
     "RefundNotFoundError",

@@ -33,3 +33,13 @@ class PaymentDeclinedError(DomainError):
     def __init__(self, decline_code: str | None) -> None:
         super().__init__(f"payment declined: {decline_code or 'unknown reason'}")
         self.decline_code = decline_code
+
+
+class PaymentBusyError(DomainError):
+    """Another gateway call on this payment is under way (a void, a capture, the charge
+    itself) and would conflict with this one; nothing was recorded. Retry once it is done."""
+
+    def __init__(self, payment_id: UUID, busy_with: str) -> None:
+        super().__init__(f"payment {payment_id} has a {busy_with} under way; retry once it is done")
+        self.payment_id = payment_id
+        self.busy_with = busy_with

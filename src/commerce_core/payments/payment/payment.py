@@ -26,6 +26,12 @@ the table, and commands refuse anything else with ``InvalidTransitionError``::
 - Marketplaces: a payment for a seller (``seller_id``) goes to the seller's gateway
   account (``destination_account``), less the platform fee; both are fixed when the
   payment is created.
+- Intents (``effects``): every gateway call is decided and recorded first
+  (``request_opening``, ``request_capture``, ``request_void``, ``request_refund``:
+  ``EffectRequested``), then made with the intent's key, then its outcome recorded
+  and the intent closed (``complete``: ``EffectCompleted``). An open capture
+  reserves its amount, an open refund its amount (``refund_pending``), an open
+  void the whole payment, so concurrent commands cannot promise the same money twice.
 - Gateway events: every command takes an optional ``event_ref`` (the gateway's
   event id); a reference already processed makes the command a silent no-op, so
   a redelivered webhook records nothing.
@@ -43,31 +49,41 @@ from eventsourcing.domain import Aggregate, event
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.payment.errors import (
     CaptureExceedsAuthorizedError,
+    PaymentBusyError,
     RefundNotFoundError,
 )
 from commerce_core.payments.payment.states import (
     DisputeStatus,
+    EffectKind,
     PaymentStatus,
     RefundStatus,
 )
-from commerce_core.payments.payment.values import Dispute, Refund
+from commerce_core.payments.payment.values import Dispute, PaymentEffect, Refund
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 from commerce_core.shared.values import PaymentMethod
 
 _S = PaymentStatus
+REFUSED = "refused"
+"""How the outcome of a gateway call that the gateway refused (nothing moved) begins."""
 _REFUNDABLE = frozenset({_S.CAPTURED, _S.PARTIALLY_REFUNDED})
 
 
 class Payment(Aggregate):
     """A payment for an order: authorization, captures, refunds, disputes, fees."""
 
-    class_version = 2  # 2: ``seller_id`` and ``destination_account`` (snapshots of 1 lack them)
+    # 2: ``seller_id`` and ``destination_account``; 3: ``effects`` and ``released``
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["seller_id"] = state["destination_account"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["effects"] = {}  # payments before intents had none open
+        state["released"] = False
 
     tenant_id: str
     order_id: UUID
@@ -91,6 +107,8 @@ class Payment(Aggregate):
     processed_refs: set[str]
     seller_id: str | None
     destination_account: str | None
+    effects: dict[str, PaymentEffect]
+    released: bool
     created_at: datetime
     updated_at: datetime
 
@@ -146,6 +164,8 @@ class Payment(Aggregate):
         self.processed_refs = set()
         self.seller_id = seller_id
         self.destination_account = destination_account
+        self.effects = {}
+        self.released = False
         self.created_at = self.updated_at = at
 
     @classmethod
@@ -203,6 +223,38 @@ class Payment(Aggregate):
         return self.authorized - self.captured
 
     @property
+    def free_to_capture(self) -> Money:
+        """What a new capture may take: ``capturable`` less captures under way, nothing
+        once a final capture released the rest or a void is under way."""
+        if self.released or self.voiding or self.status not in (_S.AUTHORIZED, _S.CAPTURED):
+            return Money.zero(self.currency)
+        pending = sum(
+            (e.amount for e in self._open(EffectKind.CAPTURE) if e.amount is not None),
+            Money.zero(self.currency),
+        )
+        return self.capturable - pending
+
+    @property
+    def open_effects(self) -> list[PaymentEffect]:
+        """Gateway calls decided on and not completed, oldest first."""
+        return list(self.effects.values())
+
+    @property
+    def opening(self) -> PaymentEffect | None:
+        """The open charge or authorization that created this payment, if still open."""
+        return next(iter(self._open(EffectKind.CHARGE, EffectKind.AUTHORIZE)), None)
+
+    @property
+    def voiding(self) -> bool:
+        return bool(self._open(EffectKind.VOID))
+
+    def effect(self, key: str) -> PaymentEffect | None:
+        return self.effects.get(key)
+
+    def _open(self, *kinds: EffectKind) -> list[PaymentEffect]:
+        return [e for e in self.effects.values() if e.kind in kinds]
+
+    @property
     def refundable(self) -> Money:
         """What a new refund may take: captured, less refunds succeeded or pending."""
         if self.status not in _REFUNDABLE:
@@ -239,6 +291,77 @@ class Payment(Aggregate):
         if refunded.is_zero:
             return _S.CAPTURED
         return _S.REFUNDED if refunded >= self.captured else _S.PARTIALLY_REFUNDED
+
+    # Commands: intents (recorded before the gateway is called)
+
+    def request_opening(self, kind: EffectKind, token: str, at: datetime) -> PaymentEffect:
+        """Decides to authorize or charge this new payment at the gateway with ``token``."""
+        kind = EffectKind(kind)
+        if kind not in (EffectKind.AUTHORIZE, EffectKind.CHARGE):
+            raise InvalidValueError(f"a payment opens with authorize or charge, not {kind}")
+        self._check_status(frozenset({_S.PENDING}), kind.value)
+        if self.gateway_payment_id is not None or self.effects:
+            raise InvalidTransitionError("payment", self.status.value, kind.value)
+        effect = PaymentEffect(key=f"{self.id}:{kind}", kind=kind, requested_at=at, token=token)
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def request_capture(self, key: str, amount: Money | None, at: datetime) -> PaymentEffect:
+        """Decides to capture ``amount`` (default: all that is free); the capture that
+        takes the last of the authorization is final."""
+        self._check_status(frozenset({_S.AUTHORIZED, _S.CAPTURED}), _S.CAPTURED)
+        self._check_not_busy(EffectKind.VOID)
+        free = self.free_to_capture
+        amount = free if amount is None else amount
+        self._check_positive(amount)
+        if amount > free:
+            raise CaptureExceedsAuthorizedError(amount, free)
+        if key in self.effects or key in self.processed_refs:
+            raise InvalidValueError(f"capture {key} already requested")
+        effect = PaymentEffect(
+            key=key, kind=EffectKind.CAPTURE, requested_at=at, amount=amount, final=amount == free
+        )
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def request_void(self, at: datetime) -> PaymentEffect:
+        """Decides to cancel this payment at the gateway (an authorization, or one awaiting
+        the customer); refused while a capture or the charge itself is under way."""
+        self._check_status(frozenset({_S.PENDING, _S.AUTHORIZED}), _S.VOIDED)
+        self._check_not_busy(EffectKind.CAPTURE, EffectKind.CHARGE, EffectKind.AUTHORIZE)
+        key = f"{self.id}:void"
+        if key in self.effects:
+            return self.effects[key]
+        effect = PaymentEffect(key=key, kind=EffectKind.VOID, requested_at=at)
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def request_refund(
+        self, refund_id: UUID, amount: Money, at: datetime, reason: str | None = None
+    ) -> PaymentEffect:
+        """Decides to send ``amount`` back: the refund is pending (it counts against
+        ``refundable`` at once) and its gateway call is the intent."""
+        self._check_not_busy(EffectKind.VOID)
+        self.refund(refund_id, amount, at, reason)
+        effect = PaymentEffect(
+            key=f"{refund_id}:refund",
+            kind=EffectKind.REFUND,
+            requested_at=at,
+            amount=amount,
+            refund_id=refund_id,
+        )
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def complete(self, key: str, outcome: str, at: datetime) -> None:
+        """Closes the intent ``key``: its outcome and follow-ups are recorded. A key that is
+        not open (completed before, or never requested) records nothing."""
+        if key in self.effects:
+            self._effect_completed(key=key, outcome=outcome, at=at)
+
+    def _check_not_busy(self, *kinds: EffectKind) -> None:
+        if busy := self._open(*kinds):
+            raise PaymentBusyError(self.id, busy[0].kind.value)
 
     # Commands: authorization
 
@@ -445,6 +568,21 @@ class Payment(Aggregate):
         self.updated_at = at
         if event_ref is not None:
             self.processed_refs.add(event_ref)
+
+    @event("EffectRequested")
+    def _effect_requested(self, effect: PaymentEffect, at: datetime) -> None:
+        self.effects[effect.key] = effect
+        if effect.kind is EffectKind.CAPTURE and effect.final:
+            self.released = True
+        self.updated_at = at
+
+    @event("EffectCompleted")
+    def _effect_completed(self, key: str, outcome: str, at: datetime) -> None:
+        effect = self.effects.pop(key)
+        if effect.kind is EffectKind.CAPTURE and effect.final and outcome.startswith(REFUSED):
+            # the final capture did not happen: what it would have released is still held
+            self.released = False
+        self.updated_at = at
 
     @event("ActionRequired")
     def _action_required(

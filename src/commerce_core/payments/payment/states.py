@@ -22,6 +22,16 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
+class EffectKind(StrEnum):
+    """What a gateway call we decided on does (an intent, see ``Payment.request_*``)."""
+
+    AUTHORIZE = "authorize"
+    CHARGE = "charge"
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+
+
 class DisputeStatus(StrEnum):
     OPEN = "open"
     WON = "won"

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.payments.payment.states import DisputeStatus, RefundStatus
+from commerce_core.payments.payment.states import DisputeStatus, EffectKind, RefundStatus
 from commerce_core.shared.money import Money
 
 
@@ -29,3 +29,22 @@ class Dispute(msgspec.Struct, frozen=True, kw_only=True):
     status: DisputeStatus
     opened_at: datetime
     closed_at: datetime | None = None
+
+
+class PaymentEffect(msgspec.Struct, frozen=True, kw_only=True):
+    """A gateway call the payment decided on, recorded before the call: its intent.
+
+    ``key`` is the idempotency key the gateway receives, so asking again (after a
+    crash or a lost answer) moves money once. The intent stays open until its
+    outcome and follow-ups are recorded (``Payment.complete``).
+    ``token``: charge and authorize keep the customer's payment-method token to ask
+    again. ``final``: a capture that releases what is left of the authorization.
+    """
+
+    key: str
+    kind: EffectKind
+    requested_at: datetime
+    amount: Money | None = None
+    refund_id: UUID | None = None
+    token: str | None = None
+    final: bool = True

@@ -294,7 +294,9 @@ class Payment(Aggregate):
 
     # Commands: intents (recorded before the gateway is called)
 
-    def request_opening(self, kind: EffectKind, token: str, at: datetime) -> PaymentEffect:
+    def request_opening(
+        self, kind: EffectKind, token: str, metadata: dict[str, str], at: datetime
+    ) -> PaymentEffect:
         """Decides to authorize or charge this new payment at the gateway with ``token``."""
         kind = EffectKind(kind)
         if kind not in (EffectKind.AUTHORIZE, EffectKind.CHARGE):
@@ -302,7 +304,9 @@ class Payment(Aggregate):
         self._check_status(frozenset({_S.PENDING}), kind.value)
         if self.gateway_payment_id is not None or self.effects:
             raise InvalidTransitionError("payment", self.status.value, kind.value)
-        effect = PaymentEffect(key=f"{self.id}:{kind}", kind=kind, requested_at=at, token=token)
+        effect = PaymentEffect(
+            key=f"{self.id}:{kind}", kind=kind, requested_at=at, token=token, metadata=metadata
+        )
         self._effect_requested(effect=effect, at=at)
         return effect
 
@@ -318,8 +322,17 @@ class Payment(Aggregate):
             raise CaptureExceedsAuthorizedError(amount, free)
         if key in self.effects or key in self.processed_refs:
             raise InvalidValueError(f"capture {key} already requested")
+        pending = self.capturable - free
+        fee = None
+        if self.destination_account is not None:
+            fee = self.fee_schedule.fee_on(self.captured + pending + amount)
         effect = PaymentEffect(
-            key=key, kind=EffectKind.CAPTURE, requested_at=at, amount=amount, final=amount == free
+            key=key,
+            kind=EffectKind.CAPTURE,
+            requested_at=at,
+            amount=amount,
+            final=amount == free,
+            fee=fee,
         )
         self._effect_requested(effect=effect, at=at)
         return effect
@@ -352,6 +365,13 @@ class Payment(Aggregate):
         )
         self._effect_requested(effect=effect, at=at)
         return effect
+
+    def answer(self, key: str, outcome: str, at: datetime) -> None:
+        """Notes that the gateway answered the intent ``key`` and its outcome is recorded;
+        only the follow-ups remain. Records nothing for a key not open or answered."""
+        effect = self.effects.get(key)
+        if effect is not None and effect.answer is None:
+            self._effect_answered(key=key, outcome=outcome, at=at)
 
     def complete(self, key: str, outcome: str, at: datetime) -> None:
         """Closes the intent ``key``: its outcome and follow-ups are recorded. A key that is
@@ -574,6 +594,11 @@ class Payment(Aggregate):
         self.effects[effect.key] = effect
         if effect.kind is EffectKind.CAPTURE and effect.final:
             self.released = True
+        self.updated_at = at
+
+    @event("EffectAnswered")
+    def _effect_answered(self, key: str, outcome: str, at: datetime) -> None:
+        self.effects[key] = msgspec.structs.replace(self.effects[key], answer=outcome)
         self.updated_at = at
 
     @event("EffectCompleted")

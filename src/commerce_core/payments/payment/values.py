@@ -38,7 +38,11 @@ class PaymentEffect(msgspec.Struct, frozen=True, kw_only=True):
     crash or a lost answer) moves money once. The intent stays open until its
     outcome and follow-ups are recorded (``Payment.complete``).
     ``token``: charge and authorize keep the customer's payment-method token to ask
-    again. ``final``: a capture that releases what is left of the authorization.
+    again, with the ``metadata`` sent the first time (a vendor refuses a key reused
+    with another request). ``final``: a capture that releases what is left of the
+    authorization; ``fee``: the application fee a seller's capture sends.
+    ``answer``: the outcome, once recorded (``Payment.answer``); the follow-ups on the
+    order come next, and then the intent is closed.
     """
 
     key: str
@@ -47,4 +51,7 @@ class PaymentEffect(msgspec.Struct, frozen=True, kw_only=True):
     amount: Money | None = None
     refund_id: UUID | None = None
     token: str | None = None
+    metadata: dict[str, str] | None = None
     final: bool = True
+    fee: Money | None = None
+    answer: str | None = None

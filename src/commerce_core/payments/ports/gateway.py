@@ -17,9 +17,10 @@ Contract (``tests/contract/test_payment_gateway.py`` holds every adapter to it):
 - **3-D Secure**: a card that needs authentication gives
   ``status=requires_action`` and a ``client_secret`` for the customer's
   browser; the outcome arrives later (a webhook, or ``retrieve``).
-- **Captures**: one capture per authorization, for at most the authorized
-  amount; capturing less releases the rest (as Stripe does). ``charge``
-  authorizes and captures at once.
+- **Captures**: several per authorization (multicapture), together at most the
+  authorized amount. A capture with ``final=True`` releases what is left (as
+  Stripe's ``final_capture``); one with ``final=False`` leaves the rest capturable.
+  ``charge`` authorizes and captures at once.
 - ``gateway_fee`` is the gateway's total fee on the payment so far, when the
   gateway reports it (``None`` otherwise).
 - Amounts are ``Money``; the gateway never sees card data, only tokens.
@@ -136,8 +137,10 @@ class PaymentGateway(Protocol):
         amount: Money | None,
         idempotency_key: str,
         application_fee: Money | None = None,
+        final: bool = True,
     ) -> GatewayPayment:
-        """Captures ``amount`` (default: all) of an authorization; the rest is released.
+        """Captures ``amount`` (default: all that is left) of an authorization; with
+        ``final`` the rest is released, without it the rest stays capturable.
 
         ``application_fee`` (destination payments only) replaces the fee set when the
         payment was authorized; without it the gateway keeps that fee, capped at what

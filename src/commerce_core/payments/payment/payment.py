@@ -295,7 +295,12 @@ class Payment(Aggregate):
     # Commands: intents (recorded before the gateway is called)
 
     def request_opening(
-        self, kind: EffectKind, token: str, metadata: dict[str, str], at: datetime
+        self,
+        kind: EffectKind,
+        token: str,
+        metadata: dict[str, str],
+        at: datetime,
+        hold_until: datetime | None = None,
     ) -> PaymentEffect:
         """Decides to authorize or charge this new payment at the gateway with ``token``."""
         kind = EffectKind(kind)
@@ -305,7 +310,12 @@ class Payment(Aggregate):
         if self.gateway_payment_id is not None or self.effects:
             raise InvalidTransitionError("payment", self.status.value, kind.value)
         effect = PaymentEffect(
-            key=f"{self.id}:{kind}", kind=kind, requested_at=at, token=token, metadata=metadata
+            key=f"{self.id}:{kind}",
+            kind=kind,
+            requested_at=at,
+            token=token,
+            metadata=metadata,
+            hold_until=hold_until,
         )
         self._effect_requested(effect=effect, at=at)
         return effect

@@ -40,7 +40,8 @@ class PaymentEffect(msgspec.Struct, frozen=True, kw_only=True):
     ``token``: charge and authorize keep the customer's payment-method token to ask
     again, with the ``metadata`` sent the first time (a vendor refuses a key reused
     with another request). ``final``: a capture that releases what is left of the
-    authorization; ``fee``: the application fee a seller's capture sends.
+    authorization; ``fee``: the application fee a seller's capture sends;
+    ``hold_until``: how long an authorization holds the order's stock.
     ``answer``: the outcome, once recorded (``Payment.answer``); the follow-ups on the
     order come next, and then the intent is closed.
     """
@@ -54,4 +55,5 @@ class PaymentEffect(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, str] | None = None
     final: bool = True
     fee: Money | None = None
+    hold_until: datetime | None = None
     answer: str | None = None

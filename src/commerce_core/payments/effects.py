@@ -137,6 +137,19 @@ async def recover_payment(ports: EffectPorts, ctx: CommandContext, payment_id: U
     return payment
 
 
+async def abandon_effect(
+    ports: EffectPorts, ctx: CommandContext, payment_id: UUID, key: str, why: str
+) -> Payment:
+    """Closes an intent whose call was never made and is no longer wanted (the order was
+    paid meanwhile), recording it as refused with ``why``."""
+    at = ports.clock.now()
+    refused = GatewayRequestError(why)
+    payment, _ = await retry_on_conflict(
+        lambda: _record_and_settle(ports, ctx, payment_id, key, refused, at)
+    )
+    return payment
+
+
 # Asking the gateway
 
 

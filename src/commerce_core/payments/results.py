@@ -31,11 +31,14 @@ class PaymentResult:
     ``client_secret``: for the customer's browser when ``payment.requires_action``.
     ``attention``: set when money moved but the order or its stock could not follow
     (e.g. the order was cancelled meanwhile, or stock ran out): an operator acts.
+    ``pending``: the gateway's answer is late; the call is recorded and the service
+    finishes it itself (HTTP 202).
     """
 
     payment: Payment
     client_secret: str | None = None
     attention: str | None = None
+    pending: bool = False
 
 
 def as_money(amount: int | Money | None, currency: str) -> Money | None:

@@ -33,24 +33,39 @@ from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, order_lines, receive_money
-from commerce_core.ordering.order import AWAITING_PAYMENT, Order
+from commerce_core.ordering.money_received import check_money_in, order_lines
+from commerce_core.ordering.order import AWAITING_PAYMENT, Order, OrderAlreadyPaidError
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
+from commerce_core.payments.effects import (
+    EffectPorts,
+    abandon_effect,
+    recover_payment,
+    run_effect,
+)
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment, load_payments
-from commerce_core.payments.payment import Payment, PaymentDeclinedError, PaymentStatus
-from commerce_core.payments.ports.gateway import GatewayPayment, PaymentGateway
-from commerce_core.payments.reference import PaymentReference
-from commerce_core.payments.results import NothingToPayError, PaymentResult, amount_due, as_money
-from commerce_core.payments.sync import sync_payment
-from commerce_core.payments.voids import supersede_waiting, void_payment
+from commerce_core.payments.payment import (
+    EffectKind,
+    Payment,
+    PaymentDeclinedError,
+    PaymentStatus,
+)
+from commerce_core.payments.ports.gateway import GatewayPayment, GatewayStatus, PaymentGateway
+from commerce_core.payments.results import (
+    NothingToPayError,
+    PaymentInFlightError,
+    PaymentResult,
+    amount_due,
+    as_money,
+)
+from commerce_core.payments.voids import void_payment
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.loading import find_owned
 from commerce_core.shared.ports.clock import Clock, Ids
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 from commerce_core.shared.values import PaymentMethod
 
 AUTHORIZATION_HOLD = timedelta(days=7)
@@ -133,24 +148,66 @@ async def _open(
     request: _Request,
 ) -> PaymentResult:
     payment_id = new_id(ctx, ids, f"payment:{request.order_id}")
-    if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+    ports = EffectPorts(repo, gateway, clock)
+    earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
+    if earlier is not None and earlier.opening is None:
         return await _replay(gateway, earlier)
-    at = clock.now()
-    order = await load_order(repo, ctx.tenant_id, request.order_id)
-    payments = await load_payments(repo, await load_ledger(repo, order))
-    amount = amount_due(order, payments)
-    if request.capture:
-        await check_money_in(repo, order, payment_id, amount, at)
-    else:
-        stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
-        hold_lines(stock, order.id, order_lines(order), at + request.hold, at)  # a check only
-    seller = None
-    if request.seller_id is not None:
-        seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)
-    payee = None if seller is None else (seller.seller_id, seller.account_id)
+    if earlier is None:
+        await _decide(repo, gateway, clock, ctx, request, payment_id)
+        for waiting in await _superseded(repo, ctx, payment_id):
+            await recover_payment(ports, ctx, waiting)  # their voids, before the new call
+    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    opening = payment.opening
+    if opening is None:  # finished meanwhile, e.g. by recovery
+        return await _replay(gateway, payment)
+    order = await load_order(repo, ctx.tenant_id, payment.order_id)
+    if order.status not in AWAITING_PAYMENT:  # a replaced payment was completed after all
+        await abandon_effect(ports, ctx, payment_id, opening.key, "superseded")
+        raise OrderAlreadyPaidError(order.number)
+    run = await run_effect(ports, ctx, payment_id, opening.key)
+    payment = run.payment
+    if run.refused is not None:
+        raise run.refused
+    if payment.status is PaymentStatus.FAILED:
+        raise PaymentDeclinedError(payment.decline_code)
+    secret = run.client_secret if payment.requires_action else None
+    return PaymentResult(payment, secret, run.attention, pending=run.pending)
 
-    def new_payment() -> Payment:
-        return Payment.create(
+
+async def _decide(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ctx: CommandContext,
+    request: _Request,
+    payment_id: UUID,
+) -> None:
+    """Records the payment and its gateway call (the intent) with the order's
+    ``PaymentRequested``, in one append: of two concurrent payments of one order only
+    one is recorded; the other finds it under way (or the order paid) and stops here,
+    before any gateway call. Payments still waiting for 3-D Secure get a void intent:
+    the new attempt replaces them."""
+    at = clock.now()
+    await _check_waiting(repo, gateway, ctx, request.order_id)
+
+    async def decide() -> None:
+        if await find_owned(repo, ctx.tenant_id, payment_id, Payment) is not None:
+            return  # the same command, recorded concurrently
+        order = await load_order(repo, ctx.tenant_id, request.order_id)
+        ledger = await load_ledger(repo, order)
+        payments = await load_payments(repo, ledger)
+        order.request_payment(payment_id, at, ctx.actor)
+        amount = amount_due(order, payments)
+        if request.capture:
+            await check_money_in(repo, order, payment_id, amount, at)
+        else:
+            stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
+            hold_lines(stock, order.id, order_lines(order), at + request.hold, at)  # a check
+        seller = None
+        if request.seller_id is not None:
+            seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)
+        payee = None if seller is None else (seller.seller_id, seller.account_id)
+        payment = Payment.create(
             payment_id,
             ctx.tenant_id,
             order.id,
@@ -161,55 +218,59 @@ async def _open(
             request.gateway_name,
             payee,
         )
-
-    destination = opening_destination(new_payment())  # refuses what ``Payment`` would refuse
-    await supersede_waiting(repo, gateway, ctx, payments, at)
-    metadata = {
-        "tenant_id": ctx.tenant_id,
-        "order_id": str(order.id),
-        "order_number": order.number,
-        "payment_id": str(payment_id),
-    }
-    call = gateway.charge if request.capture else gateway.authorize
-    key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
-    answer = await call_gateway(
-        lambda: call(amount, request.token, key, metadata, destination=destination)
-    )
-
-    async def record() -> tuple[Payment, str | None]:
-        if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
-            return earlier, None  # the same command, recorded concurrently
-        payment = new_payment()
-        order = await load_order(repo, ctx.tenant_id, request.order_id)
-        ledger = await load_ledger(repo, order)
-        captured = sync_payment(payment, answer, at)
+        opening_destination(payment)  # refuses what the gateway call would refuse
+        metadata = {
+            "tenant_id": ctx.tenant_id,
+            "order_id": str(order.id),
+            "order_number": order.number,
+            "payment_id": str(payment_id),
+        }
+        kind = EffectKind.CHARGE if request.capture else EffectKind.AUTHORIZE
+        hold_until = None if request.capture else at + request.hold
+        payment.request_opening(kind, request.token, metadata, at, hold_until)
         ledger.add_payment(payment_id)
-        touched: list[StockItem] = []
-        note: str | None = None
-        if payment.status is PaymentStatus.FAILED and order.status in AWAITING_PAYMENT:
-            order.mark_payment_failed(answer.decline_code, at, payment_id, ctx.actor)
-        elif payment.status is PaymentStatus.AUTHORIZED:
-            touched, note = await hold_for_authorization(repo, order, at + request.hold, at)
-        if not captured.is_zero:
-            touched, note = await receive_money(
-                repo, order, ledger, payment_id, captured, at, ctx.actor
-            )
+        waiting = [p for p in payments if _waits_for_customer(p)]
+        for replaced in waiting:
+            replaced.request_void(at)
         await repo.save(
-            payment,
             order,
             ledger,
-            *_reference(payment),
-            *touched,
+            payment,
+            *waiting,
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
-        return payment, note
 
-    payment, note = await retry_on_conflict(record)
-    if payment.status is PaymentStatus.FAILED:
-        raise PaymentDeclinedError(payment.decline_code)
-    secret = answer.client_secret if payment.requires_action else None
-    return PaymentResult(payment, secret, note)
+    await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+
+
+def _waits_for_customer(payment: Payment) -> bool:
+    return payment.status is PaymentStatus.PENDING and payment.requires_action
+
+
+async def _check_waiting(
+    repo: Repository, gateway: PaymentGateway, ctx: CommandContext, order_id: UUID
+) -> None:
+    """Asks the gateway (a read) about payments waiting for 3-D Secure: one the customer
+    completed meanwhile raises ``PaymentInFlightError`` before anything is recorded;
+    its webhook will record it."""
+    order = await load_order(repo, ctx.tenant_id, order_id)
+    for payment in await load_payments(repo, await load_ledger(repo, order)):
+        if _waits_for_customer(payment) and payment.gateway_payment_id is not None:
+            view = await _retrieve(gateway, payment.gateway_payment_id)
+            if view.status is GatewayStatus.CAPTURED:
+                raise PaymentInFlightError(payment.id)
+
+
+async def _retrieve(gateway: PaymentGateway, gateway_id: str) -> GatewayPayment:
+    return await call_gateway(lambda: gateway.retrieve(gateway_id))
+
+
+async def _superseded(repo: Repository, ctx: CommandContext, payment_id: UUID) -> list[UUID]:
+    """Payments of the same order with a void under way: the ones this payment replaces."""
+    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    order = await load_order(repo, ctx.tenant_id, payment.order_id)
+    return [p.id for p in await load_payments(repo, await load_ledger(repo, order)) if p.voiding]
 
 
 async def hold_for_authorization(
@@ -223,16 +284,6 @@ async def hold_for_authorization(
         return hold_lines(stock, order.id, order_lines(order), until, at), None
     except InsufficientStockError as short:
         return [], f"order {order.number} is authorized but its stock ran out ({short})"
-
-
-def _reference(payment: Payment) -> list[PaymentReference]:
-    if payment.gateway_payment_id is None:
-        return []
-    return [
-        PaymentReference.link(
-            payment.tenant_id, payment.gateway, payment.gateway_payment_id, payment.id
-        )
-    ]
 
 
 async def _replay(gateway: PaymentGateway, payment: Payment) -> PaymentResult:

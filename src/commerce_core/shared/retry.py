@@ -9,6 +9,10 @@ from commerce_core.eventstore import ConcurrencyError
 
 T = TypeVar("T")
 
+DECISION_ATTEMPTS = 12
+"""Attempts for a decision that calls nothing outside (an intent, before its call): many
+concurrent requests on one order or payment each get their turn or a clear refusal."""
+
 
 async def retry_on_conflict(command: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
     """Runs ``command`` again (reloading its aggregates) when another writer got there first.

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from commerce_core.eventstore import RecordedEvent
 from commerce_core.inventory.stock import InsufficientStockError
-from commerce_core.ordering.order import OrderStatus
+from commerce_core.ordering.order import OrderAlreadyPaidError, OrderStatus
 from commerce_core.payments.payment import (
     CaptureExceedsAuthorizedError,
     PaymentDeclinedError,
     PaymentStatus,
 )
+from commerce_core.payments.ports.gateway import GatewayPayment
 from commerce_core.payments.results import PaymentInFlightError
 from commerce_core.payments.services import NothingToPayError, order_payments
 from commerce_core.shared.errors import InvalidTransitionError
@@ -30,9 +33,19 @@ async def shop() -> Shop:
     return shop
 
 
-async def test_charging_pays_the_order_and_takes_its_stock_in_one_append(shop: Shop) -> None:
+async def test_charging_records_the_intent_then_pays_the_order_and_takes_its_stock(
+    shop: Shop,
+) -> None:
     order = await shop.place(("MUG-1", 2))
     before = len(await shop.events())
+    seen_at_call: list[str] = []
+    charge = shop.gateway.charge
+
+    async def spy(*args: Any, **kwargs: Any) -> GatewayPayment:
+        seen_at_call.extend(_names((await shop.events())[before:]))
+        return await charge(*args, **kwargs)
+
+    shop.gateway.charge = spy  # type: ignore[method-assign]
 
     result = await shop.charge(order.id)
 
@@ -44,8 +57,28 @@ async def test_charging_pays_the_order_and_takes_its_stock_in_one_append(shop: S
     assert (paid.status, paid.paid) == (S.PAID, usd(2000))
     levels = await shop.levels("MUG-1")
     assert (levels.on_hand, levels.reserved) == (3, 0)
+    # The decision and its intent were stored before the gateway was asked ...
+    assert sorted(seen_at_call) == [
+        "Order.PaymentRequested",
+        "OrderLedger.PaymentAdded",
+        "Payment.Created",
+        "Payment.EffectRequested",
+    ]
+    # ... and the outcome, the order's payment and its stock in one append after it.
     new = (await shop.events())[before:]
-    assert len({event.position.tx_id for event in new}) == 1
+    after_call = [e for e in new if _name(e) not in seen_at_call]
+    assert len({event.position.tx_id for event in after_call}) == 1
+    assert {"Payment.Captured", "Payment.EffectCompleted", "Order.PaymentRecorded"} <= set(
+        _names(after_call)
+    )
+
+
+def _name(event: RecordedEvent) -> str:
+    return ".".join(event.type.rsplit(":", 1)[-1].split(".")[-2:])
+
+
+def _names(events: list[RecordedEvent]) -> list[str]:
+    return [_name(event) for event in events]
 
 
 async def test_authorizing_holds_the_money_and_keeps_the_stock_held_until_it_lapses(
@@ -146,7 +179,7 @@ async def test_a_paid_order_cannot_be_paid_again(shop: Shop) -> None:
     order = await shop.place(("MUG-1", 1))
     await shop.charge(order.id)
 
-    with pytest.raises(InvalidTransitionError):
+    with pytest.raises(OrderAlreadyPaidError):
         await shop.charge(order.id)
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commerce_core.eventstore import EventStoreError
-from commerce_core.ordering.order import OrderStatus
+from commerce_core.ordering.order import OrderStatus, PaymentInProgressError
 from commerce_core.payments.payment import PaymentStatus
-from commerce_core.payments.ports.gateway import GatewayUnavailableError
 from commerce_core.payments.services import order_payments
 from tests.unit.shop import TENANT, Shop, keyed, usd
 
@@ -49,18 +48,22 @@ async def test_a_charge_whose_save_failed_is_retried_without_charging_twice(shop
     assert (await shop.order(order.id)).paid == usd(2000)
 
 
-async def test_a_gateway_that_never_answers_records_nothing_and_a_retry_completes(
+async def test_a_gateway_that_never_answers_leaves_the_charge_pending_and_a_retry_completes(
     shop: Shop,
 ) -> None:
     order = await shop.place(("MUG-1", 1))
-    before = await shop.events()
     shop.gateway.lose_answers(3)  # as many as the command asks
 
-    with pytest.raises(GatewayUnavailableError):
-        await shop.charge(order.id, ctx=keyed("pay-2"))
-    assert await shop.events() == before
+    pending = await shop.charge(order.id, ctx=keyed("pay-2"))
 
-    await shop.charge(order.id, ctx=keyed("pay-2"))
+    assert pending.pending
+    assert pending.payment.status is P.PENDING
+    assert [e.kind for e in pending.payment.open_effects] == ["charge"]
+    with pytest.raises(PaymentInProgressError):  # no second charge while it is under way
+        await shop.charge(order.id)
+    done = await shop.charge(order.id, ctx=keyed("pay-2"))
+    assert not done.pending
+    assert done.payment.open_effects == []
     assert shop.gateway.payment_count == 1
     assert (await shop.order(order.id)).status is S.PAID
 

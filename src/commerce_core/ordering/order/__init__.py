@@ -2,7 +2,9 @@
 
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
+    OrderAlreadyPaidError,
     OverpaymentError,
+    PaymentInProgressError,
     PricingError,
     RefundExceedsPaidError,
     ShipmentLinesError,
@@ -47,10 +49,12 @@ __all__ = [
     "DisputeOutcome",
     "LineSpec",
     "Order",
+    "OrderAlreadyPaidError",
     "OrderLine",
     "OrderStatus",
     "OrderTotals",
     "OverpaymentError",
+    "PaymentInProgressError",
     "PaymentMethod",
     "PricedOrder",
     "PricingError",

@@ -96,7 +96,14 @@ PROBLEM_STATUS: dict[str, int] = {
 }
 """Problem slug -> HTTP status."""
 
-_RETRY = frozenset({"concurrency-conflict", "gateway-unavailable", "idempotency-key-in-progress"})
+_RETRY = frozenset(
+    {
+        "concurrency-conflict",
+        "gateway-unavailable",
+        "idempotency-key-in-progress",
+        "payment-in-progress",
+    }
+)
 
 # 400 is listed for every route with parameters by Litestar (as its own validation error,
 # which this app answers with 422); documenting it here replaces that shape.

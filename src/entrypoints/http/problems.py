@@ -31,8 +31,13 @@ from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
 from commerce_core.fulfilment.ports import CarrierError
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.marketplace.seller import SellerNotFoundError
+from commerce_core.ordering.order import OrderAlreadyPaidError, PaymentInProgressError
 from commerce_core.payments.destinations import SellerNotReadyError
-from commerce_core.payments.payment import CaptureExceedsAuthorizedError, PaymentDeclinedError
+from commerce_core.payments.payment import (
+    CaptureExceedsAuthorizedError,
+    PaymentBusyError,
+    PaymentDeclinedError,
+)
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
@@ -72,6 +77,14 @@ def _refund(error: RefundExceedsCapturedError) -> dict[str, Any]:
     return {"requested": error.requested.amount, "refundable": error.refundable.amount}
 
 
+def _in_progress(error: PaymentInProgressError) -> dict[str, Any]:
+    return {"payment_id": str(error.payment_id)}
+
+
+def _busy(error: PaymentBusyError) -> dict[str, Any]:
+    return {"payment_id": str(error.payment_id), "busy_with": error.busy_with}
+
+
 DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     DomainError: (409, "conflict"),
     InvalidTransitionError: (409, "invalid-transition", _transition),
@@ -91,11 +104,14 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     CustomerErasedError: (409, "customer-erased"),
     SellerNotFoundError: (404, "seller-not-found", _seller),
     SellerNotReadyError: (409, "seller-not-ready", _seller),
+    OrderAlreadyPaidError: (409, "order-already-paid"),
+    PaymentInProgressError: (409, "payment-in-progress", _in_progress),
+    PaymentBusyError: (409, "payment-in-progress", _busy),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
-RETRYABLE_SLUGS = frozenset({"concurrency-conflict", "gateway-unavailable"})
+RETRYABLE_SLUGS = frozenset({"concurrency-conflict", "gateway-unavailable", "payment-in-progress"})
 RETRYABLE_FLAG = "problem_retryable"
 
 TITLES = {
@@ -106,6 +122,8 @@ TITLES = {
     "concurrency-conflict": "Changed concurrently; retry",
     "payment-declined": "Payment declined",
     "refund-exceeds-captured": "Refund exceeds the captured amount",
+    "order-already-paid": "The order is paid already",
+    "payment-in-progress": "A payment is under way; retry once it is settled",
     "idempotency-key-reused": "Idempotency-Key reused with another request",
     "idempotency-key-in-progress": "A request with this Idempotency-Key is in progress",
     "unauthorized": "Unauthorized",

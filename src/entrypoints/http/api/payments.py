@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody
 
 from commerce_core.payments import services as service
 from commerce_core.payments.refunds import refund_payment
+from commerce_core.payments.results import PaymentResult
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api import examples
@@ -19,6 +22,7 @@ from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_all
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.problems import RETRYABLE_FLAG
 from entrypoints.http.services import Services, tenant_gateway, tenant_of, tenant_settings
 
 
@@ -44,16 +48,43 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-_OPEN_PROBLEMS = command_problems(
-    "not-found",
-    "seller-not-found",
-    "seller-not-ready",
-    "payment-declined",
-    "invalid-transition",
-    "concurrency-conflict",
-    "gateway-unavailable",
-    "gateway-error",
+_LATE = ResponseSpec(
+    data_container=PaymentOut,
+    description=(
+        "The gateway's answer is late: the payment is recorded with status pending and the "
+        "service finishes it itself; read it with GET /payments/{id}, or send the same request "
+        "with the same Idempotency-Key to wait for it again."
+    ),
+    examples=[Example(id="pending", summary="answer late", value={"status": "pending"})],
 )
+
+_OPEN_PROBLEMS = {
+    202: _LATE,
+    **command_problems(
+        "not-found",
+        "seller-not-found",
+        "seller-not-ready",
+        "payment-declined",
+        "invalid-transition",
+        "order-already-paid",
+        "payment-in-progress",
+        "concurrency-conflict",
+        "gateway-unavailable",
+        "gateway-error",
+    ),
+}
+
+
+def answered(
+    request: Request[Any, Any, Any], result: PaymentResult, status: int
+) -> Response[PaymentOut]:
+    """The payment with ``status``, or 202 when the gateway's answer is late; then an
+    Idempotency-Key is released, so the same request again resumes the payment."""
+    body = payment_out(result.payment, result.client_secret, result.attention)
+    if result.pending:
+        request.scope.setdefault("state", {})[RETRYABLE_FLAG] = True
+        return Response(body, status_code=202)
+    return Response(body, status_code=status)
 
 
 class PaymentsController(Controller):
@@ -67,7 +98,7 @@ class PaymentsController(Controller):
         principal: Principal,
         ctx: CommandContext,
         capture: bool,
-    ) -> PaymentOut:
+    ) -> PaymentResult:
         settings = await tenant_settings(services, principal)
         fees = tenant_fee_schedule(settings)
         gateway = await tenant_gateway(services, ctx.tenant_id)
@@ -85,32 +116,38 @@ class PaymentsController(Controller):
             gateway_name=gateway_name,
             seller_id=data.seller_id,
         )
-        return payment_out(result.payment, result.client_secret, result.attention)
+        return result
 
     @post("/authorize", status_code=201, responses=_OPEN_PROBLEMS)
     async def authorize(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[PaymentIn, examples.PAYMENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
-    ) -> PaymentOut:
+    ) -> Response[PaymentOut]:
         """Holds what the order owes on the card. 3-D Secure: status pending,
         requires_action true and a client_secret. Declined: 402 payment-declined.
         With seller_id the payment goes to the seller's account less the platform fee
         (404 seller-not-found; 409 seller-not-ready until it may take charges)."""
-        return await self._open(data, services, principal, ctx, capture=False)
+        result = await self._open(data, services, principal, ctx, capture=False)
+        return answered(request, result, 201)
 
     @post("/charge", status_code=201, responses=_OPEN_PROBLEMS)
     async def charge(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[PaymentIn, examples.PAYMENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
-    ) -> PaymentOut:
-        """Authorizes and captures at once (seller_id as for authorize)."""
-        return await self._open(data, services, principal, ctx, capture=True)
+    ) -> Response[PaymentOut]:
+        """Authorizes and captures at once (seller_id as for authorize). A second charge of
+        an order being paid: 409 payment-in-progress; of a paid order: 409
+        order-already-paid, both before the gateway is asked. A late gateway: 202 pending."""
+        result = await self._open(data, services, principal, ctx, capture=True)
+        return answered(request, result, 201)
 
     @post(
         "/{payment_id:uuid}/capture",

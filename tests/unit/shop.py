@@ -67,21 +67,26 @@ def keyed(key: str, ctx: CommandContext = STAFF) -> CommandContext:
 
 
 class TestEventStore(MemoryEventStore):
-    """The memory store with two faults a test can switch on: a failing append (the
-    database went away after the gateway acted), and reads that let other tasks run
-    (so concurrent commands interleave as they would on a real database)."""
+    """The memory store with two faults a test can switch on: failing appends (the
+    database went away; after ``passing_appends`` more appends succeed, e.g. the intent
+    was recorded and then the database went away after the gateway acted), and reads that
+    let other tasks run (so concurrent commands interleave as they would on a real
+    database)."""
 
     __test__ = False
 
     def __init__(self) -> None:
         super().__init__()
         self.failing_appends = 0
+        self.passing_appends = 0
         self.yield_on_read = False
 
     async def append(
         self, streams: list[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]:
-        if self.failing_appends:
+        if self.passing_appends:
+            self.passing_appends -= 1
+        elif self.failing_appends:
             self.failing_appends -= 1
             raise EventStoreError("the database went away")
         return await super().append(streams, metadata)

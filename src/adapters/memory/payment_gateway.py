@@ -174,8 +174,9 @@ class FakePaymentGateway:
         amount: Money | None,
         idempotency_key: str,
         application_fee: Money | None = None,
+        final: bool = True,
     ) -> GatewayPayment:
-        request = ("capture", gateway_payment_id, amount, application_fee)
+        request = ("capture", gateway_payment_id, amount, application_fee, final)
         return self._once(
             idempotency_key,
             request,

@@ -1,25 +1,23 @@
-"""Capturing an authorization: the gateway takes the money, the order records it."""
+"""Capturing an authorization, once or several times: each capture an intent first."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
-from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, receive_money
-from commerce_core.payments.destinations import capture_fee
-from commerce_core.payments.gateway_calls import call_gateway
+from commerce_core.ordering.loading import load_order
+from commerce_core.ordering.money_received import check_money_in
+from commerce_core.payments.effects import EffectPorts, run_effect
 from commerce_core.payments.loading import load_payment
-from commerce_core.payments.payment import CaptureExceedsAuthorizedError, PaymentStatus
+from commerce_core.payments.payment import PaymentStatus
 from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.results import PaymentResult, as_money
-from commerce_core.payments.sync import sync_payment
-from commerce_core.shared.command_ids import effect_key
+from commerce_core.shared.command_ids import intent_key
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.ports.clock import Clock
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 
 async def capture_payment(
@@ -30,53 +28,41 @@ async def capture_payment(
     payment_id: UUID,
     amount: int | Money | None = None,
 ) -> PaymentResult:
-    """``POST /payments/{id}/capture``: takes ``amount`` (minor units; default all) of an
-    authorization; the gateway releases the rest (one capture per authorization).
+    """``POST /payments/{id}/capture``: takes ``amount`` (minor units; default all that is
+    left) of an authorization. Several captures may follow one another, each its own
+    intent; the one that takes the last of the authorization is final.
 
-    The order records the money and, once paid in full, its stock is taken, in the
-    same append as the payment. Refused before the gateway, recording nothing:
-    ``InvalidTransitionError`` (not authorized; order not awaiting payment),
-    ``CaptureExceedsAuthorizedError``, ``OverpaymentError``, ``InsufficientStockError``.
-    The same command again (same idempotency key) returns the payment unchanged.
-    A seller's payment sends the platform fee on what is captured (``capture_fee``).
+    The capture is decided and recorded on the payment first (it reserves its amount, so
+    concurrent captures cannot exceed the authorization), then the gateway captures it,
+    then the payment, the order (money received) and, once paid in full, its stock are
+    recorded. Refused before the gateway, recording nothing: ``InvalidTransitionError``
+    (not authorized; order not awaiting payment), ``CaptureExceedsAuthorizedError``,
+    ``OverpaymentError``, ``InsufficientStockError``, ``PaymentBusyError`` (a void is
+    under way). The same command again (same idempotency key) returns the payment.
+    A seller's payment sends the platform fee on what is captured.
     """
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
-    ref = effect_key(ctx, payment, "capture")
-    if payment.already_processed(ref):
-        return PaymentResult(payment)
-    if payment.status is not PaymentStatus.AUTHORIZED or payment.gateway_payment_id is None:
-        raise InvalidTransitionError("payment", payment.status, PaymentStatus.CAPTURED)
-    capturable = payment.capturable
-    wanted = as_money(amount, payment.currency) or capturable
-    if wanted.amount <= 0:
-        raise InvalidValueError("a capture amount must be positive")
-    if wanted > capturable:
-        raise CaptureExceedsAuthorizedError(wanted, capturable)
+    ports = EffectPorts(repo, gateway, clock)
     at = clock.now()
-    order = await load_order(repo, ctx.tenant_id, payment.order_id)
-    await check_money_in(repo, order, payment.id, wanted, at)
-    gateway_id = payment.gateway_payment_id
-    fee = capture_fee(payment, wanted)
-    answer = await call_gateway(lambda: gateway.capture(gateway_id, wanted, ref, fee))
 
-    async def record() -> PaymentResult:
+    async def decide() -> str:
         payment = await load_payment(repo, ctx.tenant_id, payment_id)
-        if payment.already_processed(ref):
-            return PaymentResult(payment)
+        key = intent_key(ctx, payment, "capture")
+        if payment.already_processed(key) or payment.effect(key) is not None:
+            return key  # this command ran before
+        if payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+            raise InvalidTransitionError("payment", payment.status, PaymentStatus.CAPTURED)
+        wanted = as_money(amount, payment.currency)
+        if wanted is not None and wanted.amount <= 0:
+            raise InvalidValueError("a capture amount must be positive")
+        effect = payment.request_capture(key, wanted, at)
+        assert effect.amount is not None
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
-        ledger = await load_ledger(repo, order)
-        captured = sync_payment(payment, answer, at, ref)
-        touched, note = await receive_money(
-            repo, order, ledger, payment.id, captured, at, ctx.actor
-        )
-        await repo.save(
-            payment,
-            order,
-            ledger,
-            *touched,
-            metadata=ctx.metadata(),
-            idempotency_key=ctx.idempotency_key,
-        )
-        return PaymentResult(payment, attention=note)
+        await check_money_in(repo, order, payment.id, effect.amount, at)
+        await repo.save(payment, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+        return key
 
-    return await retry_on_conflict(record)
+    key = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+    run = await run_effect(ports, ctx, payment_id, key)
+    if run.refused is not None:
+        raise run.refused
+    return PaymentResult(run.payment, attention=run.attention, pending=run.pending)

@@ -23,19 +23,20 @@ from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import RefundExceedsPaidError
-from commerce_core.payments.gateway_refunds import refund_at_gateway, refunds_at_gateway
+from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
-from commerce_core.payments.ports.gateway import GatewayRefund, PaymentGateway
-from commerce_core.payments.refund_effects import RefundResult, apply_refund, has_refund
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.refund_effects import RefundResult, has_refund
 from commerce_core.payments.results import as_money
-from commerce_core.shared.command_ids import effect_id
+from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.refunds import RefundExceedsCapturedError
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 from commerce_core.shared.values import SkuQuantity
 
 __all__ = ["NothingToRefundError", "RefundResult", "refund_order", "refund_payment"]
@@ -62,9 +63,10 @@ async def refund_payment(
     ``InvalidTransitionError`` for a payment not captured (or disputed).
     """
     payment = await load_payment(repo, ctx.tenant_id, payment_id)
-    refund_id = effect_id(ctx, payment, "refund")
-    if has_refund(payment, refund_id):
-        return RefundResult.of(payment, refund_id)
+    refund_id = intent_id(ctx, payment, "refund")
+    if has_refund(payment, refund_id):  # this command ran before: finish it if need be
+        [result] = await _run(repo, gateway, clock, ctx, [(payment, payment.refundable, refund_id)])
+        return result
     wanted = as_money(amount, payment.currency)
     assert wanted is not None
     plan = [(payment, wanted, refund_id)]
@@ -93,13 +95,13 @@ async def refund_order(
     order = await load_order(repo, ctx.tenant_id, order_id)
     ledger = await load_ledger(repo, order)
     payments = await load_payments(repo, ledger)
-    done = [
-        RefundResult.of(p, refund_id)
+    done: list[_Plan] = [
+        (p, p.refundable, refund_id)
         for p in payments
-        if has_refund(p, refund_id := effect_id(ctx, p, "refund"))
+        if has_refund(p, refund_id := intent_id(ctx, p, "refund"))
     ]
-    if done and ctx.idempotency_key is not None:
-        return done  # this command ran before
+    if done and ctx.idempotency_key is not None:  # this command ran before
+        return await _run(repo, gateway, clock, ctx, done)
     if order.refundable.amount <= 0:
         raise NothingToRefundError(f"order {order.number} has no paid money left to refund")
     wanted = as_money(amount, order.currency) or order.refundable
@@ -118,7 +120,7 @@ def _spread(ctx: CommandContext, payments: list[Payment], wanted: Money) -> list
     for payment in payments:
         part = left.min(payment.refundable)
         if part.amount > 0:
-            plans.append((payment, part, effect_id(ctx, payment, "refund")))
+            plans.append((payment, part, intent_id(ctx, payment, "refund")))
             left -= part
     if left.amount > 0:  # the rest is in refunds still pending at the gateway
         raise RefundExceedsCapturedError(wanted, wanted - left)
@@ -135,54 +137,62 @@ async def _refund(
     reason: str | None,
     restock: list[SkuQuantity],
 ) -> list[RefundResult]:
+    """Records every refund of the plan as requested (with its gateway call, the intent),
+    and the restock, in one append; then asks the gateway for each and records the
+    outcomes. A refund that no longer fits when recorded (a concurrent refund took the
+    money) is refused before any gateway call."""
     at = clock.now()
-    # Checks, on loaded copies that are then dropped: what the domain would refuse.
-    order = await load_order(repo, ctx.tenant_id, order_id)
-    for planned, amount, refund_id in plans:
-        payment = await load_payment(repo, ctx.tenant_id, planned.id)
-        payment.refund(refund_id, amount, at, reason)
-        order.record_refund(amount, at, refund_id, reason, ctx.actor)
-        if not refunds_at_gateway(payment):
-            # Paid by hand, refunded by hand (manual-refund): refused before any payment
-            # of the plan is refunded at the gateway.
-            raise InvalidTransitionError("payment", payment.status, "refunded")
-    (await load_ledger(repo, order)).check_restock(restock)
 
-    answers: list[GatewayRefund] = []
-    for payment, amount, refund_id in plans:
-        answers.append(await refund_at_gateway(gateway, payment, amount, refund_id, reason))
-
-    async def record() -> list[RefundResult]:
+    async def decide() -> None:
         order = await load_order(repo, ctx.tenant_id, order_id)
         ledger = await load_ledger(repo, order)
-        results: list[RefundResult] = []
-        changed: list[Payment] = []
-        for (planned, amount, refund_id), answer in zip(plans, answers, strict=True):
+        payments: list[Payment] = []
+        for planned, amount, refund_id in plans:
             payment = await load_payment(repo, ctx.tenant_id, planned.id)
-            note = None
-            if not has_refund(payment, refund_id):
-                note = apply_refund(
-                    payment, order, ledger, refund_id, amount, reason, answer, at, ctx.actor
-                )
-                changed.append(payment)
-            results.append(RefundResult.of(payment, refund_id, note))
+            if has_refund(payment, refund_id):
+                return  # the same command, recorded concurrently
+            if not refunds_at_gateway(payment):
+                # Paid by hand, refunded by hand (manual-refund): refused before any payment
+                # of the plan is refunded at the gateway.
+                raise InvalidTransitionError("payment", payment.status, "refunded")
+            payment.request_refund(refund_id, amount, at, reason)
+            order.record_refund(amount, at, refund_id, reason, ctx.actor)  # a check only
+            payments.append(payment)
+        order = await load_order(repo, ctx.tenant_id, order_id)  # the check's copy is dropped
         items: list[StockItem] = []
-        lines = _still_restockable(ledger, restock)  # a concurrent restock may have taken some
-        if lines:
-            stock = await load_stock(repo, ctx.tenant_id, [line.sku for line in lines])
-            items = put_back(stock, order_id, lines, at)
-            ledger.record_restocked(lines)
+        if restock:
+            ledger.check_restock(restock)
+            stock = await load_stock(repo, ctx.tenant_id, [line.sku for line in restock])
+            items = put_back(stock, order_id, restock, at)
+            ledger.record_restocked(restock)
         await repo.save(
-            order,
             ledger,
-            *changed,
+            *payments,
             *items,
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
-        return results
 
-    return await retry_on_conflict(record)
+    await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+    return await _run(repo, gateway, clock, ctx, plans)
+
+
+async def _run(
+    repo: Repository,
+    gateway: PaymentGateway,
+    clock: Clock,
+    ctx: CommandContext,
+    plans: list[_Plan],
+) -> list[RefundResult]:
+    """Makes the gateway calls of recorded refunds (those still open) and records them."""
+    ports = EffectPorts(repo, gateway, clock)
+    results: list[RefundResult] = []
+    for planned, _, refund_id in plans:
+        run = await run_effect(ports, ctx, planned.id, f"{refund_id}:refund")
+        if run.refused is not None and len(plans) == 1:
+            raise run.refused
+        results.append(RefundResult.of(run.payment, refund_id, run.attention))
+    return results
 
 
 def _still_restockable(ledger: OrderLedger, lines: list[SkuQuantity]) -> list[SkuQuantity]:

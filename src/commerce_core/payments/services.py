@@ -52,15 +52,14 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
     PaymentStatus,
 )
-from commerce_core.payments.ports.gateway import GatewayPayment, GatewayStatus, PaymentGateway
+from commerce_core.payments.ports.gateway import GatewayPayment, PaymentGateway
 from commerce_core.payments.results import (
     NothingToPayError,
-    PaymentInFlightError,
     PaymentResult,
     amount_due,
     as_money,
 )
-from commerce_core.payments.voids import void_payment
+from commerce_core.payments.voids import check_not_completed, void_payment
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.loading import find_owned
@@ -251,19 +250,9 @@ def _waits_for_customer(payment: Payment) -> bool:
 async def _check_waiting(
     repo: Repository, gateway: PaymentGateway, ctx: CommandContext, order_id: UUID
 ) -> None:
-    """Asks the gateway (a read) about payments waiting for 3-D Secure: one the customer
-    completed meanwhile raises ``PaymentInFlightError`` before anything is recorded;
-    its webhook will record it."""
     order = await load_order(repo, ctx.tenant_id, order_id)
     for payment in await load_payments(repo, await load_ledger(repo, order)):
-        if _waits_for_customer(payment) and payment.gateway_payment_id is not None:
-            view = await _retrieve(gateway, payment.gateway_payment_id)
-            if view.status is GatewayStatus.CAPTURED:
-                raise PaymentInFlightError(payment.id)
-
-
-async def _retrieve(gateway: PaymentGateway, gateway_id: str) -> GatewayPayment:
-    return await call_gateway(lambda: gateway.retrieve(gateway_id))
+        await check_not_completed(gateway, payment)
 
 
 async def _superseded(repo: Repository, ctx: CommandContext, payment_id: UUID) -> list[UUID]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
+from commerce_core.payments.effects import EffectPorts, run_effect
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment
 from commerce_core.payments.payment import Payment, PaymentStatus
@@ -20,7 +21,7 @@ from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError
 from commerce_core.shared.ports.clock import Clock
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 _VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
@@ -34,33 +35,46 @@ async def void_payment(
 ) -> Payment:
     """``POST /payments/{id}/void``: cancels an authorization (or a payment awaiting 3-D
     Secure). Voiding a voided payment returns it unchanged; a captured, failed or refunded
-    one raises ``InvalidTransitionError``. A payment awaiting 3-D Secure that failed at
-    the gateway meanwhile is recorded as failed; one that was captured meanwhile raises
-    ``PaymentInFlightError``. The order is not changed."""
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
-    if payment.status is PaymentStatus.VOIDED:
-        return payment
-    if payment.status not in _VOIDABLE:
-        raise InvalidTransitionError("payment", payment.status, PaymentStatus.VOIDED)
-    answer = await void_at_gateway(gateway, payment)
-    return await _record_void(repo, ctx, payment_id, answer, clock.now())
+    one raises ``InvalidTransitionError``; one with a capture under way
+    ``PaymentBusyError``. The void is recorded first (no capture can start after it), then
+    made. A payment awaiting 3-D Secure that failed at the gateway meanwhile is recorded as
+    failed; one that was captured meanwhile is recorded as captured (and the order paid),
+    and ``PaymentInFlightError`` says so. The order is not changed otherwise."""
+    at = clock.now()
+    await check_not_completed(gateway, await load_payment(repo, ctx.tenant_id, payment_id))
+
+    async def decide() -> str | None:
+        payment = await load_payment(repo, ctx.tenant_id, payment_id)
+        if payment.status is PaymentStatus.VOIDED:
+            return None
+        if payment.status not in _VOIDABLE:
+            raise InvalidTransitionError("payment", payment.status, PaymentStatus.VOIDED)
+        effect = payment.request_void(at)
+        await repo.save(payment, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+        return effect.key
+
+    key = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+    if key is None:
+        return await load_payment(repo, ctx.tenant_id, payment_id)
+    run = await run_effect(EffectPorts(repo, gateway, clock), ctx, payment_id, key)
+    if run.refused is not None:
+        raise run.refused
+    if run.payment.status is PaymentStatus.CAPTURED:
+        raise PaymentInFlightError(payment_id)
+    return run.payment
 
 
-async def supersede_waiting(
-    repo: Repository,
-    gateway: PaymentGateway,
-    ctx: CommandContext,
-    payments: list[Payment],
-    at: datetime,
-) -> None:
-    """Voids payments still waiting for 3-D Secure: a new attempt replaces them, so the
-    customer cannot complete both and pay twice. If one was captured at the gateway
-    meanwhile, ``PaymentInFlightError`` stops the new attempt before it moves money; the
-    completed one arrives as a gateway event."""
-    for payment in payments:
-        if payment.status is PaymentStatus.PENDING and payment.requires_action:
-            answer = await void_at_gateway(gateway, payment)
-            await _record_void(repo, ctx, payment.id, answer, at)
+async def check_not_completed(gateway: PaymentGateway, payment: Payment) -> None:
+    """Asks the gateway (a read) about a payment waiting for 3-D Secure: one the customer
+    completed meanwhile raises ``PaymentInFlightError`` before anything is decided; its
+    webhook will record it."""
+    gateway_id = payment.gateway_payment_id
+    if payment.status is not PaymentStatus.PENDING or not payment.requires_action:
+        return
+    if gateway_id is not None:
+        view = await call_gateway(lambda: gateway.retrieve(gateway_id))
+        if view.status is GatewayStatus.CAPTURED:
+            raise PaymentInFlightError(payment.id)
 
 
 async def void_at_gateway(gateway: PaymentGateway, payment: Payment) -> GatewayPayment | None:

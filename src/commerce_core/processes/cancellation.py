@@ -1,13 +1,13 @@
 """Cancelling an order: void what is authorized, refund what is captured, free the stock.
 
-The gateway is asked first (voids and refunds, under keys derived from the
-command), then the order, its payments, its ledger and every touched stock
-item are saved in one append: the order ``Cancelled`` and a
-``RefundRecorded`` per succeeded refund (a refund of a cancelled order keeps
-it ``cancelled``), payments voided or refunded, reservations released, and
-units the order had taken from stock (it was paid) put back. If a gateway call
-fails nothing is recorded, and running the command again repeats the same
-gateway requests (same keys), so nothing moves twice.
+The decision comes first, in one append: the order ``Cancelled``, a void intent
+for each open payment, a refund intent for all that is left of each captured
+one, reservations released and the units the order had taken from stock put
+back. Only then are the voids and refunds made, each with its intent's key, and
+their outcomes recorded (a refund of a cancelled order keeps it ``cancelled``).
+A shipment recorded meanwhile makes the cancellation lose its append and be
+refused before any gateway call, so a shipped order is never refunded by a
+cancel that lost the race. Calls left unanswered are finished by recovery.
 
 Only card payments go back through the gateway. Money taken by hand (a bank
 transfer, cash) stays recorded on the cancelled order until staff hand it back
@@ -25,18 +25,16 @@ from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import Order, OrderStatus
-from commerce_core.payments.gateway_refunds import refund_at_gateway, refunds_at_gateway
+from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payments
-from commerce_core.payments.payment import Payment, PaymentStatus
-from commerce_core.payments.ports.gateway import GatewayPayment, GatewayRefund, PaymentGateway
-from commerce_core.payments.refund_effects import apply_refund, has_refund
-from commerce_core.payments.voids import apply_void, void_at_gateway
-from commerce_core.shared.command_ids import effect_id
+from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.voids import check_not_completed
+from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
-from commerce_core.shared.errors import DomainError
-from commerce_core.shared.money import Money
 from commerce_core.shared.ports.clock import Clock
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 _OPEN = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
@@ -53,45 +51,32 @@ async def cancel_order(
 
     Refused with ``InvalidTransitionError`` (recording nothing, calling no gateway)
     once anything shipped, or when the order is cancelled already;
+    ``PaymentBusyError`` while a payment of it is being charged or captured;
     ``PaymentInFlightError`` when a payment completed at the gateway and its event
     has not been recorded yet (nothing moved; retry once it has).
     """
-    order = await load_order(repo, ctx.tenant_id, order_id)
     at = clock.now()
+    order = await load_order(repo, ctx.tenant_id, order_id)
     if not order.can_change_to(OrderStatus.CANCELLED):
         order.cancel(reason, at, ctx.actor)  # raises the order's own refusal
-    payments = await load_payments(repo, await load_ledger(repo, order))
-    voids: dict[UUID, GatewayPayment | None] = {}
-    refunds: dict[UUID, tuple[Money, UUID, GatewayRefund]] = {}
-    # Voids first: one the gateway refuses (the payment completed meanwhile) stops the
-    # command before any money moved back.
-    for payment in payments:
-        if payment.status in _OPEN:
-            voids[payment.id] = await void_at_gateway(gateway, payment)
-    for payment in payments:
-        # money taken by hand stays on the cancelled order until staff hand it back
-        if payment.refundable.amount > 0 and refunds_at_gateway(payment):
-            refunds[payment.id] = await _refund_all(gateway, ctx, payment, reason)
+    for payment in await load_payments(repo, await load_ledger(repo, order)):
+        await check_not_completed(gateway, payment)
 
-    async def record() -> Order:
+    async def decide() -> list[tuple[UUID, str]]:
         order = await load_order(repo, ctx.tenant_id, order_id)
         ledger = await load_ledger(repo, order)
         payments = await load_payments(repo, ledger)
-        refused: DomainError | None = None
-        try:
-            order.cancel(reason, at, ctx.actor)
-        except DomainError as error:
-            refused = error  # changed meanwhile (shipped?): the money still moved, record it
+        order.cancel(reason, at, ctx.actor)
+        intents: list[tuple[UUID, str]] = []
         for payment in payments:
-            if payment.id in voids:
-                apply_void(payment, voids[payment.id], at)
-            if payment.id in refunds:
-                amount, refund_id, answer = refunds[payment.id]
-                if not has_refund(payment, refund_id):
-                    apply_refund(
-                        payment, order, ledger, refund_id, amount, reason, answer, at, ctx.actor
-                    )
-        items = [] if refused else await _free_stock(repo, order, ledger, at)
+            if payment.status in _OPEN:
+                intents.append((payment.id, payment.request_void(at).key))
+            # money taken by hand stays on the cancelled order until staff hand it back
+            elif payment.refundable.amount > 0 and refunds_at_gateway(payment):
+                refund_id = intent_id(ctx, payment, "cancel-refund")
+                effect = payment.request_refund(refund_id, payment.refundable, at, reason)
+                intents.append((payment.id, effect.key))
+        items = await _free_stock(repo, order, ledger, at)
         await repo.save(
             order,
             ledger,
@@ -100,11 +85,13 @@ async def cancel_order(
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
-        if refused is not None:
-            raise refused
-        return order
+        return intents
 
-    return await retry_on_conflict(record)
+    intents = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+    ports = EffectPorts(repo, gateway, clock)
+    for payment_id, key in intents:
+        await run_effect(ports, ctx, payment_id, key)
+    return await load_order(repo, ctx.tenant_id, order_id)
 
 
 async def _free_stock(
@@ -117,12 +104,3 @@ async def _free_stock(
     restored = put_back(stock, order.id, restock, at)
     ledger.record_restocked(restock)
     return list({item.id: item for item in [*released, *restored]}.values())
-
-
-async def _refund_all(
-    gateway: PaymentGateway, ctx: CommandContext, payment: Payment, reason: str | None
-) -> tuple[Money, UUID, GatewayRefund]:
-    amount = payment.refundable
-    refund_id = effect_id(ctx, payment, "cancel-refund")
-    answer = await refund_at_gateway(gateway, payment, amount, refund_id, reason)
-    return amount, refund_id, answer

@@ -15,7 +15,7 @@ answers with its first outcome instead of acting twice.
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -50,3 +50,18 @@ def effect_key(ctx: CommandContext, subject: Aggregate, purpose: str) -> str:
 def effect_id(ctx: CommandContext, subject: Aggregate, purpose: str) -> UUID:
     """An id for what the effect creates (a refund), derived like ``effect_key``."""
     return uuid5(_NAMESPACE, effect_key(ctx, subject, purpose))
+
+
+def intent_key(ctx: CommandContext, subject: Aggregate, purpose: str) -> str:
+    """The key of a call to the outside world that a command decides on ``subject``:
+    from the command's key if it has one (the same request again finds its intent),
+    else fresh. Intents are recorded before the call (ADR 0016), so a command without
+    a key that failed recorded nothing and may take a new key; two such commands at
+    once are two intents, never one merged into the other."""
+    keyed = _keyed(ctx, f"{subject.id}:{purpose}")
+    return f"{subject.id}:{purpose}:{(keyed or uuid4()).hex[:16]}"
+
+
+def intent_id(ctx: CommandContext, subject: Aggregate, purpose: str) -> UUID:
+    """An id for what an intent creates (a refund), derived like ``intent_key``."""
+    return uuid5(_NAMESPACE, intent_key(ctx, subject, purpose))

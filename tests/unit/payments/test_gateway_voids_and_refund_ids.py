@@ -145,9 +145,10 @@ async def test_a_refund_whose_save_failed_is_recorded_under_our_id_and_a_retry_c
     order = await shop.place(("MUG-1", 2))
     charged = (await shop.charge(order.id)).payment
     ctx = keyed("refund-1")
+    shop.store.passing_appends = 1  # the intent is recorded ...
     shop.store.failing_appends = 1
     with pytest.raises(EventStoreError):
-        await shop.refund_payment(charged.id, 500, ctx)  # Stripe refunded; our save failed
+        await shop.refund_payment(charged.id, 500, ctx)  # ... Stripe refunded; our save failed
     gateway_refund_id = "re_fake_000001"  # the fake gateway's first refund
     ours = shop.gateway.refund_metadata(gateway_refund_id)
 

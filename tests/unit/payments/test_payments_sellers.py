@@ -18,7 +18,7 @@ from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.payment import PaymentStatus
 from commerce_core.payments.ports.gateway import Destination
 from commerce_core.payments.services import PaymentResult
-from commerce_core.shared.command_ids import effect_id
+from commerce_core.shared.command_ids import intent_id
 from tests.unit.shop import FEES, STAFF, TENANT, Shop, keyed, usd
 
 P = PaymentStatus
@@ -220,7 +220,7 @@ async def test_a_refund_of_a_platform_payment_carries_our_ids_and_reverses_nothi
 
     refund = await shop.refund_payment(payment.id, 500, ctx)
 
-    assert refund.id == effect_id(ctx, payment, "refund")
+    assert refund.id == intent_id(ctx, payment, "refund")
     gateway_refund = (await shop.payment(payment.id)).refund_by_id(refund.id).gateway_refund_id
     assert shop.gateway.refund_metadata(gateway_refund or "")["refund_id"] == str(refund.id)
     assert shop.gateway.reversed_from_seller(payment.gateway_payment_id or "") is None

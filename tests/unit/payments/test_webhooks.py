@@ -25,8 +25,8 @@ from commerce_core.payments import services as payments
 from commerce_core.payments.gateway_refunds import refund_metadata
 from commerce_core.payments.payment import Payment, PaymentStatus
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookStatus
-from commerce_core.payments.webhooks.processing import REFUND_GRACE, WebhookServices
-from commerce_core.shared.command_ids import effect_id
+from commerce_core.payments.webhooks.processing import WebhookServices
+from commerce_core.shared.command_ids import intent_id
 from entrypoints.webhook_worker import RetryPolicy, WebhookWorker, WorkerOptions
 from entrypoints.webhooks import Webhooks
 from tests.stripe_events import SECRET, StripeEvents, sign
@@ -231,7 +231,7 @@ async def test_our_own_refund_announced_before_we_recorded_it_waits_and_counts_o
     ctx = keyed("refund-1")
     events, now = harness.events, harness.shop.clock.now()
     announced = events.refund(payment, "re_fake_000001", 500, "succeeded")  # the fake's first id
-    announced["metadata"] = refund_metadata(payment, effect_id(ctx, payment, "refund"))
+    announced["metadata"] = refund_metadata(payment, intent_id(ctx, payment, "refund"))
     [early] = await harness.deliver(events.event("refund.created", announced, now))
     await harness.worker.run_once()
     deferred = await harness.stored(early)
@@ -247,33 +247,29 @@ async def test_our_own_refund_announced_before_we_recorded_it_waits_and_counts_o
     assert refunded.refunds[0].reason == "requested"  # recorded by our call, not the event
 
 
-async def test_our_refund_whose_save_failed_is_recorded_under_our_id_after_the_grace() -> None:
+async def test_our_refund_whose_outcome_was_not_saved_is_confirmed_by_its_event_once() -> None:
     harness = Harness()
     shop = harness.shop
     await shop.product("MUG-1")
     payment = await harness.payment("tok_visa")
     ctx = keyed("refund-1")
+    shop.store.passing_appends = 1  # the refund and its intent are recorded ...
     shop.store.failing_appends = 1
     with pytest.raises(EventStoreError):
-        await shop.refund_payment(payment.id, 500, ctx)  # Stripe refunded; our save failed
+        await shop.refund_payment(payment.id, 500, ctx)  # ... Stripe refunded; our save failed
     events, now = harness.events, shop.clock.now()
     refund = events.refund(payment, "re_fake_000001", 500, "succeeded")
     refund["metadata"] = shop.gateway.refund_metadata("re_fake_000001")
     [event] = await harness.deliver(events.event("refund.updated", refund, now))
     await harness.worker.run_once()
-    waiting = await harness.stored(event)
 
-    await harness.drain()
     retried = await shop.refund_payment(payment.id, 500, ctx)  # the client tries again
 
-    assert waiting.status is S.FAILED
-    assert ((await harness.stored(event)).note, shop.clock.now() - now >= REFUND_GRACE) == (
-        "applied",
-        True,
-    )
+    assert (await harness.stored(event)).note == "applied"  # the refund was known: at once
     assert str(retried.id) == refund["metadata"]["refund_id"]
     recorded = await shop.payment(payment.id)
     assert (recorded.refunded, len(recorded.refunds)) == (usd(500), 1)
+    assert recorded.open_effects == []  # the retry finished the intent
     assert (await shop.order(payment.order_id)).refunded == usd(500)
     assert (await shop.gateway.retrieve(payment.gateway_payment_id or "")).refunded == usd(500)
 

@@ -15,7 +15,8 @@ After every step, from the event store alone:
 - every status an order or payment went through is allowed by its table;
 - every aggregate rebuilt from its events, and from a snapshot, is the same,
   and the same as the one the command returned;
-- a refused command appended nothing.
+- a refused command appended nothing (one the gateway refused appended its intent and
+  the refusal, as a declined payment does).
 """
 
 from __future__ import annotations
@@ -132,7 +133,10 @@ class CommerceMachine(RuleBasedStateMachine):
         except PaymentDeclinedError:
             event("declined")  # recorded, then refused: appends by design
             return None
-        except (DomainError, GatewayRequestError) as error:
+        except GatewayRequestError:
+            event("refused by the gateway")  # its intent and the refusal: appends by design
+            return None
+        except DomainError as error:
             refused: Exception = error
         else:
             event(f"done: {inspect.stack()[1].function}")

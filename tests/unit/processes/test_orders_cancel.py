@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from commerce_core.ordering.order import OrderStatus
 from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.ports.gateway import GatewayRefund
 from commerce_core.payments.services import order_payments
 from commerce_core.processes.shipping import CreateShipment, create_shipment
 from commerce_core.shared.errors import InvalidTransitionError
@@ -42,20 +45,31 @@ async def test_cancelling_voids_an_authorization(shop: Shop) -> None:
     assert (await shop.levels("MUG-1")).reserved == 0
 
 
-async def test_cancelling_a_paid_order_refunds_it_and_puts_its_stock_back_in_one_append(
+async def test_cancelling_a_paid_order_decides_everything_in_one_append_before_the_refund(
     shop: Shop,
 ) -> None:
     order = await shop.place(("MUG-1", 3))
     charged = await shop.charge(order.id)
     before = len(await shop.events())
+    at_refund: list[str] = []
+    refund = shop.gateway.refund
+
+    async def spy(*args: Any, **kwargs: Any) -> GatewayRefund:
+        at_refund.extend(e.type.rsplit(".", 1)[-1] for e in (await shop.events())[before:])
+        return await refund(*args, **kwargs)
+
+    shop.gateway.refund = spy  # type: ignore[method-assign]
 
     cancelled = await shop.cancel(order.id)
 
     assert (cancelled.status, cancelled.refunded) == (S.CANCELLED, usd(3000))
     assert (await shop.payment(charged.payment.id)).status is P.REFUNDED
     assert (await shop.levels("MUG-1")).on_hand == 5
+    # The cancellation, the refund's intent and the stock put back, in one append that
+    # was stored before the gateway refunded; the outcome came after, in one more.
+    assert {"Cancelled", "RefundRequested", "EffectRequested", "StockRestocked"} <= set(at_refund)
     new = (await shop.events())[before:]
-    assert len({event.position.tx_id for event in new}) == 1
+    assert len({event.position.tx_id for event in new}) == 2
 
 
 async def test_cancelling_after_a_partial_refund_refunds_the_rest(shop: Shop) -> None:

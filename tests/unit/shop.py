@@ -79,12 +79,16 @@ class TestEventStore(MemoryEventStore):
         super().__init__()
         self.failing_appends = 0
         self.passing_appends = 0
+        self.planned: list[Exception | None] = []  # per append: pass (None) or raise
         self.yield_on_read = False
 
     async def append(
         self, streams: list[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]:
-        if self.passing_appends:
+        if self.planned:
+            if (fault := self.planned.pop(0)) is not None:
+                raise fault
+        elif self.passing_appends:
             self.passing_appends -= 1
         elif self.failing_appends:
             self.failing_appends -= 1
@@ -286,6 +290,9 @@ class Shop:
 
     async def order(self, order_id: UUID) -> Order:
         return await self.repo.get(order_id, kind=Order)
+
+    async def payments(self, order_id: UUID) -> list[Payment]:
+        return await payments.order_payments(self.repo, TENANT, order_id)
 
     async def payment(self, payment_id: UUID) -> Payment:
         return await self.repo.get(payment_id, kind=Payment)

@@ -1,0 +1,1 @@
+"""External effects: the intents left open, and their recovery (ADR 0016)."""

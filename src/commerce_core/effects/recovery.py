@@ -1,0 +1,64 @@
+"""Recovery: finishing intents that a crash, a timeout or a lost race left open.
+
+Every few seconds the worker takes the intents older than ``GRACE`` from the
+open-effects index and runs them again: the vendor is asked again with the
+intent's own key (it answers with the first outcome if the call had happened,
+so nothing is done twice), the outcome and the follow-ups are recorded, and the
+intent is closed. An intent whose outcome is already recorded only gets its
+follow-ups. A vendor still unreachable leaves the intent open for the next round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from commerce_core.effects.open_effects import open_before
+from commerce_core.eventstore import ConcurrencyError, Repository
+from commerce_core.payments.effects import EffectPorts, recover_payment
+from commerce_core.payments.ports.gateway_configs import TenantGateways
+from commerce_core.projections.ports.read_models import ReadModelStore
+from commerce_core.shared.context import CommandContext
+from commerce_core.shared.errors import DomainError
+from commerce_core.shared.ports.clock import Clock
+
+GRACE = timedelta(seconds=10)
+"""How old an open intent must be before recovery takes it: older than any request
+that may still be running it."""
+
+ACTOR = "system:recovery"
+
+
+@dataclass(frozen=True)
+class RecoveryServices:
+    repo: Repository
+    read_models: ReadModelStore
+    clock: Clock
+    gateways: TenantGateways  # tenants may connect their own gateway accounts
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """One round of recovery: intents looked at, and those still open after it."""
+
+    looked_at: int
+    still_open: int
+
+
+async def recover_effects(services: RecoveryServices, grace: timedelta = GRACE) -> Recovered:
+    """Runs every intent open for longer than ``grace`` again, payment by payment."""
+    now = services.clock.now()
+    stale = await open_before(services.read_models, now - grace)
+    still_open = 0
+    for stream_id in dict.fromkeys(effect.stream_id for effect in stale):
+        tenant_id = next(e.tenant_id for e in stale if e.stream_id == stream_id)
+        ctx = CommandContext(tenant_id=tenant_id, actor=ACTOR)
+        gateway = await services.gateways.for_tenant(tenant_id)
+        ports = EffectPorts(services.repo, gateway, services.clock)
+        try:
+            payment = await recover_payment(ports, ctx, stream_id)
+        except (ConcurrencyError, DomainError):
+            still_open += 1  # busy, or refused by state it no longer fits: next round
+            continue
+        still_open += len(payment.open_effects)
+    return Recovered(looked_at=len(stale), still_open=still_open)

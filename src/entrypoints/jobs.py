@@ -25,17 +25,12 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from typing import Any
 
-import asyncpg
 import click
 import structlog
 from dependency_injector import providers
 
-from adapters.memory.projection_locks import MemoryProjectionLocks
-from adapters.postgres.connection import server_settings
-from adapters.postgres.projection_locks import PostgresProjectionLocks
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
@@ -50,8 +45,8 @@ from commerce_core.processes.payment_jobs import (
 from commerce_core.projections.ports.read_models import ProjectionLocks
 from commerce_core.shared.ports.clock import Clock
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
-from entrypoints.container import build_container, open_pool
-from entrypoints.settings import Settings, get_settings
+from entrypoints.container import LocksFactory, build_container, open_pool
+from entrypoints.settings import get_settings
 
 RECONCILE_AFTER = timedelta(minutes=30)
 """How long after midnight (UTC) the day before is reconciled: late commits land first."""
@@ -196,45 +191,31 @@ async def _every(
         await asyncio.sleep(interval)
 
 
-def _locks(settings: Settings | None, pool: asyncpg.Pool | None) -> ProjectionLocks:
-    if pool is None or settings is None or not settings.database_url:
-        return MemoryProjectionLocks()
-    connect = partial(
-        asyncpg.connect,
-        settings.database_url,
-        server_settings=server_settings(settings.database_schema),
-    )
-    return PostgresProjectionLocks(connect)
-
-
 @asynccontextmanager
 async def running_jobs(
     deps: JobDeps,
+    locks: LocksFactory,
     *,
-    settings: Settings | None = None,
-    pool: asyncpg.Pool | None = None,
     every: Mapping[str, float] | None = None,
     observe: Observer | None = None,
 ) -> AsyncIterator[None]:
     """Runs every job in ``every`` (default ``EVERY``) periodically until the block ends.
 
-    With a ``pool`` (and ``settings.database_url``) each run holds a PostgreSQL advisory
-    lock per job, on a connection of its own, so one process at a time runs each job.
-    ``observe`` is called with each run's outcome.
+    Each run holds the job's lock from ``locks`` (the container's ``projection_locks``:
+    with PostgreSQL an advisory lock, on a connection of its own), so one process at a
+    time runs each job. ``observe`` is called with each run's outcome.
     """
-    locks = _locks(settings, pool)
-    tasks = [
-        asyncio.create_task(_every(name, interval, deps, locks, observe), name=f"job:{name}")
-        for name, interval in (every or EVERY).items()
-    ]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if isinstance(locks, PostgresProjectionLocks):
-            await locks.close()
+    async with locks() as held:
+        tasks = [
+            asyncio.create_task(_every(name, interval, deps, held, observe), name=f"job:{name}")
+            for name, interval in (every or EVERY).items()
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _run_once(name: str, day: date | None) -> JobOutcome:

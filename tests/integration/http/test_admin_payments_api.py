@@ -16,8 +16,7 @@ from adapters.memory.clock import FixedClock
 from adapters.payments.stripe import StripeGateway
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.jobs import JobDeps, run_job
-from tests.integration.http.conftest import Api, MakeApi, bearer
-from tests.integration.payment_wiring import wire_app
+from tests.integration.http.conftest import Api, bearer
 
 PROBLEM = "https://commerce-core.dev/problems/"
 STRIPE = {
@@ -26,13 +25,6 @@ STRIPE = {
     "publishable_key": "pk_test_51Hx0123456789",
 }
 WAIT = 20.0
-
-
-@pytest.fixture
-async def api(make_api: MakeApi) -> Api:
-    started = await make_api()
-    wire_app(started.app)
-    return started
 
 
 class Tenant:

@@ -24,7 +24,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
-from adapters.payments.resolver import GatewayResolver
 from commerce_core.payments.fees import FeeOverride, FeeSchedule
 from commerce_core.payments.gateway_settings import configure_gateway, gateway_summaries
 from commerce_core.payments.ports.gateway_configs import (
@@ -38,7 +37,7 @@ from commerce_core.tenancy.ports.tenants import FeeTier, Role
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
-from entrypoints.http.services import Services
+from entrypoints.http.services import Gateways, Services
 
 _Key = Annotated[str, msgspec.Meta(max_length=255)]
 
@@ -48,7 +47,7 @@ class PaymentAdmin:
     """What these routes need beyond ``Services``, from the app's container."""
 
     configs: GatewayConfigs
-    gateways: GatewayResolver
+    gateways: Gateways
     reports: ReconciliationReports
 
     @classmethod

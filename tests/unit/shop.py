@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID
@@ -79,7 +79,7 @@ class TestEventStore(MemoryEventStore):
         self.yield_on_read = False
 
     async def append(
-        self, streams: list[AppendStream], metadata: EventMetadata
+        self, streams: Sequence[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]:
         if self.failing_appends:
             self.failing_appends -= 1

@@ -19,6 +19,7 @@ from adapters.payments.resolver import GatewayResolver
 from commerce_core.catalog.services import put_product
 from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
 from commerce_core.ordering.order import Order
+from commerce_core.ordering.services import CustomerRef
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.context import CommandContext
@@ -55,8 +56,10 @@ class TenantShop(Shop):
         await put_product(self.repo, self.clock, STAFF, sku, sku.title(), Money(price, "USD"))
         await receive_stock(self.repo, self.clock, STAFF, sku, quantity, "default")
 
-    async def order_for(self, *lines: tuple[str, int], **fields: object) -> Order:
-        return await self.place(*lines, ctx=STAFF, **fields)
+    async def order_for(
+        self, *lines: tuple[str, int], customer: CustomerRef | None = None, **fields: object
+    ) -> Order:
+        return await self.place(*lines, customer=customer, ctx=STAFF, **fields)
 
     async def stock_of(self, sku: str) -> StockLevels:
         return await stock_levels(self.repo, TENANT_KEY, sku, self.clock.now())

@@ -38,6 +38,7 @@ class Tenant:
 
     async def as_role(self, role: Role) -> Tenant:
         tenant = await self.api.container.tenants().get_tenant(self.id)
+        assert tenant is not None
         return Tenant(self.api, self.id, await self.api.key(tenant, role))
 
     async def order(self, quantity: int = 1, **extra: Any) -> dict[str, Any]:
@@ -88,7 +89,9 @@ async def test_a_tenants_gateway_account_is_stored_sealed_and_shown_without_secr
         assert STRIPE["secret_key"] not in text
         assert STRIPE["webhook_secret"] not in text
     pool = api.container.pool()
+    assert pool is not None
     row = await pool.fetchrow("SELECT * FROM gateway_configs")
+    assert row is not None
     assert STRIPE["secret_key"].encode() not in bytes(row["sealed_credentials"])
 
 

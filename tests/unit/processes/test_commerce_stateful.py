@@ -407,9 +407,9 @@ class CommerceMachine(RuleBasedStateMachine):
     def check_statuses(aggregate: Aggregate, before: Any, after: Any) -> None:
         table: dict[Any, frozenset[Any]] | None = None
         if isinstance(aggregate, Order):
-            table = TRANSITIONS  # type: ignore[assignment]
+            table = TRANSITIONS
         elif isinstance(aggregate, Payment):
-            table = ALLOWED_TRANSITIONS  # type: ignore[assignment]
+            table = ALLOWED_TRANSITIONS
         if table is not None and before is not None and before != after:
             assert after in table[before], (type(aggregate), before, after)
 

@@ -16,7 +16,7 @@ from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.payment_gateway import FakePaymentGateway
-from commerce_core.catalog.services import put_product
+from commerce_core.catalog.services import PutProduct, put_product
 from commerce_core.customers.services import RegisterCustomer, register_customer
 from commerce_core.eventstore import (
     START,
@@ -26,7 +26,12 @@ from commerce_core.eventstore import (
     RecordedEvent,
     Repository,
 )
-from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.inventory.services import (
+    ReceiveStock,
+    StockLevels,
+    receive_stock,
+    stock_levels,
+)
 from commerce_core.ordering.order import Order
 from commerce_core.ordering.services import CustomerRef, PlaceOrder, place_order
 from commerce_core.payments import refunds
@@ -173,11 +178,13 @@ class Shop:
         tax_rate_bps: int = 0,
         location: str = "default",
     ) -> None:
-        await put_product(
-            self.repo, self.clock, STAFF, sku, sku.title(), Money(price, currency), tax_rate_bps
+        defined = PutProduct(
+            sku=sku, name=sku.title(), price=Money(price, currency), tax_rate_bps=tax_rate_bps
         )
+        await put_product(self.repo, self.clock, STAFF, defined)
         if stock:
-            await receive_stock(self.repo, self.clock, STAFF, sku, stock, location)
+            receipt = ReceiveStock(sku=sku, quantity=stock, location_id=location)
+            await receive_stock(self.repo, self.clock, STAFF, receipt)
 
     async def customer(self, email: str = "ada@example.com") -> UUID:
         view = await register_customer(

@@ -16,8 +16,13 @@ from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.reconciliation import MemoryReconciliationReports
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.catalog.services import put_product
-from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.catalog.services import PutProduct, put_product
+from commerce_core.inventory.services import (
+    ReceiveStock,
+    StockLevels,
+    receive_stock,
+    stock_levels,
+)
 from commerce_core.ordering.order import Order
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
@@ -52,8 +57,10 @@ class TenantShop(Shop):
         self.reports = MemoryReconciliationReports()
 
     async def stock(self, sku: str, price: int = 1000, quantity: int = 10) -> None:
-        await put_product(self.repo, self.clock, STAFF, sku, sku.title(), Money(price, "USD"))
-        await receive_stock(self.repo, self.clock, STAFF, sku, quantity, "default")
+        defined = PutProduct(sku=sku, name=sku.title(), price=Money(price, "USD"))
+        await put_product(self.repo, self.clock, STAFF, defined)
+        receipt = ReceiveStock(sku=sku, quantity=quantity, location_id="default")
+        await receive_stock(self.repo, self.clock, STAFF, receipt)
 
     async def order_for(self, *lines: tuple[str, int], **fields: object) -> Order:
         return await self.place(*lines, ctx=STAFF, **fields)

@@ -44,7 +44,7 @@ from hypothesis.stateful import (
 
 from commerce_core.eventstore import START, EventMapper
 from commerce_core.fulfilment.shipment import TRACKING_UPDATES, ShipmentStatus
-from commerce_core.inventory.services import receive_stock
+from commerce_core.inventory.services import ReceiveStock, receive_stock
 from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.order import SYSTEM, TRANSITIONS, Order, OrderStatus
@@ -172,7 +172,8 @@ class CommerceMachine(RuleBasedStateMachine):
 
     @rule(sku=st.sampled_from(sorted(SKUS)), quantity=st.integers(1, 4))
     def receive(self, sku: str, quantity: int) -> None:
-        self.run(receive_stock(self.shop.repo, self.shop.clock, STAFF, sku, quantity))
+        receipt = ReceiveStock(sku=sku, quantity=quantity)
+        self.run(receive_stock(self.shop.repo, self.shop.clock, STAFF, receipt))
         self.received[sku] += quantity
 
     @rule(minutes=st.sampled_from([1, 10, 31, 60 * 25, 60 * 24 * 8]))

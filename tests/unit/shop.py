@@ -17,7 +17,11 @@ from adapters.memory.keyring import MemoryKeyring
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.payment_gateway import FakePaymentGateway
 from commerce_core.catalog.services import PutProduct, put_product
-from commerce_core.customers.services import RegisterCustomer, register_customer
+from commerce_core.customers.services import (
+    CustomerServices,
+    RegisterCustomer,
+    register_customer,
+)
 from commerce_core.eventstore import (
     START,
     AppendStream,
@@ -166,6 +170,14 @@ class Shop:
     def __post_init__(self) -> None:
         self.repo = Repository(self.store)
 
+    # The use cases' ports, built from the shop's current adapters
+
+    @property
+    def customer_services(self) -> CustomerServices:
+        return CustomerServices(
+            repo=self.repo, keyring=self.keyring, clock=self.clock, ids=self.ids
+        )
+
     # Arranging
 
     async def product(
@@ -187,9 +199,7 @@ class Shop:
             await receive_stock(self.repo, self.clock, STAFF, receipt)
 
     async def customer(self, email: str = "ada@example.com") -> UUID:
-        view = await register_customer(
-            self.repo, self.keyring, self.clock, self.ids, STAFF, RegisterCustomer(email=email)
-        )
+        view = await register_customer(self.customer_services, STAFF, RegisterCustomer(email=email))
         return view.id
 
     # Acting

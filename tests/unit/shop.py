@@ -37,7 +37,7 @@ from commerce_core.inventory.services import (
     stock_levels,
 )
 from commerce_core.ordering.order import Order
-from commerce_core.ordering.services import CustomerRef, PlaceOrder, place_order
+from commerce_core.ordering.services import CustomerRef, OrderServices, PlaceOrder, place_order
 from commerce_core.payments import refunds
 from commerce_core.payments import services as payments
 from commerce_core.payments.fees import FeeSchedule
@@ -173,6 +173,16 @@ class Shop:
     # The use cases' ports, built from the shop's current adapters
 
     @property
+    def order_services(self) -> OrderServices:
+        return OrderServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            order_numbers=self.numbers,
+            keyring=self.keyring,
+        )
+
+    @property
     def customer_services(self) -> CustomerServices:
         return CustomerServices(
             repo=self.repo, keyring=self.keyring, clock=self.clock, ids=self.ids
@@ -217,9 +227,7 @@ class Shop:
             currency=str(fields.pop("currency", "USD")),
             **fields,  # type: ignore[arg-type]
         )
-        return await place_order(
-            self.repo, self.clock, self.ids, self.numbers, self.keyring, ctx, command
-        )
+        return await place_order(self.order_services, ctx, command)
 
     async def authorize(
         self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from commerce_core.eventstore import Repository
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, receive_money
+from commerce_core.ordering.money_received import IncomingMoney, check_money_in, receive_money
 from commerce_core.payments.destinations import capture_fee
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment
@@ -66,9 +66,8 @@ async def capture_payment(
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
         ledger = await load_ledger(repo, order)
         captured = sync_payment(payment, answer, at, ref)
-        touched, note = await receive_money(
-            repo, order, ledger, payment.id, captured, at, ctx.actor
-        )
+        money = IncomingMoney(payment.id, captured, at, ctx.actor)
+        touched, note = await receive_money(repo, order, ledger, money)
         await repo.save(
             payment,
             order,

@@ -33,7 +33,12 @@ from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, order_lines, receive_money
+from commerce_core.ordering.money_received import (
+    IncomingMoney,
+    check_money_in,
+    order_lines,
+    receive_money,
+)
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
@@ -191,9 +196,8 @@ async def _open(
         elif payment.status is PaymentStatus.AUTHORIZED:
             touched, note = await hold_for_authorization(repo, order, at + request.hold, at)
         if not captured.is_zero:
-            touched, note = await receive_money(
-                repo, order, ledger, payment_id, captured, at, ctx.actor
-            )
+            money = IncomingMoney(payment_id, captured, at, ctx.actor)
+            touched, note = await receive_money(repo, order, ledger, money)
         await repo.save(
             payment,
             order,

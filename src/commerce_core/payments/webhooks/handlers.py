@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
-from commerce_core.ordering.money_received import receive_money
+from commerce_core.ordering.money_received import IncomingMoney, receive_money
 from commerce_core.ordering.order import AWAITING_PAYMENT, DisputeOutcome, Order
 from commerce_core.payments.payment import DisputeStatus, Payment, PaymentStatus, RefundStatus
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayStatus
@@ -94,7 +94,8 @@ async def payment_succeeded(
     captured = sync_payment(payment, view, at, event.id)
     if captured.is_zero and total > payment.captured:
         return Changes(attention=f"the gateway captured {total} on a {payment.status} payment")
-    items, note = await receive_money(repo, order, ledger, payment.id, captured, at, actor)
+    money = IncomingMoney(payment.id, captured, at, actor)
+    items, note = await receive_money(repo, order, ledger, money)
     return Changes(items, note)
 
 

@@ -35,6 +35,7 @@ from entrypoints.http.api.views import (
     shipment_out,
 )
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import order_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_gateway, tenant_of
 
@@ -74,10 +75,7 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
         Not enough stock: 409 insufficient-stock and nothing is reserved."""
-        s = services
-        order = await service.place_order(
-            s.repo, s.clock, s.ids, s.order_numbers, s.keyring, ctx, data
-        )
+        order = await service.place_order(order_services(services), ctx, data)
         return order_out(order)
 
     @get("/{order_id:uuid}", responses=query_problems("not-found"))

@@ -8,8 +8,9 @@ are built per request, for the caller's tenant.
 from __future__ import annotations
 
 from commerce_core.customers.services import CustomerServices
+from commerce_core.marketplace.services import SellerServices
 from commerce_core.ordering.services import OrderServices
-from entrypoints.http.services import Services
+from entrypoints.http.services import Services, tenant_marketplace
 
 
 def customer_services(services: Services) -> CustomerServices:
@@ -25,4 +26,14 @@ def order_services(services: Services) -> OrderServices:
         ids=services.ids,
         order_numbers=services.order_numbers,
         keyring=services.keyring,
+    )
+
+
+async def seller_services(services: Services, tenant_id: str) -> SellerServices:
+    """With the marketplace of the tenant's gateway."""
+    return SellerServices(
+        repo=services.repo,
+        marketplace=await tenant_marketplace(services, tenant_id),
+        clock=services.clock,
+        ids=services.ids,
     )

@@ -43,12 +43,13 @@ from commerce_core.payments.ports.reconciliation import ReconciliationReports
 from commerce_core.payments.reconciliation import reconcile_day
 from commerce_core.processes.payment_jobs import (
     JobOutcome,
+    JobServices,
     cancel_unpaid_orders,
     expire_reservations,
     resolve_pending_payments,
 )
 from commerce_core.projections.ports.read_models import ProjectionLocks
-from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import build_container, open_pool
 from entrypoints.settings import Settings, get_settings
@@ -68,6 +69,7 @@ class JobDeps:
     directory: TenantDirectory
     gateways: TenantGateways
     reports: ReconciliationReports
+    ids: Ids
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -79,6 +81,16 @@ class JobDeps:
             directory=c.tenant_directory(),
             gateways=c.gateway_resolver(),
             reports=c.reconciliation_reports(),
+            ids=c.ids(),
+        )
+
+    def job_services(self) -> JobServices:
+        return JobServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            gateways=self.gateways,
+            order_queries=self.order_queries,
         )
 
 
@@ -87,21 +99,17 @@ Job = Callable[[JobDeps, date | None], Awaitable[JobOutcome]]
 
 async def _expire(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await expire_reservations(deps.repo, deps.clock, deps.order_queries, tenants)
+    return await expire_reservations(deps.job_services(), tenants)
 
 
 async def _cancel_unpaid(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await cancel_unpaid_orders(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await cancel_unpaid_orders(deps.job_services(), tenants)
 
 
 async def _resolve_pending(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await resolve_pending_payments(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await resolve_pending_payments(deps.job_services(), tenants)
 
 
 def yesterday(clock: Clock) -> date:

@@ -40,6 +40,7 @@ from commerce_core.ordering.order import Order
 from commerce_core.ordering.services import CustomerRef, OrderServices, PlaceOrder, place_order
 from commerce_core.payments import refunds
 from commerce_core.payments import services as payments
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.ports.gateway import (
@@ -50,7 +51,8 @@ from commerce_core.payments.ports.gateway import (
     GatewayUnavailableError,
 )
 from commerce_core.payments.refund_effects import RefundResult
-from commerce_core.payments.services import PaymentResult
+from commerce_core.payments.refunds import RefundOrder
+from commerce_core.payments.services import OpenPayment, PaymentResult
 from commerce_core.processes.cancellation import cancel_order
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
@@ -183,6 +185,10 @@ class Shop:
         )
 
     @property
+    def payment_services(self) -> PaymentServices:
+        return PaymentServices(repo=self.repo, gateway=self.gateway, clock=self.clock, ids=self.ids)
+
+    @property
     def customer_services(self) -> CustomerServices:
         return CustomerServices(
             repo=self.repo, keyring=self.keyring, clock=self.clock, ids=self.ids
@@ -232,48 +238,28 @@ class Shop:
     async def authorize(
         self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.authorize_payment(
-            self.repo,
-            self.gateway,
-            self.clock,
-            self.ids,
-            ctx,
-            order_id,
-            token,
-            FEES,
-            gateway_name="fake",
-        )
+        command = OpenPayment(order_id=order_id, token=token, gateway_name="fake")
+        return await payments.authorize_payment(self.payment_services, ctx, command, FEES)
 
     async def charge(
         self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.charge_payment(
-            self.repo,
-            self.gateway,
-            self.clock,
-            self.ids,
-            ctx,
-            order_id,
-            token,
-            FEES,
-            gateway_name="fake",
-        )
+        command = OpenPayment(order_id=order_id, token=token, gateway_name="fake")
+        return await payments.charge_payment(self.payment_services, ctx, command, FEES)
 
     async def capture(
         self, payment_id: UUID, amount: int | None = None, ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.capture_payment(
-            self.repo, self.gateway, self.clock, ctx, payment_id, amount
-        )
+        return await payments.capture_payment(self.payment_services, ctx, payment_id, amount)
 
     async def void(self, payment_id: UUID, ctx: CommandContext = STAFF) -> Payment:
-        return await payments.void_payment(self.repo, self.gateway, self.clock, ctx, payment_id)
+        return await payments.void_payment(self.payment_services, ctx, payment_id)
 
     async def refund_payment(
         self, payment_id: UUID, amount: int, ctx: CommandContext = STAFF
     ) -> RefundResult:
         return await refunds.refund_payment(
-            self.repo, self.gateway, self.clock, ctx, payment_id, amount, "requested"
+            self.payment_services, ctx, payment_id, amount, "requested"
         )
 
     async def refund_order(
@@ -285,22 +271,13 @@ class Shop:
         restock_lines: list[SkuQuantity] | None = None,
         ctx: CommandContext = STAFF,
     ) -> list[RefundResult]:
-        return await refunds.refund_order(
-            self.repo,
-            self.gateway,
-            self.clock,
-            ctx,
-            order_id,
-            amount,
-            "requested",
-            restock,
-            restock_lines,
+        command = RefundOrder(
+            amount=amount, reason="requested", restock=restock, restock_lines=restock_lines
         )
+        return await refunds.refund_order(self.payment_services, ctx, order_id, command)
 
     async def cancel(self, order_id: UUID, ctx: CommandContext = STAFF) -> Order:
-        return await cancel_order(
-            self.repo, self.gateway, self.clock, ctx, order_id, "changed mind"
-        )
+        return await cancel_order(self.payment_services, ctx, order_id, "changed mind")
 
     # Looking
 

@@ -24,6 +24,7 @@ from commerce_core.inventory.services import (
     stock_levels,
 )
 from commerce_core.ordering.order import Order
+from commerce_core.processes.payment_jobs import JobServices
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.context import CommandContext
@@ -67,6 +68,16 @@ class TenantShop(Shop):
 
     async def stock_of(self, sku: str) -> StockLevels:
         return await stock_levels(self.repo, TENANT_KEY, sku, self.clock.now())
+
+    async def job_services(self) -> JobServices:
+        """The jobs' ports, with the orders read model as of now (``order_list``)."""
+        return JobServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            gateways=self.gateways,
+            order_queries=await self.order_list(),
+        )
 
     async def order_list(self) -> MemoryOrderQueries:
         """The orders read model as of now (the projection caught up with every event)."""

@@ -44,7 +44,12 @@ from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.reference import PaymentReference
-from commerce_core.payments.refund_effects import RefundResult, confirm_refund, has_refund
+from commerce_core.payments.refund_effects import (
+    RefundConfirmed,
+    RefundResult,
+    confirm_refund,
+    has_refund,
+)
 from commerce_core.payments.results import NothingToPayError, PaymentResult, amount_due
 from commerce_core.processes.cash_on_delivery import cash_for, collection_id, record_collection
 from commerce_core.shared.command_ids import effect_id, new_id
@@ -191,7 +196,8 @@ async def record_manual_refund(
         check = await load_order(repo, ctx.tenant_id, payment.order_id)
         check.record_refund(wanted, at, refund_id, reason, ctx.actor)
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
-        note = confirm_refund(payment, order, refund_id, reference, at, ctx.actor)
+        confirmed = RefundConfirmed(reference, at, ctx.actor)
+        note = confirm_refund(payment, order, refund_id, confirmed)
         await repo.save(
             payment, order, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
         )

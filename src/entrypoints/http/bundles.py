@@ -10,7 +10,8 @@ from __future__ import annotations
 from commerce_core.customers.services import CustomerServices
 from commerce_core.marketplace.services import SellerServices
 from commerce_core.ordering.services import OrderServices
-from entrypoints.http.services import Services, tenant_marketplace
+from commerce_core.payments.bundle import PaymentServices
+from entrypoints.http.services import Services, tenant_gateway, tenant_marketplace
 
 
 def customer_services(services: Services) -> CustomerServices:
@@ -34,6 +35,16 @@ async def seller_services(services: Services, tenant_id: str) -> SellerServices:
     return SellerServices(
         repo=services.repo,
         marketplace=await tenant_marketplace(services, tenant_id),
+        clock=services.clock,
+        ids=services.ids,
+    )
+
+
+async def payment_services(services: Services, tenant_id: str) -> PaymentServices:
+    """With the tenant's gateway (its own account when it configured one)."""
+    return PaymentServices(
+        repo=services.repo,
+        gateway=await tenant_gateway(services, tenant_id),
         clock=services.clock,
         ids=services.ids,
     )

@@ -51,7 +51,7 @@ async def cod_order(shop: Shop, *lines: tuple[str, int]) -> Order:
 
 async def confirm(shop: Shop, order: Order) -> Order:
     return await change_order_status(
-        shop.repo, shop.gateway, shop.clock, STAFF, order.id, S.PROCESSING, "cash on delivery"
+        shop.payment_services, STAFF, order.id, S.PROCESSING, "cash on delivery"
     )
 
 
@@ -98,7 +98,7 @@ async def test_the_unpaid_order_job_never_cancels_it(shop: Shop) -> None:
     order = await cod_order(shop)
     shop.clock.advance(timedelta(days=3))
 
-    cancelled = await auto_cancel_unpaid(shop.repo, shop.gateway, shop.clock, JOB, order.id, 24)
+    cancelled = await auto_cancel_unpaid(shop.payment_services, JOB, order.id, 24)
 
     assert cancelled is None
     assert (await shop.order(order.id)).status is S.PENDING_PAYMENT

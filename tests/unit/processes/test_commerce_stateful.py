@@ -193,9 +193,7 @@ class CommerceMachine(RuleBasedStateMachine):
         if not now:
             return
         shop = self.shop
-        self.attempt(
-            lambda: auto_cancel_unpaid(shop.repo, shop.gateway, shop.clock, JOB, order_id, hours)
-        )
+        self.attempt(lambda: auto_cancel_unpaid(shop.payment_services, JOB, order_id, hours))
 
     @rule(order_id=orders, now=rarely)
     def cancel(self, order_id: UUID, now: bool) -> None:
@@ -222,7 +220,7 @@ class CommerceMachine(RuleBasedStateMachine):
         shop = self.shop
         self.attempt(
             lambda: change_order_status(
-                shop.repo, shop.gateway, shop.clock, STAFF, order_id, OrderStatus.PROCESSING
+                shop.payment_services, STAFF, order_id, OrderStatus.PROCESSING
             )
         )
 

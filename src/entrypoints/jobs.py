@@ -40,7 +40,7 @@ from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
-from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
 from commerce_core.processes.payment_jobs import (
     JobOutcome,
     JobServices,
@@ -84,6 +84,15 @@ class JobDeps:
             ids=c.ids(),
         )
 
+    def reconciliation_services(self) -> ReconciliationServices:
+        return ReconciliationServices(
+            store=self.store,
+            repo=self.repo,
+            gateways=self.gateways,
+            reports=self.reports,
+            clock=self.clock,
+        )
+
     def job_services(self) -> JobServices:
         return JobServices(
             repo=self.repo,
@@ -119,9 +128,7 @@ def yesterday(clock: Clock) -> date:
 async def _reconcile(deps: JobDeps, day: date | None) -> JobOutcome:
     day = day or yesterday(deps.clock)
     tenant_ids = [str(t.id) for t in await deps.directory.all_tenants()]
-    reports = await reconcile_day(
-        deps.store, deps.repo, deps.gateways, deps.reports, deps.clock, day, tenant_ids
-    )
+    reports = await reconcile_day(deps.reconciliation_services(), day, tenant_ids)
     # examined: payments compared; changed: reports written; notes: where they differ
     outcome = JobOutcome(f"reconcile {day.isoformat()}", changed=len(reports))
     for report in reports:

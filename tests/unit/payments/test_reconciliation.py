@@ -10,7 +10,7 @@ import pytest
 from adapters.payments.resolver import GatewayResolver
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
 from commerce_core.payments.ports.reconciliation import DiscrepancyKind, ReconciliationReport
-from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
 from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import PaymentMethod
@@ -31,9 +31,14 @@ async def shop() -> TenantShop:
 async def reconcile(
     shop: TenantShop, day: date = DAY, tenants: tuple[str, ...] = (TENANT_KEY,)
 ) -> list[ReconciliationReport]:
-    return await reconcile_day(
-        shop.store, shop.repo, shop.gateways, shop.reports, shop.clock, day, tenants
+    services = ReconciliationServices(
+        store=shop.store,
+        repo=shop.repo,
+        gateways=shop.gateways,
+        reports=shop.reports,
+        clock=shop.clock,
     )
+    return await reconcile_day(services, day, tenants)
 
 
 async def report_of(shop: TenantShop, day: date = DAY) -> ReconciliationReport:

@@ -11,7 +11,7 @@ import pytest
 from adapters.payments.resolver import GatewayResolver
 from commerce_core.ordering.order import SYSTEM, OrderStatus
 from commerce_core.payments import services as payments
-from commerce_core.payments.gateway_settings import configure_gateway
+from commerce_core.payments.gateway_settings import ConfigureGateway, configure_gateway
 from commerce_core.payments.payment import Payment, PaymentStatus
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
 from commerce_core.payments.ports.gateway_configs import GatewayCredentials
@@ -112,13 +112,9 @@ async def own_gateway(shop: TenantShop) -> OwnGateway:
     """The tenant's own account: the jobs must use it for the tenant's payments."""
     own = OwnGateway()
     shop.gateways = GatewayResolver(shop.configs, shop.gateway, factory=lambda _: own)
-    await configure_gateway(
-        shop.configs,
-        shop.clock,
-        TENANT_ID,
-        "stripe",
-        GatewayCredentials(secret_key="sk_test_1", webhook_secret="whsec_1"),
-    )
+    credentials = GatewayCredentials(secret_key="sk_test_1", webhook_secret="whsec_1")
+    account = ConfigureGateway(gateway="stripe", credentials=credentials)
+    await configure_gateway(shop.configs, shop.clock, TENANT_ID, account)
     return own
 
 

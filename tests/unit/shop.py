@@ -54,6 +54,8 @@ from commerce_core.payments.refund_effects import RefundResult
 from commerce_core.payments.refunds import RefundOrder
 from commerce_core.payments.services import OpenPayment, PaymentResult
 from commerce_core.processes.cancellation import cancel_order
+from commerce_core.processes.manual_payments import ManualPaymentServices
+from commerce_core.processes.shipping import ShippingServices
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import Address, Sku, SkuQuantity
@@ -187,6 +189,20 @@ class Shop:
     @property
     def payment_services(self) -> PaymentServices:
         return PaymentServices(repo=self.repo, gateway=self.gateway, clock=self.clock, ids=self.ids)
+
+    @property
+    def shipping_services(self) -> ShippingServices:
+        return ShippingServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            carrier=self.carrier,
+            keyring=self.keyring,
+        )
+
+    @property
+    def manual_payment_services(self) -> ManualPaymentServices:
+        return ManualPaymentServices(repo=self.repo, clock=self.clock, ids=self.ids)
 
     @property
     def customer_services(self) -> CustomerServices:

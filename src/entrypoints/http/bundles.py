@@ -11,6 +11,8 @@ from commerce_core.customers.services import CustomerServices
 from commerce_core.marketplace.services import SellerServices
 from commerce_core.ordering.services import OrderServices
 from commerce_core.payments.bundle import PaymentServices
+from commerce_core.processes.manual_payments import ManualPaymentServices
+from commerce_core.processes.shipping import ShippingServices
 from entrypoints.http.services import Services, tenant_gateway, tenant_marketplace
 
 
@@ -48,3 +50,17 @@ async def payment_services(services: Services, tenant_id: str) -> PaymentService
         clock=services.clock,
         ids=services.ids,
     )
+
+
+def shipping_services(services: Services) -> ShippingServices:
+    return ShippingServices(
+        repo=services.repo,
+        clock=services.clock,
+        ids=services.ids,
+        carrier=services.carrier,
+        keyring=services.keyring,
+    )
+
+
+def manual_payment_services(services: Services) -> ManualPaymentServices:
+    return ManualPaymentServices(repo=services.repo, clock=services.clock, ids=services.ids)

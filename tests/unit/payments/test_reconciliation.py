@@ -139,7 +139,7 @@ async def test_only_the_days_card_payments_are_compared(shop: TenantShop) -> Non
     await shop.charge(today.id, ctx=STAFF)
     by_bank = await shop.order_for(("MUG-1", 1))
     receipt = ManualReceipt(method=PaymentMethod.BANK_TRANSFER, reference="B-1")
-    await record_manual_payment(shop.repo, shop.clock, shop.ids, STAFF, by_bank.id, receipt, FEES)
+    await record_manual_payment(shop.manual_payment_services, STAFF, by_bank.id, receipt, FEES)
 
     first = await report_of(shop, DAY)
     second = await report_of(shop, DAY + timedelta(days=1))

@@ -63,7 +63,12 @@ from commerce_core.processes.cash_on_delivery import collection_id
 from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
 from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
 from commerce_core.processes.order_status import change_order_status
-from commerce_core.processes.shipping import CreateShipment, create_shipment, record_shipment_event
+from commerce_core.processes.shipping import (
+    CarrierUpdate,
+    CreateShipment,
+    create_shipment,
+    record_shipment_event,
+)
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
@@ -211,7 +216,7 @@ class CommerceMachine(RuleBasedStateMachine):
         lines = None if one is None else [SkuQuantity(Sku(one), 1)]
         command = CreateShipment(carrier="ups", tracking_number="1Z", lines=lines)
         shipment = self.attempt(
-            lambda: create_shipment(shop.repo, shop.clock, shop.ids, STAFF, order_id, command)
+            lambda: create_shipment(shop.shipping_services, STAFF, order_id, command)
         )
         return multiple() if shipment is None else shipment.id
 
@@ -232,7 +237,7 @@ class CommerceMachine(RuleBasedStateMachine):
         shop = self.shop
         self.attempt(
             lambda: record_shipment_event(
-                shop.repo, shop.clock, STAFF, shipment_id, status, fees=FEES
+                shop.shipping_services, STAFF, shipment_id, CarrierUpdate(status=status), FEES
             )
         )
 
@@ -243,7 +248,7 @@ class CommerceMachine(RuleBasedStateMachine):
         receipt = ManualReceipt(method=PaymentMethod.CASH_ON_DELIVERY, shipment_id=shipment_id)
         self.attempt(
             lambda: record_manual_payment(
-                shop.repo, shop.clock, shop.ids, STAFF, order_id, receipt, FEES
+                shop.manual_payment_services, STAFF, order_id, receipt, FEES
             )
         )
 

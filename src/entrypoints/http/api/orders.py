@@ -35,7 +35,7 @@ from entrypoints.http.api.views import (
     shipment_out,
 )
 from entrypoints.http.auth import Principal
-from entrypoints.http.bundles import order_services, payment_services
+from entrypoints.http.bundles import order_services, payment_services, shipping_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of
 
@@ -196,9 +196,7 @@ class OrdersController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> ShipmentOut:
         """Ships some or all of what is left to ship (``lines`` left out: everything)."""
-        shipment = await create_shipment(
-            services.repo, services.clock, services.ids, ctx, order_id, data
-        )
+        shipment = await create_shipment(shipping_services(services), ctx, order_id, data)
         return shipment_out(shipment)
 
 

@@ -35,15 +35,16 @@ from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
-from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
 from commerce_core.processes.payment_jobs import (
     JobOutcome,
+    JobServices,
     cancel_unpaid_orders,
     expire_reservations,
     resolve_pending_payments,
 )
 from commerce_core.projections.ports.read_models import ProjectionLocks
-from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import LocksFactory, build_container, open_pool
 from entrypoints.settings import get_settings
@@ -63,6 +64,7 @@ class JobDeps:
     directory: TenantDirectory
     gateways: TenantGateways
     reports: ReconciliationReports
+    ids: Ids
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -74,6 +76,25 @@ class JobDeps:
             directory=c.tenant_directory(),
             gateways=c.gateway_resolver(),
             reports=c.reconciliation_reports(),
+            ids=c.ids(),
+        )
+
+    def reconciliation_services(self) -> ReconciliationServices:
+        return ReconciliationServices(
+            store=self.store,
+            repo=self.repo,
+            gateways=self.gateways,
+            reports=self.reports,
+            clock=self.clock,
+        )
+
+    def job_services(self) -> JobServices:
+        return JobServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            gateways=self.gateways,
+            order_queries=self.order_queries,
         )
 
 
@@ -82,21 +103,17 @@ Job = Callable[[JobDeps, date | None], Awaitable[JobOutcome]]
 
 async def _expire(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await expire_reservations(deps.repo, deps.clock, deps.order_queries, tenants)
+    return await expire_reservations(deps.job_services(), tenants)
 
 
 async def _cancel_unpaid(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await cancel_unpaid_orders(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await cancel_unpaid_orders(deps.job_services(), tenants)
 
 
 async def _resolve_pending(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await resolve_pending_payments(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await resolve_pending_payments(deps.job_services(), tenants)
 
 
 def yesterday(clock: Clock) -> date:
@@ -106,9 +123,7 @@ def yesterday(clock: Clock) -> date:
 async def _reconcile(deps: JobDeps, day: date | None) -> JobOutcome:
     day = day or yesterday(deps.clock)
     tenant_ids = [str(t.id) for t in await deps.directory.all_tenants()]
-    reports = await reconcile_day(
-        deps.store, deps.repo, deps.gateways, deps.reports, deps.clock, day, tenant_ids
-    )
+    reports = await reconcile_day(deps.reconciliation_services(), day, tenant_ids)
     # examined: payments compared; changed: reports written; notes: where they differ
     outcome = JobOutcome(f"reconcile {day.isoformat()}", changed=len(reports))
     for report in reports:

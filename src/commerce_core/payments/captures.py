@@ -4,28 +4,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, receive_money
+from commerce_core.ordering.money_received import IncomingMoney, check_money_in, receive_money
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.destinations import capture_fee
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment
 from commerce_core.payments.payment import CaptureExceedsAuthorizedError, PaymentStatus
-from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.results import PaymentResult, as_money
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.command_ids import effect_key
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
 
 
 async def capture_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
+    services: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     amount: int | Money | None = None,
@@ -40,6 +36,7 @@ async def capture_payment(
     The same command again (same idempotency key) returns the payment unchanged.
     A seller's payment sends the platform fee on what is captured (``capture_fee``).
     """
+    repo, gateway = services.repo, services.gateway
     payment = await load_payment(repo, ctx.tenant_id, payment_id)
     ref = effect_key(ctx, payment, "capture")
     if payment.already_processed(ref):
@@ -52,7 +49,7 @@ async def capture_payment(
         raise InvalidValueError("a capture amount must be positive")
     if wanted > capturable:
         raise CaptureExceedsAuthorizedError(wanted, capturable)
-    at = clock.now()
+    at = services.clock.now()
     order = await load_order(repo, ctx.tenant_id, payment.order_id)
     await check_money_in(repo, order, payment.id, wanted, at)
     gateway_id = payment.gateway_payment_id
@@ -66,9 +63,8 @@ async def capture_payment(
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
         ledger = await load_ledger(repo, order)
         captured = sync_payment(payment, answer, at, ref)
-        touched, note = await receive_money(
-            repo, order, ledger, payment.id, captured, at, ctx.actor
-        )
+        money = IncomingMoney(payment.id, captured, at, ctx.actor)
+        touched, note = await receive_money(repo, order, ledger, money)
         await repo.save(
             payment,
             order,

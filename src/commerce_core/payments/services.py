@@ -29,12 +29,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import msgspec
+
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import check_money_in, order_lines, receive_money
+from commerce_core.ordering.money_received import (
+    IncomingMoney,
+    check_money_in,
+    order_lines,
+    receive_money,
+)
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
 from commerce_core.payments.fees import FeeSchedule
@@ -49,7 +57,6 @@ from commerce_core.payments.voids import supersede_waiting, void_payment
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.loading import find_owned
-from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.values import PaymentMethod
 
@@ -59,7 +66,9 @@ AUTHORIZATION_HOLD = timedelta(days=7)
 __all__ = [
     "AUTHORIZATION_HOLD",
     "NothingToPayError",
+    "OpenPayment",
     "PaymentResult",
+    "PaymentServices",
     "as_money",
     "authorize_payment",
     "capture_payment",
@@ -69,6 +78,18 @@ __all__ = [
     "order_payments",
     "void_payment",
 ]
+
+
+class OpenPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /payments/authorize`` and ``/charge``: what order ``order_id`` owes, paid with
+    the card ``token`` through ``gateway_name``; with a ``seller_id``, to that seller's
+    account less the platform fee."""
+
+    order_id: UUID
+    token: str
+    method: PaymentMethod = PaymentMethod.CARD
+    gateway_name: str = "stripe"
+    seller_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,60 +103,49 @@ class _Request:
     capture: bool
     seller_id: str | None = None
 
+    @classmethod
+    def of(
+        cls, command: OpenPayment, fees: FeeSchedule, hold: timedelta, capture: bool
+    ) -> _Request:
+        return cls(
+            command.order_id,
+            command.token,
+            fees,
+            command.method,
+            command.gateway_name,
+            hold,
+            capture,
+            command.seller_id,
+        )
+
 
 async def authorize_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
+    services: PaymentServices,
     ctx: CommandContext,
-    order_id: UUID,
-    token: str,
+    command: OpenPayment,
     fees: FeeSchedule,
     *,
-    method: PaymentMethod = PaymentMethod.CARD,
-    gateway_name: str = "stripe",
     hold: timedelta = AUTHORIZATION_HOLD,
-    seller_id: str | None = None,
 ) -> PaymentResult:
-    """``POST /payments/authorize``: holds what the order owes on the customer's card."""
-    request = _Request(order_id, token, fees, method, gateway_name, hold, False, seller_id)
-    return await _open(repo, gateway, clock, ids, ctx, request)
+    """``POST /payments/authorize``: holds what the order owes on the customer's card;
+    the payment is priced with ``fees``, the tenant's schedule."""
+    return await _open(services, ctx, _Request.of(command, fees, hold, capture=False))
 
 
 async def charge_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    order_id: UUID,
-    token: str,
-    fees: FeeSchedule,
-    *,
-    method: PaymentMethod = PaymentMethod.CARD,
-    gateway_name: str = "stripe",
-    seller_id: str | None = None,
+    services: PaymentServices, ctx: CommandContext, command: OpenPayment, fees: FeeSchedule
 ) -> PaymentResult:
-    """``POST /payments/charge``: takes what the order owes at once (authorize + capture)."""
-    request = _Request(
-        order_id, token, fees, method, gateway_name, AUTHORIZATION_HOLD, True, seller_id
-    )
-    return await _open(repo, gateway, clock, ids, ctx, request)
+    """``POST /payments/charge``: takes what the order owes at once (authorize + capture);
+    the payment is priced with ``fees``, the tenant's schedule."""
+    return await _open(services, ctx, _Request.of(command, fees, AUTHORIZATION_HOLD, capture=True))
 
 
-async def _open(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    request: _Request,
-) -> PaymentResult:
-    payment_id = new_id(ctx, ids, f"payment:{request.order_id}")
+async def _open(services: PaymentServices, ctx: CommandContext, request: _Request) -> PaymentResult:
+    repo, gateway = services.repo, services.gateway
+    payment_id = new_id(ctx, services.ids, f"payment:{request.order_id}")
     if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
         return await _replay(gateway, earlier)
-    at = clock.now()
+    at = services.clock.now()
     order = await load_order(repo, ctx.tenant_id, request.order_id)
     payments = await load_payments(repo, await load_ledger(repo, order))
     amount = amount_due(order, payments)
@@ -163,7 +173,7 @@ async def _open(
         )
 
     destination = opening_destination(new_payment())  # refuses what ``Payment`` would refuse
-    await supersede_waiting(repo, gateway, ctx, payments, at)
+    await supersede_waiting(services, ctx, payments, at)
     metadata = {
         "tenant_id": ctx.tenant_id,
         "order_id": str(order.id),
@@ -191,9 +201,8 @@ async def _open(
         elif payment.status is PaymentStatus.AUTHORIZED:
             touched, note = await hold_for_authorization(repo, order, at + request.hold, at)
         if not captured.is_zero:
-            touched, note = await receive_money(
-                repo, order, ledger, payment_id, captured, at, ctx.actor
-            )
+            money = IncomingMoney(payment_id, captured, at, ctx.actor)
+            touched, note = await receive_money(repo, order, ledger, money)
         await repo.save(
             payment,
             order,

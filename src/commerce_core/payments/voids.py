@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment
 from commerce_core.payments.payment import Payment, PaymentStatus
@@ -19,39 +20,28 @@ from commerce_core.payments.results import PaymentInFlightError
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
 
 _VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
 
-async def void_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    payment_id: UUID,
-) -> Payment:
+async def void_payment(services: PaymentServices, ctx: CommandContext, payment_id: UUID) -> Payment:
     """``POST /payments/{id}/void``: cancels an authorization (or a payment awaiting 3-D
     Secure). Voiding a voided payment returns it unchanged; a captured, failed or refunded
     one raises ``InvalidTransitionError``. A payment awaiting 3-D Secure that failed at
     the gateway meanwhile is recorded as failed; one that was captured meanwhile raises
     ``PaymentInFlightError``. The order is not changed."""
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    payment = await load_payment(services.repo, ctx.tenant_id, payment_id)
     if payment.status is PaymentStatus.VOIDED:
         return payment
     if payment.status not in _VOIDABLE:
         raise InvalidTransitionError("payment", payment.status, PaymentStatus.VOIDED)
-    answer = await void_at_gateway(gateway, payment)
-    return await _record_void(repo, ctx, payment_id, answer, clock.now())
+    answer = await void_at_gateway(services.gateway, payment)
+    return await _record_void(services.repo, ctx, payment_id, answer, services.clock.now())
 
 
 async def supersede_waiting(
-    repo: Repository,
-    gateway: PaymentGateway,
-    ctx: CommandContext,
-    payments: list[Payment],
-    at: datetime,
+    services: PaymentServices, ctx: CommandContext, payments: list[Payment], at: datetime
 ) -> None:
     """Voids payments still waiting for 3-D Secure: a new attempt replaces them, so the
     customer cannot complete both and pay twice. If one was captured at the gateway
@@ -59,8 +49,8 @@ async def supersede_waiting(
     completed one arrives as a gateway event."""
     for payment in payments:
         if payment.status is PaymentStatus.PENDING and payment.requires_action:
-            answer = await void_at_gateway(gateway, payment)
-            await _record_void(repo, ctx, payment.id, answer, at)
+            answer = await void_at_gateway(services.gateway, payment)
+            await _record_void(services.repo, ctx, payment.id, answer, at)
 
 
 async def void_at_gateway(gateway: PaymentGateway, payment: Payment) -> GatewayPayment | None:

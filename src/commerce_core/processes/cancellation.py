@@ -25,29 +25,23 @@ from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import Order, OrderStatus
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.gateway_refunds import refund_at_gateway, refunds_at_gateway
 from commerce_core.payments.loading import load_payments
 from commerce_core.payments.payment import Payment, PaymentStatus
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayRefund, PaymentGateway
-from commerce_core.payments.refund_effects import apply_refund, has_refund
+from commerce_core.payments.refund_effects import RefundRequest, apply_refund, has_refund
 from commerce_core.payments.voids import apply_void, void_at_gateway
 from commerce_core.shared.command_ids import effect_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
-from commerce_core.shared.money import Money
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
 
 _OPEN = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
 
 async def cancel_order(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    order_id: UUID,
-    reason: str | None = None,
+    services: PaymentServices, ctx: CommandContext, order_id: UUID, reason: str | None = None
 ) -> Order:
     """``POST /orders/{id}/cancel``: the order as cancelled.
 
@@ -56,13 +50,14 @@ async def cancel_order(
     ``PaymentInFlightError`` when a payment completed at the gateway and its event
     has not been recorded yet (nothing moved; retry once it has).
     """
+    repo, gateway = services.repo, services.gateway
     order = await load_order(repo, ctx.tenant_id, order_id)
-    at = clock.now()
+    at = services.clock.now()
     if not order.can_change_to(OrderStatus.CANCELLED):
         order.cancel(reason, at, ctx.actor)  # raises the order's own refusal
     payments = await load_payments(repo, await load_ledger(repo, order))
     voids: dict[UUID, GatewayPayment | None] = {}
-    refunds: dict[UUID, tuple[Money, UUID, GatewayRefund]] = {}
+    refunds: dict[UUID, tuple[RefundRequest, GatewayRefund]] = {}
     # Voids first: one the gateway refuses (the payment completed meanwhile) stops the
     # command before any money moved back.
     for payment in payments:
@@ -71,7 +66,7 @@ async def cancel_order(
     for payment in payments:
         # money taken by hand stays on the cancelled order until staff hand it back
         if payment.refundable.amount > 0 and refunds_at_gateway(payment):
-            refunds[payment.id] = await _refund_all(gateway, ctx, payment, reason)
+            refunds[payment.id] = await _refund_all(gateway, ctx, payment, reason, at)
 
     async def record() -> Order:
         order = await load_order(repo, ctx.tenant_id, order_id)
@@ -86,11 +81,9 @@ async def cancel_order(
             if payment.id in voids:
                 apply_void(payment, voids[payment.id], at)
             if payment.id in refunds:
-                amount, refund_id, answer = refunds[payment.id]
-                if not has_refund(payment, refund_id):
-                    apply_refund(
-                        payment, order, ledger, refund_id, amount, reason, answer, at, ctx.actor
-                    )
+                request, answer = refunds[payment.id]
+                if not has_refund(payment, request.refund_id):
+                    apply_refund(payment, order, ledger, request, answer)
         items = [] if refused else await _free_stock(repo, order, ledger, at)
         await repo.save(
             order,
@@ -120,9 +113,13 @@ async def _free_stock(
 
 
 async def _refund_all(
-    gateway: PaymentGateway, ctx: CommandContext, payment: Payment, reason: str | None
-) -> tuple[Money, UUID, GatewayRefund]:
+    gateway: PaymentGateway,
+    ctx: CommandContext,
+    payment: Payment,
+    reason: str | None,
+    at: datetime,
+) -> tuple[RefundRequest, GatewayRefund]:
     amount = payment.refundable
     refund_id = effect_id(ctx, payment, "cancel-refund")
     answer = await refund_at_gateway(gateway, payment, amount, refund_id, reason)
-    return amount, refund_id, answer
+    return RefundRequest(refund_id, amount, reason, at, ctx.actor), answer

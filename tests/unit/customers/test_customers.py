@@ -18,7 +18,7 @@ from commerce_core.customers import services as app
 from commerce_core.customers.customer import Customer, CustomerBlockedError, CustomerErasedError
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.emails import find_customer_by_email
-from commerce_core.customers.services import CustomerPatch, RegisterCustomer
+from commerce_core.customers.services import CustomerPatch, CustomerServices, RegisterCustomer
 from commerce_core.customers.views import CustomerView, customer_view
 from commerce_core.eventstore import START, AggregateNotFoundError, RecordedEvent, Repository
 from commerce_core.shared.context import CommandContext
@@ -50,24 +50,26 @@ class World:
     keyring: MemoryKeyring
     clock: FixedClock
 
+    @property
+    def services(self) -> CustomerServices:
+        return CustomerServices(
+            repo=self.repo, keyring=self.keyring, clock=self.clock, ids=RandomIds()
+        )
+
     async def register(
         self, command: RegisterCustomer = ADA, ctx: CommandContext = STAFF
     ) -> CustomerView:
-        return await app.register_customer(
-            self.repo, self.keyring, self.clock, RandomIds(), ctx, command
-        )
+        return await app.register_customer(self.services, ctx, command)
 
     async def update(self, customer_id: uuid.UUID, **fields: object) -> CustomerView:
         patch = CustomerPatch(**fields)  # type: ignore[arg-type]
-        return await app.update_customer(
-            self.repo, self.keyring, self.clock, STAFF, customer_id, patch
-        )
+        return await app.update_customer(self.services, STAFF, customer_id, patch)
 
     async def get(self, customer_id: uuid.UUID, tenant_id: str = "t1") -> CustomerView:
         return await app.get_customer(self.repo, self.keyring, tenant_id, customer_id)
 
     async def erase(self, customer_id: uuid.UUID) -> None:
-        await app.erase_customer(self.repo, self.keyring, self.clock, STAFF, customer_id)
+        await app.erase_customer(self.services, STAFF, customer_id)
 
     async def event_types(self, customer_id: uuid.UUID) -> list[str]:
         return [r.type.rsplit(".", 1)[-1] for r in await self.store.read_stream(customer_id)]
@@ -122,9 +124,7 @@ async def test_no_personal_data_is_stored_in_plain_text(world: World) -> None:
     view = await world.register()
     await world.update(view.id, name="Augusta Ada King", addresses=[HOME, WORK])
     await world.update(view.id, email="countess@lovelace.example")
-    await app.add_customer_note(
-        world.repo, world.keyring, world.clock, STAFF, view.id, "Prefers calls after 6pm"
-    )
+    await app.add_customer_note(world.services, STAFF, view.id, "Prefers calls after 6pm")
 
     stored, sealed = await world.all_bytes()
 
@@ -249,9 +249,7 @@ async def test_a_blocked_customer_cannot_change_their_profile_but_gets_notes(
         await world.update(view.id, name="Ada Byron")
     with pytest.raises(CustomerBlockedError):
         await app.set_marketing_consent(world.repo, world.clock, STAFF, view.id, True)
-    number = await app.add_customer_note(
-        world.repo, world.keyring, world.clock, STAFF, view.id, "chargeback twice"
-    )
+    number = await app.add_customer_note(world.services, STAFF, view.id, "chargeback twice")
     await app.unblock_customer(world.repo, world.clock, STAFF, view.id)
 
     current = await world.get(view.id)
@@ -277,7 +275,7 @@ async def test_after_erasure_the_events_load_and_only_personal_data_is_gone(
 ) -> None:
     view = await world.register()
     await world.update(view.id, name="Augusta Ada King")
-    await app.add_customer_note(world.repo, world.keyring, world.clock, STAFF, view.id, "note")
+    await app.add_customer_note(world.services, STAFF, view.id, "note")
     await app.block_customer(world.repo, world.clock, STAFF, view.id)
     world.clock.advance(timedelta(days=30))
 
@@ -336,7 +334,7 @@ async def test_an_erased_customer_refuses_changes(world: World) -> None:
     with pytest.raises(CustomerErasedError):
         await world.update(view.id, tags=["vip"])
     with pytest.raises(CustomerErasedError):
-        await app.add_customer_note(world.repo, world.keyring, world.clock, STAFF, view.id, "x")
+        await app.add_customer_note(world.services, STAFF, view.id, "x")
 
 
 async def test_the_export_holds_everything_including_earlier_values(world: World) -> None:
@@ -366,7 +364,7 @@ async def test_another_tenant_cannot_see_or_change_a_customer(world: World) -> N
     with pytest.raises(AggregateNotFoundError):
         await app.export_customer(world.repo, world.keyring, "t2", view.id)
     with pytest.raises(AggregateNotFoundError):
-        await app.erase_customer(world.repo, world.keyring, world.clock, OTHER_TENANT, view.id)
+        await app.erase_customer(world.services, OTHER_TENANT, view.id)
     with pytest.raises(AggregateNotFoundError):
         await app.block_customer(world.repo, world.clock, OTHER_TENANT, view.id)
 

@@ -25,7 +25,11 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
 from commerce_core.payments.fees import FeeOverride, FeeSchedule
-from commerce_core.payments.gateway_settings import configure_gateway, gateway_summaries
+from commerce_core.payments.gateway_settings import (
+    ConfigureGateway,
+    configure_gateway,
+    gateway_summaries,
+)
 from commerce_core.payments.ports.gateway_configs import (
     GatewayConfigs,
     GatewayCredentials,
@@ -108,14 +112,16 @@ class GatewaysAdminController(Controller):
         """Stores the tenant's own account at the gateway (``stripe``); its payments then go
         through it. Secrets are stored encrypted and never returned. ``enabled: false``
         keeps the account but uses the platform's default gateway."""
-        summary = await configure_gateway(
-            admin.configs,
-            services.clock,
-            principal.tenant_id,
-            gateway,
-            GatewayCredentials(secret_key=data.secret_key, webhook_secret=data.webhook_secret),
+        command = ConfigureGateway(
+            gateway=gateway,
+            credentials=GatewayCredentials(
+                secret_key=data.secret_key, webhook_secret=data.webhook_secret
+            ),
             publishable_key=data.publishable_key,
             enabled=data.enabled,
+        )
+        summary = await configure_gateway(
+            admin.configs, services.clock, principal.tenant_id, command
         )
         admin.gateways.invalidate(principal.tenant_id)
         return GatewayOut.of(summary)

@@ -18,8 +18,9 @@ from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import command_problems, query_problems
-from entrypoints.http.services import Services, tenant_gateway, tenant_of, tenant_settings
+from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
 class CardIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,21 +71,16 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         settings = await tenant_settings(services, principal)
         fees = tenant_fee_schedule(settings)
-        gateway = await tenant_gateway(services, ctx.tenant_id)
-        gateway_name: str = data.gateway or str(getattr(gateway, "name", "stripe"))
-        opener = service.charge_payment if capture else service.authorize_payment
-        result = await opener(
-            services.repo,
-            gateway,
-            services.clock,
-            services.ids,
-            ctx,
-            data.order_id,
-            data.payment_method.token,
-            fees,
+        payments = await payment_services(services, ctx.tenant_id)
+        gateway_name: str = data.gateway or str(getattr(payments.gateway, "name", "stripe"))
+        command = service.OpenPayment(
+            order_id=data.order_id,
+            token=data.payment_method.token,
             gateway_name=gateway_name,
             seller_id=data.seller_id,
         )
+        opener = service.charge_payment if capture else service.authorize_payment
+        result = await opener(payments, ctx, command, fees)
         return payment_out(result.payment, result.client_secret, result.attention)
 
     @post("/authorize", status_code=201, responses=_OPEN_PROBLEMS)
@@ -133,12 +129,7 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         """Captures ``amount`` (default: all that is authorized and not yet captured)."""
         result = await service.capture_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            payment_id,
-            data.amount,
+            await payment_services(services, ctx.tenant_id), ctx, payment_id, data.amount
         )
         return payment_out(result.payment, result.client_secret, result.attention)
 
@@ -161,11 +152,7 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         """Releases an authorization that was not captured."""
         payment = await service.void_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            payment_id,
+            await payment_services(services, ctx.tenant_id), ctx, payment_id
         )
         return payment_out(payment)
 
@@ -186,9 +173,7 @@ class PaymentsController(Controller):
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
         await check_refund_allowed(services, principal, data.amount)
         refund = await refund_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
+            await payment_services(services, ctx.tenant_id),
             ctx,
             payment_id,
             data.amount,

@@ -370,6 +370,7 @@ def read_records(count: int) -> list[tuple[Any, ...]]:
 async def fill_events(pool: asyncpg.Pool, schema: str, count: int) -> None:
     """COPY in chunks, one transaction each, so the rows span several ``tx_id``s."""
     records = read_records(count)
+    columns: tuple[str, ...]
     columns = ("stream_id", "version", "event_id", "type", "data", "tenant_id", "actor")
     columns += ("recorded_at",)
     chunk = 20_000
@@ -427,7 +428,7 @@ def fill_eventsourcing(app: Application[UUID], count: int) -> None:
 def read_eventsourcing(app: Application[UUID]) -> int:
     count, start = 0, 1
     recorder = app.recorder
-    while batch := recorder.select_notifications(start, READ_BATCH):  # type: ignore[attr-defined]
+    while batch := recorder.select_notifications(start, READ_BATCH):
         count += len(batch)
         start = batch[-1].id + 1
     return count
@@ -543,11 +544,12 @@ async def bench_loads() -> list[tuple[str, float]]:
                 after = snapshot.version + 1 if snapshot else 1
                 await store.read_stream(small_id, after)
 
-            for label, action in [
+            actions = [
                 (f"{SMALL_EVENTS} events: snapshot, then stream", two_reads),
                 (f"{SMALL_EVENTS} events: store.load_stream", partial(store.load_stream, small_id)),
                 (f"{SMALL_EVENTS} events: Repository.get", partial(repository.get, small_id)),
-            ]:
+            ]
+            for label, action in actions:
                 results.append((label, await median_ms(action, SMALL_REPEATS)))
             return results
         finally:

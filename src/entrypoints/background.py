@@ -35,11 +35,13 @@ async def start_background_work(
     work = settings.background_work
     if "projections" in work:
         state.projections = await stack.enter_async_context(
-            running_projections(settings, container.event_store(), container.read_models(), pool)
+            running_projections(
+                container.event_store(), container.read_models(), container.projection_locks()
+            )
         )
     if "webhooks" in work:
         state.webhook_worker = await stack.enter_async_context(running_webhook_worker(webhooks))
     if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
         await stack.enter_async_context(
-            running_jobs(JobDeps.from_container(container), settings=settings, pool=pool)
+            running_jobs(JobDeps.from_container(container), container.projection_locks())
         )

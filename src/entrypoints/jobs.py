@@ -25,33 +25,29 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from typing import Any
 
-import asyncpg
 import click
 import structlog
 from dependency_injector import providers
 
-from adapters.memory.projection_locks import MemoryProjectionLocks
-from adapters.postgres.connection import server_settings
-from adapters.postgres.projection_locks import PostgresProjectionLocks
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
-from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
 from commerce_core.processes.payment_jobs import (
     JobOutcome,
+    JobServices,
     cancel_unpaid_orders,
     expire_reservations,
     resolve_pending_payments,
 )
 from commerce_core.projections.ports.read_models import ProjectionLocks
-from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
-from entrypoints.container import build_container, open_pool
-from entrypoints.settings import Settings, get_settings
+from entrypoints.container import LocksFactory, build_container, open_pool
+from entrypoints.settings import get_settings
 
 RECONCILE_AFTER = timedelta(minutes=30)
 """How long after midnight (UTC) the day before is reconciled: late commits land first."""
@@ -68,6 +64,7 @@ class JobDeps:
     directory: TenantDirectory
     gateways: TenantGateways
     reports: ReconciliationReports
+    ids: Ids
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -79,6 +76,25 @@ class JobDeps:
             directory=c.tenant_directory(),
             gateways=c.gateway_resolver(),
             reports=c.reconciliation_reports(),
+            ids=c.ids(),
+        )
+
+    def reconciliation_services(self) -> ReconciliationServices:
+        return ReconciliationServices(
+            store=self.store,
+            repo=self.repo,
+            gateways=self.gateways,
+            reports=self.reports,
+            clock=self.clock,
+        )
+
+    def job_services(self) -> JobServices:
+        return JobServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            gateways=self.gateways,
+            order_queries=self.order_queries,
         )
 
 
@@ -87,21 +103,17 @@ Job = Callable[[JobDeps, date | None], Awaitable[JobOutcome]]
 
 async def _expire(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await expire_reservations(deps.repo, deps.clock, deps.order_queries, tenants)
+    return await expire_reservations(deps.job_services(), tenants)
 
 
 async def _cancel_unpaid(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await cancel_unpaid_orders(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await cancel_unpaid_orders(deps.job_services(), tenants)
 
 
 async def _resolve_pending(deps: JobDeps, day: date | None) -> JobOutcome:
     tenants = await deps.directory.all_tenants()
-    return await resolve_pending_payments(
-        deps.repo, deps.gateways, deps.clock, deps.order_queries, tenants
-    )
+    return await resolve_pending_payments(deps.job_services(), tenants)
 
 
 def yesterday(clock: Clock) -> date:
@@ -111,9 +123,7 @@ def yesterday(clock: Clock) -> date:
 async def _reconcile(deps: JobDeps, day: date | None) -> JobOutcome:
     day = day or yesterday(deps.clock)
     tenant_ids = [str(t.id) for t in await deps.directory.all_tenants()]
-    reports = await reconcile_day(
-        deps.store, deps.repo, deps.gateways, deps.reports, deps.clock, day, tenant_ids
-    )
+    reports = await reconcile_day(deps.reconciliation_services(), day, tenant_ids)
     # examined: payments compared; changed: reports written; notes: where they differ
     outcome = JobOutcome(f"reconcile {day.isoformat()}", changed=len(reports))
     for report in reports:
@@ -196,45 +206,31 @@ async def _every(
         await asyncio.sleep(interval)
 
 
-def _locks(settings: Settings | None, pool: asyncpg.Pool | None) -> ProjectionLocks:
-    if pool is None or settings is None or not settings.database_url:
-        return MemoryProjectionLocks()
-    connect = partial(
-        asyncpg.connect,
-        settings.database_url,
-        server_settings=server_settings(settings.database_schema),
-    )
-    return PostgresProjectionLocks(connect)
-
-
 @asynccontextmanager
 async def running_jobs(
     deps: JobDeps,
+    locks: LocksFactory,
     *,
-    settings: Settings | None = None,
-    pool: asyncpg.Pool | None = None,
     every: Mapping[str, float] | None = None,
     observe: Observer | None = None,
 ) -> AsyncIterator[None]:
     """Runs every job in ``every`` (default ``EVERY``) periodically until the block ends.
 
-    With a ``pool`` (and ``settings.database_url``) each run holds a PostgreSQL advisory
-    lock per job, on a connection of its own, so one process at a time runs each job.
-    ``observe`` is called with each run's outcome.
+    Each run holds the job's lock from ``locks`` (the container's ``projection_locks``:
+    with PostgreSQL an advisory lock, on a connection of its own), so one process at a
+    time runs each job. ``observe`` is called with each run's outcome.
     """
-    locks = _locks(settings, pool)
-    tasks = [
-        asyncio.create_task(_every(name, interval, deps, locks, observe), name=f"job:{name}")
-        for name, interval in (every or EVERY).items()
-    ]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if isinstance(locks, PostgresProjectionLocks):
-            await locks.close()
+    async with locks() as held:
+        tasks = [
+            asyncio.create_task(_every(name, interval, deps, held, observe), name=f"job:{name}")
+            for name, interval in (every or EVERY).items()
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _run_once(name: str, day: date | None) -> JobOutcome:

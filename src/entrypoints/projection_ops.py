@@ -8,21 +8,11 @@ Each run takes its lock on a connection of its own, closed when the run ends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 
-import asyncpg
 import msgspec
 
-from adapters.memory.projection_locks import MemoryProjectionLocks
-from adapters.memory.readmodel import MemoryReadModel
-from adapters.memory.rebuilds import MemoryRebuildStore
-from adapters.postgres.connection import server_settings
-from adapters.postgres.projection_locks import PostgresProjectionLocks
-from adapters.postgres.rebuilds import PostgresRebuildStore
 from commerce_core.eventstore import EventStore
 from commerce_core.projections import Projection, ProjectionLocks
 from commerce_core.projections.ports.read_models import ReadModelStore
@@ -35,10 +25,8 @@ from commerce_core.projections.rebuild import (
 )
 from commerce_core.projections.shadow import RebuildProgress, RebuildStore, RowDifference
 from commerce_core.shared.ports.clock import Clock
-from entrypoints.container import Container
+from entrypoints.container import Container, LocksFactory
 from entrypoints.projections import registered_projections
-
-LocksFactory = Callable[[], AbstractAsyncContextManager[ProjectionLocks]]
 
 
 class UnknownProjectionError(LookupError):
@@ -221,44 +209,13 @@ def _not_started(projection: Projection, head: int) -> ProjectionInfo:
 
 def build_projection_ops(container: Container) -> ProjectionOps:
     """Operations on the container's stores (its pool must be provided already)."""
-    pool: asyncpg.Pool | None = container.pool()
-    read_models = container.read_models()
-    rebuilds: RebuildStore
-    if pool is None:
-        assert isinstance(read_models, MemoryReadModel)
-        rebuilds = MemoryRebuildStore(read_models)
-        shared = MemoryProjectionLocks()
-
-        @asynccontextmanager
-        async def locks() -> AsyncIterator[ProjectionLocks]:
-            yield shared
-
-    else:
-        settings = container.settings()
-        assert settings.database_url
-        connect = partial(
-            asyncpg.connect,
-            settings.database_url,
-            server_settings=server_settings(settings.database_schema),
-        )
-        rebuilds = PostgresRebuildStore(pool)
-
-        @asynccontextmanager
-        async def locks() -> AsyncIterator[ProjectionLocks]:
-            held = PostgresProjectionLocks(connect)
-            try:
-                yield held
-            finally:
-                with contextlib.suppress(Exception):
-                    await held.close()
-
     return ProjectionOps(
         container.event_store(),
-        read_models,
-        rebuilds,
+        container.read_models(),
+        container.rebuilds(),
         registered_projections(),
         container.clock(),
-        locks,
+        container.projection_locks(),
     )
 
 

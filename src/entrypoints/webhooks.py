@@ -7,20 +7,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-import asyncpg
 import structlog
 
-from adapters.memory.webhook_lookups import MemoryPaymentTenants
-from adapters.memory.webhooks import MemoryWebhookInbox
-from adapters.payments.stripe_webhooks import StripeWebhooks, webhook_secrets
-from adapters.postgres.webhook_lookups import PostgresPaymentTenants
-from adapters.postgres.webhooks import PostgresWebhookInbox
 from commerce_core.payments.ports.webhooks import WebhookInbox, WebhookVerifier
 from commerce_core.payments.webhooks.processing import WebhookServices
 from commerce_core.shared.ports.clock import Clock, Ids
 from entrypoints.container import Container
 from entrypoints.http.metrics import MetricsRegistry
-from entrypoints.settings import Settings
 
 TenantSecret = Callable[[UUID, str], Awaitable[str | None]]
 """The webhook secret of a tenant's own account at a gateway, or None (it has none)."""
@@ -58,35 +51,22 @@ class Webhooks:
             ).labels(gateway=gateway, outcome=outcome).inc()
 
 
-def build_webhooks(
-    settings: Settings,
-    container: Container,
-    pool: asyncpg.Pool | None,
-    *,
-    tenant_secret: TenantSecret | None = None,
-) -> Webhooks:
-    """PostgreSQL stores with a pool, memory ones without (``EVENT_STORE=memory``).
+def build_webhooks(container: Container, *, tenant_secret: TenantSecret | None = None) -> Webhooks:
+    """The container's inbox and verifiers, and processing on its ports.
 
-    ``STRIPE_WEBHOOK_SECRET`` may list several secrets, comma-separated, while one is
-    rotated; without any, the platform's Stripe webhooks are refused as badly signed.
-    ``tenant_secret`` (e.g. ``GatewayResolver.webhook_secret``) enables the endpoints of
-    tenants' own accounts, ``POST /webhooks/{gateway}/{tenant_id}``.
+    ``tenant_secret`` (e.g. the container's ``gateway_resolver().webhook_secret``) enables
+    the endpoints of tenants' own accounts, ``POST /webhooks/{gateway}/{tenant_id}``.
     """
-    stripe = StripeWebhooks(webhook_secrets(settings.stripe_webhook_secret))
-    if not settings.stripe_webhook_secret:
+    stripe = container.stripe_webhooks()
+    if not container.settings().stripe_webhook_secret:
         structlog.get_logger("webhooks").warning(
             "STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused"
         )
-    if pool is None:
-        inbox: WebhookInbox = MemoryWebhookInbox()
-        tenants: MemoryPaymentTenants | PostgresPaymentTenants = MemoryPaymentTenants()
-    else:
-        inbox = PostgresWebhookInbox(pool)
-        tenants = PostgresPaymentTenants(pool)
+    inbox = container.webhook_inbox()
     processing = WebhookServices(
         repo=container.repository(),
         clock=container.clock(),
-        payment_tenants=tenants,
+        payment_tenants=container.payment_tenants(),
         translators={stripe.gateway: stripe},
     )
     metrics = container.metrics()

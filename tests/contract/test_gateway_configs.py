@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.crypto.gateway_secrets import SealedCredentials
 from adapters.memory.gateway_configs import MemoryGatewayConfigs
 from adapters.postgres.gateway_configs import PostgresGatewayConfigs
 from commerce_core.payments.ports.gateway_configs import (
@@ -41,19 +42,19 @@ class Storage:
 @pytest.fixture(params=["memory", "postgres"])
 async def storage(request: pytest.FixtureRequest) -> AsyncIterator[Storage]:
     if request.param == "memory":
-        rows: dict[object, object] = {}
+        rows: dict[tuple[uuid.UUID, str], tuple[GatewaySummary, SealedCredentials]] = {}
 
         async def memory(key: bytes) -> GatewayConfigs:
             store = MemoryGatewayConfigs(key)
-            store.rows = rows  # type: ignore[assignment]
+            store.rows = rows
             return store
 
         async def raw_memory() -> bytes:
             return pickle.dumps(rows)  # every value held, whatever its repr shows
 
         async def swap_memory(source: uuid.UUID, target: uuid.UUID) -> None:
-            summary, _ = rows[(target, "stripe")]  # type: ignore[misc]
-            _, sealed = rows[(source, "stripe")]  # type: ignore[misc]
+            summary, _ = rows[(target, "stripe")]
+            _, sealed = rows[(source, "stripe")]
             rows[(target, "stripe")] = (summary, sealed)
 
         yield Storage(memory, raw_memory, swap_memory)

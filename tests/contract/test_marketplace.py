@@ -30,7 +30,7 @@ PayOut = Callable[[str, Money, PayoutStatus, date, datetime, str | None], None]
 @dataclass
 class MarketplaceUnderTest:
     marketplace: Marketplace
-    enable: Callable[[str], None]  # the seller finished onboarding
+    enable: Callable[[str], object]  # the seller finished onboarding
     pay_out: PayOut  # the gateway pays the seller's balance out
     metadata_of: Callable[[str], dict[str, str]]
     account_count: Callable[[], int]

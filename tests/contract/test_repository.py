@@ -18,6 +18,7 @@ from commerce_core.eventstore import (
     EventStore,
     NewEvent,
     Repository,
+    StreamLoad,
 )
 from commerce_core.shared.money import Money
 
@@ -61,7 +62,7 @@ class Counter(Aggregate):
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["amount"] = state.pop("n")
 
-        def apply(self, aggregate: Counter) -> None:  # type: ignore[override]
+        def apply(self, aggregate: Counter) -> None:
             aggregate.count += self.amount
 
     def add(self, amount: int) -> None:
@@ -160,8 +161,8 @@ async def test_loading_a_stream_reads_the_newest_fitting_snapshot_and_the_events
         till.take(Money(cents, "USD"))
         await repo.save(till, metadata=META)
 
-    def shape(load: object) -> tuple[int | None, list[int]]:
-        snapshot, events = load  # type: ignore[misc]
+    def shape(load: StreamLoad) -> tuple[int | None, list[int]]:
+        snapshot, events = load
         return (snapshot.version if snapshot else None, [e.version for e in events])
 
     assert shape(await store.load_stream(till.id)) == (20, list(range(21, 26)))

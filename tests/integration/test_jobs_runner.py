@@ -8,7 +8,6 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
-from typing import Any
 
 import asyncpg
 import pytest
@@ -24,7 +23,6 @@ from entrypoints.jobs import EVERY, JOBS, JobDeps, UnknownJobError, run_job, run
 from entrypoints.settings import Settings, get_settings
 from entrypoints.tenancy import create_tenant
 from tests.conftest import TEST_DATABASE_URL, PgSchema
-from tests.integration.payment_wiring import wire_container
 
 WAIT = 20.0
 
@@ -44,18 +42,16 @@ def settings_for(schema: PgSchema | None) -> Settings:
 async def memory_container() -> Container:
     container = build_container(settings_for(None))
     container.pool.override(providers.Object(None))
-    wire_container(container)
     return container
 
 
 @pytest.fixture
-async def pg_container(pg_schema: PgSchema) -> AsyncIterator[tuple[Container, Settings, Any]]:
+async def pg_container(pg_schema: PgSchema) -> AsyncIterator[tuple[Container, Settings]]:
     settings = settings_for(pg_schema)
     container = build_container(settings)
     async with open_pool(settings) as pool:
         container.pool.override(providers.Object(pool))
-        wire_container(container)
-        yield container, settings, pool
+        yield container, settings
 
 
 class Seen:
@@ -81,7 +77,9 @@ async def test_every_job_runs_again_and_again_until_the_block_ends(
     seen = Seen(times=2)
     deps = JobDeps.from_container(memory_container)
 
-    async with running_jobs(deps, every=dict.fromkeys(EVERY, 0.001), observe=seen):
+    locks = memory_container.projection_locks()
+
+    async with running_jobs(deps, locks, every=dict.fromkeys(EVERY, 0.001), observe=seen):
         async with asyncio.timeout(WAIT):
             await seen.done.wait()
 
@@ -89,9 +87,9 @@ async def test_every_job_runs_again_and_again_until_the_block_ends(
 
 
 async def test_a_job_locked_by_another_process_waits_for_it(
-    pg_container: tuple[Container, Settings, Any],
+    pg_container: tuple[Container, Settings],
 ) -> None:
-    container, settings, pool = pg_container
+    container, settings = pg_container
     await create_tenant(container.tenants(), "acme", clock=container.clock(), ids=container.ids())
     other_process = PostgresProjectionLocks(
         partial(
@@ -106,9 +104,9 @@ async def test_a_job_locked_by_another_process_waits_for_it(
     seen = Seen(times=3, names=others)
     deps = JobDeps.from_container(container)
 
-    async with running_jobs(
-        deps, settings=settings, pool=pool, every=dict.fromkeys(EVERY, 0.001), observe=seen
-    ):
+    locks = container.projection_locks()
+
+    async with running_jobs(deps, locks, every=dict.fromkeys(EVERY, 0.001), observe=seen):
         async with asyncio.timeout(WAIT):
             await seen.done.wait()
         assert seen.count["expire-reservations"] == 0
@@ -130,13 +128,6 @@ def cli_env(pg_schema: PgSchema, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("DATABASE_URL", TEST_DATABASE_URL)
     monkeypatch.setenv("DATABASE_SCHEMA", pg_schema.name)
     monkeypatch.setenv("EVENT_STORE", "postgres")
-
-    def wired(settings: Settings) -> Container:
-        container = build_container(settings)
-        wire_container(container)
-        return container
-
-    monkeypatch.setattr(jobs, "build_container", wired)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -53,8 +53,7 @@ async def _webhook_worker(service: Litestar) -> AsyncIterator[None]:
     if service.state.get("webhooks") is not None:  # the app runs its own
         yield
         return
-    container = service.state.container
-    webhooks = build_webhooks(container.settings(), container, container.pool())
+    webhooks = build_webhooks(service.state.container)
     service.state.webhooks = webhooks
     if os.environ.get("WEBHOOK_WORKER", "1") in ("0", "false", "no"):
         yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID
@@ -16,8 +16,12 @@ from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.payment_gateway import FakePaymentGateway
-from commerce_core.catalog.services import put_product
-from commerce_core.customers.services import RegisterCustomer, register_customer
+from commerce_core.catalog.services import PutProduct, put_product
+from commerce_core.customers.services import (
+    CustomerServices,
+    RegisterCustomer,
+    register_customer,
+)
 from commerce_core.eventstore import (
     START,
     AppendStream,
@@ -26,11 +30,17 @@ from commerce_core.eventstore import (
     RecordedEvent,
     Repository,
 )
-from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.inventory.services import (
+    ReceiveStock,
+    StockLevels,
+    receive_stock,
+    stock_levels,
+)
 from commerce_core.ordering.order import Order
-from commerce_core.ordering.services import CustomerRef, PlaceOrder, place_order
+from commerce_core.ordering.services import CustomerRef, OrderServices, PlaceOrder, place_order
 from commerce_core.payments import refunds
 from commerce_core.payments import services as payments
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.ports.gateway import (
@@ -41,8 +51,11 @@ from commerce_core.payments.ports.gateway import (
     GatewayUnavailableError,
 )
 from commerce_core.payments.refund_effects import RefundResult
-from commerce_core.payments.services import PaymentResult
+from commerce_core.payments.refunds import RefundOrder
+from commerce_core.payments.services import OpenPayment, PaymentResult
 from commerce_core.processes.cancellation import cancel_order
+from commerce_core.processes.manual_payments import ManualPaymentServices
+from commerce_core.processes.shipping import ShippingServices
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import Address, Sku, SkuQuantity
@@ -83,7 +96,7 @@ class TestEventStore(MemoryEventStore):
         self.yield_on_read = False
 
     async def append(
-        self, streams: list[AppendStream], metadata: EventMetadata
+        self, streams: Sequence[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]:
         if self.planned:
             if (fault := self.planned.pop(0)) is not None:
@@ -170,6 +183,42 @@ class Shop:
     def __post_init__(self) -> None:
         self.repo = Repository(self.store)
 
+    # The use cases' ports, built from the shop's current adapters
+
+    @property
+    def order_services(self) -> OrderServices:
+        return OrderServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            order_numbers=self.numbers,
+            keyring=self.keyring,
+        )
+
+    @property
+    def payment_services(self) -> PaymentServices:
+        return PaymentServices(repo=self.repo, gateway=self.gateway, clock=self.clock, ids=self.ids)
+
+    @property
+    def shipping_services(self) -> ShippingServices:
+        return ShippingServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            carrier=self.carrier,
+            keyring=self.keyring,
+        )
+
+    @property
+    def manual_payment_services(self) -> ManualPaymentServices:
+        return ManualPaymentServices(repo=self.repo, clock=self.clock, ids=self.ids)
+
+    @property
+    def customer_services(self) -> CustomerServices:
+        return CustomerServices(
+            repo=self.repo, keyring=self.keyring, clock=self.clock, ids=self.ids
+        )
+
     # Arranging
 
     async def product(
@@ -182,16 +231,16 @@ class Shop:
         tax_rate_bps: int = 0,
         location: str = "default",
     ) -> None:
-        await put_product(
-            self.repo, self.clock, STAFF, sku, sku.title(), Money(price, currency), tax_rate_bps
+        defined = PutProduct(
+            sku=sku, name=sku.title(), price=Money(price, currency), tax_rate_bps=tax_rate_bps
         )
+        await put_product(self.repo, self.clock, STAFF, defined)
         if stock:
-            await receive_stock(self.repo, self.clock, STAFF, sku, stock, location)
+            receipt = ReceiveStock(sku=sku, quantity=stock, location_id=location)
+            await receive_stock(self.repo, self.clock, STAFF, receipt)
 
     async def customer(self, email: str = "ada@example.com") -> UUID:
-        view = await register_customer(
-            self.repo, self.keyring, self.clock, self.ids, STAFF, RegisterCustomer(email=email)
-        )
+        view = await register_customer(self.customer_services, STAFF, RegisterCustomer(email=email))
         return view.id
 
     # Acting
@@ -209,55 +258,33 @@ class Shop:
             currency=str(fields.pop("currency", "USD")),
             **fields,  # type: ignore[arg-type]
         )
-        return await place_order(
-            self.repo, self.clock, self.ids, self.numbers, self.keyring, ctx, command
-        )
+        return await place_order(self.order_services, ctx, command)
 
     async def authorize(
         self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.authorize_payment(
-            self.repo,
-            self.gateway,
-            self.clock,
-            self.ids,
-            ctx,
-            order_id,
-            token,
-            FEES,
-            gateway_name="fake",
-        )
+        command = OpenPayment(order_id=order_id, token=token, gateway_name="fake")
+        return await payments.authorize_payment(self.payment_services, ctx, command, FEES)
 
     async def charge(
         self, order_id: UUID, token: str = "tok_visa", ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.charge_payment(
-            self.repo,
-            self.gateway,
-            self.clock,
-            self.ids,
-            ctx,
-            order_id,
-            token,
-            FEES,
-            gateway_name="fake",
-        )
+        command = OpenPayment(order_id=order_id, token=token, gateway_name="fake")
+        return await payments.charge_payment(self.payment_services, ctx, command, FEES)
 
     async def capture(
         self, payment_id: UUID, amount: int | None = None, ctx: CommandContext = STAFF
     ) -> PaymentResult:
-        return await payments.capture_payment(
-            self.repo, self.gateway, self.clock, ctx, payment_id, amount
-        )
+        return await payments.capture_payment(self.payment_services, ctx, payment_id, amount)
 
     async def void(self, payment_id: UUID, ctx: CommandContext = STAFF) -> Payment:
-        return await payments.void_payment(self.repo, self.gateway, self.clock, ctx, payment_id)
+        return await payments.void_payment(self.payment_services, ctx, payment_id)
 
     async def refund_payment(
         self, payment_id: UUID, amount: int, ctx: CommandContext = STAFF
     ) -> RefundResult:
         return await refunds.refund_payment(
-            self.repo, self.gateway, self.clock, ctx, payment_id, amount, "requested"
+            self.payment_services, ctx, payment_id, amount, "requested"
         )
 
     async def refund_order(
@@ -269,22 +296,13 @@ class Shop:
         restock_lines: list[SkuQuantity] | None = None,
         ctx: CommandContext = STAFF,
     ) -> list[RefundResult]:
-        return await refunds.refund_order(
-            self.repo,
-            self.gateway,
-            self.clock,
-            ctx,
-            order_id,
-            amount,
-            "requested",
-            restock,
-            restock_lines,
+        command = RefundOrder(
+            amount=amount, reason="requested", restock=restock, restock_lines=restock_lines
         )
+        return await refunds.refund_order(self.payment_services, ctx, order_id, command)
 
     async def cancel(self, order_id: UUID, ctx: CommandContext = STAFF) -> Order:
-        return await cancel_order(
-            self.repo, self.gateway, self.clock, ctx, order_id, "changed mind"
-        )
+        return await cancel_order(self.payment_services, ctx, order_id, "changed mind")
 
     # Looking
 

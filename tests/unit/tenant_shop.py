@@ -16,9 +16,16 @@ from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.memory.reconciliation import MemoryReconciliationReports
 from adapters.payments.resolver import GatewayResolver
-from commerce_core.catalog.services import put_product
-from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.catalog.services import PutProduct, put_product
+from commerce_core.inventory.services import (
+    ReceiveStock,
+    StockLevels,
+    receive_stock,
+    stock_levels,
+)
 from commerce_core.ordering.order import Order
+from commerce_core.ordering.services import CustomerRef
+from commerce_core.processes.payment_jobs import JobServices
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.context import CommandContext
@@ -52,14 +59,28 @@ class TenantShop(Shop):
         self.reports = MemoryReconciliationReports()
 
     async def stock(self, sku: str, price: int = 1000, quantity: int = 10) -> None:
-        await put_product(self.repo, self.clock, STAFF, sku, sku.title(), Money(price, "USD"))
-        await receive_stock(self.repo, self.clock, STAFF, sku, quantity, "default")
+        defined = PutProduct(sku=sku, name=sku.title(), price=Money(price, "USD"))
+        await put_product(self.repo, self.clock, STAFF, defined)
+        receipt = ReceiveStock(sku=sku, quantity=quantity, location_id="default")
+        await receive_stock(self.repo, self.clock, STAFF, receipt)
 
-    async def order_for(self, *lines: tuple[str, int], **fields: object) -> Order:
-        return await self.place(*lines, ctx=STAFF, **fields)
+    async def order_for(
+        self, *lines: tuple[str, int], customer: CustomerRef | None = None, **fields: object
+    ) -> Order:
+        return await self.place(*lines, customer=customer, ctx=STAFF, **fields)
 
     async def stock_of(self, sku: str) -> StockLevels:
         return await stock_levels(self.repo, TENANT_KEY, sku, self.clock.now())
+
+    async def job_services(self) -> JobServices:
+        """The jobs' ports, with the orders read model as of now (``order_list``)."""
+        return JobServices(
+            repo=self.repo,
+            clock=self.clock,
+            ids=self.ids,
+            gateways=self.gateways,
+            order_queries=await self.order_list(),
+        )
 
     async def order_list(self) -> MemoryOrderQueries:
         """The orders read model as of now (the projection caught up with every event)."""

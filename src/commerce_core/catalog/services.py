@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
 from commerce_core.catalog.product import Product
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.shared.context import CommandContext
@@ -19,21 +21,25 @@ class UnknownProductError(LookupError):
         self.sku = sku
 
 
+class PutProduct(msgspec.Struct, frozen=True, kw_only=True):
+    """``PUT /products/{sku}``: the product ``sku`` as it should be."""
+
+    sku: str
+    name: str
+    price: Money
+    tax_rate_bps: int = 0
+
+
 async def put_product(
-    repo: Repository,
-    clock: Clock,
-    ctx: CommandContext,
-    sku: str,
-    name: str,
-    price: Money,
-    tax_rate_bps: int = 0,
+    repo: Repository, clock: Clock, ctx: CommandContext, command: PutProduct
 ) -> Product:
     """Creates the product or changes it to these values (PUT semantics)."""
+    name, price, tax_rate_bps = command.name, command.price, command.tax_rate_bps
     try:
-        product = await repo.get(Product.id_for(ctx.tenant_id, sku), kind=Product)
+        product = await repo.get(Product.id_for(ctx.tenant_id, command.sku), kind=Product)
         product.change(name, price, tax_rate_bps, clock.now())
     except AggregateNotFoundError:
-        product = Product.define(ctx.tenant_id, sku, name, price, tax_rate_bps, clock.now())
+        product = Product.define(ctx.tenant_id, command.sku, name, price, tax_rate_bps, clock.now())
     await repo.save(product, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
     return product
 

@@ -1,4 +1,5 @@
-"""Customer use cases: one async function each, taking the ports it needs.
+"""Customer use cases: one async function each, taking the ports it needs
+(``CustomerServices`` for those that open or seal personal data).
 
 Plain-text values are checked (``customer_profile``), sealed through the
 ``Keyring`` and only then given to the ``Customer`` aggregate, so no event ever
@@ -9,6 +10,7 @@ customer. A customer of another tenant is reported as not found.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 import msgspec
@@ -33,6 +35,16 @@ from commerce_core.shared.sealing import seal, seal_optional
 from commerce_core.shared.values import Address
 
 _REGISTER_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerServices:
+    """The ports of the customer use cases that seal or open personal data."""
+
+    repo: Repository
+    keyring: Keyring
+    clock: Clock
+    ids: Ids
 
 
 class RegisterCustomer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -65,14 +77,10 @@ async def load_customer(repo: Repository, tenant_id: str, customer_id: UUID) -> 
 
 
 async def register_customer(
-    repo: Repository,
-    keyring: Keyring,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    command: RegisterCustomer,
+    services: CustomerServices, ctx: CommandContext, command: RegisterCustomer
 ) -> CustomerView:
     """Registers a customer with a new data key; refuses an email the tenant already has."""
+    repo, keyring, clock = services.repo, services.keyring, services.clock
     email = profile.normalize_email(command.email)
     name = None if command.name is None else profile.check_name(command.name)
     phone = None if command.phone is None else profile.check_phone(command.phone)
@@ -82,7 +90,7 @@ async def register_customer(
     held = await load_claim(repo, ctx.tenant_id, index)
     if held is not None and held.customer_id is not None:
         raise EmailTakenError("another customer already has this email")
-    customer_id = ids.new_id()
+    customer_id = services.ids.new_id()
     await keyring.create_key(customer_id)
     try:
         for attempt in range(1, _REGISTER_ATTEMPTS + 1):
@@ -115,17 +123,13 @@ async def register_customer(
 
 
 async def update_customer(
-    repo: Repository,
-    keyring: Keyring,
-    clock: Clock,
-    ctx: CommandContext,
-    customer_id: UUID,
-    patch: CustomerPatch,
+    services: CustomerServices, ctx: CommandContext, customer_id: UUID, patch: CustomerPatch
 ) -> CustomerView:
     """Changes the fields the patch sets, recording an event only for those that differ.
 
     Every value is checked before anything changes, so a refused patch records nothing.
     """
+    repo, keyring = services.repo, services.keyring
     email = (
         patch.email if isinstance(patch.email, UnsetType) else profile.normalize_email(patch.email)
     )
@@ -139,7 +143,7 @@ async def update_customer(
     customer = await load_customer(repo, ctx.tenant_id, customer_id)
     customer.check_not_erased()
     current = await customer_view(keyring, customer)
-    at = clock.now()
+    at = services.clock.now()
     claims: list[EmailClaim] = []
     if not isinstance(email, UnsetType) and email != current.email:
         customer.check_active()  # refuse before touching any claim
@@ -162,20 +166,15 @@ async def update_customer(
 
 
 async def add_customer_note(
-    repo: Repository,
-    keyring: Keyring,
-    clock: Clock,
-    ctx: CommandContext,
-    customer_id: UUID,
-    text: str,
+    services: CustomerServices, ctx: CommandContext, customer_id: UUID, text: str
 ) -> int:
     """Adds a note written by ``ctx.actor``; returns the note's number."""
     text = profile.check_note_text(text)
-    customer = await load_customer(repo, ctx.tenant_id, customer_id)
+    customer = await load_customer(services.repo, ctx.tenant_id, customer_id)
     customer.check_not_erased()
-    sealed = await seal(keyring, customer_id, "text", text)
-    number = customer.add_note(sealed, ctx.actor, clock.now())
-    await _save(repo, ctx, customer)
+    sealed = await seal(services.keyring, customer_id, "text", text)
+    number = customer.add_note(sealed, ctx.actor, services.clock.now())
+    await _save(services.repo, ctx, customer)
     return number
 
 
@@ -208,20 +207,21 @@ async def unblock_customer(
 
 
 async def erase_customer(
-    repo: Repository, keyring: Keyring, clock: Clock, ctx: CommandContext, customer_id: UUID
+    services: CustomerServices, ctx: CommandContext, customer_id: UUID
 ) -> None:
     """Records the erasure, frees the email, then forgets the data key (crypto-shredding).
 
     Erasing an erased customer forgets the key again and succeeds, so a retry
     completes an erasure whose process stopped between the two steps.
     """
+    repo = services.repo
     customer = await load_customer(repo, ctx.tenant_id, customer_id)
     if not customer.is_erased:
-        at = clock.now()
+        at = services.clock.now()
         claims = await release_claim(repo, customer, at)
         customer.erase(at, ctx.actor)
         await _save(repo, ctx, customer, *claims)
-    await keyring.forget(customer_id)
+    await services.keyring.forget(customer_id)
 
 
 async def get_customer(

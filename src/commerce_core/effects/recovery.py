@@ -15,12 +15,13 @@ from datetime import timedelta
 
 from commerce_core.effects.open_effects import open_before
 from commerce_core.eventstore import ConcurrencyError, Repository
-from commerce_core.payments.effects import EffectPorts, recover_payment
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.payments.effects import recover_payment
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
-from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.clock import Clock, Ids
 
 GRACE = timedelta(seconds=10)
 """How old an open intent must be before recovery takes it: older than any request
@@ -34,6 +35,7 @@ class RecoveryServices:
     repo: Repository
     read_models: ReadModelStore
     clock: Clock
+    ids: Ids
     gateways: TenantGateways  # tenants may connect their own gateway accounts
 
 
@@ -54,7 +56,9 @@ async def recover_effects(services: RecoveryServices, grace: timedelta = GRACE) 
         tenant_id = next(e.tenant_id for e in stale if e.stream_id == stream_id)
         ctx = CommandContext(tenant_id=tenant_id, actor=ACTOR)
         gateway = await services.gateways.for_tenant(tenant_id)
-        ports = EffectPorts(services.repo, gateway, services.clock)
+        ports = PaymentServices(
+            repo=services.repo, gateway=gateway, clock=services.clock, ids=services.ids
+        )
         try:
             payment = await recover_payment(ports, ctx, stream_id)
         except (ConcurrencyError, DomainError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.inventory.locations import SkuLocations
 from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
@@ -45,22 +47,26 @@ async def stock_items(repo: Repository, tenant_id: str, sku: str) -> list[StockI
     ]
 
 
+class ReceiveStock(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /inventory/{sku}/receipts``: ``quantity`` units of ``sku`` arrived at a location."""
+
+    sku: str
+    quantity: int
+    location_id: str = DEFAULT_LOCATION
+
+
 async def receive_stock(
-    repo: Repository,
-    clock: Clock,
-    ctx: CommandContext,
-    sku: str,
-    quantity: int,
-    location_id: str = DEFAULT_LOCATION,
+    repo: Repository, clock: Clock, ctx: CommandContext, command: ReceiveStock
 ) -> StockLevels:
     """Adds units at a location (creating the stock item the first time)."""
+    sku, location_id = command.sku, command.location_id
     now = clock.now()
     locations = await sku_locations(repo, ctx.tenant_id, sku)
     try:
         item = await repo.get(StockItem.id_for(ctx.tenant_id, sku, location_id), kind=StockItem)
     except AggregateNotFoundError:
         item = StockItem.create(ctx.tenant_id, sku, now, location_id)
-    item.receive(quantity, now)
+    item.receive(command.quantity, now)
     locations.add(location_id)
     await repo.save(item, locations, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
     return await stock_levels(repo, ctx.tenant_id, sku, now)

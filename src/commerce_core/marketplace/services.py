@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import msgspec
+
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.marketplace.ports import (
     AccountUpdate,
@@ -41,6 +43,27 @@ from commerce_core.shared.ports.clock import Clock, Ids
 
 READ_EVENT_ID = "gateway-read"
 """The ``event_id`` of a state read from the gateway rather than announced by an event."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SellerServices:
+    """The ports of the seller use cases that call the tenant's marketplace."""
+
+    repo: Repository
+    marketplace: Marketplace
+    clock: Clock
+    ids: Ids
+
+
+class OnboardSeller(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /sellers/{id}/stripe-onboard``: ``country`` and ``email`` for the account if
+    this opens it; where the onboarding link returns the seller to."""
+
+    country: str
+    refresh_url: str
+    return_url: str
+    email: str | None = None
+    gateway: str = "stripe"
 
 
 @dataclass(frozen=True)
@@ -78,17 +101,7 @@ async def get_seller(repo: Repository, tenant_id: str, seller_id: str) -> Seller
 
 
 async def onboard_seller(
-    repo: Repository,
-    marketplace: Marketplace,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    seller_id: str,
-    country: str,
-    refresh_url: str,
-    return_url: str,
-    email: str | None = None,
-    gateway: str = "stripe",
+    services: SellerServices, ctx: CommandContext, seller_id: str, command: OnboardSeller
 ) -> Onboarding:
     """Opens the seller's account if it has none, then makes an onboarding link.
 
@@ -96,32 +109,35 @@ async def onboard_seller(
     first calls at once open one account; the second to save gets a
     ``ConcurrencyError`` and, run again, finds the seller.
     """
+    repo, marketplace = services.repo, services.marketplace
     check_seller_id(seller_id)
     opened = False
     try:
         seller = await get_seller(repo, ctx.tenant_id, seller_id)
     except SellerNotFoundError:
-        country = check_country(country)
+        country = check_country(command.country)
         account = await marketplace.create_seller_account(
             account_key(ctx.tenant_id, seller_id),
             country,
-            email=email,
+            email=command.email,
             metadata={"tenant_id": ctx.tenant_id, "seller_id": seller_id},
         )
         seller = Seller.open(
             ctx.tenant_id,
             seller_id,
-            gateway,
+            command.gateway,
             account.account_id,
             country,
-            clock.now(),
+            services.clock.now(),
             requirements_due=account.currently_due,
         )
         # saved before the link is made: a failing link must not lose the account
         await repo.save(seller, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
         opened = True
-    link_key = f"{seller.id}:onboarding-link:{new_id(ctx, ids, f'{seller.id}:link').hex}"
-    link = await marketplace.onboarding_link(seller.account_id, refresh_url, return_url, link_key)
+    link_key = f"{seller.id}:onboarding-link:{new_id(ctx, services.ids, f'{seller.id}:link').hex}"
+    link = await marketplace.onboarding_link(
+        seller.account_id, command.refresh_url, command.return_url, link_key
+    )
     return Onboarding(seller, link, opened)
 
 
@@ -142,16 +158,15 @@ async def record_account_update(
     return await _keep(repo, clock, ctx, seller, update.account, update.as_of, update.event_id)
 
 
-async def refresh_seller(
-    repo: Repository, marketplace: Marketplace, clock: Clock, ctx: CommandContext, seller_id: str
-) -> Seller:
+async def refresh_seller(services: SellerServices, ctx: CommandContext, seller_id: str) -> Seller:
     """Reads the account at the gateway and records it, for when webhooks went missing.
 
     The read counts as of now: an event the gateway created earlier and delivers later
     changes nothing.
     """
+    repo, clock = services.repo, services.clock
     seller = await get_seller(repo, ctx.tenant_id, seller_id)
-    account = await marketplace.seller_account(seller.account_id)
+    account = await services.marketplace.seller_account(seller.account_id)
     await _keep(repo, clock, ctx, seller, account, clock.now(), READ_EVENT_ID)
     return seller
 

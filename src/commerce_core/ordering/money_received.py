@@ -13,6 +13,7 @@ Two modes, for two kinds of caller:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -25,6 +26,16 @@ from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import SkuQuantity
+
+
+@dataclass(frozen=True)
+class IncomingMoney:
+    """Money a payment brought the order: the payment, how much, when, and who records it."""
+
+    payment_id: UUID
+    amount: Money
+    at: datetime
+    actor: str
 
 
 def order_lines(order: Order) -> list[SkuQuantity]:
@@ -58,24 +69,19 @@ async def take_order_stock(
 
 
 async def receive_money(
-    repo: Repository,
-    order: Order,
-    ledger: OrderLedger,
-    payment_id: UUID,
-    amount: Money,
-    at: datetime,
-    actor: str,
+    repo: Repository, order: Order, ledger: OrderLedger, money: IncomingMoney
 ) -> tuple[list[StockItem], str | None]:
-    """Records ``amount`` paid on the order and takes its stock once it is paid in full.
+    """Records ``money.amount`` paid on the order and takes its stock once it is paid in full.
 
     Returns the stock items to save and a note when the order or the stock could not follow.
     """
+    amount = money.amount
     if amount.is_zero:
         return [], None
     try:
-        order.mark_paid(amount, payment_id, at, actor)
+        order.mark_paid(amount, money.payment_id, money.at, money.actor)
     except DomainError as refused:
         return [], f"order {order.number} did not take a payment of {amount} ({refused})"
     if order.status is not OrderStatus.PAID:
         return [], None
-    return await take_order_stock(repo, order, ledger, at)
+    return await take_order_stock(repo, order, ledger, money.at)

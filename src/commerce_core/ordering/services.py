@@ -11,6 +11,7 @@ A cash-on-delivery order holds its stock until it ships or is cancelled, not for
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -54,12 +55,24 @@ PLACE_ORDER_ATTEMPTS = 16
 __all__ = [
     "DEFAULT_RESERVATION_MINUTES",
     "CustomerRef",
+    "OrderServices",
     "PlaceOrder",
     "get_order",
     "order_addresses",
     "place_order",
     "price_lines",
 ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderServices:
+    """The ports placing an order needs."""
+
+    repo: Repository
+    clock: Clock
+    ids: Ids
+    order_numbers: OrderNumbers
+    keyring: Keyring
 
 
 class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -105,15 +118,7 @@ def price_lines(
     return price_order(specs, currency, shipping=shipping_price(shipping_method, currency))
 
 
-async def place_order(
-    repo: Repository,
-    clock: Clock,
-    ids: Ids,
-    order_numbers: OrderNumbers,
-    keyring: Keyring,
-    ctx: CommandContext,
-    command: PlaceOrder,
-) -> Order:
+async def place_order(services: OrderServices, ctx: CommandContext, command: PlaceOrder) -> Order:
     """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``
     (a cash-on-delivery order: until it ships or is cancelled).
 
@@ -122,6 +127,7 @@ async def place_order(
     SKU's locations together), customer errors (blocked, erased, not found).
     With an idempotency key, placing again returns the order placed first.
     """
+    repo, clock, ids, keyring = services.repo, services.clock, services.ids, services.keyring
     order_id = new_id(ctx, ids, "order")
     if ctx.idempotency_key is not None:
         placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
@@ -137,7 +143,7 @@ async def place_order(
     priced = price_lines(products, command.lines, command.currency, command.shipping_method)
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
-    number = await order_numbers.next(ctx.tenant_id)
+    number = await services.order_numbers.next(ctx.tenant_id)
 
     async def attempt() -> Order:
         if ctx.idempotency_key is not None:

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.money_received import check_money_in
-from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.payments.effects import run_effect
 from commerce_core.payments.loading import load_payment
 from commerce_core.payments.payment import PaymentStatus
-from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.results import PaymentResult, as_money
 from commerce_core.shared.command_ids import intent_key
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 
 async def capture_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
+    services: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     amount: int | Money | None = None,
@@ -41,8 +37,8 @@ async def capture_payment(
     under way). The same command again (same idempotency key) returns the payment.
     A seller's payment sends the platform fee on what is captured.
     """
-    ports = EffectPorts(repo, gateway, clock)
-    at = clock.now()
+    repo = services.repo
+    at = services.clock.now()
 
     async def decide() -> str:
         payment = await load_payment(repo, ctx.tenant_id, payment_id)
@@ -62,7 +58,7 @@ async def capture_payment(
         return key
 
     key = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
-    run = await run_effect(ports, ctx, payment_id, key)
+    run = await run_effect(services, ctx, payment_id, key)
     if run.refused is not None:
         raise run.refused
     return PaymentResult(run.payment, attention=run.attention, pending=run.pending)

@@ -31,8 +31,9 @@ from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
-from commerce_core.ordering.money_received import order_lines, receive_money
+from commerce_core.ordering.money_received import IncomingMoney, order_lines, receive_money
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.destinations import opening_destination, reverses_transfer
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.gateway_refunds import refund_metadata
@@ -58,7 +59,6 @@ from commerce_core.payments.reference import PaymentReference
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
 
 Answer = GatewayPayment | GatewayRefund | GatewayRequestError | None
@@ -85,17 +85,8 @@ class EffectRun:
     attention: str | None = None
 
 
-@dataclass(frozen=True)
-class EffectPorts:
-    """What running an intent needs."""
-
-    repo: Repository
-    gateway: PaymentGateway
-    clock: Clock
-
-
 async def run_effect(
-    ports: EffectPorts, ctx: CommandContext, payment_id: UUID, key: str
+    ports: PaymentServices, ctx: CommandContext, payment_id: UUID, key: str
 ) -> EffectRun:
     """Makes the gateway call of the payment's open intent ``key`` and records its
     outcome and follow-ups; an intent already closed returns the payment as it is."""
@@ -129,7 +120,7 @@ async def run_effect(
     return EffectRun(payment, refused=refused, client_secret=secret, attention=note)
 
 
-async def recover_payment(ports: EffectPorts, ctx: CommandContext, payment_id: UUID) -> Payment:
+async def recover_payment(ports: PaymentServices, ctx: CommandContext, payment_id: UUID) -> Payment:
     """Finishes every open intent of a payment, oldest first (the recovery worker)."""
     payment = await load_payment(ports.repo, ctx.tenant_id, payment_id)
     for effect in payment.open_effects:
@@ -138,7 +129,7 @@ async def recover_payment(ports: EffectPorts, ctx: CommandContext, payment_id: U
 
 
 async def abandon_effect(
-    ports: EffectPorts, ctx: CommandContext, payment_id: UUID, key: str, why: str
+    ports: PaymentServices, ctx: CommandContext, payment_id: UUID, key: str, why: str
 ) -> Payment:
     """Closes an intent whose call was never made and is no longer wanted (the order was
     paid meanwhile), recording it as refused with ``why``."""
@@ -253,7 +244,7 @@ def _refund_pending(payment: Payment, effect: PaymentEffect) -> bool:
 
 
 async def _record_only(
-    ports: EffectPorts,
+    ports: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     key: str,
@@ -269,7 +260,7 @@ async def _record_only(
 
 
 async def _record_and_settle(
-    ports: EffectPorts,
+    ports: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     key: str,
@@ -310,7 +301,8 @@ async def _follow_up(
     note: str | None = None
     unrecorded = payment.captured - order.received_from(payment.id)
     if unrecorded.amount > 0:
-        items, note = await receive_money(repo, order, ledger, payment.id, unrecorded, at, actor)
+        money = IncomingMoney(payment.id, unrecorded, at, actor)
+        items, note = await receive_money(repo, order, ledger, money)
     if effect.kind in _OPENING and payment.id in order.payments_in_progress:
         if payment.status is PaymentStatus.FAILED and order.status in AWAITING_PAYMENT:
             order.mark_payment_failed(payment.decline_code, at, payment.id, actor)

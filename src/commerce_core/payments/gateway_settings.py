@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
+
 from commerce_core.payments.ports.gateway_configs import (
     SUPPORTED_GATEWAYS,
     GatewayConfig,
@@ -24,29 +26,32 @@ class UnsupportedGatewayError(InvalidValueError):
         self.gateway = gateway
 
 
+class ConfigureGateway(msgspec.Struct, frozen=True, kw_only=True):
+    """``PUT /admin/gateways/{gateway}``: the tenant's account at ``gateway``; a disabled
+    one is kept, but the platform's gateway is used."""
+
+    gateway: str
+    credentials: GatewayCredentials
+    publishable_key: str | None = None
+    enabled: bool = True
+
+
 async def configure_gateway(
-    configs: GatewayConfigs,
-    clock: Clock,
-    tenant_id: UUID,
-    gateway: str,
-    credentials: GatewayCredentials,
-    *,
-    publishable_key: str | None = None,
-    enabled: bool = True,
+    configs: GatewayConfigs, clock: Clock, tenant_id: UUID, command: ConfigureGateway
 ) -> GatewaySummary:
     """``PUT /admin/gateways/{gateway}``: stores (replaces) the tenant's account.
 
     The caller's ``TenantGateways`` should forget the tenant's cached gateway after this.
     """
-    if gateway not in SUPPORTED_GATEWAYS:
-        raise UnsupportedGatewayError(gateway)
+    if command.gateway not in SUPPORTED_GATEWAYS:
+        raise UnsupportedGatewayError(command.gateway)
     config = GatewayConfig(
         tenant_id=tenant_id,
-        gateway=gateway,
-        enabled=enabled,
+        gateway=command.gateway,
+        enabled=command.enabled,
         configured_at=clock.now(),
-        credentials=credentials,
-        publishable_key=publishable_key,
+        credentials=command.credentials,
+        publishable_key=command.publishable_key,
     )
     await configs.put(config)
     return config.summary

@@ -21,6 +21,7 @@ gateway and are skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -65,6 +66,18 @@ _AT_GATEWAY: dict[PaymentStatus, GatewayStatus] = {
 """The gateway status each of our statuses should match (pending: see ``_expected``)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReconciliationServices:
+    """The ports a reconciliation reads and writes: the event log (which payments moved),
+    the payments themselves, each tenant's gateway, and where reports are kept."""
+
+    store: EventStore
+    repo: Repository
+    gateways: TenantGateways
+    reports: ReconciliationReports
+    clock: Clock
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=UTC)
     return start, start + timedelta(days=1)
@@ -90,47 +103,35 @@ async def payments_moved_on(
 
 
 async def reconcile_day(
-    store: EventStore,
-    repo: Repository,
-    gateways: TenantGateways,
-    reports: ReconciliationReports,
-    clock: Clock,
-    day: date,
-    tenant_ids: Sequence[str] = (),
+    services: ReconciliationServices, day: date, tenant_ids: Sequence[str] = ()
 ) -> list[ReconciliationReport]:
     """Compares the day's card payments with the gateway and saves one report per tenant
     (every one of ``tenant_ids``, and any other whose payments moved)."""
+    reports = services.reports
     previous = await reports.run_for(day - timedelta(days=1))
     moved, next_day_from = await payments_moved_on(
-        store, day, previous.next_day_from if previous else START
+        services.store, day, previous.next_day_from if previous else START
     )
     saved = []
     for tenant_id in dict.fromkeys([*tenant_ids, *sorted(moved)]):
-        report = await reconcile_tenant(
-            repo, gateways, clock, tenant_id, day, sorted(moved.get(tenant_id, ()))
-        )
+        report = await reconcile_tenant(services, tenant_id, day, sorted(moved.get(tenant_id, ())))
         await reports.save(report)
         saved.append(report)
     await reports.record_run(
-        ReconciliationRun(day=day, finished_at=clock.now(), next_day_from=next_day_from)
+        ReconciliationRun(day=day, finished_at=services.clock.now(), next_day_from=next_day_from)
     )
     return saved
 
 
 async def reconcile_tenant(
-    repo: Repository,
-    gateways: TenantGateways,
-    clock: Clock,
-    tenant_id: str,
-    day: date,
-    payment_ids: Sequence[UUID],
+    services: ReconciliationServices, tenant_id: str, day: date, payment_ids: Sequence[UUID]
 ) -> ReconciliationReport:
     """One tenant's report for ``day`` over these payments."""
     checked = 0
     found: list[Discrepancy] = []
-    gateway = await gateways.for_tenant(tenant_id)
+    gateway = await services.gateways.for_tenant(tenant_id)
     for payment_id in payment_ids:
-        payment = await find_owned(repo, tenant_id, payment_id, Payment)
+        payment = await find_owned(services.repo, tenant_id, payment_id, Payment)
         if payment is None or payment.method is not PaymentMethod.CARD:
             continue
         gateway_id = payment.gateway_payment_id
@@ -150,7 +151,7 @@ async def reconcile_tenant(
     return ReconciliationReport(
         tenant_id=tenant_id,
         day=day,
-        generated_at=clock.now(),
+        generated_at=services.clock.now(),
         payments_checked=checked,
         discrepancies=found,
     )

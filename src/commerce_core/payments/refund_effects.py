@@ -40,6 +40,28 @@ class RefundResult:
         return cls(refund.id, payment.order_id, payment.id, refund.amount, refund.status, attention)
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """A refund we ask the gateway for: our id for it, how much and why; when, and who asks."""
+
+    refund_id: UUID
+    amount: Money
+    reason: str | None
+    at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class RefundConfirmed:
+    """The money of a refund went back: the gateway's (or the bank's) id for it, when, who
+    records it, and the gateway event that said so (``ref``: recorded once)."""
+
+    gateway_refund_id: str | None
+    at: datetime
+    actor: str
+    ref: str | None = None
+
+
 def has_refund(payment: Payment, refund_id: UUID) -> bool:
     return any(refund.id == refund_id for refund in payment.refunds)
 
@@ -48,37 +70,30 @@ def apply_refund(
     payment: Payment,
     order: Order,
     ledger: OrderLedger,
-    refund_id: UUID,
-    amount: Money,
-    reason: str | None,
+    request: RefundRequest,
     answer: GatewayRefund,
-    at: datetime,
-    actor: str,
 ) -> str | None:
     """Records a refund the gateway answered; returns a note if the order refused it."""
-    payment.refund(refund_id, amount, at, reason)
+    refund_id, at = request.refund_id, request.at
+    payment.refund(refund_id, request.amount, at, request.reason)
     ledger.link_refund(answer.gateway_refund_id, refund_id)
     if answer.status is GatewayRefundStatus.SUCCEEDED:
-        return confirm_refund(payment, order, refund_id, answer.gateway_refund_id, at, actor)
+        confirmed = RefundConfirmed(answer.gateway_refund_id, at, request.actor)
+        return confirm_refund(payment, order, refund_id, confirmed)
     if answer.status is GatewayRefundStatus.FAILED:
         payment.fail_refund(refund_id, at, answer.failure_code)
     return None
 
 
 def confirm_refund(
-    payment: Payment,
-    order: Order,
-    refund_id: UUID,
-    gateway_refund_id: str | None,
-    at: datetime,
-    actor: str,
-    ref: str | None = None,
+    payment: Payment, order: Order, refund_id: UUID, confirmed: RefundConfirmed
 ) -> str | None:
     """The gateway sent the money back: the payment and the order record it."""
     refund = payment.refund_by_id(refund_id)
-    payment.confirm_refund(refund_id, gateway_refund_id, at, ref)
+    at = confirmed.at
+    payment.confirm_refund(refund_id, confirmed.gateway_refund_id, at, confirmed.ref)
     try:
-        order.record_refund(refund.amount, at, refund_id, refund.reason, actor)
+        order.record_refund(refund.amount, at, refund_id, refund.reason, confirmed.actor)
     except DomainError as refused:
         return f"order {order.number} did not record a refund of {refund.amount} ({refused})"
     return None

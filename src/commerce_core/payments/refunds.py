@@ -17,29 +17,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
+import msgspec
+
 from commerce_core.inventory.order_stock import load_stock, put_back
 from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import RefundExceedsPaidError
-from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
-from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.refund_effects import RefundResult, has_refund
 from commerce_core.payments.results import as_money
 from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 from commerce_core.shared.values import SkuQuantity
 
-__all__ = ["NothingToRefundError", "RefundResult", "refund_order", "refund_payment"]
+__all__ = ["NothingToRefundError", "RefundOrder", "RefundResult", "refund_order", "refund_payment"]
 
 _Plan = tuple[Payment, Money, UUID]  # a payment, how much of it to refund, the refund's id
 
@@ -48,10 +48,18 @@ class NothingToRefundError(DomainError):
     """The order has no paid money left to refund."""
 
 
+class RefundOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /orders/{id}/refund``: ``amount`` in minor units (default: all refundable),
+    why, and whether to put units back in stock (``restock_lines``, default all it took)."""
+
+    amount: int | Money | None = None
+    reason: str | None = None
+    restock: bool = False
+    restock_lines: Sequence[SkuQuantity] | None = None
+
+
 async def refund_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
+    services: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     amount: int | Money,
@@ -62,28 +70,20 @@ async def refund_payment(
     ``RefundExceedsCapturedError`` beyond what the payment has left to refund,
     ``InvalidTransitionError`` for a payment not captured (or disputed).
     """
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    payment = await load_payment(services.repo, ctx.tenant_id, payment_id)
     refund_id = intent_id(ctx, payment, "refund")
     if has_refund(payment, refund_id):  # this command ran before: finish it if need be
-        [result] = await _run(repo, gateway, clock, ctx, [(payment, payment.refundable, refund_id)])
+        [result] = await _run(services, ctx, [(payment, payment.refundable, refund_id)])
         return result
     wanted = as_money(amount, payment.currency)
     assert wanted is not None
     plan = [(payment, wanted, refund_id)]
-    [result] = await _refund(repo, gateway, clock, ctx, payment.order_id, plan, reason, [])
+    [result] = await _refund(services, ctx, payment.order_id, plan, reason, [])
     return result
 
 
 async def refund_order(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    order_id: UUID,
-    amount: int | Money | None = None,
-    reason: str | None = None,
-    restock: bool = False,
-    restock_lines: Sequence[SkuQuantity] | None = None,
+    services: PaymentServices, ctx: CommandContext, order_id: UUID, command: RefundOrder
 ) -> list[RefundResult]:
     """``POST /orders/{id}/refund``: sends ``amount`` (default: all refundable) back, from
     the order's payments oldest first; one refund per payment used (usually one).
@@ -92,6 +92,7 @@ async def refund_order(
     ``NothingToRefundError`` when that is zero; ``InvalidValueError`` when the
     restock lines exceed what the order took from stock and has not put back.
     """
+    repo = services.repo
     order = await load_order(repo, ctx.tenant_id, order_id)
     ledger = await load_ledger(repo, order)
     payments = await load_payments(repo, ledger)
@@ -101,17 +102,17 @@ async def refund_order(
         if has_refund(p, refund_id := intent_id(ctx, p, "refund"))
     ]
     if done and ctx.idempotency_key is not None:  # this command ran before
-        return await _run(repo, gateway, clock, ctx, done)
+        return await _run(services, ctx, done)
     if order.refundable.amount <= 0:
         raise NothingToRefundError(f"order {order.number} has no paid money left to refund")
-    wanted = as_money(amount, order.currency) or order.refundable
+    wanted = as_money(command.amount, order.currency) or order.refundable
     if wanted.amount <= 0:
         raise InvalidValueError("a refund amount must be positive")
     if wanted > order.refundable:
         raise RefundExceedsPaidError(wanted, order.refundable)
     plans = _spread(ctx, payments, wanted)
-    lines = list(restock_lines or ledger.restockable()) if restock else []
-    return await _refund(repo, gateway, clock, ctx, order.id, plans, reason, lines)
+    lines = list(command.restock_lines or ledger.restockable()) if command.restock else []
+    return await _refund(services, ctx, order.id, plans, command.reason, lines)
 
 
 def _spread(ctx: CommandContext, payments: list[Payment], wanted: Money) -> list[_Plan]:
@@ -128,9 +129,7 @@ def _spread(ctx: CommandContext, payments: list[Payment], wanted: Money) -> list
 
 
 async def _refund(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
+    services: PaymentServices,
     ctx: CommandContext,
     order_id: UUID,
     plans: list[_Plan],
@@ -141,7 +140,8 @@ async def _refund(
     and the restock, in one append; then asks the gateway for each and records the
     outcomes. A refund that no longer fits when recorded (a concurrent refund took the
     money) is refused before any gateway call."""
-    at = clock.now()
+    repo = services.repo
+    at = services.clock.now()
 
     async def decide() -> None:
         order = await load_order(repo, ctx.tenant_id, order_id)
@@ -174,21 +174,16 @@ async def _refund(
         )
 
     await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
-    return await _run(repo, gateway, clock, ctx, plans)
+    return await _run(services, ctx, plans)
 
 
 async def _run(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    plans: list[_Plan],
+    services: PaymentServices, ctx: CommandContext, plans: list[_Plan]
 ) -> list[RefundResult]:
     """Makes the gateway calls of recorded refunds (those still open) and records them."""
-    ports = EffectPorts(repo, gateway, clock)
     results: list[RefundResult] = []
     for planned, _, refund_id in plans:
-        run = await run_effect(ports, ctx, planned.id, f"{refund_id}:refund")
+        run = await run_effect(services, ctx, planned.id, f"{refund_id}:refund")
         if run.refused is not None and len(plans) == 1:
             raise run.refused
         results.append(RefundResult.of(run.payment, refund_id, run.attention))

@@ -29,20 +29,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import msgspec
+
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.money_received import check_money_in, order_lines
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order, OrderAlreadyPaidError
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
-from commerce_core.payments.effects import (
-    EffectPorts,
-    abandon_effect,
-    recover_payment,
-    run_effect,
-)
+from commerce_core.payments.effects import abandon_effect, recover_payment, run_effect
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment, load_payments
@@ -63,7 +61,6 @@ from commerce_core.payments.voids import check_not_completed, void_payment
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.loading import find_owned
-from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 from commerce_core.shared.values import PaymentMethod
 
@@ -73,7 +70,9 @@ AUTHORIZATION_HOLD = timedelta(days=7)
 __all__ = [
     "AUTHORIZATION_HOLD",
     "NothingToPayError",
+    "OpenPayment",
     "PaymentResult",
+    "PaymentServices",
     "as_money",
     "authorize_payment",
     "capture_payment",
@@ -83,6 +82,18 @@ __all__ = [
     "order_payments",
     "void_payment",
 ]
+
+
+class OpenPayment(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /payments/authorize`` and ``/charge``: what order ``order_id`` owes, paid with
+    the card ``token`` through ``gateway_name``; with a ``seller_id``, to that seller's
+    account less the platform fee."""
+
+    order_id: UUID
+    token: str
+    method: PaymentMethod = PaymentMethod.CARD
+    gateway_name: str = "stripe"
+    seller_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,63 +107,52 @@ class _Request:
     capture: bool
     seller_id: str | None = None
 
+    @classmethod
+    def of(
+        cls, command: OpenPayment, fees: FeeSchedule, hold: timedelta, capture: bool
+    ) -> _Request:
+        return cls(
+            command.order_id,
+            command.token,
+            fees,
+            command.method,
+            command.gateway_name,
+            hold,
+            capture,
+            command.seller_id,
+        )
+
 
 async def authorize_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
+    services: PaymentServices,
     ctx: CommandContext,
-    order_id: UUID,
-    token: str,
+    command: OpenPayment,
     fees: FeeSchedule,
     *,
-    method: PaymentMethod = PaymentMethod.CARD,
-    gateway_name: str = "stripe",
     hold: timedelta = AUTHORIZATION_HOLD,
-    seller_id: str | None = None,
 ) -> PaymentResult:
-    """``POST /payments/authorize``: holds what the order owes on the customer's card."""
-    request = _Request(order_id, token, fees, method, gateway_name, hold, False, seller_id)
-    return await _open(repo, gateway, clock, ids, ctx, request)
+    """``POST /payments/authorize``: holds what the order owes on the customer's card;
+    the payment is priced with ``fees``, the tenant's schedule."""
+    return await _open(services, ctx, _Request.of(command, fees, hold, capture=False))
 
 
 async def charge_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    order_id: UUID,
-    token: str,
-    fees: FeeSchedule,
-    *,
-    method: PaymentMethod = PaymentMethod.CARD,
-    gateway_name: str = "stripe",
-    seller_id: str | None = None,
+    services: PaymentServices, ctx: CommandContext, command: OpenPayment, fees: FeeSchedule
 ) -> PaymentResult:
-    """``POST /payments/charge``: takes what the order owes at once (authorize + capture)."""
-    request = _Request(
-        order_id, token, fees, method, gateway_name, AUTHORIZATION_HOLD, True, seller_id
-    )
-    return await _open(repo, gateway, clock, ids, ctx, request)
+    """``POST /payments/charge``: takes what the order owes at once (authorize + capture);
+    the payment is priced with ``fees``, the tenant's schedule."""
+    return await _open(services, ctx, _Request.of(command, fees, AUTHORIZATION_HOLD, capture=True))
 
 
-async def _open(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ids: Ids,
-    ctx: CommandContext,
-    request: _Request,
-) -> PaymentResult:
-    payment_id = new_id(ctx, ids, f"payment:{request.order_id}")
-    ports = EffectPorts(repo, gateway, clock)
+async def _open(services: PaymentServices, ctx: CommandContext, request: _Request) -> PaymentResult:
+    repo, gateway = services.repo, services.gateway
+    payment_id = new_id(ctx, services.ids, f"payment:{request.order_id}")
+    ports = services
     earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
     if earlier is not None and earlier.opening is None:
         return await _replay(gateway, earlier)
     if earlier is None:
-        await _decide(repo, gateway, clock, ctx, request, payment_id)
+        await _decide(services, ctx, request, payment_id)
         for waiting in await _superseded(repo, ctx, payment_id):
             await recover_payment(ports, ctx, waiting)  # their voids, before the new call
     payment = await load_payment(repo, ctx.tenant_id, payment_id)
@@ -174,19 +174,15 @@ async def _open(
 
 
 async def _decide(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    request: _Request,
-    payment_id: UUID,
+    services: PaymentServices, ctx: CommandContext, request: _Request, payment_id: UUID
 ) -> None:
     """Records the payment and its gateway call (the intent) with the order's
     ``PaymentRequested``, in one append: of two concurrent payments of one order only
     one is recorded; the other finds it under way (or the order paid) and stops here,
     before any gateway call. Payments still waiting for 3-D Secure get a void intent:
     the new attempt replaces them."""
-    at = clock.now()
+    repo, gateway = services.repo, services.gateway
+    at = services.clock.now()
     await _check_waiting(repo, gateway, ctx, request.order_id)
 
     async def decide() -> None:

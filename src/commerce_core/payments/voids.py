@@ -11,7 +11,8 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
-from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment
 from commerce_core.payments.payment import Payment, PaymentStatus
@@ -20,19 +21,12 @@ from commerce_core.payments.results import PaymentInFlightError
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 _VOIDABLE = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
 
-async def void_payment(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    payment_id: UUID,
-) -> Payment:
+async def void_payment(services: PaymentServices, ctx: CommandContext, payment_id: UUID) -> Payment:
     """``POST /payments/{id}/void``: cancels an authorization (or a payment awaiting 3-D
     Secure). Voiding a voided payment returns it unchanged; a captured, failed or refunded
     one raises ``InvalidTransitionError``; one with a capture under way
@@ -40,7 +34,8 @@ async def void_payment(
     made. A payment awaiting 3-D Secure that failed at the gateway meanwhile is recorded as
     failed; one that was captured meanwhile is recorded as captured (and the order paid),
     and ``PaymentInFlightError`` says so. The order is not changed otherwise."""
-    at = clock.now()
+    repo, gateway = services.repo, services.gateway
+    at = services.clock.now()
     await check_not_completed(gateway, await load_payment(repo, ctx.tenant_id, payment_id))
 
     async def decide() -> str | None:
@@ -56,7 +51,7 @@ async def void_payment(
     key = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
     if key is None:
         return await load_payment(repo, ctx.tenant_id, payment_id)
-    run = await run_effect(EffectPorts(repo, gateway, clock), ctx, payment_id, key)
+    run = await run_effect(services, ctx, payment_id, key)
     if run.refused is not None:
         raise run.refused
     if run.payment.status is PaymentStatus.CAPTURED:

@@ -25,27 +25,21 @@ from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import Order, OrderStatus
-from commerce_core.payments.effects import EffectPorts, run_effect
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payments
 from commerce_core.payments.payment import PaymentStatus
-from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.voids import check_not_completed
 from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 _OPEN = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
 
 
 async def cancel_order(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    order_id: UUID,
-    reason: str | None = None,
+    services: PaymentServices, ctx: CommandContext, order_id: UUID, reason: str | None = None
 ) -> Order:
     """``POST /orders/{id}/cancel``: the order as cancelled.
 
@@ -55,7 +49,8 @@ async def cancel_order(
     ``PaymentInFlightError`` when a payment completed at the gateway and its event
     has not been recorded yet (nothing moved; retry once it has).
     """
-    at = clock.now()
+    repo, gateway = services.repo, services.gateway
+    at = services.clock.now()
     order = await load_order(repo, ctx.tenant_id, order_id)
     if not order.can_change_to(OrderStatus.CANCELLED):
         order.cancel(reason, at, ctx.actor)  # raises the order's own refusal
@@ -88,9 +83,8 @@ async def cancel_order(
         return intents
 
     intents = await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
-    ports = EffectPorts(repo, gateway, clock)
     for payment_id, key in intents:
-        await run_effect(ports, ctx, payment_id, key)
+        await run_effect(services, ctx, payment_id, key)
     return await load_order(repo, ctx.tenant_id, order_id)
 
 

@@ -24,6 +24,7 @@ machine allows that for this method only, docs/adr/0003). So:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -42,6 +43,18 @@ from commerce_core.shared.values import PaymentMethod
 
 CASH = PaymentMethod.CASH_ON_DELIVERY
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/cash-on-delivery")
+
+
+@dataclass(frozen=True)
+class CashCollection:
+    """Cash collected for one parcel: how much, when, and who records it; ``reference``
+    is the receipt's when staff record it by hand."""
+
+    shipment_id: UUID
+    amount: Money
+    at: datetime
+    actor: str
+    reference: str | None = None
 
 
 def collection_id(shipment_id: UUID) -> UUID:
@@ -66,40 +79,29 @@ def cash_for(
 
 
 def record_collection(
-    order: Order,
-    ledger: OrderLedger,
-    shipment_id: UUID,
-    amount: Money,
-    fees: FeeSchedule,
-    at: datetime,
-    actor: str,
-    reference: str | None = None,
+    order: Order, ledger: OrderLedger, cash: CashCollection, fees: FeeSchedule
 ) -> Payment:
-    """Records ``amount`` of cash collected for the shipment: a captured payment, on the
-    order and its ledger. Raises what the order refuses (more than it owes, a status that
-    takes no cash) before anything is recorded."""
-    payment_id = collection_id(shipment_id)
+    """Records the cash collected for the shipment: a captured payment priced with
+    ``fees``, on the order and its ledger. Raises what the order refuses (more than it
+    owes, a status that takes no cash) before anything is recorded."""
+    payment_id = collection_id(cash.shipment_id)
+    amount, at = cash.amount, cash.at
     payment = Payment.create(
         payment_id, order.tenant_id, order.id, amount, fees, at, CASH, CASH.value
     )
-    order.mark_paid(amount, payment_id, at, actor)
-    payment.charge(reference, at)
+    order.mark_paid(amount, payment_id, at, cash.actor)
+    payment.charge(cash.reference, at)
     ledger.add_payment(payment_id)
     return payment
 
 
-def collect_on_delivery(
-    order: Order,
-    ledger: OrderLedger,
-    shipments: list[Shipment],
-    shipment: Shipment,
-    fees: FeeSchedule,
-    at: datetime,
-    actor: str,
-) -> Payment | None:
-    """The cash of a delivered parcel of a cash-on-delivery order, recorded; ``None`` when
-    there is none to record: not cash on delivery, recorded already, nothing due, or an
-    order that takes no cash now (disputed, refunded: staff settle those by hand)."""
+def due_on_delivery(
+    order: Order, ledger: OrderLedger, shipments: list[Shipment], shipment: Shipment
+) -> Money | None:
+    """The cash a delivered parcel of a cash-on-delivery order collects, to record with
+    ``record_collection``; ``None`` when there is none to record: not cash on delivery,
+    recorded already, nothing due, or an order that takes no cash now (disputed,
+    refunded: staff settle those by hand)."""
     if not order.is_cash_on_delivery or not order.accepts_payment:
         return None
     if is_collected(ledger, shipment.id):
@@ -107,7 +109,7 @@ def collect_on_delivery(
     due = cash_for(order, ledger, shipments, shipment)
     if due.is_zero:
         return None
-    return record_collection(order, ledger, shipment.id, due, fees, at, actor)
+    return due
 
 
 async def take_stock_on_shipping(

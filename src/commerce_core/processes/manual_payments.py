@@ -27,6 +27,7 @@ receipt's reference (the bank's transaction reference; a cash receipt number).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -44,9 +45,19 @@ from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.reference import PaymentReference
-from commerce_core.payments.refund_effects import RefundResult, confirm_refund, has_refund
+from commerce_core.payments.refund_effects import (
+    RefundConfirmed,
+    RefundResult,
+    confirm_refund,
+    has_refund,
+)
 from commerce_core.payments.results import NothingToPayError, PaymentResult, amount_due
-from commerce_core.processes.cash_on_delivery import cash_for, collection_id, record_collection
+from commerce_core.processes.cash_on_delivery import (
+    CashCollection,
+    cash_for,
+    collection_id,
+    record_collection,
+)
 from commerce_core.shared.command_ids import effect_id, new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError, InvalidValueError
@@ -57,6 +68,15 @@ from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.values import PaymentMethod
 
 MANUAL_METHODS = frozenset({PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH_ON_DELIVERY})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManualPaymentServices:
+    """The ports of recording money received or sent back by hand (no gateway)."""
+
+    repo: Repository
+    clock: Clock
+    ids: Ids
 
 
 class DuplicateReferenceError(DomainError):
@@ -98,27 +118,36 @@ class ManualReceipt(msgspec.Struct, frozen=True, kw_only=True):
             raise InvalidValueError("a payment amount must be positive")
 
 
+class ManualRefund(msgspec.Struct, frozen=True, kw_only=True):
+    """Money of a manual payment sent back by hand: ``amount`` in minor units of its
+    currency, why, and the transfer's or receipt's ``reference``."""
+
+    amount: int
+    reason: str | None = None
+    reference: str | None = None
+
+
 async def record_manual_payment(
-    repo: Repository,
-    clock: Clock,
-    ids: Ids,
+    services: ManualPaymentServices,
     ctx: CommandContext,
     order_id: UUID,
     receipt: ManualReceipt,
     fees: FeeSchedule,
 ) -> PaymentResult:
-    """Records a bank transfer or cash received for the order; the payment as captured.
+    """Records a bank transfer or cash received for the order; the payment as captured,
+    priced with ``fees`` (the tenant's schedule).
 
     With a ``shipment_id``, the cash collected for that parcel of a cash-on-delivery
     order: recorded once, whether its delivery or this receipt comes first."""
+    repo = services.repo
     receipt.check()
     if receipt.shipment_id is not None:
         payment_id = collection_id(receipt.shipment_id)
     else:
-        payment_id = new_id(ctx, ids, f"manual-payment:{order_id}")
+        payment_id = new_id(ctx, services.ids, f"manual-payment:{order_id}")
     if (earlier := await _recorded(repo, ctx.tenant_id, payment_id, order_id)) is not None:
         return PaymentResult(earlier)  # the same request again (same key, or same parcel)
-    at = clock.now()
+    at = services.clock.now()
 
     async def record() -> PaymentResult:
         if (earlier := await _recorded(repo, ctx.tenant_id, payment_id, order_id)) is not None:
@@ -161,25 +190,20 @@ async def record_manual_payment(
 
 
 async def record_manual_refund(
-    repo: Repository,
-    clock: Clock,
-    ctx: CommandContext,
-    payment_id: UUID,
-    amount: int,
-    reason: str | None = None,
-    reference: str | None = None,
+    services: ManualPaymentServices, ctx: CommandContext, payment_id: UUID, refund: ManualRefund
 ) -> RefundResult:
     """Records money of a bank transfer or cash payment sent back by hand; the order
     records the refund. ``RefundExceedsCapturedError`` beyond what is refundable,
     ``NotManualPaymentError`` for a card payment."""
+    repo, reason = services.repo, refund.reason
     payment = await load_payment(repo, ctx.tenant_id, payment_id)
     if payment.method not in MANUAL_METHODS:
         raise NotManualPaymentError(payment_id)
     refund_id = effect_id(ctx, payment, "manual-refund")
     if has_refund(payment, refund_id):
         return RefundResult.of(payment, refund_id)
-    wanted = Money(amount, payment.currency)
-    at = clock.now()
+    wanted = Money(refund.amount, payment.currency)
+    at = services.clock.now()
 
     async def record() -> RefundResult:
         payment = await load_payment(repo, ctx.tenant_id, payment_id)
@@ -191,7 +215,8 @@ async def record_manual_refund(
         check = await load_order(repo, ctx.tenant_id, payment.order_id)
         check.record_refund(wanted, at, refund_id, reason, ctx.actor)
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
-        note = confirm_refund(payment, order, refund_id, reference, at, ctx.actor)
+        confirmed = RefundConfirmed(refund.reference, at, ctx.actor)
+        note = confirm_refund(payment, order, refund_id, confirmed)
         await repo.save(
             payment, order, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
         )
@@ -245,7 +270,8 @@ async def _collect(
     amount = wanted or cash_for(order, ledger, await load_shipments(repo, order), shipment)
     if amount.is_zero:
         raise NothingToPayError(f"order {order.number} owes nothing for shipment {shipment.id}")
-    return record_collection(order, ledger, shipment.id, amount, fees, at, actor, receipt.reference)
+    cash = CashCollection(shipment.id, amount, at, actor, receipt.reference)
+    return record_collection(order, ledger, cash, fees)
 
 
 async def _recorded_for(repo: Repository, tenant_id: str, receipt: ManualReceipt) -> Payment | None:

@@ -26,9 +26,9 @@ from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import load_stock, release_lines
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.loading import load_payments
 from commerce_core.payments.payment import PaymentStatus
-from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.processes.cancellation import cancel_order
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
@@ -57,12 +57,7 @@ async def expire_order_reservations(
 
 
 async def auto_cancel_unpaid(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
-    ctx: CommandContext,
-    order_id: UUID,
-    unpaid_hours: int,
+    services: PaymentServices, ctx: CommandContext, order_id: UUID, unpaid_hours: int
 ) -> Order | None:
     """Cancels an order still unpaid ``unpaid_hours`` after it was placed; the cancelled
     order, or None when not due.
@@ -72,10 +67,11 @@ async def auto_cancel_unpaid(
     customer). A payment awaiting 3-D Secure does not keep the order: it is voided.
     A cash-on-delivery order is paid when delivered, so it is never due.
     """
+    repo = services.repo
     order = await load_order(repo, ctx.tenant_id, order_id)
     if order.is_cash_on_delivery:
         return None
-    if clock.now() < order.created_at + timedelta(hours=unpaid_hours):
+    if services.clock.now() < order.created_at + timedelta(hours=unpaid_hours):
         return None
     if order.status not in AWAITING_PAYMENT or not order.paid.is_zero:
         return None
@@ -83,4 +79,4 @@ async def auto_cancel_unpaid(
     if any(p.status is PaymentStatus.AUTHORIZED for p in payments):
         return None
     reason = f"unpaid after {unpaid_hours} hours"
-    return await cancel_order(repo, gateway, clock, ctx, order_id, reason)
+    return await cancel_order(services, ctx, order_id, reason)

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import Order, OrderStatus
-from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.processes.cancellation import cancel_order
 from commerce_core.shared.context import CommandContext
-from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.values import parse_enum
 
 
 async def change_order_status(
-    repo: Repository,
-    gateway: PaymentGateway,
-    clock: Clock,
+    services: PaymentServices,
     ctx: CommandContext,
     order_id: UUID,
     target: OrderStatus | str,
@@ -33,7 +29,8 @@ async def change_order_status(
     """
     status = parse_enum(OrderStatus, target)
     if status is OrderStatus.CANCELLED:
-        return await cancel_order(repo, gateway, clock, ctx, order_id, reason)
+        return await cancel_order(services, ctx, order_id, reason)
+    repo, clock = services.repo, services.clock
 
     async def attempt() -> Order:
         order = await load_order(repo, ctx.tenant_id, order_id)

@@ -28,6 +28,7 @@ from commerce_core.eventstore import AggregateNotFoundError, EventStoreError, Re
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import SYSTEM, OrderStatus
 from commerce_core.ordering.ports.order_queries import OrderFilters, OrderQueries, OrderSummary
+from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payments
 from commerce_core.payments.payment import Payment, PaymentStatus
@@ -40,7 +41,7 @@ from commerce_core.processes.manual_payments import MANUAL_METHODS
 from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
-from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.values import PaymentMethod
 from commerce_core.tenancy.ports.tenants import Tenant
@@ -60,6 +61,27 @@ _KINDS = {
     GatewayStatus.CAPTURED: GatewayEventKind.PAYMENT_SUCCEEDED,
     GatewayStatus.FAILED: GatewayEventKind.PAYMENT_FAILED,
 }
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobServices:
+    """The ports the jobs use: the orders read model finds candidates, ``gateways`` gives
+    each tenant's gateway."""
+
+    repo: Repository
+    clock: Clock
+    ids: Ids
+    gateways: TenantGateways
+    order_queries: OrderQueries
+
+    async def payments_for(self, tenant_id: str) -> PaymentServices:
+        """The payment ports of one tenant: its own gateway, or the platform's."""
+        return PaymentServices(
+            repo=self.repo,
+            gateway=await self.gateways.for_tenant(tenant_id),
+            clock=self.clock,
+            ids=self.ids,
+        )
 
 
 @dataclass
@@ -93,10 +115,9 @@ async def awaiting_payment(
             page = await queries.list_orders(tenant_id, filters, PAGE, page.next_cursor)
 
 
-async def expire_reservations(
-    repo: Repository, clock: Clock, queries: OrderQueries, tenants: Sequence[Tenant]
-) -> JobOutcome:
+async def expire_reservations(services: JobServices, tenants: Sequence[Tenant]) -> JobOutcome:
     """Releases every expired stock hold of orders awaiting payment."""
+    repo, clock, queries = services.repo, services.clock, services.order_queries
     outcome = JobOutcome("expire-reservations")
     now = clock.now()
     for tenant in tenants:
@@ -112,16 +133,11 @@ async def expire_reservations(
     return outcome
 
 
-async def cancel_unpaid_orders(
-    repo: Repository,
-    gateways: TenantGateways,
-    clock: Clock,
-    queries: OrderQueries,
-    tenants: Sequence[Tenant],
-) -> JobOutcome:
+async def cancel_unpaid_orders(services: JobServices, tenants: Sequence[Tenant]) -> JobOutcome:
     """Cancels card orders still unpaid after their tenant's ``auto_cancel_unpaid_hours``."""
+    repo, queries = services.repo, services.order_queries
     outcome = JobOutcome("auto-cancel-unpaid")
-    now = clock.now()
+    now = services.clock.now()
     for tenant in tenants:
         ctx = system_context(tenant.id)
         hours = tenant.settings.auto_cancel_unpaid_hours
@@ -132,8 +148,8 @@ async def cancel_unpaid_orders(
                 order = await load_order(repo, ctx.tenant_id, summary.id)
                 if order.payment_method in MANUAL_METHODS:
                     continue
-                gateway = await gateways.for_tenant(ctx.tenant_id)
-                cancelled = await auto_cancel_unpaid(repo, gateway, clock, ctx, summary.id, hours)
+                payments = await services.payments_for(ctx.tenant_id)
+                cancelled = await auto_cancel_unpaid(payments, ctx, summary.id, hours)
                 outcome.changed += cancelled is not None
             except EXPECTED_FAILURES as error:
                 outcome.errors.append(f"order {summary.id}: {error!r}")
@@ -141,16 +157,12 @@ async def cancel_unpaid_orders(
 
 
 async def resolve_pending_payments(
-    repo: Repository,
-    gateways: TenantGateways,
-    clock: Clock,
-    queries: OrderQueries,
-    tenants: Sequence[Tenant],
-    stuck_after: timedelta = STUCK_AFTER,
+    services: JobServices, tenants: Sequence[Tenant], stuck_after: timedelta = STUCK_AFTER
 ) -> JobOutcome:
     """Brings card payments left ``pending`` longer than ``stuck_after`` up to the gateway."""
+    repo, queries = services.repo, services.order_queries
     outcome = JobOutcome("resolve-pending-payments")
-    stuck_before = clock.now() - stuck_after
+    stuck_before = services.clock.now() - stuck_after
     for tenant in tenants:
         ctx = system_context(tenant.id)
         async for summary in awaiting_payment(queries, ctx.tenant_id, stuck_before + _INSTANT):
@@ -165,7 +177,7 @@ async def resolve_pending_payments(
                     continue
                 outcome.examined += 1
                 try:
-                    changed, note = await resolve_payment(repo, gateways, clock, ctx, payment)
+                    changed, note = await resolve_payment(services, ctx, payment)
                 except EXPECTED_FAILURES as error:
                     outcome.errors.append(f"payment {payment.id}: {error!r}")
                     continue
@@ -185,17 +197,14 @@ def _stuck(payment: Payment, stuck_before: datetime) -> bool:
 
 
 async def resolve_payment(
-    repo: Repository,
-    gateways: TenantGateways,
-    clock: Clock,
-    ctx: CommandContext,
-    payment: Payment,
+    services: JobServices, ctx: CommandContext, payment: Payment
 ) -> tuple[bool, str | None]:
     """Asks the gateway about one pending payment and records its answer; whether anything
     changed, and a note for an operator if the order could not follow."""
     gateway_id = payment.gateway_payment_id
     assert gateway_id is not None
-    gateway = await gateways.for_tenant(ctx.tenant_id)
+    repo, clock = services.repo, services.clock
+    gateway = await services.gateways.for_tenant(ctx.tenant_id)
     view = await call_gateway(lambda: gateway.retrieve(gateway_id))
     if view.status is GatewayStatus.REQUIRES_ACTION:
         return False, None  # the customer may still authenticate; the unpaid job ends it

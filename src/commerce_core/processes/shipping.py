@@ -10,6 +10,7 @@ cash the courier collected, in the same appends (``cash_on_delivery``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -28,7 +29,12 @@ from commerce_core.fulfilment.shipment import (
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.payments.fees import FeeSchedule
-from commerce_core.processes.cash_on_delivery import collect_on_delivery, take_stock_on_shipping
+from commerce_core.processes.cash_on_delivery import (
+    CashCollection,
+    due_on_delivery,
+    record_collection,
+    take_stock_on_shipping,
+)
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidValueError
@@ -38,6 +44,18 @@ from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.sealing import unseal
 from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShippingServices:
+    """The ports of shipping: the repository, the clock, ids for new shipments, the
+    carrier that sells labels and the keyring that opens the address to print on one."""
+
+    repo: Repository
+    clock: Clock
+    ids: Ids
+    carrier: Carrier
+    keyring: Keyring
 
 
 class CreateShipment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -57,37 +75,42 @@ class LabelRequest(msgspec.Struct, frozen=True, kw_only=True):
     service: str = "standard"
 
 
+class CarrierUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """``POST /shipments/{id}/events``: what the carrier says of a parcel, and when
+    (default now)."""
+
+    status: ShipmentStatus | str
+    at: datetime | None = None
+    detail: str | None = None
+
+
 async def create_shipment(
-    repo: Repository,
-    clock: Clock,
-    ids: Ids,
+    services: ShippingServices,
     ctx: CommandContext,
     order_id: UUID,
     command: CreateShipment,
-    *,
-    carrier: Carrier | None = None,
-    keyring: Keyring | None = None,
     label: LabelRequest | None = None,
 ) -> Shipment:
-    """Records a shipment of ``command.lines``; with no tracking number, and a ``carrier``,
-    a ``keyring`` (to open the shipping address) and a ``label`` request, buys a label.
+    """Records a shipment of ``command.lines``; with no tracking number and a ``label``
+    request, buys a label from the carrier (the keyring opens the shipping address).
 
     Refused before anything (no label bought): ``ShipmentLinesError`` for SKUs the
     order lacks or more units than are left to ship, ``InvalidTransitionError`` for
     an order that may not ship (unpaid and not cash on delivery, cancelled, ...),
     ``InsufficientStockError`` for a cash-on-delivery order whose units are gone.
     """
-    shipment_id = new_id(ctx, ids, f"shipment:{order_id}")
+    repo = services.repo
+    shipment_id = new_id(ctx, services.ids, f"shipment:{order_id}")
     shipped = await find_owned(repo, ctx.tenant_id, shipment_id, Shipment)
     if shipped is not None:
         return shipped
     order = await load_order(repo, ctx.tenant_id, order_id)
-    at = clock.now()
+    at = services.clock.now()
     order.record_shipment(shipment_id, command.lines, at, ctx.actor)  # a check: not saved
     await take_stock_on_shipping(repo, order, await load_ledger(repo, order), at)  # a check
     bought = None
-    if command.tracking_number is None and carrier and keyring and label:
-        bought = await _buy_label(carrier, keyring, order, shipment_id, command, label)
+    if command.tracking_number is None and label:
+        bought = await _buy_label(services, order, shipment_id, command, label)
 
     async def attempt() -> Shipment:
         order = await load_order(repo, ctx.tenant_id, order_id)
@@ -117,17 +140,16 @@ async def create_shipment(
 
 
 async def _buy_label(
-    carrier: Carrier,
-    keyring: Keyring,
+    services: ShippingServices,
     order: Order,
     shipment_id: UUID,
     command: CreateShipment,
     label: LabelRequest,
 ) -> Label:
-    ship_to = await unseal(keyring, order.shipping_address, "shipping_address", Address)
+    ship_to = await unseal(services.keyring, order.shipping_address, "shipping_address", Address)
     if ship_to is None:
         raise InvalidValueError(f"order {order.number} has no shipping address to label")
-    return await carrier.create_label(
+    return await services.carrier.create_label(
         ship_from=label.ship_from,
         ship_to=ship_to,
         parcel=label.parcel,
@@ -138,26 +160,23 @@ async def _buy_label(
 
 
 async def record_shipment_event(
-    repo: Repository,
-    clock: Clock,
+    services: ShippingServices,
     ctx: CommandContext,
     shipment_id: UUID,
-    status: ShipmentStatus | str,
-    at: datetime | None = None,
-    detail: str | None = None,
-    *,
+    carrier_update: CarrierUpdate,
     fees: FeeSchedule,
 ) -> Shipment:
     """``POST /shipments/{id}/events``: a carrier update (``in_transit``, ``delivered``,
-    ``exception``) at ``at`` (default now). A repeated ``delivered`` changes nothing;
+    ``exception``) at its ``at`` (default now). A repeated ``delivered`` changes nothing;
     any update after delivery is refused (``InvalidTransitionError``).
 
     ``delivered`` of a cash-on-delivery order's parcel records the cash collected (a
     payment priced with ``fees``, the tenant's schedule) in the same append."""
-    update = parse_enum(ShipmentStatus, status)
+    repo, at, detail = services.repo, carrier_update.at, carrier_update.detail
+    update = parse_enum(ShipmentStatus, carrier_update.status)
     if update not in TRACKING_UPDATES:
         raise InvalidValueError(f"a carrier update is one of {sorted(TRACKING_UPDATES)}")
-    when = check_aware(at) if at is not None else clock.now()
+    when = check_aware(at) if at is not None else services.clock.now()
 
     async def attempt() -> Shipment:
         shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
@@ -194,7 +213,10 @@ async def _delivered(
     every parcel of it is delivered; returns the payment and ledger to save with them."""
     shipments = [shipment if s.id == shipment.id else s for s in await load_shipments(repo, order)]
     ledger = await load_ledger(repo, order)
-    cash = collect_on_delivery(order, ledger, shipments, shipment, fees, at, actor)
+    due = due_on_delivery(order, ledger, shipments, shipment)
+    cash = None
+    if due is not None:
+        cash = record_collection(order, ledger, CashCollection(shipment.id, due, at, actor), fees)
     if (
         all_delivered(shipments)
         and order.is_fully_shipped

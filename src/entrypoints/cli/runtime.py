@@ -6,15 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import asyncpg
 import click
 from dependency_injector import providers
 
-from adapters.postgres.connection import server_settings
-from adapters.postgres.migrate import migrate as apply_migrations
 from commerce_core.projections.rebuild import NotStartedError, RebuildRunningError
 from commerce_core.shared.errors import InvalidValueError
-from entrypoints.container import Container, build_container, open_pool
+from entrypoints.container import Container, apply_migrations, build_container, open_pool
 from entrypoints.projection_ops import (
     UnknownProjectionError,
 )
@@ -31,12 +28,7 @@ def database_url() -> str:
 
 
 async def migrate_database(dsn: str) -> list[str]:
-    schema = get_settings().database_schema
-    conn = await asyncpg.connect(dsn, server_settings=server_settings(schema))
-    try:
-        return await apply_migrations(conn)
-    finally:
-        await conn.close()
+    return await apply_migrations(dsn, get_settings().database_schema)
 
 
 async def with_container(

@@ -83,9 +83,7 @@ async def _run_worker() -> None:
         resolver = container.gateway_resolver()
         stack.push_async_callback(resolver.close)
         state = SimpleNamespace(
-            webhooks=build_webhooks(
-                settings, container, pool, tenant_secret=resolver.webhook_secret
-            )
+            webhooks=build_webhooks(container, tenant_secret=resolver.webhook_secret)
         )
         await start_background_work(stack, state, settings, container, pool)
         await stop.wait()

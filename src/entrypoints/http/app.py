@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     resolver = container.gateway_resolver()
                     stack.push_async_callback(resolver.close)
                     app.state.webhooks = build_webhooks(
-                        settings, container, pool, tenant_secret=resolver.webhook_secret
+                        container, tenant_secret=resolver.webhook_secret
                     )
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from litestar import Request
 from litestar.di import NamedDependency
 
-from adapters.payments.resolver import GatewayResolver
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.fulfilment.ports import Carrier
 from commerce_core.marketplace.ports import Marketplace
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway import PaymentGateway
+from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.projections.ports.analytics import AnalyticsQueries
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock, Ids
@@ -22,6 +23,16 @@ from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.tenancy.ports.tenants import Tenants, TenantSettings
 from entrypoints.container import Container
 from entrypoints.http.auth import Principal
+
+
+class Gateways(TenantGateways, Protocol):
+    """Each tenant's gateway and marketplace: its own account's when it configured one."""
+
+    async def marketplace_for(self, tenant_id: str | UUID) -> Marketplace: ...
+
+    def invalidate(self, tenant_id: str | UUID) -> None:
+        """Forgets the tenant's gateway, so that a new configuration applies at once."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class Services:
     tenants: Tenants
     order_queries: OrderQueries
     analytics: AnalyticsQueries
-    gateways: GatewayResolver
+    gateways: Gateways
 
     @classmethod
     def from_container(cls, c: Container) -> Services:

@@ -16,8 +16,7 @@ from adapters.memory.clock import FixedClock
 from adapters.payments.stripe import StripeGateway
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.jobs import JobDeps, run_job
-from tests.integration.http.conftest import Api, MakeApi, bearer
-from tests.integration.payment_wiring import wire_app
+from tests.integration.http.conftest import Api, bearer
 
 PROBLEM = "https://commerce-core.dev/problems/"
 STRIPE = {
@@ -26,13 +25,6 @@ STRIPE = {
     "publishable_key": "pk_test_51Hx0123456789",
 }
 WAIT = 20.0
-
-
-@pytest.fixture
-async def api(make_api: MakeApi) -> Api:
-    started = await make_api()
-    wire_app(started.app)
-    return started
 
 
 class Tenant:
@@ -46,6 +38,7 @@ class Tenant:
 
     async def as_role(self, role: Role) -> Tenant:
         tenant = await self.api.container.tenants().get_tenant(self.id)
+        assert tenant is not None
         return Tenant(self.api, self.id, await self.api.key(tenant, role))
 
     async def order(self, quantity: int = 1, **extra: Any) -> dict[str, Any]:
@@ -96,7 +89,9 @@ async def test_a_tenants_gateway_account_is_stored_sealed_and_shown_without_secr
         assert STRIPE["secret_key"] not in text
         assert STRIPE["webhook_secret"] not in text
     pool = api.container.pool()
+    assert pool is not None
     row = await pool.fetchrow("SELECT * FROM gateway_configs")
+    assert row is not None
     assert STRIPE["secret_key"].encode() not in bytes(row["sealed_credentials"])
 
 

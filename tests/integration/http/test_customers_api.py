@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tests.integration.http.conftest import Api, bearer
 
 ADDRESS = {
@@ -51,6 +53,7 @@ async def test_a_customer_lives_and_is_erased(api: Api) -> None:
 async def test_customer_requests_are_validated_and_isolated(api: Api) -> None:
     _, mine = await api.tenant("mine")
     _, theirs = await api.tenant("theirs")
+    body: Mapping[str, object] | None
     for body in ({"name": "No email"}, {"email": 5}, {"email": "a@b.co", "unknown": 1}):
         response = await api.client.post("/api/v1/customers", json=body, headers=bearer(mine))
         assert response.status_code == 422, body

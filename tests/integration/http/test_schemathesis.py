@@ -196,7 +196,7 @@ def served(live_server: LiveServer) -> LiveServer:
     return live_server
 
 
-def _call(server: LiveServer, case: schemathesis.Case) -> Any:
+def _call(server: LiveServer, case: schemathesis.Case[Any]) -> Any:
     try:
         return case.call_and_validate(base_url=server.url, headers=server.auth, checks=CHECKS)
     except Exception as failure:
@@ -205,7 +205,9 @@ def _call(server: LiveServer, case: schemathesis.Case) -> Any:
 
 
 @schema.parametrize()
-def test_every_operation_answers_as_documented(case: schemathesis.Case, served: LiveServer) -> None:
+def test_every_operation_answers_as_documented(
+    case: schemathesis.Case[Any], served: LiveServer
+) -> None:
     _call(served, case)
 
 

@@ -75,10 +75,7 @@ async def hooks(make_api: MakeApi) -> AsyncIterator[Hooks]:
     """The app without background workers: the tests start webhook workers themselves."""
     api = await make_api(stripe_webhook_secret=f"{SECRET},{OLD_SECRET}", run_projections=False)
     with_webhook_routes(api.app)
-    container = api.container
-    webhooks = api.app.state.get("webhooks") or build_webhooks(
-        container.settings(), container, container.pool()
-    )
+    webhooks = api.app.state.get("webhooks") or build_webhooks(api.container)
     api.app.state.webhooks = webhooks
     async with AsyncExitStack() as stack:
         yield Hooks(api, webhooks, stack)

@@ -5,6 +5,8 @@ our payment and refund use cases end to end."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from commerce_core.marketplace.seller import Seller
 from commerce_core.payments import refunds
 from commerce_core.payments import services as payments
@@ -80,12 +82,10 @@ async def test_a_seller_s_payment_and_its_refund_reach_stripe_as_destination_cha
     )
 
     gateway = recorded.gateway
-    charged = await payments.charge_payment(
-        shop.repo, gateway, shop.clock, shop.ids, STAFF, order.id, "tok", FEES, seller_id="seller-1"
-    )
-    refunded = await refunds.refund_payment(
-        shop.repo, gateway, shop.clock, keyed("r-1"), charged.payment.id, 500
-    )
+    services = dataclasses.replace(shop.payment_services, gateway=gateway)
+    command = payments.OpenPayment(order_id=order.id, token="tok", seller_id="seller-1")
+    charged = await payments.charge_payment(services, STAFF, command, FEES)
+    refunded = await refunds.refund_payment(services, keyed("r-1"), charged.payment.id, 500)
 
     [sent_charge, sent_refund] = recorded.sent
     assert sent_charge.form["transfer_data[destination]"] == "acct_seller_1"

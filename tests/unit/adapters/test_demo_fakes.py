@@ -7,7 +7,7 @@ import pytest
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.resolver import default_marketplace
 from commerce_core.shared.money import Money
-from entrypoints.container import _payment_gateway
+from entrypoints.container import build_container
 from entrypoints.settings import Settings
 
 
@@ -16,7 +16,7 @@ async def test_a_restarted_demo_gateway_and_marketplace_hand_out_new_ids(
 ) -> None:
     monkeypatch.setenv("PAYMENT_GATEWAY", "fake")
     settings = Settings.from_env()
-    runs = [_payment_gateway(settings) for _ in range(2)]
+    runs = [build_container(settings).payment_gateway() for _ in range(2)]
     payments = [await gateway.charge(Money(500, "USD"), "tok_visa", "key-1") for gateway in runs]
     refunds = [
         await gateway.refund(payment.gateway_payment_id, Money(100, "USD"), "key-2")

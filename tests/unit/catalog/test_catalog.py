@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.eventstore import MemoryEventStore
 from commerce_core.catalog.services import (
+    PutProduct,
     UnknownProductError,
     get_product,
     products_for,
@@ -26,7 +28,8 @@ def repo() -> Repository:
 
 
 async def test_putting_a_new_sku_defines_the_product(repo: Repository) -> None:
-    await put_product(repo, FixedClock(), CTX, "MUG-1", "Mug", Money(1200, "USD"), 825)
+    mug = PutProduct(sku="MUG-1", name="Mug", price=Money(1200, "USD"), tax_rate_bps=825)
+    await put_product(repo, FixedClock(), CTX, mug)
 
     product = await get_product(repo, "acme", "MUG-1")
     assert (product.name, product.price, product.tax_rate_bps) == ("Mug", Money(1200, "USD"), 825)
@@ -34,9 +37,10 @@ async def test_putting_a_new_sku_defines_the_product(repo: Repository) -> None:
 
 async def test_putting_the_same_values_again_records_nothing(repo: Repository) -> None:
     clock = FixedClock()
-    await put_product(repo, clock, CTX, "MUG-1", "Mug", Money(1200, "USD"))
-    await put_product(repo, clock, CTX, "MUG-1", "Mug", Money(1200, "USD"))
-    await put_product(repo, clock, CTX, "MUG-1", "Mug", Money(1500, "USD"))
+    mug = PutProduct(sku="MUG-1", name="Mug", price=Money(1200, "USD"))
+    await put_product(repo, clock, CTX, mug)
+    await put_product(repo, clock, CTX, mug)
+    await put_product(repo, clock, CTX, msgspec.structs.replace(mug, price=Money(1500, "USD")))
 
     product = await get_product(repo, "acme", "MUG-1")
     assert product.version == 2
@@ -44,7 +48,8 @@ async def test_putting_the_same_values_again_records_nothing(repo: Repository) -
 
 
 async def test_products_are_per_tenant(repo: Repository) -> None:
-    await put_product(repo, FixedClock(), CTX, "MUG-1", "Mug", Money(1200, "USD"))
+    mug = PutProduct(sku="MUG-1", name="Mug", price=Money(1200, "USD"))
+    await put_product(repo, FixedClock(), CTX, mug)
 
     with pytest.raises(UnknownProductError):
         await get_product(repo, "other-tenant", "MUG-1")
@@ -57,6 +62,7 @@ async def test_products_are_per_tenant(repo: Repository) -> None:
     [("", Money(1, "USD"), 0), ("Mug", Money(-1, "USD"), 0), ("Mug", Money(1, "USD"), 10_001)],
 )
 async def test_refuses_bad_products(repo: Repository, name: str, price: Money, tax: int) -> None:
+    mug = PutProduct(sku="MUG-1", name=name, price=price, tax_rate_bps=tax)
     with pytest.raises(InvalidValueError):
-        await put_product(repo, FixedClock(), CTX, "MUG-1", name, price, tax)
+        await put_product(repo, FixedClock(), CTX, mug)
     assert await repo.store.read_all(START) == []

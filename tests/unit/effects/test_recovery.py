@@ -50,7 +50,9 @@ async def recover(shop: Shop) -> int:
     read_model = MemoryReadModel()
     async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
-        services = RecoveryServices(shop.repo, read_model, shop.clock, OneGateway(shop.gateway))
+        services = RecoveryServices(
+            shop.repo, read_model, shop.clock, shop.ids, OneGateway(shop.gateway)
+        )
         round_ = await recover_effects(services)
         await runner.wait_for("open_effects", await shop.store.head())
         assert await open_before(read_model, shop.clock.now()) == []
@@ -154,7 +156,9 @@ async def test_recovery_leaves_an_intent_open_while_the_gateway_is_down(shop: Sh
     read_model = MemoryReadModel()
     async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
-        services = RecoveryServices(shop.repo, read_model, shop.clock, OneGateway(shop.gateway))
+        services = RecoveryServices(
+            shop.repo, read_model, shop.clock, shop.ids, OneGateway(shop.gateway)
+        )
         round_ = await recover_effects(services)
     assert (round_.looked_at, round_.still_open) == (1, 1)
 

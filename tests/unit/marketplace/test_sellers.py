@@ -14,7 +14,12 @@ from commerce_core.eventstore import START, Repository
 from commerce_core.marketplace import services as sellers
 from commerce_core.marketplace.ports import AccountUpdate, PayoutStatus
 from commerce_core.marketplace.seller import Seller, SellerNotFoundError
-from commerce_core.marketplace.services import AccountUpdateOutcome, Onboarding
+from commerce_core.marketplace.services import (
+    AccountUpdateOutcome,
+    Onboarding,
+    OnboardSeller,
+    SellerServices,
+)
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidValueError
@@ -34,22 +39,20 @@ class Market:
         self.clock = FixedClock()
         self.gateway = FakeMarketplace(self.clock)
 
+    @property
+    def services(self) -> SellerServices:
+        return SellerServices(
+            repo=self.repo, marketplace=self.gateway, clock=self.clock, ids=RandomIds()
+        )
+
     async def onboard(
         self, seller_id: str = "seller-1", ctx: CommandContext = STAFF, country: str = "GB"
     ) -> Onboarding:
+        command = OnboardSeller(
+            country=country, refresh_url=REFRESH, return_url=RETURN, email="ada@example.com"
+        )
         return await retry_on_conflict(
-            lambda: sellers.onboard_seller(
-                self.repo,
-                self.gateway,
-                self.clock,
-                RandomIds(),
-                ctx,
-                seller_id,
-                country,
-                REFRESH,
-                RETURN,
-                email="ada@example.com",
-            )
+            lambda: sellers.onboard_seller(self.services, ctx, seller_id, command)
         )
 
     async def seller(self, seller_id: str = "seller-1") -> Seller:
@@ -168,9 +171,7 @@ async def test_an_unknown_seller_has_no_view_no_refresh_and_no_payouts() -> None
     with pytest.raises(SellerNotFoundError):
         await sellers.get_seller(market.repo, "tenant-2", "seller-1")
     with pytest.raises(SellerNotFoundError):
-        await sellers.refresh_seller(
-            market.repo, market.gateway, market.clock, other_tenant, "seller-1"
-        )
+        await sellers.refresh_seller(market.services, other_tenant, "seller-1")
     with pytest.raises(SellerNotFoundError):
         await sellers.seller_payouts(market.repo, market.gateway, TENANT, "seller-2")
 
@@ -223,9 +224,7 @@ async def test_a_refresh_reads_the_account_and_an_older_event_arriving_later_los
     late = market.update(account_id, -60, "evt_old", charges=False)  # created before the read
     market.gateway.complete_onboarding(account_id)
 
-    refreshed = await sellers.refresh_seller(
-        market.repo, market.gateway, market.clock, STAFF, "seller-1"
-    )
+    refreshed = await sellers.refresh_seller(market.services, STAFF, "seller-1")
     outcome = await sellers.record_account_update(market.repo, market.clock, STAFF, late)
 
     assert (refreshed.charges_enabled, refreshed.payouts_enabled, refreshed.requirements_due) == (

@@ -228,8 +228,8 @@ def test_the_cash_collected_parcel_by_parcel_is_the_total(
     arrivals = data.draw(st.permutations(range(len(parcels))), label="delivery order")
 
     collected = []
-    for count, parcel in enumerate(arrivals, start=1):
-        due = cash_due(order, shares[parcel], settles=count == len(parcels))
+    for count, arrived in enumerate(arrivals, start=1):
+        due = cash_due(order, shares[arrived], settles=count == len(parcels))
         if due.amount:
             order.mark_paid(due, uuid.uuid4(), T2, "courier")
         collected.append(due)

@@ -158,7 +158,7 @@ async def test_patching_the_status_moves_a_paid_order_along(shop: Shop) -> None:
     await shop.charge(order.id)
 
     moved = await change_order_status(
-        shop.repo, shop.gateway, shop.clock, STAFF, order.id, "processing", "picking"
+        shop.payment_services, STAFF, order.id, "processing", "picking"
     )
 
     assert moved.status is S.PROCESSING
@@ -170,7 +170,7 @@ async def test_patching_to_a_status_that_needs_a_command_is_refused(shop: Shop) 
     before = await shop.events()
 
     with pytest.raises(CommandRequiredError):
-        await change_order_status(shop.repo, shop.gateway, shop.clock, STAFF, order.id, "paid")
+        await change_order_status(shop.payment_services, STAFF, order.id, "paid")
 
     assert await shop.events() == before
 
@@ -179,7 +179,7 @@ async def test_patching_to_cancelled_cancels_the_order_and_frees_its_stock(shop:
     order = await shop.place(("MUG-1", 3))
 
     cancelled = await change_order_status(
-        shop.repo, shop.gateway, shop.clock, STAFF, order.id, S.CANCELLED, "duplicate"
+        shop.payment_services, STAFF, order.id, S.CANCELLED, "duplicate"
     )
 
     assert cancelled.status is S.CANCELLED

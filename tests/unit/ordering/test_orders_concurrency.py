@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
-from commerce_core.eventstore import ConcurrencyError
+from commerce_core.eventstore import (
+    AppendStream,
+    ConcurrencyError,
+    EventMetadata,
+    RecordedEvent,
+)
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.ordering.order import Order
 from commerce_core.ordering.services import CustomerRef
@@ -19,10 +25,12 @@ async def test_fifty_concurrent_orders_for_the_last_ten_units_reserve_exactly_te
     conflicts = 0
     append = shop.store.append
 
-    async def counting_append(*args: object, **kwargs: object) -> object:
+    async def counting_append(
+        streams: Sequence[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
         nonlocal conflicts
         try:
-            return await append(*args, **kwargs)  # type: ignore[arg-type]
+            return await append(streams, metadata)
         except ConcurrencyError:
             conflicts += 1
             raise

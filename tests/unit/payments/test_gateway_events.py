@@ -179,7 +179,9 @@ async def test_a_pending_refund_reaches_the_order_when_its_webhook_says_it_succe
     refund = await shop.refund_payment(charged.id, 700)
     assert refund.status is RefundStatus.PENDING
     assert (await shop.order(order.id)).refunded == usd(0)
-    [gateway_refund_id] = (await shop.repo.get(OrderLedger.id_for(order.id))).gateway_refunds
+    [gateway_refund_id] = (
+        await shop.repo.get(OrderLedger.id_for(order.id), kind=OrderLedger)
+    ).gateway_refunds
 
     await deliver(shop, charged, K.REFUND_SUCCEEDED, gateway_refund_id=gateway_refund_id)
 

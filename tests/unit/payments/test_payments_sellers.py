@@ -45,18 +45,10 @@ async def open_for(
     key: str | None = None,
 ) -> PaymentResult:
     opener = payments.charge_payment if capture else payments.authorize_payment
-    return await opener(
-        shop.repo,
-        shop.gateway,
-        shop.clock,
-        shop.ids,
-        keyed(key) if key else STAFF,
-        order_id,
-        "tok_visa",
-        fees,
-        gateway_name="fake",
-        seller_id=seller_id,
+    command = payments.OpenPayment(
+        order_id=order_id, token="tok_visa", gateway_name="fake", seller_id=seller_id
     )
+    return await opener(shop.payment_services, keyed(key) if key else STAFF, command, fees)
 
 
 @pytest.fixture

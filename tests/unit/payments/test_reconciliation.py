@@ -10,7 +10,7 @@ import pytest
 from adapters.payments.resolver import GatewayResolver
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
 from commerce_core.payments.ports.reconciliation import DiscrepancyKind, ReconciliationReport
-from commerce_core.payments.reconciliation import reconcile_day
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
 from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import PaymentMethod
@@ -31,9 +31,14 @@ async def shop() -> TenantShop:
 async def reconcile(
     shop: TenantShop, day: date = DAY, tenants: tuple[str, ...] = (TENANT_KEY,)
 ) -> list[ReconciliationReport]:
-    return await reconcile_day(
-        shop.store, shop.repo, shop.gateways, shop.reports, shop.clock, day, tenants
+    services = ReconciliationServices(
+        store=shop.store,
+        repo=shop.repo,
+        gateways=shop.gateways,
+        reports=shop.reports,
+        clock=shop.clock,
     )
+    return await reconcile_day(services, day, tenants)
 
 
 async def report_of(shop: TenantShop, day: date = DAY) -> ReconciliationReport:
@@ -134,7 +139,7 @@ async def test_only_the_days_card_payments_are_compared(shop: TenantShop) -> Non
     await shop.charge(today.id, ctx=STAFF)
     by_bank = await shop.order_for(("MUG-1", 1))
     receipt = ManualReceipt(method=PaymentMethod.BANK_TRANSFER, reference="B-1")
-    await record_manual_payment(shop.repo, shop.clock, shop.ids, STAFF, by_bank.id, receipt, FEES)
+    await record_manual_payment(shop.manual_payment_services, STAFF, by_bank.id, receipt, FEES)
 
     first = await report_of(shop, DAY)
     second = await report_of(shop, DAY + timedelta(days=1))

@@ -62,17 +62,8 @@ class Harness:
         order = await self.shop.place(("MUG-1", 2))
         opener = payments.charge_payment if capture else payments.authorize_payment
         shop = self.shop
-        result = await opener(
-            shop.repo,
-            shop.gateway,
-            shop.clock,
-            shop.ids,
-            STAFF,
-            order.id,
-            token,
-            FEES,
-            gateway_name="stripe",
-        )
+        command = payments.OpenPayment(order_id=order.id, token=token, gateway_name="stripe")
+        result = await opener(shop.payment_services, STAFF, command, FEES)
         return result.payment
 
     async def deliver(self, *payloads: bytes) -> list[UUID]:

@@ -16,13 +16,19 @@ from commerce_core.payments.results import NothingToPayError, PaymentResult
 from commerce_core.processes.cash_on_delivery import collection_id
 from commerce_core.processes.manual_payments import (
     ManualReceipt,
+    ManualRefund,
     record_manual_payment,
     record_manual_refund,
 )
 from commerce_core.processes.order_detail import load_order_detail
 from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
 from commerce_core.processes.order_status import change_order_status
-from commerce_core.processes.shipping import CreateShipment, create_shipment, record_shipment_event
+from commerce_core.processes.shipping import (
+    CarrierUpdate,
+    CreateShipment,
+    create_shipment,
+    record_shipment_event,
+)
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
@@ -51,18 +57,19 @@ async def cod_order(shop: Shop, *lines: tuple[str, int]) -> Order:
 
 async def confirm(shop: Shop, order: Order) -> Order:
     return await change_order_status(
-        shop.repo, shop.gateway, shop.clock, STAFF, order.id, S.PROCESSING, "cash on delivery"
+        shop.payment_services, STAFF, order.id, S.PROCESSING, "cash on delivery"
     )
 
 
 async def ship(shop: Shop, order: Order, *items: tuple[str, int]) -> Shipment:
     lines = [SkuQuantity(Sku(sku), quantity) for sku, quantity in items] or None
     command = CreateShipment(carrier="ups", lines=lines)
-    return await create_shipment(shop.repo, shop.clock, shop.ids, STAFF, order.id, command)
+    return await create_shipment(shop.shipping_services, STAFF, order.id, command)
 
 
 async def track(shop: Shop, shipment: Shipment, status: ShipmentStatus) -> Shipment:
-    return await record_shipment_event(shop.repo, shop.clock, STAFF, shipment.id, status, fees=FEES)
+    update = CarrierUpdate(status=status)
+    return await record_shipment_event(shop.shipping_services, STAFF, shipment.id, update, FEES)
 
 
 async def by_hand(
@@ -71,9 +78,7 @@ async def by_hand(
     receipt = ManualReceipt(
         method=CASH, amount=amount, shipment_id=None if shipment is None else shipment.id
     )
-    return await record_manual_payment(
-        shop.repo, shop.clock, shop.ids, STAFF, order.id, receipt, FEES
-    )
+    return await record_manual_payment(shop.manual_payment_services, STAFF, order.id, receipt, FEES)
 
 
 async def payments(shop: Shop, order: Order) -> list[Payment]:
@@ -98,7 +103,7 @@ async def test_the_unpaid_order_job_never_cancels_it(shop: Shop) -> None:
     order = await cod_order(shop)
     shop.clock.advance(timedelta(days=3))
 
-    cancelled = await auto_cancel_unpaid(shop.repo, shop.gateway, shop.clock, JOB, order.id, 24)
+    cancelled = await auto_cancel_unpaid(shop.payment_services, JOB, order.id, 24)
 
     assert cancelled is None
     assert (await shop.order(order.id)).status is S.PENDING_PAYMENT
@@ -346,8 +351,9 @@ async def test_cash_is_given_back_by_hand_after_delivery(shop: Shop) -> None:
     shipment = await ship(shop, order)
     await track(shop, shipment, T.DELIVERED)
 
+    cash_back = ManualRefund(amount=4500, reason="returned", reference="CASH-OUT-1")
     refund = await record_manual_refund(
-        shop.repo, shop.clock, STAFF, collection_id(shipment.id), 4500, "returned", "CASH-OUT-1"
+        shop.manual_payment_services, STAFF, collection_id(shipment.id), cash_back
     )
 
     assert refund.amount == usd(4500)

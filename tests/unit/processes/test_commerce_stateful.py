@@ -45,7 +45,7 @@ from hypothesis.stateful import (
 
 from commerce_core.eventstore import START, EventMapper
 from commerce_core.fulfilment.shipment import TRACKING_UPDATES, ShipmentStatus
-from commerce_core.inventory.services import receive_stock
+from commerce_core.inventory.services import ReceiveStock, receive_stock
 from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.order import SYSTEM, TRANSITIONS, Order, OrderStatus
@@ -64,7 +64,12 @@ from commerce_core.processes.cash_on_delivery import collection_id
 from commerce_core.processes.manual_payments import ManualReceipt, record_manual_payment
 from commerce_core.processes.order_jobs import auto_cancel_unpaid, expire_order_reservations
 from commerce_core.processes.order_status import change_order_status
-from commerce_core.processes.shipping import CreateShipment, create_shipment, record_shipment_event
+from commerce_core.processes.shipping import (
+    CarrierUpdate,
+    CreateShipment,
+    create_shipment,
+    record_shipment_event,
+)
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
@@ -176,7 +181,8 @@ class CommerceMachine(RuleBasedStateMachine):
 
     @rule(sku=st.sampled_from(sorted(SKUS)), quantity=st.integers(1, 4))
     def receive(self, sku: str, quantity: int) -> None:
-        self.run(receive_stock(self.shop.repo, self.shop.clock, STAFF, sku, quantity))
+        receipt = ReceiveStock(sku=sku, quantity=quantity)
+        self.run(receive_stock(self.shop.repo, self.shop.clock, STAFF, receipt))
         self.received[sku] += quantity
 
     @rule(minutes=st.sampled_from([1, 10, 31, 60 * 25, 60 * 24 * 8]))
@@ -196,9 +202,7 @@ class CommerceMachine(RuleBasedStateMachine):
         if not now:
             return
         shop = self.shop
-        self.attempt(
-            lambda: auto_cancel_unpaid(shop.repo, shop.gateway, shop.clock, JOB, order_id, hours)
-        )
+        self.attempt(lambda: auto_cancel_unpaid(shop.payment_services, JOB, order_id, hours))
 
     @rule(order_id=orders, now=rarely)
     def cancel(self, order_id: UUID, now: bool) -> None:
@@ -216,7 +220,7 @@ class CommerceMachine(RuleBasedStateMachine):
         lines = None if one is None else [SkuQuantity(Sku(one), 1)]
         command = CreateShipment(carrier="ups", tracking_number="1Z", lines=lines)
         shipment = self.attempt(
-            lambda: create_shipment(shop.repo, shop.clock, shop.ids, STAFF, order_id, command)
+            lambda: create_shipment(shop.shipping_services, STAFF, order_id, command)
         )
         return multiple() if shipment is None else shipment.id
 
@@ -225,7 +229,7 @@ class CommerceMachine(RuleBasedStateMachine):
         shop = self.shop
         self.attempt(
             lambda: change_order_status(
-                shop.repo, shop.gateway, shop.clock, STAFF, order_id, OrderStatus.PROCESSING
+                shop.payment_services, STAFF, order_id, OrderStatus.PROCESSING
             )
         )
 
@@ -237,7 +241,7 @@ class CommerceMachine(RuleBasedStateMachine):
         shop = self.shop
         self.attempt(
             lambda: record_shipment_event(
-                shop.repo, shop.clock, STAFF, shipment_id, status, fees=FEES
+                shop.shipping_services, STAFF, shipment_id, CarrierUpdate(status=status), FEES
             )
         )
 
@@ -248,7 +252,7 @@ class CommerceMachine(RuleBasedStateMachine):
         receipt = ManualReceipt(method=PaymentMethod.CASH_ON_DELIVERY, shipment_id=shipment_id)
         self.attempt(
             lambda: record_manual_payment(
-                shop.repo, shop.clock, shop.ids, STAFF, order_id, receipt, FEES
+                shop.manual_payment_services, STAFF, order_id, receipt, FEES
             )
         )
 
@@ -411,9 +415,9 @@ class CommerceMachine(RuleBasedStateMachine):
     def check_statuses(aggregate: Aggregate, before: Any, after: Any) -> None:
         table: dict[Any, frozenset[Any]] | None = None
         if isinstance(aggregate, Order):
-            table = TRANSITIONS  # type: ignore[assignment]
+            table = TRANSITIONS
         elif isinstance(aggregate, Payment):
-            table = ALLOWED_TRANSITIONS  # type: ignore[assignment]
+            table = ALLOWED_TRANSITIONS
         if table is not None and before is not None and before != after:
             assert after in table[before], (type(aggregate), before, after)
 

@@ -29,7 +29,7 @@ async def expire(shop: Shop, order_id: UUID) -> bool:
 
 
 async def cancel_unpaid(shop: Shop, order_id: UUID, hours: int = 24) -> Order | None:
-    return await auto_cancel_unpaid(shop.repo, shop.gateway, shop.clock, JOB, order_id, hours)
+    return await auto_cancel_unpaid(shop.payment_services, JOB, order_id, hours)
 
 
 async def test_expiring_before_the_hold_ends_does_nothing(shop: Shop) -> None:

@@ -13,6 +13,7 @@ from commerce_core.payments.results import PaymentResult
 from commerce_core.processes.manual_payments import (
     DuplicateReferenceError,
     ManualReceipt,
+    ManualRefund,
     NotManualPaymentError,
     record_manual_payment,
     record_manual_refund,
@@ -46,17 +47,14 @@ async def receive(
     ctx: CommandContext = STAFF,
 ) -> PaymentResult:
     receipt = ManualReceipt(method=method, reference=reference, amount=amount)
-    return await record_manual_payment(
-        shop.repo, shop.clock, shop.ids, ctx, order_id, receipt, FEES
-    )
+    return await record_manual_payment(shop.manual_payment_services, ctx, order_id, receipt, FEES)
 
 
 async def give_back(
     shop: TenantShop, payment_id: UUID, amount: int, ctx: CommandContext = STAFF
 ) -> RefundResult:
-    return await record_manual_refund(
-        shop.repo, shop.clock, ctx, payment_id, amount, "returned", "BANK-OUT-1"
-    )
+    refund = ManualRefund(amount=amount, reason="returned", reference="BANK-OUT-1")
+    return await record_manual_refund(shop.manual_payment_services, ctx, payment_id, refund)
 
 
 def keyed(key: str) -> CommandContext:
@@ -179,7 +177,7 @@ async def test_a_receipt_the_order_cannot_take_records_nothing(
     events = await shop.events()
 
     with pytest.raises(error):
-        await record_manual_payment(shop.repo, shop.clock, shop.ids, STAFF, order.id, receipt, FEES)
+        await record_manual_payment(shop.manual_payment_services, STAFF, order.id, receipt, FEES)
 
     assert await shop.events() == events
 

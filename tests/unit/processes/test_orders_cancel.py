@@ -86,9 +86,7 @@ async def test_a_shipped_order_cannot_be_cancelled_and_nothing_moves(shop: Shop)
     order = await shop.place(("MUG-1", 3))
     await shop.charge(order.id)
     await create_shipment(
-        shop.repo,
-        shop.clock,
-        shop.ids,
+        shop.shipping_services,
         STAFF,
         order.id,
         CreateShipment(carrier="ups", tracking_number="1Z1"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from uuid import UUID
 
@@ -10,7 +11,7 @@ import pytest
 from adapters.payments.resolver import GatewayResolver
 from commerce_core.ordering.order import SYSTEM, OrderStatus
 from commerce_core.payments import services as payments
-from commerce_core.payments.gateway_settings import configure_gateway
+from commerce_core.payments.gateway_settings import ConfigureGateway, configure_gateway
 from commerce_core.payments.payment import Payment, PaymentStatus
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayUnavailableError
 from commerce_core.payments.ports.gateway_configs import GatewayCredentials
@@ -37,17 +38,15 @@ async def shop() -> TenantShop:
 
 
 async def expire(shop: TenantShop) -> JobOutcome:
-    return await expire_reservations(shop.repo, shop.clock, await shop.order_list(), TENANTS)
+    return await expire_reservations(await shop.job_services(), TENANTS)
 
 
 async def cancel_unpaid(shop: TenantShop, tenants: list[Tenant] = TENANTS) -> JobOutcome:
-    queries = await shop.order_list()
-    return await cancel_unpaid_orders(shop.repo, shop.gateways, shop.clock, queries, tenants)
+    return await cancel_unpaid_orders(await shop.job_services(), tenants)
 
 
 async def resolve(shop: TenantShop) -> JobOutcome:
-    queries = await shop.order_list()
-    return await resolve_pending_payments(shop.repo, shop.gateways, shop.clock, queries, TENANTS)
+    return await resolve_pending_payments(await shop.job_services(), TENANTS)
 
 
 async def test_expired_holds_are_released_and_fresh_ones_kept(shop: TenantShop) -> None:
@@ -113,28 +112,16 @@ async def own_gateway(shop: TenantShop) -> OwnGateway:
     """The tenant's own account: the jobs must use it for the tenant's payments."""
     own = OwnGateway()
     shop.gateways = GatewayResolver(shop.configs, shop.gateway, factory=lambda _: own)
-    await configure_gateway(
-        shop.configs,
-        shop.clock,
-        TENANT_ID,
-        "stripe",
-        GatewayCredentials(secret_key="sk_test_1", webhook_secret="whsec_1"),
-    )
+    credentials = GatewayCredentials(secret_key="sk_test_1", webhook_secret="whsec_1")
+    account = ConfigureGateway(gateway="stripe", credentials=credentials)
+    await configure_gateway(shop.configs, shop.clock, TENANT_ID, account)
     return own
 
 
 async def pay_with(shop: TenantShop, gateway: TestGateway, order_id: UUID, token: str) -> Payment:
-    result = await payments.authorize_payment(
-        shop.repo,
-        gateway,
-        shop.clock,
-        shop.ids,
-        STAFF,
-        order_id,
-        token,
-        FEES,
-        gateway_name="stripe",
-    )
+    services = dataclasses.replace(shop.payment_services, gateway=gateway)
+    command = payments.OpenPayment(order_id=order_id, token=token, gateway_name="stripe")
+    result = await payments.authorize_payment(services, STAFF, command, FEES)
     return result.payment
 
 

@@ -13,6 +13,7 @@ from commerce_core.fulfilment.ports import Parcel
 from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
 from commerce_core.ordering.order import Order, OrderStatus, ShipmentLinesError
 from commerce_core.processes.shipping import (
+    CarrierUpdate,
     CreateShipment,
     LabelRequest,
     create_shipment,
@@ -50,11 +51,12 @@ async def ship(shop: Shop, order: Order, *items: tuple[str, int]) -> Shipment:
         tracking_number=f"1Z{uuid.uuid4().hex[:8]}",
         lines=lines(*items) if items else None,
     )
-    return await create_shipment(shop.repo, shop.clock, shop.ids, STAFF, order.id, command)
+    return await create_shipment(shop.shipping_services, STAFF, order.id, command)
 
 
 async def track(shop: Shop, shipment: Shipment, status: ShipmentStatus) -> Shipment:
-    return await record_shipment_event(shop.repo, shop.clock, STAFF, shipment.id, status, fees=FEES)
+    update = CarrierUpdate(status=status)
+    return await record_shipment_event(shop.shipping_services, STAFF, shipment.id, update, FEES)
 
 
 async def test_a_shipment_of_some_lines_partially_ships_the_order(shop: Shop) -> None:
@@ -99,15 +101,7 @@ async def test_without_a_tracking_number_a_label_is_bought_from_the_carrier(shop
     label = LabelRequest(ship_from=HOME, parcel=Parcel(weight_grams=1200), service="express")
 
     shipment = await create_shipment(
-        shop.repo,
-        shop.clock,
-        shop.ids,
-        STAFF,
-        order.id,
-        CreateShipment(carrier="fake"),
-        carrier=shop.carrier,
-        keyring=shop.keyring,
-        label=label,
+        shop.shipping_services, STAFF, order.id, CreateShipment(carrier="fake"), label
     )
 
     [(reference, bought)] = shop.carrier.labels
@@ -171,5 +165,5 @@ async def test_another_tenant_cannot_track_the_shipment(shop: Shop) -> None:
 
     with pytest.raises(AggregateNotFoundError):
         await record_shipment_event(
-            shop.repo, shop.clock, other, shipment.id, T.DELIVERED, fees=FEES
+            shop.shipping_services, other, shipment.id, CarrierUpdate(status=T.DELIVERED), FEES
         )

@@ -14,7 +14,7 @@ from commerce_core.ordering.ports.order_queries import OrderFilters
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.money import Money
-from commerce_core.shared.values import OrderNumber
+from commerce_core.shared.values import OrderNumber, Sku
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 CUSTOMER = uuid.uuid4()
@@ -22,7 +22,7 @@ CUSTOMER = uuid.uuid4()
 
 def placed(n: int, customer: uuid.UUID = CUSTOMER, tenant: str = "acme") -> Order:
     priced = price_order(
-        [LineSpec(sku="MUG-1", name="Mug", quantity=n, unit_price=Money(1000, "USD"))],
+        [LineSpec(sku=Sku("MUG-1"), name="Mug", quantity=n, unit_price=Money(1000, "USD"))],
         "USD",
         shipping=Money(500, "USD"),
     )

@@ -30,6 +30,7 @@ from commerce_core.payments.payment import Payment
 from commerce_core.payments.ports.webhooks import GatewayEvent, GatewayEventKind
 from commerce_core.payments.reference import PaymentReference
 from commerce_core.payments.webhooks import handlers
+from commerce_core.payments.webhooks.handlers import EventTarget
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.retry import retry_on_conflict
@@ -83,7 +84,8 @@ async def record_gateway_event(
             return GatewayEventOutcome(False, payment)
         order = await load_order(repo, ctx.tenant_id, payment.order_id)
         ledger = await load_ledger(repo, order)
-        changes = await handle(repo, payment, order, ledger, event, at, ctx.actor)
+        target = EventTarget(payment, order, ledger)
+        changes = await handle(repo, target, event, at, ctx.actor)
         recorded = await repo.save(
             payment,
             order,

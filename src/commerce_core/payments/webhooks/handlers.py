@@ -1,9 +1,9 @@
 """What each kind of gateway event records on the payment, the order and the stock.
 
-Each handler changes the loaded aggregates in memory (``record_gateway_event``
-saves them in one append) and passes the event id as the payment command's
-``event_ref``, so the payment remembers the event as processed. A handler
-whose change the state already shows records nothing.
+Each handler changes the loaded aggregates (its ``EventTarget``) in memory
+(``record_gateway_event`` saves them in one append) and passes the event id as
+the payment command's ``event_ref``, so the payment remembers the event as
+processed. A handler whose change the state already shows records nothing.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.ledger import OrderLedger
-from commerce_core.ordering.money_received import receive_money
+from commerce_core.ordering.money_received import IncomingMoney, receive_money
 from commerce_core.ordering.order import AWAITING_PAYMENT, DisputeOutcome, Order
 from commerce_core.payments.payment import DisputeStatus, Payment, PaymentStatus, RefundStatus
 from commerce_core.payments.ports.gateway import GatewayPayment, GatewayStatus
-from commerce_core.payments.refund_effects import confirm_refund, has_refund
+from commerce_core.payments.refund_effects import RefundConfirmed, confirm_refund, has_refund
 from commerce_core.payments.services import AUTHORIZATION_HOLD, hold_for_authorization
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.errors import DomainError
@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 _OUTSIDE_REFUNDS = uuid5(NAMESPACE_URL, "https://commerce-core.dev/gateway-refunds")
 
 
+@dataclass(frozen=True)
+class EventTarget:
+    """What a gateway event is recorded on: its payment, the payment's order and the
+    order's ledger, loaded together and saved together."""
+
+    payment: Payment
+    order: Order
+    ledger: OrderLedger
+
+
 @dataclass
 class Changes:
     """Stock items to save besides the payment, order and ledger; a note for an operator."""
@@ -41,9 +51,7 @@ class Changes:
     attention: str | None = None
 
 
-Handler = Callable[
-    [Repository, Payment, Order, OrderLedger, "GatewayEvent", datetime, str], Awaitable[Changes]
-]
+Handler = Callable[[Repository, EventTarget, "GatewayEvent", datetime, str], Awaitable[Changes]]
 
 
 def _view(
@@ -61,15 +69,10 @@ def _view(
 
 
 async def payment_authorized(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """3-D Secure done for an authorization: authorized, and the stock held for the capture."""
+    payment, order = target.payment, target.order
     was = payment.status
     view = _view(payment, event, GatewayStatus.AUTHORIZED, payment.captured)
     sync_payment(payment, view, at, event.id)
@@ -80,34 +83,25 @@ async def payment_authorized(
 
 
 async def payment_succeeded(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """Money captured (a charge after 3-D Secure, or a capture): the order records it."""
+    payment = target.payment
     total = event.amount or payment.amount
     view = _view(payment, event, GatewayStatus.CAPTURED, total)
     captured = sync_payment(payment, view, at, event.id)
     if captured.is_zero and total > payment.captured:
         return Changes(attention=f"the gateway captured {total} on a {payment.status} payment")
-    items, note = await receive_money(repo, order, ledger, payment.id, captured, at, actor)
+    money = IncomingMoney(payment.id, captured, at, actor)
+    items, note = await receive_money(repo, target.order, target.ledger, money)
     return Changes(items, note)
 
 
 async def payment_failed(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """A pending payment failed (declined, or 3-D Secure failed); the order may be paid again."""
+    payment, order = target.payment, target.order
     if payment.status is PaymentStatus.PENDING:
         payment.fail(event.code, at, event.gateway_payment_id, event.id)
         if order.status in AWAITING_PAYMENT:
@@ -116,13 +110,7 @@ async def payment_failed(
 
 
 async def payment_voided(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """The gateway cancelled a payment before capture (an authorization released or
     expired, a 3-D Secure never completed): voided, as our void command records it; the
@@ -135,8 +123,9 @@ async def payment_voided(
     (``code``) fails, as the decline's own event records it, so both events end the
     same in either order.
     """
+    payment = target.payment
     if payment.status is PaymentStatus.PENDING and event.code is not None:
-        return await payment_failed(repo, payment, order, ledger, event, at, actor)
+        return await payment_failed(repo, target, event, at, actor)
     if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
         payment.void(at, event.id)
     elif payment.status not in (PaymentStatus.VOIDED, PaymentStatus.FAILED):
@@ -159,17 +148,12 @@ def _refund_id(payment: Payment, ledger: OrderLedger, event: GatewayEvent) -> UU
 
 
 async def refund_succeeded(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """A refund went through. One naming our refund id that the payment lacks (the
     gateway refunded, our save failed) is recorded under that id, so our command run
     again finds it done; one we never asked for (made at the gateway) is recorded anew."""
+    payment, ledger = target.payment, target.ledger
     refund_id = _refund_id(payment, ledger, event)
     if refund_id is None or not has_refund(payment, refund_id):
         if event.gateway_refund_id is None or event.amount is None:
@@ -182,23 +166,18 @@ async def refund_succeeded(
         ledger.link_refund(event.gateway_refund_id, refund_id)
     if payment.refund_by_id(refund_id).status is not RefundStatus.PENDING:
         return Changes()
-    gateway_refund_id = event.gateway_refund_id
-    note = confirm_refund(payment, order, refund_id, gateway_refund_id, at, actor, event.id)
+    confirmed = RefundConfirmed(event.gateway_refund_id, at, actor, event.id)
+    note = confirm_refund(payment, target.order, refund_id, confirmed)
     return Changes(attention=note)
 
 
 async def refund_failed(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """A pending refund failed: its amount is refundable again. A refund recorded as
     succeeded that the gateway later fails is left for an operator."""
-    refund_id = _refund_id(payment, ledger, event)
+    payment = target.payment
+    refund_id = _refund_id(payment, target.ledger, event)
     if refund_id is None or not has_refund(payment, refund_id):
         return Changes()  # no money moved; our own call records its refund as failed
     status = payment.refund_by_id(refund_id).status
@@ -210,13 +189,9 @@ async def refund_failed(
 
 
 def _open_dispute(
-    payment: Payment,
-    order: Order,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
-    ref: str | None,
+    target: EventTarget, event: GatewayEvent, at: datetime, actor: str, ref: str | None
 ) -> str | None:
+    payment, order = target.payment, target.order
     amount = event.amount or payment.refundable
     reason = event.code or "unknown"
     payment.open_dispute(event.dispute_id or event.id, amount, reason, at, ref)
@@ -228,35 +203,24 @@ def _open_dispute(
 
 
 async def dispute_opened(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """The cardholder disputed the payment: payment and order are disputed."""
-    if payment.dispute is not None:
+    if target.payment.dispute is not None:
         return Changes()
-    return Changes(attention=_open_dispute(payment, order, event, at, actor, event.id))
+    return Changes(attention=_open_dispute(target, event, at, actor, event.id))
 
 
 async def dispute_closed(
-    repo: Repository,
-    payment: Payment,
-    order: Order,
-    ledger: OrderLedger,
-    event: GatewayEvent,
-    at: datetime,
-    actor: str,
+    repo: Repository, target: EventTarget, event: GatewayEvent, at: datetime, actor: str
 ) -> Changes:
     """The dispute was decided; opened first if its opening event has not arrived yet."""
+    payment, order = target.payment, target.order
     note = None
     if event.outcome is None:
         return Changes(attention="a closed dispute without an outcome")
     if payment.dispute is None:
-        note = _open_dispute(payment, order, event, at, actor, None)
+        note = _open_dispute(target, event, at, actor, None)
     assert payment.dispute is not None
     if payment.dispute.status is not DisputeStatus.OPEN:
         return Changes(attention=note)

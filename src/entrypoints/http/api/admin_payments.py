@@ -24,9 +24,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
-from adapters.payments.resolver import GatewayResolver
 from commerce_core.payments.fees import FeeOverride, FeeSchedule
-from commerce_core.payments.gateway_settings import configure_gateway, gateway_summaries
+from commerce_core.payments.gateway_settings import (
+    ConfigureGateway,
+    configure_gateway,
+    gateway_summaries,
+)
 from commerce_core.payments.ports.gateway_configs import (
     GatewayConfigs,
     GatewayCredentials,
@@ -38,7 +41,7 @@ from commerce_core.tenancy.ports.tenants import FeeTier, Role
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
-from entrypoints.http.services import Services
+from entrypoints.http.services import Gateways, Services
 
 _Key = Annotated[str, msgspec.Meta(max_length=255)]
 
@@ -48,7 +51,7 @@ class PaymentAdmin:
     """What these routes need beyond ``Services``, from the app's container."""
 
     configs: GatewayConfigs
-    gateways: GatewayResolver
+    gateways: Gateways
     reports: ReconciliationReports
 
     @classmethod
@@ -109,14 +112,16 @@ class GatewaysAdminController(Controller):
         """Stores the tenant's own account at the gateway (``stripe``); its payments then go
         through it. Secrets are stored encrypted and never returned. ``enabled: false``
         keeps the account but uses the platform's default gateway."""
-        summary = await configure_gateway(
-            admin.configs,
-            services.clock,
-            principal.tenant_id,
-            gateway,
-            GatewayCredentials(secret_key=data.secret_key, webhook_secret=data.webhook_secret),
+        command = ConfigureGateway(
+            gateway=gateway,
+            credentials=GatewayCredentials(
+                secret_key=data.secret_key, webhook_secret=data.webhook_secret
+            ),
             publishable_key=data.publishable_key,
             enabled=data.enabled,
+        )
+        summary = await configure_gateway(
+            admin.configs, services.clock, principal.tenant_id, command
         )
         admin.gateways.invalidate(principal.tenant_id)
         return GatewayOut.of(summary)

@@ -11,10 +11,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from commerce_core.catalog.product import Product
-from commerce_core.catalog.services import UnknownProductError, put_product
+from commerce_core.catalog.services import PutProduct, UnknownProductError, put_product
 from commerce_core.catalog.services import get_product as load_product
 from commerce_core.eventstore import Repository
-from commerce_core.inventory.services import StockLevels, receive_stock, stock_levels
+from commerce_core.inventory.services import (
+    ReceiveStock,
+    StockLevels,
+    receive_stock,
+    stock_levels,
+)
 from commerce_core.inventory.stock import DEFAULT_LOCATION
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
@@ -98,16 +103,11 @@ class CatalogController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> ProductOut:
         """Creates or changes a product; its price is what orders will charge."""
+        command = PutProduct(
+            sku=sku, name=data.name, price=data.price.to_money(), tax_rate_bps=data.tax_rate_bps
+        )
         product = await retry_on_conflict(
-            lambda: put_product(
-                services.repo,
-                services.clock,
-                ctx,
-                sku,
-                data.name,
-                data.price.to_money(),
-                data.tax_rate_bps,
-            )
+            lambda: put_product(services.repo, services.clock, ctx, command)
         )
         return ProductOut.of(product)
 
@@ -134,10 +134,9 @@ class CatalogController(Controller):
     ) -> StockOut:
         """Units arrived at a location (default location unless named). The SKU must exist."""
         await get_product(services.repo, ctx.tenant_id, sku)
+        command = ReceiveStock(sku=sku, quantity=data.quantity, location_id=data.location_id)
         levels = await retry_on_conflict(
-            lambda: receive_stock(
-                services.repo, services.clock, ctx, sku, data.quantity, data.location_id
-            )
+            lambda: receive_stock(services.repo, services.clock, ctx, command)
         )
         return StockOut.of(levels)
 

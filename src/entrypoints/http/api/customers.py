@@ -16,6 +16,7 @@ from commerce_core.customers.views import CustomerExport, CustomerView
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import customer_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of
 
@@ -42,9 +43,7 @@ class CustomersController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
         """Registers a customer; personal data is stored encrypted under their own key."""
-        return await service.register_customer(
-            services.repo, services.keyring, services.clock, services.ids, ctx, data
-        )
+        return await service.register_customer(customer_services(services), ctx, data)
 
     @get("/{customer_id:uuid}", responses=query_problems("not-found"))
     async def show(
@@ -72,9 +71,7 @@ class CustomersController(Controller):
     ) -> CustomerView:
         """Changes the fields given; a field left out is unchanged, null clears name or phone."""
         return await retry_on_conflict(
-            lambda: service.update_customer(
-                services.repo, services.keyring, services.clock, ctx, customer_id, data
-            )
+            lambda: service.update_customer(customer_services(services), ctx, customer_id, data)
         )
 
     @post(
@@ -91,7 +88,7 @@ class CustomersController(Controller):
     ) -> NoteOut:
         number = await retry_on_conflict(
             lambda: service.add_customer_note(
-                services.repo, services.keyring, services.clock, ctx, customer_id, data.text
+                customer_services(services), ctx, customer_id, data.text
             )
         )
         return NoteOut(customer_id, number, data.text)
@@ -121,7 +118,5 @@ class CustomersController(Controller):
     ) -> None:
         """Erases personal data by deleting the customer's key; order and money history stay."""
         await retry_on_conflict(
-            lambda: service.erase_customer(
-                services.repo, services.keyring, services.clock, ctx, customer_id
-            )
+            lambda: service.erase_customer(customer_services(services), ctx, customer_id)
         )

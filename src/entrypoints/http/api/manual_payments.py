@@ -23,6 +23,7 @@ from litestar.params import FromPath, JSONBody
 from commerce_core.payments.services import get_payment
 from commerce_core.processes.manual_payments import (
     ManualReceipt,
+    ManualRefund,
     record_manual_payment,
     record_manual_refund,
 )
@@ -33,6 +34,7 @@ from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.bundles import manual_payment_services
 from entrypoints.http.openapi import command_problems
 from entrypoints.http.services import Services, tenant_settings
 
@@ -84,7 +86,7 @@ class ManualPaymentsController(Controller):
             shipment_id=data.shipment_id,
         )
         result = await record_manual_payment(
-            services.repo, services.clock, services.ids, ctx, order_id, receipt, fees
+            manual_payment_services(services), ctx, order_id, receipt, fees
         )
         return payment_out(result.payment, attention=result.attention)
 
@@ -111,13 +113,8 @@ class ManualPaymentsController(Controller):
         payments are refunded through ``POST /payments/{id}/refund``)."""
         await get_payment(services.repo, ctx.tenant_id, payment_id)
         await check_refund_allowed(services, principal, data.amount)
+        command = ManualRefund(amount=data.amount, reason=data.reason, reference=data.reference)
         refund = await record_manual_refund(
-            services.repo,
-            services.clock,
-            ctx,
-            payment_id,
-            data.amount,
-            data.reason,
-            data.reference,
+            manual_payment_services(services), ctx, payment_id, command
         )
         return refund_out(refund)

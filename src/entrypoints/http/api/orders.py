@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from commerce_core.ordering import services as service
 from commerce_core.ordering.order import OrderStatus
-from commerce_core.payments.refunds import refund_order
+from commerce_core.payments.refunds import RefundOrder, refund_order
 from commerce_core.payments.services import order_payments
 from commerce_core.processes.cancellation import cancel_order
 from commerce_core.processes.order_detail import load_order_detail
@@ -35,8 +35,9 @@ from entrypoints.http.api.views import (
     shipment_out,
 )
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import order_services, payment_services, shipping_services
 from entrypoints.http.openapi import command_problems, query_problems
-from entrypoints.http.services import Services, tenant_gateway, tenant_of
+from entrypoints.http.services import Services, tenant_of
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -74,10 +75,7 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
         Not enough stock: 409 insufficient-stock and nothing is reserved."""
-        s = services
-        order = await service.place_order(
-            s.repo, s.clock, s.ids, s.order_numbers, s.keyring, ctx, data
-        )
+        order = await service.place_order(order_services(services), ctx, data)
         return order_out(order)
 
     @get("/{order_id:uuid}", responses=query_problems("not-found"))
@@ -112,9 +110,7 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Moves the order along its state machine; 409 invalid-transition otherwise."""
         order = await change_order_status(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
+            await payment_services(services, ctx.tenant_id),
             ctx,
             order_id,
             data.status,
@@ -142,12 +138,7 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Releases reservations, voids or refunds payments, and cancels the order."""
         order = await cancel_order(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            order_id,
-            data.reason,
+            await payment_services(services, ctx.tenant_id), ctx, order_id, data.reason
         )
         return order_out(order)
 
@@ -168,16 +159,14 @@ class OrdersController(Controller):
         order = await service.get_order(services.repo, ctx.tenant_id, order_id)
         amount = data.amount if data.amount is not None else order.refundable.amount
         await check_refund_allowed(services, principal, amount)
+        command = RefundOrder(
+            amount=data.amount,
+            reason=data.reason,
+            restock=data.restock,
+            restock_lines=data.restock_lines,
+        )
         refunds = await refund_order(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            order_id,
-            data.amount,
-            data.reason,
-            data.restock,
-            data.restock_lines,
+            await payment_services(services, ctx.tenant_id), ctx, order_id, command
         )
         return _one_refund([refund_out(r) for r in refunds])
 
@@ -207,9 +196,7 @@ class OrdersController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> ShipmentOut:
         """Ships some or all of what is left to ship (``lines`` left out: everything)."""
-        shipment = await create_shipment(
-            services.repo, services.clock, services.ids, ctx, order_id, data
-        )
+        shipment = await create_shipment(shipping_services(services), ctx, order_id, data)
         return shipment_out(shipment)
 
 

@@ -21,9 +21,10 @@ from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import RETRYABLE_FLAG
-from entrypoints.http.services import Services, tenant_gateway, tenant_of, tenant_settings
+from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
 class CardIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,21 +59,23 @@ _LATE = ResponseSpec(
     examples=[Example(id="pending", summary="answer late", value={"status": "pending"})],
 )
 
-_OPEN_PROBLEMS = {
-    202: _LATE,
-    **command_problems(
-        "not-found",
-        "seller-not-found",
-        "seller-not-ready",
-        "payment-declined",
-        "invalid-transition",
-        "order-already-paid",
-        "payment-in-progress",
-        "concurrency-conflict",
-        "gateway-unavailable",
-        "gateway-error",
-    ),
-}
+
+def _late_or(*slugs: str) -> dict[int, ResponseSpec]:
+    return {202: _LATE, **command_problems(*slugs)}
+
+
+_OPEN_PROBLEMS = _late_or(
+    "not-found",
+    "seller-not-found",
+    "seller-not-ready",
+    "payment-declined",
+    "invalid-transition",
+    "order-already-paid",
+    "payment-in-progress",
+    "concurrency-conflict",
+    "gateway-unavailable",
+    "gateway-error",
+)
 
 
 def answered(
@@ -101,22 +104,16 @@ class PaymentsController(Controller):
     ) -> PaymentResult:
         settings = await tenant_settings(services, principal)
         fees = tenant_fee_schedule(settings)
-        gateway = await tenant_gateway(services, ctx.tenant_id)
-        gateway_name: str = data.gateway or str(getattr(gateway, "name", "stripe"))
-        opener = service.charge_payment if capture else service.authorize_payment
-        result = await opener(
-            services.repo,
-            gateway,
-            services.clock,
-            services.ids,
-            ctx,
-            data.order_id,
-            data.payment_method.token,
-            fees,
+        payments = await payment_services(services, ctx.tenant_id)
+        gateway_name: str = data.gateway or str(getattr(payments.gateway, "name", "stripe"))
+        command = service.OpenPayment(
+            order_id=data.order_id,
+            token=data.payment_method.token,
             gateway_name=gateway_name,
             seller_id=data.seller_id,
         )
-        return result
+        opener = service.charge_payment if capture else service.authorize_payment
+        return await opener(payments, ctx, command, fees)
 
     @post("/authorize", status_code=201, responses=_OPEN_PROBLEMS)
     async def authorize(
@@ -152,10 +149,11 @@ class PaymentsController(Controller):
     @post(
         "/{payment_id:uuid}/capture",
         status_code=200,
-        responses=command_problems(
+        responses=_late_or(
             "not-found",
             "capture-exceeds-authorized",
             "invalid-transition",
+            "payment-in-progress",
             "concurrency-conflict",
             "gateway-unavailable",
             "gateway-error",
@@ -163,21 +161,20 @@ class PaymentsController(Controller):
     )
     async def capture(
         self,
+        request: Request[Any, Any, Any],
         payment_id: FromPath[UUID],
         data: JSONBody[CaptureIn],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
-    ) -> PaymentOut:
-        """Captures ``amount`` (default: all that is authorized and not yet captured)."""
+    ) -> Response[PaymentOut]:
+        """Captures ``amount`` (default: all that is authorized and not yet captured).
+        Several captures may follow one another until the authorization is used up; the
+        one that takes the rest is final. Concurrent captures each get their share or 409
+        capture-exceeds-authorized, before the gateway is asked."""
         result = await service.capture_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            payment_id,
-            data.amount,
+            await payment_services(services, ctx.tenant_id), ctx, payment_id, data.amount
         )
-        return payment_out(result.payment, result.client_secret, result.attention)
+        return answered(request, result, 200)
 
     @post(
         "/{payment_id:uuid}/void",
@@ -185,6 +182,7 @@ class PaymentsController(Controller):
         responses=command_problems(
             "not-found",
             "invalid-transition",
+            "payment-in-progress",
             "concurrency-conflict",
             "gateway-unavailable",
             "gateway-error",
@@ -198,11 +196,7 @@ class PaymentsController(Controller):
     ) -> PaymentOut:
         """Releases an authorization that was not captured."""
         payment = await service.void_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
-            ctx,
-            payment_id,
+            await payment_services(services, ctx.tenant_id), ctx, payment_id
         )
         return payment_out(payment)
 
@@ -223,9 +217,7 @@ class PaymentsController(Controller):
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
         await check_refund_allowed(services, principal, data.amount)
         refund = await refund_payment(
-            services.repo,
-            await tenant_gateway(services, ctx.tenant_id),
-            services.clock,
+            await payment_services(services, ctx.tenant_id),
             ctx,
             payment_id,
             data.amount,

@@ -27,6 +27,7 @@ from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.api import examples
 from entrypoints.http.api.schemas import MoneyOut
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import seller_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_marketplace, tenant_of
 
@@ -162,21 +163,16 @@ class SellersController(Controller):
     ) -> Response[OnboardingOut]:
         """Opens the seller's Stripe Connect account (Express) if it has none; returns a
         new onboarding link."""
-        marketplace = await tenant_marketplace(services, ctx.tenant_id)
+        sellers = await seller_services(services, ctx.tenant_id)
+        command = service.OnboardSeller(
+            country=data.country,
+            refresh_url=data.refresh_url,
+            return_url=data.return_url,
+            email=data.email,
+            gateway=GATEWAY,
+        )
         onboarding = await retry_on_conflict(
-            lambda: service.onboard_seller(
-                services.repo,
-                marketplace,
-                services.clock,
-                services.ids,
-                ctx,
-                seller_id,
-                data.country,
-                data.refresh_url,
-                data.return_url,
-                email=data.email,
-                gateway=GATEWAY,
-            )
+            lambda: service.onboard_seller(sellers, ctx, seller_id, command)
         )
         seller, link = onboarding.seller, onboarding.link
         body = OnboardingOut(
@@ -216,12 +212,8 @@ class SellersController(Controller):
         ctx: NamedDependency[CommandContext],
     ) -> SellerOut:
         """Reads the seller's account at the gateway now and records it."""
-        marketplace = await tenant_marketplace(services, ctx.tenant_id)
-        seller = await retry_on_conflict(
-            lambda: service.refresh_seller(
-                services.repo, marketplace, services.clock, ctx, seller_id
-            )
-        )
+        sellers = await seller_services(services, ctx.tenant_id)
+        seller = await retry_on_conflict(lambda: service.refresh_seller(sellers, ctx, seller_id))
         return SellerOut.of(seller)
 
     @get(

@@ -13,11 +13,12 @@ from litestar.params import FromPath, JSONBody
 
 from commerce_core.fulfilment.loading import get_shipment
 from commerce_core.fulfilment.shipment import ShipmentStatus
-from commerce_core.processes.shipping import record_shipment_event
+from commerce_core.processes.shipping import CarrierUpdate, record_shipment_event
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api.views import ShipmentOut, shipment_out
 from entrypoints.http.auth import Principal
+from entrypoints.http.bundles import shipping_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of, tenant_settings
 
@@ -49,15 +50,9 @@ class ShipmentsController(Controller):
         the order becomes delivered. A delivered parcel of a cash-on-delivery order records
         the cash collected: a captured ``cash_on_delivery`` payment on the order."""
         fees = tenant_fee_schedule(await tenant_settings(services, principal))
+        update = CarrierUpdate(status=data.status, at=data.at, detail=data.detail)
         shipment = await record_shipment_event(
-            services.repo,
-            services.clock,
-            ctx,
-            shipment_id,
-            data.status,
-            data.at,
-            data.detail,
-            fees=fees,
+            shipping_services(services), ctx, shipment_id, update, fees
         )
         return shipment_out(shipment)
 

@@ -45,7 +45,7 @@ def provide_webhooks(request: Request[Any, Any, Any]) -> Webhooks:
     webhooks: Webhooks | None = state.get("webhooks")
     if webhooks is None:
         container = state.container
-        webhooks = build_webhooks(container.settings(), container, container.pool())
+        webhooks = build_webhooks(container)
         state.webhooks = webhooks
     return webhooks
 

@@ -1,4 +1,4 @@
-"""Factories of the payment administration adapters, for the container's providers.
+"""The payment gateway, each tenant's own gateway, and the payment administration stores.
 
 Gateway configurations are sealed under the same master key as customers' PII
 data keys (``PII_MASTER_KEY``, see ``settings.master_key``), under a key derived
@@ -7,22 +7,40 @@ for this purpose only.
 
 from __future__ import annotations
 
+import secrets
+
 import asyncpg
 
 from adapters.memory.gateway_configs import MemoryGatewayConfigs
+from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.reconciliation import MemoryReconciliationReports
-from adapters.memory.tenant_directory import MemoryTenantDirectory
-from adapters.memory.tenants import MemoryTenants
 from adapters.payments.resolver import GatewayResolver, stripe_factory
+from adapters.payments.stripe import StripeGateway
 from adapters.postgres.gateway_configs import PostgresGatewayConfigs
 from adapters.postgres.reconciliation import PostgresReconciliationReports
-from adapters.postgres.tenant_directory import PostgresTenantDirectory
 from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.ports.gateway_configs import GatewayConfigs
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
-from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
-from commerce_core.tenancy.ports.tenants import Tenants
 from entrypoints.settings import Settings, master_key
+
+
+def payment_gateway(settings: Settings) -> PaymentGateway:
+    """Stripe when configured (PAYMENT_GATEWAY=stripe, or auto with STRIPE_SECRET_KEY set);
+    otherwise the in-process fake gateway, which takes test tokens only (demo mode)."""
+    choice = settings.payment_gateway
+    if choice == "auto":
+        choice = "stripe" if settings.stripe_secret_key else "fake"
+    if choice == "fake":
+        return FakePaymentGateway(id_tag=secrets.token_hex(3))
+    if choice != "stripe":
+        raise RuntimeError(f"unknown PAYMENT_GATEWAY {settings.payment_gateway!r}")
+    if not settings.stripe_secret_key:
+        raise RuntimeError("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY")
+    return StripeGateway(
+        settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        redirect_free=settings.stripe_redirect_free,
+    )
 
 
 def gateway_configs(settings: Settings, pool: asyncpg.Pool | None) -> GatewayConfigs:
@@ -32,13 +50,6 @@ def gateway_configs(settings: Settings, pool: asyncpg.Pool | None) -> GatewayCon
 
 def reconciliation_reports(pool: asyncpg.Pool | None) -> ReconciliationReports:
     return MemoryReconciliationReports() if pool is None else PostgresReconciliationReports(pool)
-
-
-def tenant_directory(pool: asyncpg.Pool | None, tenants: Tenants) -> TenantDirectory:
-    if pool is None:
-        assert isinstance(tenants, MemoryTenants)
-        return MemoryTenantDirectory(tenants)
-    return PostgresTenantDirectory(pool)
 
 
 def gateway_resolver(

@@ -1,0 +1,73 @@
+"""The composition root: the one place that chooses and builds concrete adapters.
+
+Each module here builds one kind of adapter from the settings and the pool:
+``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
+``projections`` (locks, rebuild store) and ``webhooks``. Tests override the providers.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from dependency_injector import containers, providers
+
+from adapters.memory.carrier import FakeCarrier
+from adapters.memory.clock import RandomIds, SystemClock
+from commerce_core.eventstore import EventMapper, Repository
+from entrypoints.container import payments, projections, stores, webhooks
+from entrypoints.container.database import apply_migrations, open_pool
+from entrypoints.container.projections import LocksFactory
+from entrypoints.http.metrics import MetricsRegistry
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    """Adapters chosen by configuration. The app's lifespan opens the pool and provides it."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    pool: providers.Dependency[asyncpg.Pool | None] = providers.Dependency(default=None)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    event_store = providers.Singleton(stores.event_store, settings, pool, clock)
+    mapper = providers.Singleton(EventMapper)
+    repository = providers.Singleton(
+        Repository,
+        store=event_store,
+        mapper=mapper,
+        snapshot_every=settings.provided.snapshot_every,
+    )
+    tenants = providers.Singleton(stores.tenants, pool)
+    idempotency = providers.Singleton(stores.idempotency, pool)
+    metrics = providers.Singleton(MetricsRegistry)
+    keyring = providers.Singleton(stores.keyring, settings, pool)
+    order_numbers = providers.Singleton(stores.order_numbers, pool)
+    payment_gateway = providers.Singleton(payments.payment_gateway, settings)
+    carrier = providers.Singleton(FakeCarrier)
+    read_models = providers.Singleton(stores.read_models, pool)
+    order_queries = providers.Singleton(stores.order_queries, pool, read_models)
+    analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)
+    gateway_configs = providers.Singleton(payments.gateway_configs, settings, pool)
+    reconciliation_reports = providers.Singleton(payments.reconciliation_reports, pool)
+    tenant_directory = providers.Singleton(stores.tenant_directory, pool, tenants)
+    gateway_resolver = providers.Singleton(
+        payments.gateway_resolver, settings, gateway_configs, payment_gateway
+    )
+    # new ones per caller: each projection runner, jobs loop and set of projection
+    # operations opens and closes its own locks and keeps its own rebuild runs
+    projection_locks = providers.Factory(projections.projection_locks, settings, pool)
+    rebuilds = providers.Factory(projections.rebuild_store, pool, read_models)
+    webhook_inbox = providers.Singleton(webhooks.webhook_inbox, pool)
+    payment_tenants = providers.Singleton(webhooks.payment_tenants, pool)
+    stripe_webhooks = providers.Singleton(webhooks.stripe_webhooks, settings)
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+__all__ = [
+    "Container",
+    "LocksFactory",
+    "apply_migrations",
+    "build_container",
+    "open_pool",
+]

@@ -1,0 +1,66 @@
+"""The core's service bundles, built from the app's ``Services`` for a handler.
+
+A bundle holds the ports a family of use cases needs, so a controller passes one
+value instead of each port. Bundles with the tenant's own gateway or marketplace
+are built per request, for the caller's tenant.
+"""
+
+from __future__ import annotations
+
+from commerce_core.customers.services import CustomerServices
+from commerce_core.marketplace.services import SellerServices
+from commerce_core.ordering.services import OrderServices
+from commerce_core.payments.bundle import PaymentServices
+from commerce_core.processes.manual_payments import ManualPaymentServices
+from commerce_core.processes.shipping import ShippingServices
+from entrypoints.http.services import Services, tenant_gateway, tenant_marketplace
+
+
+def customer_services(services: Services) -> CustomerServices:
+    return CustomerServices(
+        repo=services.repo, keyring=services.keyring, clock=services.clock, ids=services.ids
+    )
+
+
+def order_services(services: Services) -> OrderServices:
+    return OrderServices(
+        repo=services.repo,
+        clock=services.clock,
+        ids=services.ids,
+        order_numbers=services.order_numbers,
+        keyring=services.keyring,
+    )
+
+
+async def seller_services(services: Services, tenant_id: str) -> SellerServices:
+    """With the marketplace of the tenant's gateway."""
+    return SellerServices(
+        repo=services.repo,
+        marketplace=await tenant_marketplace(services, tenant_id),
+        clock=services.clock,
+        ids=services.ids,
+    )
+
+
+async def payment_services(services: Services, tenant_id: str) -> PaymentServices:
+    """With the tenant's gateway (its own account when it configured one)."""
+    return PaymentServices(
+        repo=services.repo,
+        gateway=await tenant_gateway(services, tenant_id),
+        clock=services.clock,
+        ids=services.ids,
+    )
+
+
+def shipping_services(services: Services) -> ShippingServices:
+    return ShippingServices(
+        repo=services.repo,
+        clock=services.clock,
+        ids=services.ids,
+        carrier=services.carrier,
+        keyring=services.keyring,
+    )
+
+
+def manual_payment_services(services: Services) -> ManualPaymentServices:
+    return ManualPaymentServices(repo=services.repo, clock=services.clock, ids=services.ids)

@@ -20,6 +20,7 @@ import pytest
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.fake_gateway import FakeGatewayBase
 from adapters.payments.stripe import StripeGateway
+from adapters.postgres.fake_gateway import PostgresFakeGateway
 from commerce_core.payments.ports.gateway import (
     Destination,
     GatewayPayment,
@@ -30,6 +31,7 @@ from commerce_core.payments.ports.gateway import (
     PaymentGateway,
 )
 from commerce_core.shared.money import Money
+from tests.conftest import PgSchema
 from tests.integration.stripe.server import (
     SECRET_KEY,
     THREE_DS_CARD,
@@ -81,6 +83,24 @@ async def fake_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
     return GatewayUnderTest(gateway=fake, tokens=FAKE_TOKENS, authenticate=authenticate)
 
 
+async def postgres_fake_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
+    """The test gateway of the demo mode, on its tables in a schema of its own."""
+    schema = await PgSchema.create()
+    pool = await schema.pool(max_size=4)
+    fake = PostgresFakeGateway(pool)
+
+    async def authenticate(payment: GatewayPayment, success: bool) -> None:
+        await fake.complete_authentication(payment.gateway_payment_id, success)
+
+    async def close() -> None:
+        await pool.close()
+        await schema.drop()
+
+    return GatewayUnderTest(
+        gateway=fake, tokens=FAKE_TOKENS, authenticate=authenticate, close=close
+    )
+
+
 async def stripe_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
     """The Stripe adapter through the real SDK against localstripe (started on first use)."""
     server: LocalStripe = request.getfixturevalue("localstripe")
@@ -126,6 +146,7 @@ async def stripe_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
 
 ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], Awaitable[GatewayUnderTest]]] = {
     "fake": fake_under_test,
+    "postgres-fake": postgres_fake_under_test,
     "stripe": stripe_under_test,
 }
 
@@ -501,10 +522,10 @@ async def test_an_unknown_payment_is_missing(subject: GatewayUnderTest) -> None:
     await refused(subject.gateway.retrieve("pi_does_not_exist"), "resource_missing")
 
 
-# The test gateway's own behaviour (not part of the contract)
+# The test gateway's own behaviour (not part of the contract), in memory and in PostgreSQL
 
 
-@pytest.fixture(params=["fake"])
+@pytest.fixture(params=["fake", "postgres-fake"])
 async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeGatewayBase]:
     under_test = await ADAPTERS[request.param](request)
     assert isinstance(under_test.gateway, FakeGatewayBase)
@@ -514,6 +535,8 @@ async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeGatewayBase]
 
 
 async def payments_made(fake: FakeGatewayBase) -> int:
+    if isinstance(fake, PostgresFakeGateway):
+        return await fake.count_payments()
     assert isinstance(fake, FakePaymentGateway)
     return fake.payment_count
 
@@ -619,5 +642,7 @@ async def test_a_capture_s_fee_is_at_most_what_is_captured_so_far(fake: FakeGate
 
 
 async def destination_of(fake: FakeGatewayBase, gateway_id: str) -> Destination | None:
+    if isinstance(fake, PostgresFakeGateway):
+        return await fake.destination_of(gateway_id)
     assert isinstance(fake, FakePaymentGateway)
     return fake.destination_of(gateway_id)

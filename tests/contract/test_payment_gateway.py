@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from adapters.memory.payment_gateway import FakePaymentGateway
+from adapters.payments.fake_gateway import FakeGatewayBase
 from adapters.payments.stripe import StripeGateway
+from adapters.postgres.fake_gateway import PostgresFakeGateway
 from commerce_core.payments.ports.gateway import (
+    Destination,
     GatewayPayment,
     GatewayRefundStatus,
     GatewayRequestError,
@@ -28,6 +31,7 @@ from commerce_core.payments.ports.gateway import (
     PaymentGateway,
 )
 from commerce_core.shared.money import Money
+from tests.conftest import PgSchema
 from tests.integration.stripe.server import (
     SECRET_KEY,
     THREE_DS_CARD,
@@ -42,6 +46,7 @@ Authenticate = Callable[[GatewayPayment, bool], Awaitable[None]]
 # Behaviours a test server may lack (keys of ``GatewayUnderTest.gaps``)
 IDEMPOTENCY = "idempotency"
 INSUFFICIENT_FUNDS = "insufficient_funds"
+MULTICAPTURE = "multicapture"
 REFUSALS = "refusals"
 
 
@@ -61,21 +66,38 @@ def needs(subject: GatewayUnderTest, behaviour: str) -> None:
         pytest.skip(reason)
 
 
+FAKE_TOKENS = {
+    "ok": "tok_visa",
+    "declined": "tok_declined",
+    "insufficient_funds": "tok_insufficient_funds",
+    "3ds": "tok_3ds",
+}
+
+
 async def fake_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
     fake = FakePaymentGateway()
 
     async def authenticate(payment: GatewayPayment, success: bool) -> None:
         fake.complete_authentication(payment.gateway_payment_id, success)
 
+    return GatewayUnderTest(gateway=fake, tokens=FAKE_TOKENS, authenticate=authenticate)
+
+
+async def postgres_fake_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
+    """The test gateway of the demo mode, on its tables in a schema of its own."""
+    schema = await PgSchema.create()
+    pool = await schema.pool(max_size=4)
+    fake = PostgresFakeGateway(pool)
+
+    async def authenticate(payment: GatewayPayment, success: bool) -> None:
+        await fake.complete_authentication(payment.gateway_payment_id, success)
+
+    async def close() -> None:
+        await pool.close()
+        await schema.drop()
+
     return GatewayUnderTest(
-        gateway=fake,
-        tokens={
-            "ok": "tok_visa",
-            "declined": "tok_declined",
-            "insufficient_funds": "tok_insufficient_funds",
-            "3ds": "tok_3ds",
-        },
-        authenticate=authenticate,
+        gateway=fake, tokens=FAKE_TOKENS, authenticate=authenticate, close=close
     )
 
 
@@ -107,6 +129,10 @@ async def stripe_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
                 "localstripe has no card declined for insufficient funds; decline codes are "
                 "verified by the recording-client test"
             ),
+            MULTICAPTURE: (
+                "localstripe has no multicapture (it refuses final_capture); the requests are "
+                "checked on recorded requests against Stripe's spec"
+            ),
             REFUSALS: (
                 "localstripe accepts over-refunds, refunds before capture and captures after a "
                 "cancel, answers 500 to a capture after a failed 3-D Secure, and refuses without "
@@ -120,6 +146,7 @@ async def stripe_under_test(request: pytest.FixtureRequest) -> GatewayUnderTest:
 
 ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], Awaitable[GatewayUnderTest]]] = {
     "fake": fake_under_test,
+    "postgres-fake": postgres_fake_under_test,
     "stripe": stripe_under_test,
 }
 
@@ -334,6 +361,119 @@ async def test_a_captured_payment_cannot_be_voided(subject: GatewayUnderTest) ->
     )
 
 
+# Several captures per authorization (multicapture)
+
+
+async def test_non_final_captures_add_up_and_a_final_one_ends_them(
+    subject: GatewayUnderTest,
+) -> None:
+    needs(subject, MULTICAPTURE)
+    payment = await authorized(subject)
+    gateway_id = payment.gateway_payment_id
+
+    first = await subject.gateway.capture(gateway_id, usd(1_000), key(), final=False)
+    second = await subject.gateway.capture(gateway_id, usd(1_500), key(), final=False)
+    last = await subject.gateway.capture(gateway_id, usd(2_000), key(), final=True)
+
+    # captured from the first capture on, as our Payment is
+    assert (first.status, first.captured) == (GatewayStatus.CAPTURED, usd(1_000))
+    assert (second.status, second.captured) == (GatewayStatus.CAPTURED, usd(2_500))
+    assert (last.status, last.captured, last.refunded) == (
+        GatewayStatus.CAPTURED,
+        usd(4_500),
+        usd(0),
+    )
+    assert await subject.gateway.retrieve(gateway_id) == last
+
+
+async def test_a_capture_without_an_amount_takes_all_that_is_left(
+    subject: GatewayUnderTest,
+) -> None:
+    needs(subject, MULTICAPTURE)
+    payment = await authorized(subject)
+    await subject.gateway.capture(payment.gateway_payment_id, usd(1_200), key(), final=False)
+
+    result = await subject.gateway.capture(payment.gateway_payment_id, None, key())
+
+    assert result.captured == usd(5_000)
+
+
+async def test_capturing_more_than_is_left_is_refused(subject: GatewayUnderTest) -> None:
+    needs(subject, MULTICAPTURE)
+    needs(subject, REFUSALS)
+    payment = await authorized(subject)
+    gateway_id = payment.gateway_payment_id
+    await subject.gateway.capture(gateway_id, usd(3_000), key(), final=False)
+
+    await refused(
+        subject.gateway.capture(gateway_id, usd(2_001), key(), final=False), "amount_too_large"
+    )
+
+    assert (await subject.gateway.retrieve(gateway_id)).captured == usd(3_000)
+    rest = await subject.gateway.capture(gateway_id, usd(2_000), key())
+    assert rest.captured == usd(5_000)
+
+
+async def test_a_final_capture_releases_the_rest(subject: GatewayUnderTest) -> None:
+    needs(subject, REFUSALS)
+    payment = await authorized(subject)
+    gateway_id = payment.gateway_payment_id
+    await subject.gateway.capture(gateway_id, usd(3_000), key(), final=True)
+
+    await refused(
+        subject.gateway.capture(gateway_id, usd(1_000), key()), "payment_intent_unexpected_state"
+    )
+
+    after = await subject.gateway.retrieve(gateway_id)
+    assert (after.status, after.captured) == (GatewayStatus.CAPTURED, usd(3_000))
+
+
+async def test_a_repeated_non_final_capture_answers_the_same_and_captures_once(
+    subject: GatewayUnderTest,
+) -> None:
+    needs(subject, MULTICAPTURE)
+    needs(subject, IDEMPOTENCY)
+    payment = await authorized(subject)
+    gateway_id = payment.gateway_payment_id
+    same = key()
+
+    first = await subject.gateway.capture(gateway_id, usd(1_000), same, final=False)
+    again = await subject.gateway.capture(gateway_id, usd(1_000), same, final=False)
+
+    assert again == first
+    assert (await subject.gateway.retrieve(gateway_id)).captured == usd(1_000)
+    # final is part of the request: the key cannot be reused for a final capture
+    await refused(
+        subject.gateway.capture(gateway_id, usd(1_000), same, final=True), "idempotency_key_reused"
+    )
+
+
+async def test_what_is_captured_can_be_refunded_before_the_final_capture(
+    subject: GatewayUnderTest,
+) -> None:
+    needs(subject, MULTICAPTURE)
+    payment = await authorized(subject)
+    gateway_id = payment.gateway_payment_id
+    await subject.gateway.capture(gateway_id, usd(2_000), key(), final=False)
+
+    refund = await subject.gateway.refund(gateway_id, usd(500), key())
+    rest = await subject.gateway.capture(gateway_id, None, key())
+
+    assert refund.amount == usd(500)
+    assert (rest.captured, rest.refunded) == (usd(5_000), usd(500))
+
+
+async def test_a_partly_captured_payment_cannot_be_voided(subject: GatewayUnderTest) -> None:
+    needs(subject, MULTICAPTURE)
+    needs(subject, REFUSALS)
+    payment = await authorized(subject)
+    await subject.gateway.capture(payment.gateway_payment_id, usd(2_000), key(), final=False)
+
+    await refused(
+        subject.gateway.void(payment.gateway_payment_id, key()), "payment_intent_unexpected_state"
+    )
+
+
 # Refunds
 
 
@@ -382,12 +522,26 @@ async def test_an_unknown_payment_is_missing(subject: GatewayUnderTest) -> None:
     await refused(subject.gateway.retrieve("pi_does_not_exist"), "resource_missing")
 
 
-# The fake's own behaviour (not part of the contract)
+# The test gateway's own behaviour (not part of the contract), in memory and in PostgreSQL
 
 
-async def test_the_fake_reports_its_fee_on_the_captured_amount() -> None:
-    fake = FakePaymentGateway()
+@pytest.fixture(params=["fake", "postgres-fake"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeGatewayBase]:
+    under_test = await ADAPTERS[request.param](request)
+    assert isinstance(under_test.gateway, FakeGatewayBase)
+    yield under_test.gateway
+    if under_test.close is not None:
+        await under_test.close()
 
+
+async def payments_made(fake: FakeGatewayBase) -> int:
+    if isinstance(fake, PostgresFakeGateway):
+        return await fake.count_payments()
+    assert isinstance(fake, FakePaymentGateway)
+    return fake.payment_count
+
+
+async def test_the_fake_reports_its_fee_on_the_captured_amount(fake: FakeGatewayBase) -> None:
     authorized = await fake.authorize(usd(10_000), "tok_visa", key())
     captured = await fake.capture(authorized.gateway_payment_id, None, key())
 
@@ -395,24 +549,31 @@ async def test_the_fake_reports_its_fee_on_the_captured_amount() -> None:
     assert captured.gateway_fee == usd(290 + 30)
 
 
-async def test_a_call_that_fails_has_no_effect_and_can_be_retried() -> None:
-    fake = FakePaymentGateway()
+async def test_the_fake_s_fee_grows_with_each_capture(fake: FakeGatewayBase) -> None:
+    authorized = await fake.authorize(usd(10_000), "tok_visa", key())
+    first = await fake.capture(authorized.gateway_payment_id, usd(4_000), key(), final=False)
+    second = await fake.capture(authorized.gateway_payment_id, usd(6_000), key())
+
+    assert first.gateway_fee == usd(116 + 30)
+    assert second.gateway_fee == usd(290 + 30)
+
+
+async def test_a_call_that_fails_has_no_effect_and_can_be_retried(fake: FakeGatewayBase) -> None:
     fake.fail_next_call()
     same = key()
 
     with pytest.raises(GatewayUnavailableError):
         await fake.charge(usd(5_000), "tok_visa", same)
-    assert fake.payment_count == 0
+    assert await payments_made(fake) == 0
 
     result = await fake.charge(usd(5_000), "tok_visa", same)
     assert result.status == GatewayStatus.CAPTURED
-    assert fake.payment_count == 1
+    assert await payments_made(fake) == 1
 
 
-async def test_a_retry_after_a_lost_response_gets_the_first_result_without_a_second_charge() -> (
-    None
-):
-    fake = FakePaymentGateway()
+async def test_a_retry_after_a_lost_response_gets_the_first_result_without_a_second_charge(
+    fake: FakeGatewayBase,
+) -> None:
     fake.lose_next_response()
     same = key()
 
@@ -421,14 +582,67 @@ async def test_a_retry_after_a_lost_response_gets_the_first_result_without_a_sec
     result = await fake.charge(usd(5_000), "tok_visa", same)
 
     assert result.status == GatewayStatus.CAPTURED
-    assert fake.payment_count == 1
+    assert await payments_made(fake) == 1
 
 
-async def test_a_refusal_is_replayed_for_its_key_and_unknown_tokens_are_refused() -> None:
-    fake = FakePaymentGateway()
+async def test_a_refusal_is_replayed_for_its_key_and_unknown_tokens_are_refused(
+    fake: FakeGatewayBase,
+) -> None:
     payment = await fake.authorize(usd(5_000), "tok_visa", key())
     same = key()
 
     await refused(fake.capture(payment.gateway_payment_id, usd(9_999), same), "amount_too_large")
     await refused(fake.capture(payment.gateway_payment_id, usd(9_999), same), "amount_too_large")
     await refused(fake.authorize(usd(5_000), "tok_unknown", key()), "resource_missing")
+
+
+async def test_a_refusal_stays_the_answer_for_its_key_once_the_request_could_succeed(
+    fake: FakeGatewayBase,
+) -> None:
+    payment = await fake.authorize(usd(5_000), "tok_3ds", key())
+    same = key()
+    await refused(fake.capture(payment.gateway_payment_id, None, same))
+
+    await fake.void(payment.gateway_payment_id, key())
+
+    await refused(
+        fake.capture(payment.gateway_payment_id, None, same), "payment_intent_unexpected_state"
+    )
+
+
+async def test_a_marketplace_capture_keeps_the_fee_asked_capped_at_what_is_captured(
+    fake: FakeGatewayBase,
+) -> None:
+    seller = Destination(account_id="acct_seller", application_fee=usd(500))
+    payment = await fake.authorize(usd(5_000), "tok_visa", key(), destination=seller)
+    gateway_id = payment.gateway_payment_id
+
+    await fake.capture(gateway_id, usd(300), key(), final=False)
+    capped = await destination_of(fake, gateway_id)
+    await fake.capture(gateway_id, usd(2_000), key(), final=False)
+    whole = await destination_of(fake, gateway_id)
+    await fake.capture(gateway_id, usd(1_000), key(), application_fee=usd(400))
+    asked = await destination_of(fake, gateway_id)
+
+    assert capped == Destination(account_id="acct_seller", application_fee=usd(300))
+    assert whole == seller
+    assert asked == Destination(account_id="acct_seller", application_fee=usd(400))
+
+
+async def test_a_capture_s_fee_is_at_most_what_is_captured_so_far(fake: FakeGatewayBase) -> None:
+    seller = Destination(account_id="acct_seller", application_fee=usd(500))
+    payment = await fake.authorize(usd(5_000), "tok_visa", key(), destination=seller)
+    gateway_id = payment.gateway_payment_id
+    await fake.capture(gateway_id, usd(300), key(), final=False)
+
+    await refused(
+        fake.capture(gateway_id, usd(100), key(), application_fee=usd(401)), "parameter_invalid"
+    )
+    await fake.capture(gateway_id, usd(100), key(), application_fee=usd(400))
+
+
+async def destination_of(fake: FakeGatewayBase, gateway_id: str) -> Destination | None:
+    if isinstance(fake, PostgresFakeGateway):
+        return await fake.destination_of(gateway_id)
+    assert isinstance(fake, FakePaymentGateway)
+    return fake.destination_of(gateway_id)

@@ -1,9 +1,13 @@
 """The ``PaymentGateway`` port on Stripe PaymentIntents, through the official SDK (async).
 
-- authorize: a PaymentIntent with ``capture_method=manual``, confirmed at once;
-  charge: the same with automatic capture. 3-D Secure gives ``requires_action`` and the
-  PaymentIntent's client secret; a decline gives a ``failed`` result with the decline code.
-- capture (``amount_to_capture`` for less than all), void (cancel), refund (``reason`` when it
+- authorize: a PaymentIntent with ``capture_method=manual``, confirmed at once, asking for
+  multicapture where available (``payment_method_options[card][request_multicapture]`` =
+  ``if_available``); charge: the same with automatic capture. 3-D Secure gives
+  ``requires_action`` and the PaymentIntent's client secret; a decline gives a ``failed``
+  result with the decline code.
+- capture (``amount_to_capture`` for less than all; ``final_capture=false`` for a capture
+  that leaves the rest capturable, refused as ``multicapture_unavailable`` where the
+  PaymentIntent has no multicapture), void (cancel), refund (``reason`` when it
   is one of Stripe's, else in the refund's metadata), retrieve.
 - Retries, idempotency keys and error mapping: ``adapters.payments.stripe_calls``.
 - Connect (sellers, destination charges): ``gateway.connect``.
@@ -93,11 +97,14 @@ class StripeGateway:
         amount: Money | None,
         idempotency_key: str,
         application_fee: Money | None = None,
+        final: bool = True,
     ) -> GatewayPayment:
-        """Captures ``amount`` (default: all); Stripe releases the rest. ``application_fee``
-        replaces a destination payment's ``application_fee_amount``."""
+        """Captures ``amount`` (default: all that is left); a ``final`` capture makes Stripe
+        release the rest, a non-final one (``final_capture=false``, multicapture) leaves it
+        capturable. ``application_fee`` replaces a destination payment's
+        ``application_fee_amount``."""
         return await intents.capture_payment(
-            self._calls, gateway_payment_id, amount, idempotency_key, application_fee
+            self._calls, gateway_payment_id, amount, idempotency_key, application_fee, final
         )
 
     async def void(self, gateway_payment_id: str, idempotency_key: str) -> GatewayPayment:

@@ -38,6 +38,8 @@ CaptureMethod = Literal["automatic", "manual"]
 
 # The charge's balance transaction holds Stripe's fee.
 EXPAND = ["latest_charge.balance_transaction"]
+# A non-final capture of a PaymentIntent that cannot be captured several times.
+MULTICAPTURE_UNAVAILABLE = "multicapture_unavailable"
 # Stripe takes only these refund reasons; any other goes into the refund's metadata.
 STRIPE_REFUND_REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 
@@ -70,6 +72,8 @@ async def create_payment(
     }
     if calls.redirect_free:
         params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+    if capture_method == "manual":  # several captures later, where the card and account allow
+        params["payment_method_options"] = {"card": {"request_multicapture": "if_available"}}
     if metadata:
         params["metadata"] = dict(metadata)
     if destination is not None:
@@ -124,19 +128,48 @@ async def capture_payment(
     amount: Money | None,
     idempotency_key: str,
     application_fee: Money | None = None,
+    final: bool = True,
 ) -> GatewayPayment:
+    """Captures ``amount`` (default: all that is left); a final capture releases the rest.
+
+    A non-final capture sends ``final_capture=false``, which Stripe takes only from a
+    PaymentIntent with multicapture available (``request_multicapture`` when authorizing,
+    on an account and card that have it); its refusal is ``multicapture_unavailable``. A
+    final one sends nothing: ``final_capture`` defaults to true (and localstripe refuses
+    the parameter).
+    """
     params: PaymentIntentCaptureParams = {"expand": EXPAND}
     if amount is not None:
         params["amount_to_capture"] = amount.amount
     if application_fee is not None:  # else Stripe keeps the one set at creation
         params["application_fee_amount"] = application_fee.amount
+    if not final:
+        params["final_capture"] = False
     intents = calls.client.v1.payment_intents
 
     async def capture() -> GatewayPayment:
-        intent = await intents.capture_async(gateway_payment_id, params, with_key(idempotency_key))
+        try:
+            intent = await intents.capture_async(
+                gateway_payment_id, params, with_key(idempotency_key)
+            )
+        except stripe.InvalidRequestError as refusal:
+            if not final and multicapture_refused(refusal):
+                raise GatewayRequestError(
+                    MULTICAPTURE_UNAVAILABLE, refusal.user_message or str(refusal)
+                ) from refusal
+            raise
         return to_payment(intent.to_dict())
 
     return await calls.send(capture)
+
+
+def multicapture_refused(refusal: stripe.InvalidRequestError) -> bool:
+    """Whether Stripe refused a capture's ``final_capture=false``: the PaymentIntent cannot
+    be captured again (multicapture unavailable for its card, or on the account)."""
+    message = str(refusal.user_message or refusal).lower()
+    return refusal.param == "final_capture" or any(
+        word in message for word in ("multicapture", "final_capture")
+    )
 
 
 async def cancel_payment(

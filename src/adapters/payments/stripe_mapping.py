@@ -3,15 +3,19 @@
 Stripe's PaymentIntent statuses map to ours:
 
 - ``requires_action`` -> ``requires_action`` (3-D Secure; the client secret goes with it);
-- ``requires_capture`` -> ``authorized``; ``succeeded`` -> ``captured``; ``canceled`` -> ``voided``;
+- ``requires_capture`` -> ``authorized``, or ``captured`` once a non-final capture took part
+  of it (multicapture: ``amount_received`` above zero, the rest still capturable), as our
+  ``Payment`` is captured from its first capture on;
+- ``succeeded`` -> ``captured``; ``canceled`` -> ``voided``;
 - ``requires_payment_method`` -> ``failed``: we always confirm when creating, so a PaymentIntent
   back at this status is one whose attempt was declined or failed authentication;
 - ``requires_confirmation`` -> ``failed`` (never confirmed: no money moved);
 - ``processing`` has no outcome yet: ``GatewayUnavailableError``, so the caller asks again later.
 
-Amounts: a partial capture makes Stripe refund the uncaptured rest, and the charge's
+Amounts: a (final) partial capture makes Stripe refund the uncaptured rest, and the charge's
 ``amount_refunded`` counts that release; ``refunded`` here is only what was refunded after
-capture, so the release is taken off.
+capture, so the release is taken off. Before the final capture of a multicapture nothing is
+released yet: all of ``amount_refunded`` was refunded.
 """
 
 from __future__ import annotations
@@ -71,10 +75,17 @@ def to_payment(intent: StripeObject, decline: str | None = None) -> GatewayPayme
         raise GatewayUnavailableError(f"payment {intent['id']} is still {stripe_status}")
     currency = str(intent["currency"]).upper()
     charge = _charge(intent)
-    captured = _captured(intent, charge) if status == GatewayStatus.CAPTURED else 0
+    captured = 0
+    if status == GatewayStatus.CAPTURED:
+        captured = _captured(intent, charge)
+    elif status == GatewayStatus.AUTHORIZED:
+        # multicapture: what non-final captures took (localstripe reports no amount_received)
+        captured = int(intent.get("amount_received") or 0)
+        if captured:
+            status = GatewayStatus.CAPTURED
     refunded = 0
     if captured:
-        released = int(charge.get("amount", 0)) - captured
+        released = int(charge.get("amount", 0)) - captured if stripe_status == "succeeded" else 0
         refunded = max(int(charge.get("amount_refunded", 0)) - released, 0)
     if status == GatewayStatus.FAILED:
         decline = decline or decline_code(intent.get("last_payment_error")) or "card_declined"

@@ -21,6 +21,8 @@ from adapters.payments.stripe import StripeGateway
 
 SECRET_KEY = "sk_test_recorded"
 EXPAND = {"expand[0]": "latest_charge.balance_transaction"}  # sent with every PaymentIntent call
+# sent with every authorization (manual capture)
+MULTICAPTURE = {"payment_method_options[card][request_multicapture]": "if_available"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from commerce_core.payments.ports.gateway import GatewayRequestError
 from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import (
     EXPAND,
+    MULTICAPTURE,
     Recorded,
     Reply,
     error,
@@ -193,7 +194,8 @@ async def test_an_account_stripe_does_not_give_us_is_missing(
 async def test_a_destination_charge_sends_the_fee_and_the_seller(
     recorded: Recorded, capture: bool, method: str
 ) -> None:
-    recorded.answer(ok(intent("succeeded" if capture else "requires_capture", received=5_000)))
+    status, received = ("succeeded", 5_000) if capture else ("requires_capture", 0)
+    recorded.answer(ok(intent(status, received=received)))
 
     await recorded.gateway.connect.destination_charge(
         usd(5_000), "pm_card_visa", "dest-1", "acct_1", usd(450), capture=capture
@@ -210,6 +212,7 @@ async def test_a_destination_charge_sends_the_fee_and_the_seller(
         "automatic_payment_methods[allow_redirects]": "never",
         "transfer_data[destination]": "acct_1",
         "application_fee_amount": "450",
+        **({} if capture else MULTICAPTURE),
         **EXPAND,
     }
     assert recorded.last.idempotency_key == "dest-1"

@@ -82,6 +82,20 @@ async def test_a_partial_capture_takes_that_amount_and_the_release_is_no_refund(
     assert (after.captured, after.refunded) == (usd(3_000), usd(1_000))
 
 
+async def test_an_authorization_asks_for_multicapture_and_a_final_capture_works_without_it(
+    gateway: StripeGateway,
+) -> None:
+    # localstripe takes request_multicapture (and ignores it) but has no multicapture
+    payment = await authorized(gateway)
+
+    with pytest.raises(GatewayRequestError) as refused:
+        await gateway.capture(payment.gateway_payment_id, usd(1_000), key(), final=False)
+    captured = await gateway.capture(payment.gateway_payment_id, usd(1_000), key(), final=True)
+
+    assert refused.value.code == "multicapture_unavailable"
+    assert (captured.status, captured.captured) == (GatewayStatus.CAPTURED, usd(1_000))
+
+
 async def test_a_charge_is_captured_at_once(gateway: StripeGateway) -> None:
     payment = await gateway.charge(usd(2_500), VISA, key())
 

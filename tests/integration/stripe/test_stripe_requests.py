@@ -10,16 +10,20 @@ import pytest
 
 from commerce_core.payments.ports.gateway import (
     GatewayRefundStatus,
+    GatewayRequestError,
     GatewayStatus,
     GatewayUnavailableError,
 )
 from commerce_core.shared.money import Money
 from tests.integration.stripe.recording import (
     EXPAND,
+    MULTICAPTURE,
     SECRET_KEY,
     Recorded,
+    Reply,
     charge,
     declined,
+    error,
     intent,
     ok,
     refund,
@@ -51,6 +55,7 @@ async def test_an_authorization_is_a_confirmed_payment_intent_with_manual_captur
         "confirm": "true",
         "automatic_payment_methods[enabled]": "true",
         "automatic_payment_methods[allow_redirects]": "never",
+        **MULTICAPTURE,
         "metadata[order_id]": "o-1",
         **EXPAND,
     }
@@ -68,6 +73,7 @@ async def test_a_charge_captures_automatically_and_reports_stripes_fee(recorded:
     payment = await recorded.gateway.charge(usd(5_000), "pm_card_visa", "charge-1")
 
     assert recorded.last.form["capture_method"] == "automatic"
+    assert not MULTICAPTURE.keys() & recorded.last.form.keys()
     assert (payment.status, payment.captured, payment.gateway_fee) == (
         GatewayStatus.CAPTURED,
         usd(5_000),
@@ -111,6 +117,116 @@ async def test_a_capture_of_everything_sends_no_amount(recorded: Recorded) -> No
     await recorded.gateway.capture("pi_1", None, "capture-2")
 
     assert recorded.last.form == EXPAND
+
+
+# Several captures per authorization (multicapture)
+
+
+async def test_a_non_final_capture_sends_final_capture_false_and_reads_what_it_took(
+    recorded: Recorded,
+) -> None:
+    # Stripe keeps the PaymentIntent in requires_capture, with what was taken received
+    partly = charge(5_000, 1_000, fee=59)
+    recorded.answer(ok(intent("requires_capture", received=1_000, latest_charge=partly)))
+
+    payment = await recorded.gateway.capture("pi_1", usd(1_000), "capture-5", final=False)
+
+    assert recorded.last.path == "/v1/payment_intents/pi_1/capture"
+    assert recorded.last.form == {"amount_to_capture": "1000", "final_capture": "false", **EXPAND}
+    assert recorded.last.idempotency_key == "capture-5"
+    # captured from the first capture on, the rest still capturable
+    assert (payment.status, payment.captured, payment.refunded, payment.gateway_fee) == (
+        GatewayStatus.CAPTURED,
+        usd(1_000),
+        usd(0),
+        usd(59),
+    )
+
+
+async def test_a_final_capture_sends_no_final_capture_stripe_defaults_to_true(
+    recorded: Recorded,
+) -> None:
+    recorded.answer(ok(intent("succeeded", received=5_000, latest_charge=charge(5_000, 5_000))))
+
+    await recorded.gateway.capture("pi_1", usd(4_000), "capture-6", final=True)
+
+    assert recorded.last.form == {"amount_to_capture": "4000", **EXPAND}
+
+
+async def test_an_authorization_not_yet_captured_reads_as_authorized(recorded: Recorded) -> None:
+    recorded.answer(ok(intent("requires_capture", received=0, latest_charge=charge(5_000))))
+
+    payment = await recorded.gateway.retrieve("pi_1")
+
+    assert (payment.status, payment.captured) == (GatewayStatus.AUTHORIZED, usd(0))
+
+
+async def test_refunds_before_the_final_capture_count_whole(recorded: Recorded) -> None:
+    # nothing released yet: all of amount_refunded was refunded
+    partly = charge(5_000, 2_000, refunded=500)
+    recorded.answer(ok(intent("requires_capture", received=2_000, latest_charge=partly)))
+
+    payment = await recorded.gateway.retrieve("pi_1")
+
+    assert (payment.status, payment.captured, payment.refunded) == (
+        GatewayStatus.CAPTURED,
+        usd(2_000),
+        usd(500),
+    )
+
+
+async def test_after_the_final_capture_the_released_rest_is_no_refund(recorded: Recorded) -> None:
+    # 4,500 captured in several captures, 500 released, then 300 refunded
+    done = charge(5_000, 4_500, refunded=500 + 300)
+    recorded.answer(ok(intent("succeeded", received=4_500, latest_charge=done)))
+
+    payment = await recorded.gateway.retrieve("pi_1")
+
+    assert (payment.captured, payment.refunded) == (usd(4_500), usd(300))
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        pytest.param(
+            error(400, param="final_capture", message="Multicapture is not available."),
+            id="final_capture-refused",
+        ),
+        pytest.param(
+            error(400, code="payment_intent_unexpected_state", message="no multicapture here"),
+            id="multicapture-named",
+        ),
+        pytest.param(error(400, message="Unexpected final_capture"), id="localstripe"),
+    ],
+)
+async def test_a_non_final_capture_without_multicapture_is_refused_as_such(
+    recorded: Recorded, refusal: Reply
+) -> None:
+    recorded.answer(refusal)
+
+    with pytest.raises(GatewayRequestError) as refused:
+        await recorded.gateway.capture("pi_1", usd(1_000), "capture-7", final=False)
+
+    assert refused.value.code == "multicapture_unavailable"
+    assert len(recorded.sent) == 1  # not retried
+
+
+async def test_other_refusals_of_a_non_final_capture_keep_their_code(recorded: Recorded) -> None:
+    recorded.answer(error(400, code="amount_too_large", param="amount_to_capture"))
+
+    with pytest.raises(GatewayRequestError) as refused:
+        await recorded.gateway.capture("pi_1", usd(9_000), "capture-8", final=False)
+
+    assert refused.value.code == "amount_too_large"
+
+
+async def test_a_final_capture_is_never_refused_for_multicapture(recorded: Recorded) -> None:
+    recorded.answer(error(400, code="payment_intent_unexpected_state", message="multicapture"))
+
+    with pytest.raises(GatewayRequestError) as refused:
+        await recorded.gateway.capture("pi_1", usd(1_000), "capture-9")
+
+    assert refused.value.code == "payment_intent_unexpected_state"
 
 
 async def test_a_void_cancels_the_payment_intent(recorded: Recorded) -> None:

@@ -41,6 +41,9 @@ class Settings:
     idempotency_wait: float = 5.0
     pii_master_key: str | None = None
     payment_gateway: str = "auto"
+    # where the test gateway (PAYMENT_GATEWAY=fake) keeps its payments: "database" (its
+    # own tables, seen by every process and after a restart) or "memory" (this process)
+    fake_gateway_store: str = "database"
     stripe_secret_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
@@ -71,6 +74,7 @@ class Settings:
             idempotency_wait=_float("IDEMPOTENCY_WAIT", 5.0),
             pii_master_key=os.environ.get("PII_MASTER_KEY") or None,
             payment_gateway=os.environ.get("PAYMENT_GATEWAY", "auto"),
+            fake_gateway_store=os.environ.get("FAKE_GATEWAY_STORE", "database"),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -28,8 +28,8 @@ from commerce_core.payments.ports.gateway import (
     GatewayUnavailableError,
 )
 from commerce_core.payments.ports.reconciliation import DiscrepancyKind, ReconciliationReport
-from commerce_core.payments.reconciliation import reconcile_day
-from commerce_core.processes.payment_jobs import resolve_pending_payments
+from commerce_core.payments.reconciliation import ReconciliationServices, reconcile_day
+from commerce_core.processes.payment_jobs import JobServices, resolve_pending_payments
 from commerce_core.shared.money import Money
 from tests.conftest import PgSchema
 from tests.unit.tenant_shop import STAFF, TENANT_KEY, TenantShop, a_tenant
@@ -221,9 +221,14 @@ async def test_the_jobs_of_another_process_resolve_and_reconcile_the_app_s_payme
 
     jobs = GatewayResolver(shop.configs, await process())  # the CLI, after a restart
     shop.clock.advance(timedelta(minutes=15))
-    resolved = await resolve_pending_payments(
-        shop.repo, jobs, shop.clock, await shop.order_list(), [a_tenant()]
+    services = JobServices(
+        repo=shop.repo,
+        clock=shop.clock,
+        ids=shop.ids,
+        gateways=jobs,
+        order_queries=await shop.order_list(),
     )
+    resolved = await resolve_pending_payments(services, [a_tenant()])
     day = shop.clock.now().date()
     [report] = await reconcile(shop, jobs, day)
 
@@ -239,12 +244,11 @@ async def test_the_jobs_of_another_process_resolve_and_reconcile_the_app_s_payme
 async def reconcile(
     shop: TenantShop, gateways: GatewayResolver, day: date
 ) -> list[ReconciliationReport]:
-    return await reconcile_day(
-        shop.store,
-        shop.repo,
-        gateways,
-        MemoryReconciliationReports(),
-        shop.clock,
-        day,
-        (TENANT_KEY,),
+    services = ReconciliationServices(
+        store=shop.store,
+        repo=shop.repo,
+        gateways=gateways,
+        reports=MemoryReconciliationReports(),
+        clock=shop.clock,
     )
+    return await reconcile_day(services, day, (TENANT_KEY,))

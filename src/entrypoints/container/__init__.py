@@ -40,7 +40,7 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(MetricsRegistry)
     keyring = providers.Singleton(stores.keyring, settings, pool)
     order_numbers = providers.Singleton(stores.order_numbers, pool)
-    payment_gateway = providers.Singleton(payments.payment_gateway, settings)
+    payment_gateway = providers.Singleton(payments.payment_gateway, settings, pool)
     carrier = providers.Singleton(FakeCarrier)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)

@@ -16,6 +16,7 @@ from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.memory.reconciliation import MemoryReconciliationReports
 from adapters.payments.resolver import GatewayResolver, stripe_factory
 from adapters.payments.stripe import StripeGateway
+from adapters.postgres.fake_gateway import PostgresFakeGateway
 from adapters.postgres.gateway_configs import PostgresGatewayConfigs
 from adapters.postgres.reconciliation import PostgresReconciliationReports
 from commerce_core.payments.ports.gateway import PaymentGateway
@@ -24,13 +25,17 @@ from commerce_core.payments.ports.reconciliation import ReconciliationReports
 from entrypoints.settings import Settings, master_key
 
 
-def payment_gateway(settings: Settings) -> PaymentGateway:
+def payment_gateway(settings: Settings, pool: asyncpg.Pool | None) -> PaymentGateway:
     """Stripe when configured (PAYMENT_GATEWAY=stripe, or auto with STRIPE_SECRET_KEY set);
-    otherwise the in-process fake gateway, which takes test tokens only (demo mode)."""
+    otherwise the test gateway, which takes test tokens only (demo mode). On PostgreSQL it
+    keeps its payments in its own tables, so the app, a restart and the CLI's jobs see the
+    same ones (FAKE_GATEWAY_STORE=memory keeps them in this process)."""
     choice = settings.payment_gateway
     if choice == "auto":
         choice = "stripe" if settings.stripe_secret_key else "fake"
     if choice == "fake":
+        if pool is not None and settings.fake_gateway_store == "database":
+            return PostgresFakeGateway(pool)
         return FakePaymentGateway(id_tag=secrets.token_hex(3))
     if choice != "stripe":
         raise RuntimeError(f"unknown PAYMENT_GATEWAY {settings.payment_gateway!r}")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from adapters.memory.payment_gateway import FakePaymentGateway
 from commerce_core.eventstore import EventMetadata
 from commerce_core.marketplace.seller import Seller
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.ports.gateway import Destination
 from commerce_core.shared.money import Money
-from tests.integration.http.conftest import Api
+from tests.integration.http.conftest import Api, MakeApi
 from tests.integration.http.test_orders_api import Shop
 
 PROBLEM = "https://commerce-core.dev/problems/"
@@ -25,6 +27,11 @@ async def save_seller(api: Api, tenant_id: str, seller_id: str, ready: bool) -> 
     seller = Seller.open(tenant_id, seller_id, "stripe", ACCOUNT, "US", now)
     seller.record_account_state(ready, ready, ready, now, f"evt_{seller_id}", now)
     await api.container.repository().save(seller, metadata=EventMetadata(tenant_id=tenant_id))
+
+
+@pytest.fixture
+async def api(make_api: MakeApi) -> Api:
+    return await make_api(fake_gateway_store="memory")  # the tests read the fake's books
 
 
 async def market(api: Api) -> tuple[Shop, FakePaymentGateway, str]:

@@ -109,7 +109,8 @@ def nested(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
         for key in keys[:-1]:
             node = node.setdefault(key, {})
         node[keys[-1]] = value
-    return _lists(root)
+    decoded: dict[str, Any] = _lists(root)
+    return decoded
 
 
 def _lists(value: Any) -> Any:
@@ -156,7 +157,8 @@ def _object(schema: Schema) -> Schema:
     """The object alternative of a schema (Stripe's are often ``anyOf`` object or "")."""
     for choice in schema.get("anyOf", [schema]):
         if "properties" in choice:
-            return choice  # the same object: additions land in the spec
+            found: Schema = choice  # the same object: additions land in the spec
+            return found
     raise AssertionError(f"no object in {schema}")
 
 

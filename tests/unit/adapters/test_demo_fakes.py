@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from dependency_injector import providers
 
 from adapters.memory.payment_gateway import FakePaymentGateway
 from adapters.payments.resolver import default_marketplace
 from commerce_core.shared.money import Money
-from entrypoints.container import build_container
+from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
+
+
+def _without_database(settings: Settings) -> Container:
+    """A container with no pool (EVENT_STORE=memory): the test gateway keeps its payments
+    in memory; on PostgreSQL it keeps them in its tables (tests/integration)."""
+    container = build_container(settings)
+    container.pool.override(providers.Object(None))
+    return container
 
 
 async def test_a_restarted_demo_gateway_and_marketplace_hand_out_new_ids(
@@ -16,7 +25,7 @@ async def test_a_restarted_demo_gateway_and_marketplace_hand_out_new_ids(
 ) -> None:
     monkeypatch.setenv("PAYMENT_GATEWAY", "fake")
     settings = Settings.from_env()
-    runs = [build_container(settings).payment_gateway() for _ in range(2)]
+    runs = [_without_database(settings).payment_gateway() for _ in range(2)]
     payments = [await gateway.charge(Money(500, "USD"), "tok_visa", "key-1") for gateway in runs]
     refunds = [
         await gateway.refund(payment.gateway_payment_id, Money(100, "USD"), "key-2")

@@ -31,6 +31,7 @@ import click
 import structlog
 from dependency_injector import providers
 
+from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
@@ -43,7 +44,7 @@ from commerce_core.processes.payment_jobs import (
     expire_reservations,
     resolve_pending_payments,
 )
-from commerce_core.projections.ports.read_models import ProjectionLocks
+from commerce_core.projections.ports.read_models import ProjectionLocks, ReadModelStore
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import LocksFactory, build_container, open_pool
@@ -65,6 +66,7 @@ class JobDeps:
     gateways: TenantGateways
     reports: ReconciliationReports
     ids: Ids
+    read_models: ReadModelStore
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -77,6 +79,7 @@ class JobDeps:
             gateways=c.gateway_resolver(),
             reports=c.reconciliation_reports(),
             ids=c.ids(),
+            read_models=c.read_models(),
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -116,6 +119,20 @@ async def _resolve_pending(deps: JobDeps, day: date | None) -> JobOutcome:
     return await resolve_pending_payments(deps.job_services(), tenants)
 
 
+async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
+    services = RecoveryServices(
+        repo=deps.repo,
+        read_models=deps.read_models,
+        clock=deps.clock,
+        ids=deps.ids,
+        gateways=deps.gateways,
+    )
+    round_ = await recover_effects(services)
+    closed = round_.looked_at - round_.still_open
+    errors = [f"{round_.still_open} intents still open"] if round_.still_open else []
+    return JobOutcome("recover-effects", examined=round_.looked_at, changed=closed, errors=errors)
+
+
 def yesterday(clock: Clock) -> date:
     return clock.now().astimezone(UTC).date() - timedelta(days=1)
 
@@ -150,6 +167,7 @@ JOBS: dict[str, Job] = {
     "auto-cancel-unpaid": _cancel_unpaid,
     "resolve-pending-payments": _resolve_pending,
     "reconcile": _reconcile,
+    "recover-effects": _recover_effects,
 }
 """The jobs by name, as run once (``reconcile``: the given day, default yesterday)."""
 
@@ -160,6 +178,7 @@ EVERY: dict[str, float] = {
     "auto-cancel-unpaid": 300.0,
     "resolve-pending-payments": 300.0,
     "reconcile": 3600.0,
+    "recover-effects": 5.0,
 }
 """Seconds between periodic runs of each job."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from commerce_core.effects.open_effects import OpenEffects
 from commerce_core.eventstore import EventStore
 from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
@@ -16,7 +17,7 @@ from entrypoints.container import LocksFactory
 
 
 def registered_projections() -> list[Projection]:
-    return [OrderList(), CustomerMetricsProjection(), OrderAnalytics()]
+    return [OrderList(), CustomerMetricsProjection(), OrderAnalytics(), OpenEffects()]
 
 
 @asynccontextmanager

@@ -80,7 +80,10 @@ class OpenEffects(Projection):
 
 
 async def open_before(read_models: ReadModelStore, before: datetime) -> list[OpenEffect]:
-    """The intents recorded before ``before`` and still open, oldest first."""
+    """The intents recorded before ``before`` and still open, oldest first. Works in a
+    process that does not run the projection (the CLI's one-shot job): preparing is
+    idempotent and only makes sure the table is known."""
+    await read_models.prepare(OpenEffects())
     rows = await read_models.rows(TABLE)
     effects = [OpenEffect(**row) for row in rows if row["requested_at"] < before]
     return sorted(effects, key=lambda e: (e.requested_at, e.key))

@@ -33,6 +33,7 @@ from dependency_injector import providers
 
 from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
+from commerce_core.fulfilment.ports import Carrier
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
@@ -46,6 +47,7 @@ from commerce_core.processes.payment_jobs import (
 )
 from commerce_core.projections.ports.read_models import ProjectionLocks, ReadModelStore
 from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import LocksFactory, build_container, open_pool
 from entrypoints.settings import get_settings
@@ -67,6 +69,8 @@ class JobDeps:
     reports: ReconciliationReports
     ids: Ids
     read_models: ReadModelStore
+    carrier: Carrier
+    keyring: Keyring
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -80,6 +84,8 @@ class JobDeps:
             reports=c.reconciliation_reports(),
             ids=c.ids(),
             read_models=c.read_models(),
+            carrier=c.carrier(),
+            keyring=c.keyring(),
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -126,6 +132,8 @@ async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
         clock=deps.clock,
         ids=deps.ids,
         gateways=deps.gateways,
+        carrier=deps.carrier,
+        keyring=deps.keyring,
     )
     round_ = await recover_effects(services)
     closed = round_.looked_at - round_.still_open

@@ -59,6 +59,7 @@ async def test_a_label_costs_what_its_service_was_quoted(carrier: Carrier) -> No
         service=quote.service,
         currency="USD",
         reference="shipment-1",
+        idempotency_key="label-1",
     )
 
     assert (label.carrier, label.service, label.rate) == (carrier.name, quote.service, quote.rate)
@@ -80,6 +81,7 @@ async def test_every_label_has_its_own_tracking_number(carrier: Carrier) -> None
                 service=quote.service,
                 currency="USD",
                 reference=f"shipment-{n}",
+                idempotency_key=f"label-{n}",
             )
         ).tracking_number
         for n in range(3)
@@ -107,7 +109,33 @@ async def test_an_unknown_service_is_refused(carrier: Carrier) -> None:
             service="teleport",
             currency="USD",
             reference="shipment-1",
+            idempotency_key="label-1",
         )
+
+
+async def test_the_same_key_again_returns_the_label_bought_the_first_time(
+    carrier: Carrier,
+) -> None:
+    [quote, *_] = await carrier.quote(
+        ship_from=WAREHOUSE, ship_to=CUSTOMER, parcel=SMALL, currency="USD"
+    )
+
+    async def buy(key: str) -> str:
+        label = await carrier.create_label(
+            ship_from=WAREHOUSE,
+            ship_to=CUSTOMER,
+            parcel=SMALL,
+            service=quote.service,
+            currency="USD",
+            reference="shipment-1",
+            idempotency_key=key,
+        )
+        return label.tracking_number
+
+    first = await buy("label-1")
+
+    assert await buy("label-1") == first
+    assert await buy("label-2") != first
 
 
 # The fake's own controls, used by application tests.
@@ -132,6 +160,7 @@ async def test_the_fake_remembers_the_labels_it_sold() -> None:
         service="express",
         currency="EUR",
         reference="shipment-9",
+        idempotency_key="label-9",
     )
 
     assert fake.labels == [("shipment-9", label)]

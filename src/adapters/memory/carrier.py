@@ -39,6 +39,7 @@ class FakeCarrier:
         self._failure: CarrierError | None = None
         self.labels: list[tuple[str, Label]] = []
         """Every label bought, with its reference: what a test asserts on."""
+        self._by_key: dict[str, Label] = {}
 
     @property
     def name(self) -> str:
@@ -80,7 +81,10 @@ class FakeCarrier:
         service: str,
         currency: str,
         reference: str,
+        idempotency_key: str,
     ) -> Label:
+        if (bought := self._by_key.get(idempotency_key)) is not None:
+            return bought
         self._raise_if_failing()
         check_currency(currency)
         if service not in self._services:
@@ -95,4 +99,5 @@ class FakeCarrier:
             rate=self._rate(self._services[service], parcel, currency),
         )
         self.labels.append((reference, label))
+        self._by_key[idempotency_key] = label
         return label

@@ -14,13 +14,16 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.eventstore import RecordedEvent
+from commerce_core.fulfilment.shipment import Shipment
 from commerce_core.payments.payment import Payment
 from commerce_core.projections.changes import Change, Delete, Upsert
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.projections.projection import Projection, topics
 from commerce_core.projections.tables import Column, Index, TableSpec
 
-Events: Any = Payment  # the event classes are made by the @event decorator at run time
+# the event classes are made by the @event decorator at run time
+Payments: Any = Payment
+Shipments: Any = Shipment
 
 TABLE = "open_effects"
 
@@ -54,13 +57,19 @@ class OpenEffects(Projection):
     name = "open_effects"
     version = 1
     tables = (OPEN_EFFECTS_TABLE,)
-    _wanted = topics(Events.EffectRequested, Events.EffectCompleted)
+    # Every aggregate with external effects records them with these two events.
+    _wanted = topics(
+        Payments.EffectRequested,
+        Payments.EffectCompleted,
+        Shipments.EffectRequested,
+        Shipments.EffectCompleted,
+    )
 
     def wants(self, event_type: str) -> bool:
         return event_type in self._wanted
 
     def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
-        if isinstance(decoded, Events.EffectRequested):
+        if isinstance(decoded, Payments.EffectRequested | Shipments.EffectRequested):
             effect = decoded.effect
             key = {
                 "tenant_id": event.metadata.tenant_id,
@@ -68,12 +77,14 @@ class OpenEffects(Projection):
                 "key": effect.key,
             }
             row = {
-                "stream": "payment",
+                "stream": "shipment"
+                if isinstance(decoded, Shipments.EffectRequested)
+                else "payment",
                 "kind": str(effect.kind),
                 "requested_at": effect.requested_at,
             }
             return [Upsert(TABLE, key, row)]
-        if isinstance(decoded, Events.EffectCompleted):
+        if isinstance(decoded, Payments.EffectCompleted | Shipments.EffectCompleted):
             key = {"tenant_id": event.metadata.tenant_id, "stream_id": event.stream_id}
             return [Delete(TABLE, {**key, "key": decoded.key})]
         return []

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from commerce_core.effects.open_effects import open_before
 from commerce_core.eventstore import ConcurrencyError, Repository
+from commerce_core.fulfilment.ports import Carrier, CarrierError
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import recover_payment
+from commerce_core.payments.ports.gateway import GatewayError
 from commerce_core.payments.ports.gateway_configs import TenantGateways
+from commerce_core.processes.shipping import ShippingServices, buy_label
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.shared.ports.keyring import Keyring
 
 GRACE = timedelta(seconds=10)
 """How old an open intent must be before recovery takes it: older than any request
@@ -37,6 +42,8 @@ class RecoveryServices:
     clock: Clock
     ids: Ids
     gateways: TenantGateways  # tenants may connect their own gateway accounts
+    carrier: Carrier
+    keyring: Keyring  # opens the shipping address a label is printed with
 
 
 @dataclass(frozen=True)
@@ -52,17 +59,31 @@ async def recover_effects(services: RecoveryServices, grace: timedelta = GRACE) 
     now = services.clock.now()
     stale = await open_before(services.read_models, now - grace)
     still_open = 0
-    for stream_id in dict.fromkeys(effect.stream_id for effect in stale):
-        tenant_id = next(e.tenant_id for e in stale if e.stream_id == stream_id)
+    streams = {(e.tenant_id, e.stream, e.stream_id): None for e in stale}
+    for tenant_id, stream, stream_id in streams:
         ctx = CommandContext(tenant_id=tenant_id, actor=ACTOR)
-        gateway = await services.gateways.for_tenant(tenant_id)
-        ports = PaymentServices(
-            repo=services.repo, gateway=gateway, clock=services.clock, ids=services.ids
-        )
         try:
-            payment = await recover_payment(ports, ctx, stream_id)
-        except (ConcurrencyError, DomainError):
-            still_open += 1  # busy, or refused by state it no longer fits: next round
-            continue
-        still_open += len(payment.open_effects)
+            still_open += await _recover(services, ctx, stream, stream_id)
+        except (ConcurrencyError, DomainError, GatewayError, CarrierError):
+            still_open += 1  # busy, unreachable, or refused by state: next round
     return Recovered(looked_at=len(stale), still_open=still_open)
+
+
+async def _recover(
+    services: RecoveryServices, ctx: CommandContext, stream: str, stream_id: UUID
+) -> int:
+    """Runs one stream's open intents again; returns how many are still open."""
+    if stream == "shipment":
+        shipping = ShippingServices(
+            repo=services.repo,
+            clock=services.clock,
+            ids=services.ids,
+            carrier=services.carrier,
+            keyring=services.keyring,
+        )
+        return len((await buy_label(shipping, ctx, stream_id)).open_effects)
+    gateway = await services.gateways.for_tenant(ctx.tenant_id)
+    payments = PaymentServices(
+        repo=services.repo, gateway=gateway, clock=services.clock, ids=services.ids
+    )
+    return len((await recover_payment(payments, ctx, stream_id)).open_effects)

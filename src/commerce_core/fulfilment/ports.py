@@ -63,6 +63,8 @@ class Carrier(Protocol):
       to it. An unknown service raises ``UnsupportedServiceError``; any other
       failure ``CarrierError``. ``reference`` (the shipment id) is printed on
       the label and lets the carrier's records be matched to ours.
+      ``idempotency_key``: the same key again returns the label bought the first
+      time (a retry never buys a second one).
     """
 
     @property
@@ -81,4 +83,5 @@ class Carrier(Protocol):
         service: str,
         currency: str,
         reference: str,
+        idempotency_key: str,
     ) -> Label: ...

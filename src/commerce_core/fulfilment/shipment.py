@@ -7,6 +7,12 @@ both aggregates in one append). Carrier updates move it through
 address problem) possible before delivery; ``delivered`` is final. The order
 is delivered when it is fully shipped and ``all_delivered`` holds for its
 shipments.
+
+A label bought from a carrier is an external effect (ADR 0016): the shipment is
+created with its label intent (``request_label``: service, where from, the
+parcel, and the key the carrier deduplicates by), the label is bought with that
+key, then recorded (``record_label``) and the intent closed (``complete``). A
+retry or recovery asks again with the same key and never buys a second label.
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.fulfilment.ports import Label, Parcel
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
-from commerce_core.shared.values import SkuQuantity, check_aware, parse_enum
+from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
 
 
 class ShipmentStatus(StrEnum):
@@ -55,6 +63,17 @@ class TrackingEvent(msgspec.Struct, frozen=True):
     detail: str | None = None
 
 
+class LabelEffect(msgspec.Struct, frozen=True, kw_only=True):
+    """A label the shipment decided to buy, recorded before the carrier is asked."""
+
+    key: str
+    kind: str
+    requested_at: datetime
+    service: str
+    ship_from: Address
+    parcel: Parcel
+
+
 def _check_lines(lines: Sequence[SkuQuantity]) -> None:
     skus = [line.sku for line in lines]
     if not skus:
@@ -79,6 +98,13 @@ class Shipment(Aggregate):
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+    effects: dict[str, LabelEffect]
+
+    class_version = 2  # 2: ``effects`` (a label bought before intents had none open)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["effects"] = {}
 
     @classmethod
     def create(
@@ -142,10 +168,72 @@ class Shipment(Aggregate):
         self.created_at = at
         self.updated_at = at
         self.delivered_at = None
+        self.effects = {}
 
     @property
     def is_delivered(self) -> bool:
         return self.status is T.DELIVERED
+
+    @property
+    def open_effects(self) -> list[LabelEffect]:
+        return list(self.effects.values())
+
+    def request_label(
+        self, service: str, ship_from: Address, parcel: Parcel, at: datetime
+    ) -> LabelEffect:
+        """Decides to buy this shipment's label; the key is the shipment's own."""
+        if self.tracking_number is not None or self.effects:
+            raise InvalidValueError(f"shipment {self.id} has its label already")
+        effect = LabelEffect(
+            key=f"{self.id}:label",
+            kind="label",
+            requested_at=at,
+            service=service,
+            ship_from=ship_from,
+            parcel=parcel,
+        )
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def record_label(self, label: Label, at: datetime) -> None:
+        """The carrier sold the label: its tracking number, where to print it, its rate."""
+        if self.tracking_number is None:
+            self._label_bought(
+                carrier=label.carrier,
+                service=label.service,
+                tracking_number=label.tracking_number,
+                label_url=label.label_url,
+                rate=label.rate,
+                at=at,
+            )
+
+    def complete(self, key: str, outcome: str, at: datetime) -> None:
+        if key in self.effects:
+            self._effect_completed(key=key, outcome=outcome, at=at)
+
+    @event("EffectRequested")
+    def _effect_requested(self, effect: LabelEffect, at: datetime) -> None:
+        self.effects[effect.key] = effect
+        self.updated_at = at
+
+    @event("LabelBought")
+    def _label_bought(
+        self,
+        carrier: str,
+        service: str,
+        tracking_number: str,
+        label_url: str,
+        rate: Money,
+        at: datetime,
+    ) -> None:
+        self.carrier, self.service = carrier, service
+        self.tracking_number, self.label_url, self.rate = tracking_number, label_url, rate
+        self.updated_at = at
+
+    @event("EffectCompleted")
+    def _effect_completed(self, key: str, outcome: str, at: datetime) -> None:
+        self.effects.pop(key)
+        self.updated_at = at
 
     def record_tracking(
         self, status: ShipmentStatus, at: datetime, detail: str | None = None

@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.loading import load_shipments
-from commerce_core.fulfilment.ports import Carrier, Label, Parcel
+from commerce_core.fulfilment.ports import Carrier, Label, Parcel, UnsupportedServiceError
 from commerce_core.fulfilment.shipment import (
     TRACKING_UPDATES,
     Shipment,
@@ -41,7 +41,7 @@ from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.loading import find_owned, load_owned
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 from commerce_core.shared.sealing import unseal
 from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
 
@@ -102,15 +102,15 @@ async def create_shipment(
     repo = services.repo
     shipment_id = new_id(ctx, services.ids, f"shipment:{order_id}")
     shipped = await find_owned(repo, ctx.tenant_id, shipment_id, Shipment)
-    if shipped is not None:
-        return shipped
+    if shipped is not None:  # this command ran before: finish its label if need be
+        return await buy_label(services, ctx, shipment_id) if shipped.open_effects else shipped
     order = await load_order(repo, ctx.tenant_id, order_id)
     at = services.clock.now()
     order.record_shipment(shipment_id, command.lines, at, ctx.actor)  # a check: not saved
     await take_stock_on_shipping(repo, order, await load_ledger(repo, order), at)  # a check
-    bought = None
-    if command.tracking_number is None and label:
-        bought = await _buy_label(services, order, shipment_id, command, label)
+    buys = command.tracking_number is None and label is not None
+    if buys and order.shipping_address is None:
+        raise InvalidValueError(f"order {order.number} has no shipping address to label")
 
     async def attempt() -> Shipment:
         order = await load_order(repo, ctx.tenant_id, order_id)
@@ -120,13 +120,14 @@ async def create_shipment(
             tenant_id=ctx.tenant_id,
             order_id=order_id,
             lines=lines,
-            carrier=bought.carrier if bought else command.carrier,
+            carrier=command.carrier,
             at=at,
-            service=bought.service if bought else command.service,
-            tracking_number=bought.tracking_number if bought else command.tracking_number,
-            label_url=bought.label_url if bought else None,
-            rate=bought.rate if bought else None,
+            service=command.service,
+            tracking_number=command.tracking_number,
         )
+        if buys and label is not None:
+            service = command.service or label.service
+            shipment.request_label(service, label.ship_from, label.parcel, at)
         order.record_shipment(shipment_id, lines, at, ctx.actor)
         ledger = await load_ledger(repo, order)
         items = await take_stock_on_shipping(repo, order, ledger, at)
@@ -136,27 +137,55 @@ async def create_shipment(
         )
         return shipment
 
-    return await retry_on_conflict(attempt)
+    shipment = await retry_on_conflict(attempt, attempts=DECISION_ATTEMPTS)
+    if shipment.open_effects:
+        shipment = await buy_label(services, ctx, shipment_id)
+    return shipment
 
 
-async def _buy_label(
-    services: ShippingServices,
-    order: Order,
-    shipment_id: UUID,
-    command: CreateShipment,
-    label: LabelRequest,
-) -> Label:
+async def buy_label(services: ShippingServices, ctx: CommandContext, shipment_id: UUID) -> Shipment:
+    """Buys the label a shipment decided on, with the intent's key, and records it; the
+    same key again (a retry, recovery) returns the label bought the first time. A carrier
+    that refuses the request leaves the intent closed as refused and the shipment without
+    a label (``UnsupportedServiceError`` says why); a carrier that fails otherwise leaves
+    the intent open for recovery (``CarrierError``)."""
+    repo = services.repo
+    shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
+    if not shipment.open_effects:
+        return shipment
+    effect = shipment.open_effects[0]
+    order = await load_order(repo, ctx.tenant_id, shipment.order_id)
     ship_to = await unseal(services.keyring, order.shipping_address, "shipping_address", Address)
     if ship_to is None:
         raise InvalidValueError(f"order {order.number} has no shipping address to label")
-    return await services.carrier.create_label(
-        ship_from=label.ship_from,
-        ship_to=ship_to,
-        parcel=label.parcel,
-        service=command.service or label.service,
-        currency=order.currency,
-        reference=str(shipment_id),
-    )
+    refused: UnsupportedServiceError | None = None
+    bought: Label | None = None
+    try:
+        bought = await services.carrier.create_label(
+            ship_from=effect.ship_from,
+            ship_to=ship_to,
+            parcel=effect.parcel,
+            service=effect.service,
+            currency=order.currency,
+            reference=str(shipment_id),
+            idempotency_key=effect.key,
+        )
+    except UnsupportedServiceError as error:
+        refused = error  # the carrier refused the request itself: nothing was bought
+
+    async def record() -> Shipment:
+        shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
+        at = services.clock.now()
+        if bought is not None:
+            shipment.record_label(bought, at)
+        shipment.complete(effect.key, "bought" if bought else f"refused:{refused}", at)
+        await repo.save(shipment, metadata=ctx.metadata())
+        return shipment
+
+    shipment = await retry_on_conflict(record)
+    if refused is not None:
+        raise refused
+    return shipment
 
 
 async def record_shipment_event(

@@ -18,11 +18,14 @@ from adapters.memory.readmodel import MemoryReadModel
 from commerce_core.effects.open_effects import OpenEffects, open_before
 from commerce_core.effects.recovery import GRACE, RecoveryServices, recover_effects
 from commerce_core.eventstore import ConcurrencyError, EventStoreError
+from commerce_core.fulfilment.loading import order_shipments
+from commerce_core.fulfilment.ports import Parcel
 from commerce_core.ordering.order import OrderStatus
 from commerce_core.payments.payment import PaymentStatus
 from commerce_core.payments.ports.gateway import GatewayUnavailableError, PaymentGateway
+from commerce_core.processes.shipping import CreateShipment, LabelRequest, create_shipment
 from commerce_core.projections.runner import ProjectionRunner
-from tests.unit.shop import Shop, keyed, usd
+from tests.unit.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
 
 class CrashError(Exception):
@@ -51,7 +54,13 @@ async def recover(shop: Shop) -> int:
     async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
         services = RecoveryServices(
-            shop.repo, read_model, shop.clock, shop.ids, OneGateway(shop.gateway)
+            shop.repo,
+            read_model,
+            shop.clock,
+            shop.ids,
+            OneGateway(shop.gateway),
+            shop.carrier,
+            shop.keyring,
         )
         round_ = await recover_effects(services)
         await runner.wait_for("open_effects", await shop.store.head())
@@ -157,7 +166,13 @@ async def test_recovery_leaves_an_intent_open_while_the_gateway_is_down(shop: Sh
     async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
         services = RecoveryServices(
-            shop.repo, read_model, shop.clock, shop.ids, OneGateway(shop.gateway)
+            shop.repo,
+            read_model,
+            shop.clock,
+            shop.ids,
+            OneGateway(shop.gateway),
+            shop.carrier,
+            shop.keyring,
         )
         round_ = await recover_effects(services)
     assert (round_.looked_at, round_.still_open) == (1, 1)
@@ -180,3 +195,22 @@ async def test_a_refund_whose_outcome_was_lost_is_recorded_once_by_recovery(shop
     assert (payment.refunded, len(payment.refunds), payment.open_effects) == (usd(500), 1, [])
     assert (await shop.order(order.id)).refunded == usd(500)
     assert (await shop.gateway.retrieve(payment.gateway_payment_id or "")).refunded == usd(500)
+
+
+async def test_a_label_bought_whose_save_failed_is_recorded_by_recovery_not_bought_again(
+    shop: Shop,
+) -> None:
+    order = await shop.place(("MUG-1", 2), shipping_address=HOME)
+    await shop.charge(order.id)
+    label = LabelRequest(ship_from=HOME, parcel=Parcel(weight_grams=900))
+    shop.store.planned = [None, EventStoreError("the database went away")]  # intent, label
+
+    with pytest.raises(EventStoreError):
+        await create_shipment(
+            shop.shipping_services, STAFF, order.id, CreateShipment(carrier="fake"), label
+        )
+
+    assert await recover(shop) == 1
+    [(reference, bought)] = shop.carrier.labels
+    [shipment] = await order_shipments(shop.repo, TENANT, order.id)
+    assert (str(shipment.id), shipment.tracking_number) == (reference, bought.tracking_number)

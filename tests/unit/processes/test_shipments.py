@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from commerce_core.eventstore import AggregateNotFoundError
+from commerce_core.eventstore import AggregateNotFoundError, EventStoreError, RecordedEvent
 from commerce_core.fulfilment.loading import order_shipments
-from commerce_core.fulfilment.ports import Parcel
+from commerce_core.fulfilment.ports import Label, Parcel
 from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
 from commerce_core.ordering.order import Order, OrderStatus, ShipmentLinesError
 from commerce_core.processes.shipping import (
@@ -21,7 +22,7 @@ from commerce_core.processes.shipping import (
 )
 from commerce_core.shared.errors import InvalidTransitionError
 from commerce_core.shared.values import Sku, SkuQuantity
-from tests.unit.shop import FEES, HOME, STAFF, TENANT, Shop
+from tests.unit.shop import FEES, HOME, STAFF, TENANT, Shop, keyed
 
 S = OrderStatus
 T = ShipmentStatus
@@ -167,3 +168,48 @@ async def test_another_tenant_cannot_track_the_shipment(shop: Shop) -> None:
         await record_shipment_event(
             shop.shipping_services, other, shipment.id, CarrierUpdate(status=T.DELIVERED), FEES
         )
+
+
+async def test_a_label_whose_save_failed_is_not_bought_twice_when_the_command_is_retried(
+    shop: Shop,
+) -> None:
+    order = await paid_order(shop)
+    label = LabelRequest(ship_from=HOME, parcel=Parcel(weight_grams=1200), service="express")
+    command = CreateShipment(carrier="fake")
+    shop.store.planned = [None, EventStoreError("the database went away")]  # intent, label
+
+    with pytest.raises(EventStoreError):
+        await create_shipment(shop.shipping_services, keyed("ship-1"), order.id, command, label)
+    shipment = await create_shipment(
+        shop.shipping_services, keyed("ship-1"), order.id, command, label
+    )
+
+    [(reference, bought)] = shop.carrier.labels  # one label, bought once
+    assert reference == str(shipment.id)
+    assert (shipment.tracking_number, shipment.open_effects) == (bought.tracking_number, [])
+
+
+async def test_the_label_intent_is_recorded_with_the_shipment_before_the_carrier_is_asked(
+    shop: Shop,
+) -> None:
+    order = await paid_order(shop)
+    label = LabelRequest(ship_from=HOME, parcel=Parcel(weight_grams=1200), service="express")
+    seen: list[str] = []
+    buy = shop.carrier.create_label
+
+    async def spy(**kwargs: Any) -> Label:
+        seen.extend(_name(e) for e in await shop.events())
+        return await buy(**kwargs)
+
+    shop.carrier.create_label = spy  # type: ignore[method-assign]
+
+    await create_shipment(
+        shop.shipping_services, STAFF, order.id, CreateShipment(carrier="fake"), label
+    )
+
+    assert {"Shipment.Created", "Shipment.EffectRequested", "Order.ShipmentRecorded"} <= set(seen)
+    assert "Shipment.LabelBought" not in seen
+
+
+def _name(event: RecordedEvent) -> str:
+    return ".".join(event.type.rsplit(":", 1)[-1].split(".")[-2:])

@@ -87,3 +87,81 @@ async def test_every_charge_the_gateway_took_is_recorded_under_contention(api: A
         paid += order["status"] == "paid"
     assert paid == 60
     assert await _charged(api) == 60
+
+
+async def _paid_order(shop: Shop, quantity: int = 1) -> tuple[str, dict[str, Any]]:
+    oid = (await shop.order(("MUG-1", quantity))).json()["id"]
+    charged = await _charge(shop, oid)
+    assert charged.status_code == 201, charged.text
+    return oid, charged.json()
+
+
+async def test_a_cancel_racing_a_shipment_never_refunds_a_shipped_order(api: Api) -> None:
+    shop = await _shop(api)
+    for _ in range(16):
+        oid, _ = await _paid_order(shop)
+        cancel, ship = await asyncio.gather(
+            shop.call("POST", f"/orders/{oid}/cancel", {"reason": "changed my mind"}),
+            shop.call("POST", f"/orders/{oid}/shipments", {"carrier": "ups"}),
+        )
+        order = (await shop.call("GET", f"/orders/{oid}")).json()
+        [payment] = (await shop.call("GET", f"/orders/{oid}/payments")).json()
+        assert sorted([cancel.status_code, ship.status_code]) in ([200, 409], [201, 409]), (
+            cancel.text,
+            ship.text,
+        )
+        if ship.status_code == 201:
+            assert order["status"] == "shipped"
+            assert (payment["status"], payment["refunded"]) == ("captured", 0)
+        else:
+            assert order["status"] == "cancelled"
+            assert (payment["status"], payment["refunded"]) == ("refunded", payment["captured"])
+
+
+async def test_concurrent_partial_refunds_each_fit_or_are_refused_before_the_gateway(
+    api: Api,
+) -> None:
+    shop = await _shop(api)
+    _, payment = await _paid_order(shop, quantity=10)
+    total = payment["captured"]
+    share = total * 30 // 100
+
+    answers = await asyncio.gather(
+        *(
+            shop.call("POST", f"/payments/{payment['id']}/refund", {"amount": share})
+            for _ in range(20)
+        )
+    )
+
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 3 + [409] * 17, [a.text for a in answers if a.status_code != 201]
+    assert {_slug(a) for a in answers if a.status_code == 409} == {"refund-exceeds-captured"}
+    after = (await shop.call("GET", f"/payments/{payment['id']}")).json()
+    assert after["refunded"] == 3 * share
+
+
+async def test_concurrent_partial_captures_are_all_counted_and_a_later_one_takes_the_rest(
+    api: Api,
+) -> None:
+    shop = await _shop(api)
+    oid = (await shop.order(("MUG-1", 10))).json()["id"]
+    authorized = await shop.call(
+        "POST", "/payments/authorize", {"order_id": oid, "payment_method": CARD}
+    )
+    assert authorized.status_code == 201, authorized.text
+    pid, total = authorized.json()["id"], authorized.json()["authorized"]
+    part = total * 40 // 100
+
+    first, second = await asyncio.gather(
+        *(shop.call("POST", f"/payments/{pid}/capture", {"amount": part}) for _ in range(2))
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    assert (await shop.call("GET", f"/payments/{pid}")).json()["captured"] == 2 * part
+    rest = await shop.call("POST", f"/payments/{pid}/capture", {})
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["captured"] == total
+    order = (await shop.call("GET", f"/orders/{oid}")).json()
+    assert (order["status"], order["totals"]["paid"]) == ("paid", total)
+    over = await shop.call("POST", f"/payments/{pid}/capture", {"amount": 1})
+    assert over.status_code == 409

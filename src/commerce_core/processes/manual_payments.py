@@ -159,6 +159,8 @@ async def record_manual_payment(
             if linked.order_id == order.id and wanted in (None, linked.amount):
                 return PaymentResult(linked)  # this receipt, recorded before
             raise DuplicateReferenceError(receipt.reference or "", linked.id)
+        # a card payment under way may be taking this money right now
+        order.check_no_payment_in_progress()
         ledger = await load_ledger(repo, order)
         if receipt.shipment_id is not None:
             payment = await _collect(repo, order, ledger, receipt, wanted, fees, ctx.actor, at)

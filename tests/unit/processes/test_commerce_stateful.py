@@ -16,7 +16,11 @@ After every step, from the event store alone:
 - every aggregate rebuilt from its events, and from a snapshot, is the same,
   and the same as the one the command returned;
 - a refused command appended nothing (one the gateway refused appended its intent and
-  the refusal, as a declined payment does).
+  the refusal, as a declined payment does);
+- concurrent clients (two commands at once, interleaving at every read) never take
+  money twice or lose it: every payment the gateway holds is recorded or has its
+  intent open; no order is both shipped and cancelled; after a round of recovery no
+  intent is left open and the gateway's books equal ours (ADR 0016).
 """
 
 from __future__ import annotations
@@ -43,7 +47,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from commerce_core.eventstore import START, EventMapper
+from adapters.memory.readmodel import MemoryReadModel
+from commerce_core.effects.open_effects import OpenEffects
+from commerce_core.effects.recovery import GRACE, RecoveryServices, recover_effects
+from commerce_core.eventstore import START, ConcurrencyError, EventMapper
 from commerce_core.fulfilment.shipment import TRACKING_UPDATES, ShipmentStatus
 from commerce_core.inventory.services import ReceiveStock, receive_stock
 from commerce_core.inventory.stock import StockItem
@@ -70,10 +77,12 @@ from commerce_core.processes.shipping import (
     create_shipment,
     record_shipment_event,
 )
+from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
+from tests.unit.effects.test_recovery import OneGateway
 from tests.unit.shop import FEES, STAFF, TENANT, Shop
 
 pytestmark = pytest.mark.slow  # a hypothesis state machine over the whole service
@@ -363,6 +372,81 @@ class CommerceMachine(RuleBasedStateMachine):
                 self.flagged.add(outcome.payment.order_id)
         self.unreported.discard(payment_id)
 
+    # Concurrent clients, lost answers and recovery (ADR 0016)
+
+    @rule(
+        order_id=orders,
+        pair=st.sampled_from(
+            ["charge+charge", "charge+authorize", "cancel+ship", "cancel+charge", "ship+refund"]
+        ),
+    )
+    def race(self, order_id: UUID, pair: str) -> None:
+        """Two commands on one order at once; each may win or be refused."""
+        shop = self.shop
+        ship = CreateShipment(carrier="ups", tracking_number="1Z")
+        commands: dict[str, Callable[[], Awaitable[object]]] = {
+            "charge": lambda: shop.charge(order_id),
+            "authorize": lambda: shop.authorize(order_id),
+            "cancel": lambda: shop.cancel(order_id),
+            "ship": lambda: create_shipment(shop.shipping_services, STAFF, order_id, ship),
+            "refund": lambda: shop.refund_order(order_id, None),
+        }
+        self.together(*(commands[name] for name in pair.split("+")))
+
+    @rule(payment_id=payments, amount=st.integers(1, 3000), what=st.sampled_from(["cap", "ref"]))
+    def race_on_payment(self, payment_id: UUID, amount: int, what: str) -> None:
+        """Two partial captures, or two partial refunds, of one payment at once."""
+        shop = self.shop
+        if what == "cap":
+            self.together(*[lambda: shop.capture(payment_id, amount)] * 2)
+        else:
+            self.together(*[lambda: shop.refund_payment(payment_id, amount)] * 2)
+
+    @rule(order_id=orders, lost=st.integers(1, 3))
+    def pay_with_lost_answers(self, order_id: UUID, lost: int) -> None:
+        """The gateway acts but its answers are lost: the payment may stay pending."""
+        self.shop.gateway.lose_answers(lost)
+        self.together(lambda: self.shop.charge(order_id))
+        self.shop.gateway.lose_answers(0)
+
+    @rule()
+    def recover(self) -> None:
+        """A round of recovery after the grace: no intent stays open."""
+        self.shop.clock.advance(GRACE + timedelta(seconds=1))
+        self.run(self.recovered())
+
+    async def recovered(self) -> None:
+        read_model = MemoryReadModel()
+        async with ProjectionRunner(self.shop.store, read_model, [OpenEffects()]) as runner:
+            await runner.wait_for("open_effects", await self.shop.store.head())
+            services = RecoveryServices(
+                self.shop.repo,
+                read_model,
+                self.shop.clock,
+                self.shop.ids,
+                OneGateway(self.shop.gateway),
+                self.shop.carrier,
+                self.shop.keyring,
+            )
+            done = await recover_effects(services)
+        event(f"recovered {done.looked_at} intents")
+        assert done.still_open == 0
+
+    def together(self, *commands: Callable[[], Awaitable[object]]) -> None:
+        async def both() -> list[object]:
+            self.shop.store.yield_on_read = True
+            try:
+                return await asyncio.gather(*(c() for c in commands), return_exceptions=True)
+            finally:
+                self.shop.store.yield_on_read = False
+
+        for outcome in self.run(both()):
+            if isinstance(outcome, BaseException) and not isinstance(
+                outcome, DomainError | GatewayRequestError | ConcurrencyError
+            ):
+                raise outcome
+            event(f"together: {type(outcome).__name__}")
+
     # What must hold after every step
 
     @invariant()
@@ -377,7 +461,11 @@ class CommerceMachine(RuleBasedStateMachine):
         for payment in payments:
             by_order[payment.order_id].append(payment)
             await self.check_payment(payment)
+        recorded = {p.gateway_payment_id for p in payments if p.gateway_payment_id}
+        opening = [p for p in payments if p.opening is not None]
+        assert self.shop.gateway.payment_count <= len(recorded) + len(opening), "lost money"
         for order in orders:
+            assert not (order.shipment_ids and order.status is OrderStatus.CANCELLED)
             self.check_money(order, by_order[order.id])
             self.check_cash_on_delivery(order, by_order[order.id])
         self.check_stock(
@@ -427,6 +515,8 @@ class CommerceMachine(RuleBasedStateMachine):
         assert payment.refunded + payment.refund_pending <= payment.captured <= payment.authorized
         if payment.gateway_payment_id is None or payment.id in self.unreported:
             return
+        if payment.open_effects:
+            return  # its news is on the way: recovery records it
         view = await self.shop.gateway.retrieve(payment.gateway_payment_id)
         assert (view.captured, view.refunded) == (payment.captured, payment.refunded)
 

@@ -278,6 +278,12 @@ class Order(Aggregate):
             raise InvalidTransitionError("order", self.status, S.PAID)
         self._payment_requested(payment_id, at, actor)
 
+    def check_no_payment_in_progress(self) -> None:
+        """``PaymentInProgressError`` while a payment of this order is asking the gateway
+        (money recorded by hand meanwhile could be taken twice)."""
+        if self.payments_in_progress:
+            raise PaymentInProgressError(self.number, self.payments_in_progress[0])
+
     @event("PaymentRequested")
     def _payment_requested(self, payment_id: UUID, at: datetime, actor: str) -> None:
         self.payments_in_progress.append(payment_id)

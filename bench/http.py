@@ -16,6 +16,11 @@ in another process (``wrk`` when it is installed, else ``bench/loadgen.py``) kee
   random SKUs out of ``BENCH_SKUS`` (1,000) for a known customer (stock is plenty:
   nothing runs out; with fewer SKUs more orders contend for a stock item and retry);
 - get-order: ``GET /api/v1/orders/{id}`` over orders placed beforehand.
+- charge: ``POST /api/v1/payments/charge`` (test gateway), each request paying one of
+  ``BENCH_CHARGES`` orders placed beforehand (once they are all paid, further requests
+  answer 409 order-already-paid and count as errors). The test gateway keeps its
+  payments in the worker's memory (``BENCH_FAKE_GATEWAY_STORE``, default ``memory``),
+  so the figure is the service's own cost, comparable with code before ADR 0016.
 
 It prints req/s, p50/p99 latency, errors (non-2xx answers and socket errors) and each
 route's ratio to hello, then the goals. The server and the load generator share the
@@ -67,6 +72,8 @@ MAX_REQUESTS = 200_000  # per run, whatever the rate
 SKUS = int(os.environ.get("BENCH_SKUS", "1000"))  # fewer: more orders contend per stock item
 CUSTOMERS = 50
 ORDERS_TO_READ = 200
+CHARGES = int(os.environ.get("BENCH_CHARGES", "3000"))  # orders to pay, per server run
+FAKE_GATEWAY_STORE = os.environ.get("BENCH_FAKE_GATEWAY_STORE", "memory")
 STOCK = 1_000_000  # per SKU: more than any run can reserve
 LOADGEN_SCRIPT = Path(__file__).resolve().parent / "loadgen.py"
 COMMERCE = str(Path(sys.executable).with_name("commerce"))
@@ -168,6 +175,7 @@ def server_env(dsn: str, schema: str, data_dir: Path) -> dict[str, str]:
         "DATA_DIR": str(data_dir),
         "PII_MASTER_KEY": os.urandom(32).hex(),
         "PAYMENT_GATEWAY": "fake",
+        "FAKE_GATEWAY_STORE": FAKE_GATEWAY_STORE,
         "LOG_LEVEL": LOG_LEVEL,
         "BENCH_ROUTES": "1",
     }
@@ -261,6 +269,41 @@ def stock_the_shop(port: int, api_key: str) -> Shop:
             for _ in range(ORDERS_TO_READ)
         ]
     return Shop(api_key, customers, orders)
+
+
+def orders_to_charge(port: int, api_key: str, count: int) -> list[str]:
+    """``count`` new unpaid orders, placed 16 at a time."""
+    rng = random.Random(13)
+    bodies = [
+        order_body(rng, []) | {"customer": {"email": "payer@example.com"}} for _ in range(count)
+    ]
+
+    async def place_all() -> list[str]:
+        auth = {"Authorization": f"Bearer {api_key}"}
+        limit = asyncio.Semaphore(16)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}/api/v1", headers=auth, timeout=30
+        ) as api:
+
+            async def place(body: dict[str, Any]) -> str:
+                async with limit:
+                    answer = await api.post("/orders", json=body)
+                    answer.raise_for_status()
+                    return str(answer.json()["id"])
+
+            return await asyncio.gather(*(place(body) for body in bodies))
+
+    return asyncio.run(place_all())
+
+
+def charge_requests(order_ids: list[str]) -> list[Request]:
+    card = {"type": "card", "token": "tok_visa"}
+    return [
+        Request(
+            "POST", "/api/v1/payments/charge", json.dumps({"order_id": oid, "payment_method": card})
+        )
+        for oid in order_ids
+    ]
 
 
 def route_requests(shop: Shop) -> dict[str, list[Request]]:
@@ -439,6 +482,7 @@ def main() -> None:
             with running_server(env, workers, log) as port:
                 shop = shop or stock_the_shop(port, api_key)
                 routes = route_requests(shop)
+                routes["charge"] = charge_requests(orders_to_charge(port, api_key, CHARGES))
                 load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
                 for route, requests in routes.items():
                     result = load(requests, port, api_key, SECONDS, workdir)

@@ -5,11 +5,18 @@ gateway is asked, so a race is lost before money moves, never after."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from dependency_injector import providers
 
 from adapters.postgres.fake_gateway import PostgresFakeGateway
+from entrypoints.container import build_container, open_pool
+from entrypoints.jobs import JobDeps, run_job
+from entrypoints.settings import Settings
+from tests.conftest import TEST_DATABASE_URL, PgSchema
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_orders_api import PROBLEM, Shop
 
@@ -165,3 +172,35 @@ async def test_concurrent_partial_captures_are_all_counted_and_a_later_one_takes
     assert (order["status"], order["totals"]["paid"]) == ("paid", total)
     over = await shop.call("POST", f"/payments/{pid}/capture", {"amount": 1})
     assert over.status_code == 409
+
+
+async def test_the_cli_s_jobs_see_the_payments_the_app_took_with_the_test_gateway(
+    api: Api, pg_schema: PgSchema
+) -> None:
+    shop = await _shop(api)
+    await _paid_order(shop)
+    waiting_order = (await shop.order(("MUG-1", 1))).json()["id"]
+    waiting = await shop.call(
+        "POST",
+        "/payments/authorize",
+        {"order_id": waiting_order, "payment_method": {"type": "card", "token": "tok_3ds"}},
+    )
+    assert waiting.status_code == 201, waiting.text
+    today = datetime.now(UTC).date()
+    # another process, as `commerce jobs run` builds it: its own container on the same database
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        database_url=TEST_DATABASE_URL,
+        database_schema=pg_schema.name,
+        event_store="postgres",
+    )
+    container = build_container(settings)
+    async with open_pool(settings) as pool:
+        container.pool.override(providers.Object(pool))
+        deps = JobDeps.from_container(container)
+        reconciled = await run_job("reconcile", deps, today)
+        recovered = await run_job("recover-effects", deps)
+
+    assert (reconciled.examined, reconciled.errors) == (2, [])
+    assert not any("discrepancies" in note for note in reconciled.notes), reconciled.notes
+    assert (recovered.examined, recovered.errors) == (0, [])  # nothing left open

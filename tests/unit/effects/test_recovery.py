@@ -24,6 +24,7 @@ from commerce_core.ordering.order import OrderStatus
 from commerce_core.payments.payment import PaymentStatus
 from commerce_core.payments.ports.gateway import GatewayUnavailableError, PaymentGateway
 from commerce_core.processes.shipping import CreateShipment, LabelRequest, create_shipment
+from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
 from tests.unit.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
@@ -48,10 +49,12 @@ async def shop() -> Shop:
 
 
 async def recover(shop: Shop) -> int:
-    """One round of recovery after the grace; returns how many intents it found."""
+    """One round of recovery after the grace; returns how many intents it found. The
+    order list, caught up before the recovery and kept up to date through it, must equal
+    one rebuilt from the events afterwards."""
     shop.clock.advance(GRACE + timedelta(seconds=1))
     read_model = MemoryReadModel()
-    async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
+    async with ProjectionRunner(shop.store, read_model, [OpenEffects(), OrderList()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
         services = RecoveryServices(
             shop.repo,
@@ -64,8 +67,13 @@ async def recover(shop: Shop) -> int:
         )
         round_ = await recover_effects(services)
         await runner.wait_for("open_effects", await shop.store.head())
+        await runner.wait_for("order_list", await shop.store.head())
         assert await open_before(read_model, shop.clock.now()) == []
     assert round_.still_open == 0
+    rebuilt = MemoryReadModel()
+    async with ProjectionRunner(shop.store, rebuilt, [OrderList()]) as runner:
+        await runner.wait_for("order_list", await shop.store.head())
+    assert await read_model.rows("order_list") == await rebuilt.rows("order_list")
     return round_.looked_at
 
 

@@ -271,12 +271,11 @@ def stock_the_shop(port: int, api_key: str) -> Shop:
     return Shop(api_key, customers, orders)
 
 
-def orders_to_charge(port: int, api_key: str, count: int) -> list[str]:
+def orders_to_charge(port: int, shop: Shop, count: int) -> list[str]:
     """``count`` new unpaid orders, placed 16 at a time."""
     rng = random.Random(13)
-    bodies = [
-        order_body(rng, []) | {"customer": {"email": "payer@example.com"}} for _ in range(count)
-    ]
+    api_key = shop.api_key
+    bodies = [order_body(rng, shop.customer_ids) for _ in range(count)]
 
     async def place_all() -> list[str]:
         auth = {"Authorization": f"Bearer {api_key}"}
@@ -482,7 +481,7 @@ def main() -> None:
             with running_server(env, workers, log) as port:
                 shop = shop or stock_the_shop(port, api_key)
                 routes = route_requests(shop)
-                routes["charge"] = charge_requests(orders_to_charge(port, api_key, CHARGES))
+                routes["charge"] = charge_requests(orders_to_charge(port, shop, CHARGES))
                 load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
                 for route, requests in routes.items():
                     result = load(requests, port, api_key, SECONDS, workdir)

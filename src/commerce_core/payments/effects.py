@@ -229,7 +229,6 @@ def _record(
         if payment.status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
             payment.void(at, key)
         outcome = PaymentStatus.VOIDED.value
-    payment.answer(key, outcome, at)
     gateway_id = payment.gateway_payment_id
     if gateway_id is None or gateway_id == known:
         return outcome, []
@@ -255,7 +254,8 @@ async def _record_only(
     effect = payment.effect(key)
     if effect is None or effect.answer is not None:
         return
-    _, references = _record(payment, effect, answer, at)
+    outcome, references = _record(payment, effect, answer, at)
+    payment.answer(key, outcome, at)  # only the follow-ups remain (recovery: no call)
     await ports.repo.save(payment, *references, metadata=ctx.metadata())
 
 

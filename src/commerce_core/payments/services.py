@@ -151,18 +151,20 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
     earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
     if earlier is not None and earlier.opening is None:
         return await _replay(gateway, earlier)
-    if earlier is None:
-        await _decide(services, ctx, request, payment_id)
-        for waiting in await _superseded(repo, ctx, payment_id):
-            await recover_payment(ports, ctx, waiting)  # their voids, before the new call
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    payment = earlier
+    if payment is None:
+        payment, replaced = await _decide(services, ctx, request, payment_id)
+        if replaced:
+            for waiting in replaced:
+                await recover_payment(ports, ctx, waiting)  # their voids, before the new call
+            order = await load_order(repo, ctx.tenant_id, request.order_id)
+            if order.status not in AWAITING_PAYMENT:  # a replaced one completed after all
+                key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
+                await abandon_effect(ports, ctx, payment_id, key, "superseded")
+                raise OrderAlreadyPaidError(order.number)
     opening = payment.opening
     if opening is None:  # finished meanwhile, e.g. by recovery
         return await _replay(gateway, payment)
-    order = await load_order(repo, ctx.tenant_id, payment.order_id)
-    if order.status not in AWAITING_PAYMENT:  # a replaced payment was completed after all
-        await abandon_effect(ports, ctx, payment_id, opening.key, "superseded")
-        raise OrderAlreadyPaidError(order.number)
     run = await run_effect(ports, ctx, payment_id, opening.key)
     payment = run.payment
     if run.refused is not None:
@@ -175,22 +177,23 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
 
 async def _decide(
     services: PaymentServices, ctx: CommandContext, request: _Request, payment_id: UUID
-) -> None:
+) -> tuple[Payment, list[UUID]]:
     """Records the payment and its gateway call (the intent) with the order's
     ``PaymentRequested``, in one append: of two concurrent payments of one order only
     one is recorded; the other finds it under way (or the order paid) and stops here,
     before any gateway call. Payments still waiting for 3-D Secure get a void intent:
-    the new attempt replaces them."""
+    the new attempt replaces them (returned, to be voided before the new call)."""
     repo, gateway = services.repo, services.gateway
     at = services.clock.now()
-    await _check_waiting(repo, gateway, ctx, request.order_id)
 
-    async def decide() -> None:
-        if await find_owned(repo, ctx.tenant_id, payment_id, Payment) is not None:
-            return  # the same command, recorded concurrently
+    async def decide() -> tuple[Payment, list[UUID]]:
+        if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+            return earlier, []  # the same command, recorded concurrently
         order = await load_order(repo, ctx.tenant_id, request.order_id)
         ledger = await load_ledger(repo, order)
         payments = await load_payments(repo, ledger)
+        for attempt in payments:  # a read of the gateway, before anything is decided
+            await check_not_completed(gateway, attempt)
         order.request_payment(payment_id, at, ctx.actor)
         amount = amount_due(order, payments)
         if request.capture:
@@ -235,27 +238,13 @@ async def _decide(
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
+        return payment, [replaced.id for replaced in waiting]
 
-    await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+    return await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
 
 
 def _waits_for_customer(payment: Payment) -> bool:
     return payment.status is PaymentStatus.PENDING and payment.requires_action
-
-
-async def _check_waiting(
-    repo: Repository, gateway: PaymentGateway, ctx: CommandContext, order_id: UUID
-) -> None:
-    order = await load_order(repo, ctx.tenant_id, order_id)
-    for payment in await load_payments(repo, await load_ledger(repo, order)):
-        await check_not_completed(gateway, payment)
-
-
-async def _superseded(repo: Repository, ctx: CommandContext, payment_id: UUID) -> list[UUID]:
-    """Payments of the same order with a void under way: the ones this payment replaces."""
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
-    order = await load_order(repo, ctx.tenant_id, payment.order_id)
-    return [p.id for p in await load_payments(repo, await load_ledger(repo, order)) if p.voiding]
 
 
 async def hold_for_authorization(

@@ -86,11 +86,17 @@ class EffectRun:
 
 
 async def run_effect(
-    ports: PaymentServices, ctx: CommandContext, payment_id: UUID, key: str
+    ports: PaymentServices,
+    ctx: CommandContext,
+    payment_id: UUID,
+    key: str,
+    saved: Payment | None = None,
 ) -> EffectRun:
     """Makes the gateway call of the payment's open intent ``key`` and records its
-    outcome and follow-ups; an intent already closed returns the payment as it is."""
-    payment = await load_payment(ports.repo, ctx.tenant_id, payment_id)
+    outcome and follow-ups; an intent already closed returns the payment as it is.
+    ``saved``: the payment as the caller just saved it (saves a read; a stale one only
+    makes the first append lose its race and take the slower path)."""
+    payment = saved or await load_payment(ports.repo, ctx.tenant_id, payment_id)
     effect = payment.effect(key)
     if effect is None:
         return EffectRun(payment)
@@ -104,7 +110,7 @@ async def run_effect(
     secret = answer.client_secret if isinstance(answer, GatewayPayment) else None
     refused = answer if isinstance(answer, GatewayRequestError) else None
     try:
-        payment, note = await _record_and_settle(ports, ctx, payment_id, key, answer, at)
+        payment, note = await _record_and_settle(ports, ctx, payment_id, key, answer, at, payment)
     except ConcurrencyError:
         try:
             if answer is not None or effect.kind is EffectKind.VOID:
@@ -266,9 +272,10 @@ async def _record_and_settle(
     key: str,
     answer: Answer,
     at: datetime,
+    loaded: Payment | None = None,
 ) -> tuple[Payment, str | None]:
     repo = ports.repo
-    payment = await load_payment(repo, ctx.tenant_id, payment_id)
+    payment = loaded or await load_payment(repo, ctx.tenant_id, payment_id)
     effect = payment.effect(key)
     if effect is None:
         return payment, None  # finished meanwhile (a concurrent run, or recovery)

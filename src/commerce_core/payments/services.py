@@ -148,7 +148,9 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
     repo, gateway = services.repo, services.gateway
     payment_id = new_id(ctx, services.ids, f"payment:{request.order_id}")
     ports = services
-    earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
+    earlier = None
+    if ctx.idempotency_key is not None:  # without a key the payment's id is new
+        earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
     if earlier is not None and earlier.opening is None:
         return await _replay(gateway, earlier)
     payment = earlier
@@ -165,7 +167,7 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
     opening = payment.opening
     if opening is None:  # finished meanwhile, e.g. by recovery
         return await _replay(gateway, payment)
-    run = await run_effect(ports, ctx, payment_id, opening.key)
+    run = await run_effect(ports, ctx, payment_id, opening.key, payment)
     payment = run.payment
     if run.refused is not None:
         raise run.refused
@@ -187,7 +189,9 @@ async def _decide(
     at = services.clock.now()
 
     async def decide() -> tuple[Payment, list[UUID]]:
-        if (earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)) is not None:
+        if ctx.idempotency_key is not None and (
+            earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)
+        ):
             return earlier, []  # the same command, recorded concurrently
         order = await load_order(repo, ctx.tenant_id, request.order_id)
         ledger = await load_ledger(repo, order)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_calls import call_gateway
@@ -72,46 +71,9 @@ async def check_not_completed(gateway: PaymentGateway, payment: Payment) -> None
             raise PaymentInFlightError(payment.id)
 
 
-async def void_at_gateway(gateway: PaymentGateway, payment: Payment) -> GatewayPayment | None:
-    """Voids an open payment at the gateway; returns the gateway's view to record (None
-    if the payment never reached it).
-
-    The gateway is asked first what it knows, since the customer may have finished
-    3-D Secure and our books wait for the webhook: a payment that failed (or was
-    voided) there needs only recording; one that captured raises
-    ``PaymentInFlightError`` (its money is in, and its webhook will record it).
-    One void per payment, so one idempotency key.
-    """
-    gateway_id = payment.gateway_payment_id
-    if gateway_id is None:
-        return None
-    view = await call_gateway(lambda: gateway.retrieve(gateway_id))
-    if view.status in (GatewayStatus.FAILED, GatewayStatus.VOIDED):
-        return view
-    if view.status is GatewayStatus.CAPTURED:
-        raise PaymentInFlightError(payment.id)
-    return await call_gateway(lambda: gateway.void(gateway_id, f"{payment.id}:void"))
-
-
 def apply_void(payment: Payment, answer: GatewayPayment | None, at: datetime) -> None:
     """Records the gateway's answer to a void (or the void of one it never saw)."""
     if answer is not None:
         sync_payment(payment, answer, at)
     elif payment.status in _VOIDABLE:
         payment.void(at)
-
-
-async def _record_void(
-    repo: Repository,
-    ctx: CommandContext,
-    payment_id: UUID,
-    answer: GatewayPayment | None,
-    at: datetime,
-) -> Payment:
-    async def record() -> Payment:
-        payment = await load_payment(repo, ctx.tenant_id, payment_id)
-        apply_void(payment, answer, at)
-        await repo.save(payment, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
-        return payment
-
-    return await retry_on_conflict(record)

@@ -106,6 +106,8 @@ async def create_shipment(
         return await buy_label(services, ctx, shipment_id) if shipped.open_effects else shipped
     order = await load_order(repo, ctx.tenant_id, order_id)
     at = services.clock.now()
+    # A card payment under way would take money a cash-on-delivery parcel collects too.
+    order.check_no_payment_in_progress()
     order.record_shipment(shipment_id, command.lines, at, ctx.actor)  # a check: not saved
     await take_stock_on_shipping(repo, order, await load_ledger(repo, order), at)  # a check
     buys = command.tracking_number is None and label is not None
@@ -114,6 +116,7 @@ async def create_shipment(
 
     async def attempt() -> Shipment:
         order = await load_order(repo, ctx.tenant_id, order_id)
+        order.check_no_payment_in_progress()
         lines = order.lines_to_ship(command.lines)
         shipment = Shipment.create(
             id=shipment_id,

@@ -314,7 +314,7 @@ async def _follow_up(
         if payment.status is PaymentStatus.FAILED and order.status in AWAITING_PAYMENT:
             order.mark_payment_failed(payment.decline_code, at, payment.id, actor)
         elif payment.status is PaymentStatus.AUTHORIZED and effect.hold_until is not None:
-            items, note = await _hold(repo, order, effect.hold_until, at)
+            items, note = await hold_for_authorization(repo, order, effect.hold_until, at)
         order.close_payment_request(payment.id, at)
     if effect.kind is EffectKind.REFUND and effect.refund_id is not None:
         note = _refund_follow_up(payment, order, ledger, effect.refund_id, answer, at, actor)
@@ -342,7 +342,7 @@ def _refund_follow_up(
     return None
 
 
-async def _hold(
+async def hold_for_authorization(
     repo: Repository, order: Order, until: datetime, at: datetime
 ) -> tuple[list[StockItem], str | None]:
     """Holds the authorized order's stock until ``until``; a note instead if it cannot."""

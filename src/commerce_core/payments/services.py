@@ -26,21 +26,25 @@ charges yet is refused before any gateway call, recording nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import msgspec
 
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
-from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.money_received import check_money_in, order_lines
-from commerce_core.ordering.order import AWAITING_PAYMENT, Order, OrderAlreadyPaidError
+from commerce_core.ordering.order import AWAITING_PAYMENT, OrderAlreadyPaidError
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
-from commerce_core.payments.effects import abandon_effect, recover_payment, run_effect
+from commerce_core.payments.effects import (
+    abandon_effect,
+    hold_for_authorization,
+    recover_payment,
+    run_effect,
+)
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.gateway_calls import call_gateway
 from commerce_core.payments.loading import load_payment, load_payments
@@ -249,19 +253,6 @@ async def _decide(
 
 def _waits_for_customer(payment: Payment) -> bool:
     return payment.status is PaymentStatus.PENDING and payment.requires_action
-
-
-async def hold_for_authorization(
-    repo: Repository, order: Order, until: datetime, at: datetime
-) -> tuple[list[StockItem], str | None]:
-    """Holds the authorized order's stock until ``until``; a note instead if it cannot."""
-    if order.status not in AWAITING_PAYMENT:
-        return [], f"order {order.number} is {order.status}: void this authorization"
-    stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
-    try:
-        return hold_lines(stock, order.id, order_lines(order), until, at), None
-    except InsufficientStockError as short:
-        return [], f"order {order.number} is authorized but its stock ran out ({short})"
 
 
 async def _replay(gateway: PaymentGateway, payment: Payment) -> PaymentResult:

@@ -48,6 +48,14 @@ async def shop() -> Shop:
     return shop
 
 
+def recovery_services(shop: Shop, read_model: MemoryReadModel) -> RecoveryServices:
+    """Recovery on the shop's ports, finding open intents in ``read_model``."""
+    gateways = OneGateway(shop.gateway)
+    return RecoveryServices(
+        shop.repo, read_model, shop.clock, shop.ids, gateways, shop.carrier, shop.keyring
+    )
+
+
 async def recover(shop: Shop) -> int:
     """One round of recovery after the grace; returns how many intents it found. The
     order list, caught up before the recovery and kept up to date through it, must equal
@@ -56,16 +64,7 @@ async def recover(shop: Shop) -> int:
     read_model = MemoryReadModel()
     async with ProjectionRunner(shop.store, read_model, [OpenEffects(), OrderList()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
-        services = RecoveryServices(
-            shop.repo,
-            read_model,
-            shop.clock,
-            shop.ids,
-            OneGateway(shop.gateway),
-            shop.carrier,
-            shop.keyring,
-        )
-        round_ = await recover_effects(services)
+        round_ = await recover_effects(recovery_services(shop, read_model))
         await runner.wait_for("open_effects", await shop.store.head())
         await runner.wait_for("order_list", await shop.store.head())
         assert await open_before(read_model, shop.clock.now()) == []
@@ -173,16 +172,7 @@ async def test_recovery_leaves_an_intent_open_while_the_gateway_is_down(shop: Sh
     read_model = MemoryReadModel()
     async with ProjectionRunner(shop.store, read_model, [OpenEffects()]) as runner:
         await runner.wait_for("open_effects", await shop.store.head())
-        services = RecoveryServices(
-            shop.repo,
-            read_model,
-            shop.clock,
-            shop.ids,
-            OneGateway(shop.gateway),
-            shop.carrier,
-            shop.keyring,
-        )
-        round_ = await recover_effects(services)
+        round_ = await recover_effects(recovery_services(shop, read_model))
     assert (round_.looked_at, round_.still_open) == (1, 1)
 
     shop.gateway.charge = charge  # type: ignore[method-assign]

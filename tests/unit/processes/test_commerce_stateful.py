@@ -49,7 +49,7 @@ from hypothesis.stateful import (
 
 from adapters.memory.readmodel import MemoryReadModel
 from commerce_core.effects.open_effects import OpenEffects
-from commerce_core.effects.recovery import GRACE, RecoveryServices, recover_effects
+from commerce_core.effects.recovery import GRACE, recover_effects
 from commerce_core.eventstore import START, ConcurrencyError, EventMapper
 from commerce_core.fulfilment.shipment import TRACKING_UPDATES, ShipmentStatus
 from commerce_core.inventory.services import ReceiveStock, receive_stock
@@ -82,7 +82,7 @@ from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import PaymentMethod, Sku, SkuQuantity
-from tests.unit.effects.test_recovery import OneGateway
+from tests.unit.effects.test_recovery import recovery_services
 from tests.unit.shop import FEES, STAFF, TENANT, Shop
 
 pytestmark = pytest.mark.slow  # a hypothesis state machine over the whole service
@@ -419,16 +419,7 @@ class CommerceMachine(RuleBasedStateMachine):
         read_model = MemoryReadModel()
         async with ProjectionRunner(self.shop.store, read_model, [OpenEffects()]) as runner:
             await runner.wait_for("open_effects", await self.shop.store.head())
-            services = RecoveryServices(
-                self.shop.repo,
-                read_model,
-                self.shop.clock,
-                self.shop.ids,
-                OneGateway(self.shop.gateway),
-                self.shop.carrier,
-                self.shop.keyring,
-            )
-            done = await recover_effects(services)
+            done = await recover_effects(recovery_services(self.shop, read_model))
         event(f"recovered {done.looked_at} intents")
         assert done.still_open == 0
 

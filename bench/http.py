@@ -22,6 +22,7 @@ in another process (``wrk`` when it is installed, else ``bench/loadgen.py``) kee
   payments in the worker's memory (``BENCH_FAKE_GATEWAY_STORE``, default ``memory``),
   so the figure is the service's own cost, comparable with code before ADR 0016.
 
+``BENCH_HTTP_ROUTES`` (default ``hello,place-order,get-order,charge``) picks the routes.
 It prints req/s, p50/p99 latency, errors (non-2xx answers and socket errors) and each
 route's ratio to hello, then the goals. The server and the load generator share the
 machine's CPUs, as they would with a local proxy; other load on the machine moves the
@@ -68,6 +69,7 @@ WORKERS = tuple(int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(","
 LOADGEN = os.environ.get("BENCH_LOADGEN", "auto")  # auto | wrk | python
 LOG_LEVEL = os.environ.get("BENCH_LOG_LEVEL", "info")  # the server's; info logs every request
 WARMUP_SECONDS = 2.0
+ROUTES = os.environ.get("BENCH_HTTP_ROUTES", "hello,place-order,get-order,charge").split(",")
 MAX_REQUESTS = 200_000  # per run, whatever the rate
 SKUS = int(os.environ.get("BENCH_SKUS", "1000"))  # fewer: more orders contend per stock item
 CUSTOMERS = 50
@@ -481,9 +483,12 @@ def main() -> None:
             with running_server(env, workers, log) as port:
                 shop = shop or stock_the_shop(port, api_key)
                 routes = route_requests(shop)
-                routes["charge"] = charge_requests(orders_to_charge(port, shop, CHARGES))
+                if "charge" in ROUTES:
+                    routes["charge"] = charge_requests(orders_to_charge(port, shop, CHARGES))
                 load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
                 for route, requests in routes.items():
+                    if route not in ROUTES:
+                        continue
                     result = load(requests, port, api_key, SECONDS, workdir)
                     results[(workers, route)] = result
                     print(f"  {workers} worker(s) {route}: {result.rps:,.0f} req/s")

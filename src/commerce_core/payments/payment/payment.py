@@ -421,9 +421,10 @@ class Payment(Aggregate):
         back by other means meanwhile (``RefundExceedsCapturedError``)."""
         refund = self._awaiting_approval(refund_id, "approved")
         self._check_not_busy(EffectKind.VOID)
-        self._check_status(_REFUNDABLE, "refund")
-        if refund.amount > self.refundable:
+        # refunded meanwhile (all of it, too): the money is gone, not the refund misplaced
+        if self.status in _REFUNDABLE | {_S.REFUNDED} and refund.amount > self.refundable:
             raise RefundExceedsCapturedError(refund.amount, self.refundable)
+        self._check_status(_REFUNDABLE, "refund")
         self._refund_approved(refund_id=refund_id, by=by, at=at)
         effect = PaymentEffect(
             key=f"{refund_id}:refund",

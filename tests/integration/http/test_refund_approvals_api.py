@@ -184,7 +184,7 @@ async def test_an_admin_approves_and_the_refund_runs_once_even_when_approve_is_r
 
 async def test_a_rejected_refund_moves_no_money_and_cannot_be_approved(api: Api) -> None:
     t = await team(api)
-    oid, payment = await paid_order(t.admin)
+    _, payment = await paid_order(t.admin)
     held = (
         await t.staff.call("POST", f"/payments/{payment['id']}/refund", {"amount": 150_000})
     ).json()

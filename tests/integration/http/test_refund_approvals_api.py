@@ -182,6 +182,28 @@ async def test_an_admin_approves_and_the_refund_runs_once_even_when_approve_is_r
     ]
 
 
+async def test_concurrent_decisions_without_idempotency_key_decide_once(api: Api) -> None:
+    t = await team(api)
+    oid, payment = await paid_order(t.admin)
+    first = (await t.staff.call("POST", f"/orders/{oid}/refund", {"amount": 120_000})).json()
+    second = (await t.staff.call("POST", f"/orders/{oid}/refund", {"amount": 10_000})).json()
+
+    approvals = await asyncio.gather(
+        *(t.admin.call("POST", f"/refunds/{first['id']}/approve") for _ in range(4))
+    )
+    decisions = await asyncio.gather(
+        t.admin.call("POST", f"/refunds/{second['id']}/approve"),
+        t.admin.call("POST", f"/refunds/{second['id']}/reject", {"reason": "no"}),
+    )
+
+    assert sorted(a.status_code for a in approvals) == [200, 409, 409, 409]
+    assert {slug(a) for a in approvals if a.status_code == 409} == {"invalid-transition"}
+    assert sorted(d.status_code for d in decisions) == [200, 409]
+    won = next(d for d in decisions if d.status_code == 200).json()["status"]
+    expected = [120_000, 10_000] if won == "succeeded" else [120_000]
+    assert sorted(await gateway_refunds(api, payment), reverse=True) == expected
+
+
 async def test_a_rejected_refund_moves_no_money_and_cannot_be_approved(api: Api) -> None:
     t = await team(api)
     _, payment = await paid_order(t.admin)

@@ -99,7 +99,9 @@ async def test_each_route_class_of_a_key_has_its_own_bucket() -> None:
     write = await edge.hit_key(TENANT, KEY, "POST", "/api/v1/orders")
 
     assert [v.allowed for v in reads if v] == [True, True, True, False]
-    assert write is not None and write.allowed and write.remaining == 2
+    assert write is not None
+    assert write.allowed
+    assert write.remaining == 2
 
 
 async def test_a_changed_tenant_setting_applies_once_the_cached_one_expires() -> None:
@@ -129,7 +131,8 @@ async def test_failed_authentications_block_an_address_once_used_up() -> None:
     assert await edge.auth_failed("10.0.0.1") is None
     assert await edge.auth_failed("10.0.0.1") is None
     refused = await edge.auth_failed("10.0.0.1")
-    assert refused is not None and refused.retry_after_ms == 30_000  # 2 per minute
+    assert refused is not None
+    assert refused.retry_after_ms == 30_000  # 2 per minute
     assert await edge.auth_blocked("10.0.0.1") is not None
     assert await edge.auth_blocked("10.0.0.2") is None
 

@@ -6,6 +6,7 @@ Each test freezes the limiter's clock (the container's) and moves it by hand.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -278,3 +279,41 @@ async def test_an_unreachable_redis_lets_requests_through_uncounted(make_api: Ma
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert "RateLimit-Limit" not in answers[0].headers
     assert (await api.client.get(WHOAMI, headers=bearer("ck_live_bad"))).status_code == 401
+
+
+async def test_concurrent_requests_on_two_nodes_never_exceed_the_burst(make_api: MakeApi) -> None:
+    shared = {
+        "redis_url": TEST_REDIS_URL,
+        "rate_limit_redis_prefix": unique_prefix(),
+        "rate_limit_per_second": 1,
+        "rate_limit_burst": 5,
+    }
+    one, two = await make_api(**shared), await make_api(**shared)
+    frozen(one, two)
+    _, key = await one.tenant("acme")
+
+    answers = await asyncio.gather(
+        *(node.client.get(WHOAMI, headers=bearer(key)) for node in [one, two] * 10)
+    )
+
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [429] * 15
+
+
+async def test_malformed_credentials_count_as_failures_and_never_fail_the_server(
+    make_api: MakeApi,
+) -> None:
+    api = await make_api(auth_failures_per_minute=3)
+    frozen(api)
+    garbage = [
+        httpx.Headers({"Authorization": "Bearer ck_live_" + "x" * 5_000}),
+        httpx.Headers({b"Authorization": "Bearer ck_live_\u00e9t\u00e9".encode()}),
+        httpx.Headers({"Authorization": "Bearer not-even-a-key"}),
+    ]
+
+    async with client_at(api, "127.0.0.9") as client:
+        answers = [await client.get(WHOAMI, headers=h) for h in garbage]
+        assert [a.status_code for a in answers] == [401, 401, 401]
+        assert_rate_limited(await client.get(WHOAMI, headers=garbage[2]), retry_after="20")
+        # a scheme that is not Bearer presents no key: not counted, still 401
+        basic = await client.get(WHOAMI, headers={"Authorization": "Basic YTpi"})
+        assert basic.status_code == 401

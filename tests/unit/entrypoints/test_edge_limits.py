@@ -10,6 +10,7 @@ import pytest
 from adapters.memory.tenants import MemoryTenants
 from adapters.ratelimit.limiter import TokenBucketLimiter
 from adapters.ratelimit.states import MemoryStates
+from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.ports.rate_limits import (
     LimiterUnavailableError,
     Quota,
@@ -143,3 +144,18 @@ async def test_an_unavailable_limiter_lets_everything_through() -> None:
     assert await edge.hit_key(TENANT, KEY, "GET", "/api/v1/orders") is None
     assert await edge.auth_blocked("10.0.0.1") is None
     assert await edge.auth_failed("10.0.0.1") is None
+
+
+class UnreadableTenants(MemoryTenants):
+    async def get_tenant(self, tenant_id: uuid.UUID) -> Tenant | None:
+        raise InvalidValueError("per_second and burst must be positive")
+
+
+async def test_unreadable_tenant_settings_fall_back_to_the_defaults() -> None:
+    """Settings edited by hand into nonsense must not turn every request into a 500."""
+    edge = _edge(_limiter(), UnreadableTenants(), Seconds(), ttl=0)
+
+    verdict = await edge.hit_key(TENANT, KEY, "GET", "/api/v1/orders")
+
+    assert verdict is not None
+    assert verdict.limit == 3

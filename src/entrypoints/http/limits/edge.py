@@ -80,7 +80,15 @@ class EdgeLimits:
         cached = self._settings.get(tenant_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        tenant = await self._tenants().get_tenant(tenant_id)
+        try:
+            tenant = await self._tenants().get_tenant(tenant_id)
+        except ValueError as error:  # settings edited by hand into something unreadable
+            structlog.get_logger("http.rate_limits").error(
+                "tenant settings unreadable; default rate limits apply",
+                tenant_id=str(tenant_id),
+                error=str(error),
+            )
+            tenant = None
         settings = tenant.settings.rate_limits if tenant is not None else RateLimitSettings()
         if self._ttl > 0:
             if len(self._settings) >= self._max_tenants:

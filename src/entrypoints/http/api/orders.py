@@ -36,6 +36,8 @@ from entrypoints.http.api.views import (
 )
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import order_services, payment_services, shipping_services
+from entrypoints.http.limits.checkout import limit_checkout
+from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.services import Services, tenant_of
 
@@ -72,9 +74,13 @@ class OrdersController(Controller):
         data: Annotated[service.PlaceOrder, examples.ORDER],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
+        principal: NamedDependency[Principal],
+        limits: NamedDependency[EdgeLimits],
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
-        Not enough stock: 409 insufficient-stock and nothing is reserved."""
+        Not enough stock: 409 insufficient-stock and nothing is reserved. A tenant may limit
+        orders per customer (`checkout_per_minute`): beyond it, 429 rate-limited."""
+        await limit_checkout(limits, principal.tenant_id, data.customer)
         order = await service.place_order(order_services(services), ctx, data)
         return order_out(order)
 

@@ -288,8 +288,8 @@ async def test_after_erasure_the_events_load_and_only_personal_data_is_gone(
     assert erased.erased_at == world.clock.now()
     assert (erased.id, erased.status, erased.tags, erased.created_at) == (
         view.id,
-        "blocked",
-        ["vip"],
+        "erased",
+        [],
         view.created_at,
     )
     assert view.id not in world.keyring.store.keys
@@ -298,7 +298,7 @@ async def test_after_erasure_the_events_load_and_only_personal_data_is_gone(
         "Registered", "NameChanged", "NoteAdded", "Blocked", "Erased",
     ]  # fmt: skip
     assert history.history[0].data["email"] is None
-    assert history.history[0].data["tags"] == ["vip"]
+    assert history.history[0].data["tags"] == [None]  # sealed, and now unreadable
 
 
 async def test_an_erased_customers_old_events_stay_unreadable_as_of_any_version(

@@ -98,7 +98,7 @@ class Customer(Aggregate):
             name=name,
             phone=phone,
             addresses=addresses,
-            tags=tags or [],
+            tags=list[Tag](tags or []),
             at=at,
         )
 
@@ -193,7 +193,7 @@ class Customer(Aggregate):
         """
         self.check_not_erased()
         check_sealed_for(self.id, *tags)
-        self._tags_set(tags=tags, at=at)
+        self._tags_set(tags=list[Tag](tags), at=at)
 
     @event("TagsSet")
     def _tags_set(self, tags: list[Tag], at: datetime) -> None:

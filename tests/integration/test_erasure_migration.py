@@ -88,6 +88,7 @@ async def test_0016_replaces_stored_responses_and_scrubs_stored_webhooks(
     await conn.execute(erasure)
 
     done = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = 'done'")
+    assert done is not None
     assert (done["status"], done["content_type"], done["sealed_for"]) == (
         410,
         "application/problem+json",
@@ -96,6 +97,7 @@ async def test_0016_replaces_stored_responses_and_scrubs_stored_webhooks(
     problem = msgspec.json.decode(done["body"])
     assert problem["type"] == "https://commerce-core.dev/problems/idempotent-response-erased"
     running = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE key = 'running'")
+    assert running is not None
     assert (running["status"], running["body"]) == (None, None)  # still in progress: untouched
     stored = msgspec.json.decode(await conn.fetchval("SELECT payload::text FROM webhook_events"))
     assert "secret-" not in msgspec.json.encode(stored).decode().replace("kept: we set it", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,7 +19,8 @@ BODY = b'{"email": "ada@example.com", "name": "Ada Lovelace"}'
 RESPONSE = StoredResponse(201, BODY, "application/json")
 
 
-def naming(customer_id: uuid.UUID | None) -> dict[str, object]:
+def naming(customer_id: object) -> Any:
+    """An ASGI scope whose handler named ``customer_id`` (or nobody)."""
     return {"type": "http", "state": {} if customer_id is None else {STATE_KEY: customer_id}}
 
 
@@ -82,8 +84,6 @@ async def test_a_sealed_body_moved_to_another_tenant_or_key_fails_to_open(
 async def test_a_customer_id_that_is_not_a_uuid_names_nobody() -> None:
     ring = await keyring()
 
-    stored = await seal_response(
-        ring, {"state": {STATE_KEY: str(CUSTOMER)}}, TENANT, "k1", RESPONSE
-    )
+    stored = await seal_response(ring, naming(str(CUSTOMER)), TENANT, "k1", RESPONSE)
 
     assert msgspec.structs.astuple(stored) == msgspec.structs.astuple(RESPONSE)

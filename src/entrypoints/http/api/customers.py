@@ -37,7 +37,11 @@ class CustomersController(Controller):
     path = "/customers"
     tags = ["customers"]
 
-    @post("/", status_code=201, responses=command_problems("email-taken"))
+    @post(
+        "/",
+        status_code=201,
+        responses=command_problems("email-taken", "idempotent-response-erased"),
+    )
     async def register(
         self,
         request: Request[Any, Any, Any],
@@ -64,7 +68,11 @@ class CustomersController(Controller):
     @patch(
         "/{customer_id:uuid}",
         responses=command_problems(
-            "not-found", "email-taken", "customer-erased", "concurrency-conflict"
+            "not-found",
+            "email-taken",
+            "customer-erased",
+            "concurrency-conflict",
+            "idempotent-response-erased",
         ),
     )
     async def update(
@@ -85,7 +93,9 @@ class CustomersController(Controller):
     @post(
         "/{customer_id:uuid}/notes",
         status_code=201,
-        responses=command_problems("not-found", "customer-erased", "concurrency-conflict"),
+        responses=command_problems(
+            "not-found", "customer-erased", "concurrency-conflict", "idempotent-response-erased"
+        ),
     )
     async def add_note(
         self,

@@ -160,10 +160,10 @@ class Client:
                 await asyncio.sleep(0.05)
 
 
-async def post_webhook(api: Api, event: dict[str, Any]) -> httpx.Response:
+async def post_webhook(api: Api, event: dict[str, Any], secret: str = SECRET) -> httpx.Response:
     payload = msgspec.json.encode(event)
     headers = {
-        "Stripe-Signature": sign(payload, SECRET, int(time.time())),
+        "Stripe-Signature": sign(payload, secret, int(time.time())),
         "Content-Type": "application/json",
     }
     return await api.client.post("/api/v1/webhooks/stripe", content=payload, headers=headers)
@@ -291,6 +291,9 @@ async def test_after_erasure_no_marker_is_readable_anywhere_nor_replayed(
 
         hook = await post_webhook(api, charge_event(m, str(tenant.id), charged.json()))
         assert hook.status_code == 200, hook.text
+        forged = charge_event(m, str(tenant.id), charged.json())
+        refused_hook = await post_webhook(api, forged, secret="whsec_not_ours")
+        assert refused_hook.status_code == 400, refused_hook.text  # and stored nowhere
         listed = await c.eventually("/admin/webhooks", lambda page: len(page["items"]) == 1)
         webhook_id = listed["items"][0]["id"]
         stored = await c.call("GET", f"/admin/webhooks/{webhook_id}")

@@ -125,12 +125,14 @@ async def test_no_personal_data_is_stored_in_plain_text(world: World) -> None:
     await world.update(view.id, name="Augusta Ada King", addresses=[HOME, WORK])
     await world.update(view.id, email="countess@lovelace.example")
     await app.add_customer_note(world.services, STAFF, view.id, "Prefers calls after 6pm")
+    await world.update(view.id, tags=["late-payer"])
 
     stored, sealed = await world.all_bytes()
 
     assert world.store._snapshots, "the test covers snapshots too"
     for secret in ("Ada", "ada@example", "Lovelace", "Augusta", "7946", "7946 0958", "St James",
-                   "Analytical", "London", "SW1Y", "countess", "after 6pm"):  # fmt: skip
+                   "Analytical", "London", "SW1Y", "countess", "after 6pm",
+                   "late-payer"):  # fmt: skip
         assert secret not in stored, secret
         assert secret.lower() not in stored.lower(), secret
         # Sealed values are random bytes, where 3 or 4 given bytes turn up by chance (a
@@ -369,3 +371,26 @@ async def test_another_tenant_cannot_see_or_change_a_customer(world: World) -> N
         await app.block_customer(world.repo, world.clock, OTHER_TENANT, view.id)
 
     assert view.id in world.keyring.store.keys
+
+
+async def test_setting_the_same_tags_records_nothing_and_new_ones_are_sealed(
+    world: World,
+) -> None:
+    view = await world.register()
+
+    await world.update(view.id, tags=["VIP"])  # the same tag, once normalized
+    assert await world.event_types(view.id) == ["Registered"]
+
+    changed = await world.update(view.id, tags=["vip", "wholesale"])
+    assert changed.tags == ["vip", "wholesale"]
+    assert await world.event_types(view.id) == ["Registered", "TagsSet"]
+    stored, _ = await world.all_bytes()
+    assert "wholesale" not in stored
+
+
+async def test_a_refused_tag_is_named_by_position_not_echoed(world: World) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        await world.register(RegisterCustomer(email="a@example.com", tags=["ok", "ada lovelace"]))
+
+    assert "lovelace" not in str(refused.value)
+    assert "tag 2" in str(refused.value)

@@ -85,8 +85,9 @@ async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
         )
         for n in customer.notes
     ]
-    # a snapshot taken before erased customers had their own status still says active
-    status = CustomerStatus.ERASED if customer.is_erased else customer.status
+    # state recorded before ADR 0021 still says active (or blocked) and keeps plain tags
+    erased = customer.is_erased
+    status = CustomerStatus.ERASED if erased else customer.status
     return CustomerView(
         id=customer.id,
         tenant_id=customer.tenant_id,
@@ -95,12 +96,12 @@ async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
         name=await unseal(keyring, customer.name, "name", str),
         phone=await unseal(keyring, customer.phone, "phone", str),
         addresses=await unseal_all(keyring, customer.addresses, "addresses", Address),
-        tags=await customer_tags(keyring, customer.tags),
+        tags=[] if erased else await customer_tags(keyring, customer.tags),
         notes=notes,
         marketing_consent=customer.marketing_consent,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
-        erased=customer.is_erased,
+        erased=erased,
         erased_at=customer.erased_at,
     )
 

@@ -15,7 +15,12 @@ from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
 from commerce_core.customers import services as app
-from commerce_core.customers.customer import Customer, CustomerBlockedError, CustomerErasedError
+from commerce_core.customers.customer import (
+    Customer,
+    CustomerBlockedError,
+    CustomerErasedError,
+    CustomerStatus,
+)
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.emails import find_customer_by_email
 from commerce_core.customers.services import CustomerPatch, CustomerServices, RegisterCustomer
@@ -394,3 +399,17 @@ async def test_a_refused_tag_is_named_by_position_not_echoed(world: World) -> No
 
     assert "lovelace" not in str(refused.value)
     assert "tag 2" in str(refused.value)
+
+
+async def test_an_erased_customer_from_a_snapshot_of_older_state_still_reads_erased(
+    world: World,
+) -> None:
+    view = await world.register()
+    await world.erase(view.id)
+    customer = await world.repo.get(view.id, kind=Customer)
+    # as a snapshot taken before erasure cleared tags and set its own status holds it
+    customer.status, customer.tags = CustomerStatus.BLOCKED, ["vip"]
+
+    erased = await customer_view(world.keyring, customer)
+
+    assert (erased.status, erased.tags, erased.erased) == ("erased", [], True)

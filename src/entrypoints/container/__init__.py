@@ -40,6 +40,7 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(stores.idempotency, pool)
     metrics = providers.Singleton(MetricsRegistry)
     keyring = providers.Singleton(stores.keyring, settings, pool)
+    plain_tag_sealer = providers.Factory(stores.plain_tag_sealer, pool, keyring)
     order_numbers = providers.Singleton(stores.order_numbers, pool)
     payment_gateway = providers.Singleton(payments.payment_gateway, settings, pool)
     carrier = providers.Singleton(FakeCarrier)

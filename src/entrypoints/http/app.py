@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 IdempotencyMiddleware,
                 store=container.idempotency,
                 clock=container.clock,
+                keyring=container.keyring,
                 max_body_size=settings.request_max_body_size,
                 wait=settings.idempotency_wait,
             ),

@@ -81,6 +81,7 @@ _NAMED_PROBLEMS = {
     "validation-error": 422,
     "idempotency-key-reused": 422,
     "idempotency-key-in-progress": 409,
+    "idempotent-response-erased": 410,
     "payload-too-large": 413,
     "bad-request": 400,
     "invalid-signature": 400,

@@ -24,7 +24,7 @@ from commerce_core.eventstore import (
 from commerce_core.projections import Change, Column, ProjectionState, TableSpec, Upsert
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.runner import ProjectionRunner
-from tests.unit.projections.example import C, Cart, CartList, EventCounts
+from tests.unit.projections.example import Cart, CartList, EventCounts
 
 NOW = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
 LIVE = ProjectionState.LIVE

@@ -324,7 +324,7 @@ async def test_a_failed_rebuild_leaves_the_live_tables_serving(env: Env) -> None
     failing = ProjectionRebuilder(
         env.store,
         env.read_model,
-        FailingShadow(env.rebuilds),  # type: ignore[arg-type]
+        FailingShadow(env.rebuilds),
         Ticking(),
         batch_size=5,
         on_progress=env.progress.append,

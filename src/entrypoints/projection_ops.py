@@ -152,7 +152,7 @@ class ProjectionOps:
 
         With ``tenant_id``: that tenant's view, for its admins: only its own quarantine,
         and no text that could name another tenant's data (the projection's own error,
-        rebuild runs). Without: the operators' view of every tenant."""
+        the errors of rebuild runs). Without: the operators' view of every tenant."""
         head = await self._store.head()
         runs = {(r.name, r.version, r.kind): RunInfo.of(r) for r in await self._rebuilds.rebuilds()}
         held: dict[tuple[str, int], list[QuarantinedEvent]] = {}
@@ -273,12 +273,19 @@ def _info(
         status=status,
         serving=c.serving,
         error=c.error if everything else None,
-        rebuild=runs.get((c.name, c.version, "rebuild")) if everything else None,
-        verify=runs.get((c.name, c.version, "verify")) if everything else None,
+        rebuild=_run(runs.get((c.name, c.version, "rebuild")), everything),
+        verify=_run(runs.get((c.name, c.version, "verify")), everything),
         quarantined=len(held),
         degraded_tenants=len({e.tenant_id for e in held}),
         errors=[QuarantineInfo.of(e) for e in held if e.failed][:MAX_ERRORS],
     )
+
+
+def _run(run: RunInfo | None, everything: bool) -> RunInfo | None:
+    # a run's error may quote any tenant's event: only operators read it
+    if run is None or everything:
+        return run
+    return msgspec.structs.replace(run, error=None)
 
 
 def _not_started(projection: Projection, head: int) -> ProjectionInfo:

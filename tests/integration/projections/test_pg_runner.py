@@ -271,3 +271,34 @@ async def test_changing_a_table_without_a_new_version_fails_the_projection(
     assert "new version" in status.error
     [checkpoint] = await read_model.checkpoints()
     assert checkpoint.state == ProjectionState.FAILED
+
+
+async def test_a_sum_the_database_refuses_is_quarantined_for_its_tenant_only(
+    pool: asyncpg.Pool, store: PostgresEventStore, read_model: PostgresReadModel
+) -> None:
+    # each change fits a bigint, but the second item makes the cart's total overflow it:
+    # only PostgreSQL sees that, so the runner finds the event one at a time
+    repository = Repository(store)
+    big = Cart("big", NOW)
+    big.add_item("A", 1, 2**62)
+    big.add_item("B", 1, 2**62)
+    big.add_item("C", 1, 1)
+    await repository.save(big, metadata=EventMetadata(tenant_id="t1"))
+    fine = Cart("fine", NOW)
+    fine.add_item("A", 2, 100)
+    await repository.save(fine, metadata=EventMetadata(tenant_id="t2"))
+    runner = ProjectionRunner(store, read_model, [CartList()], batch_size=100)
+
+    async with runner:
+        await caught_up(runner, pool, "cart_list")
+        [status] = await runner.status()
+
+    assert status.degraded_tenants == ["t1"]
+    events = await store.read_stream(big.id)
+    failing, waiting = await read_model.quarantined("cart_list", 1, "t1")
+    assert (failing.event_id, failing.failed) == (events[2].event_id, True)
+    assert "out of range" in failing.error
+    assert (waiting.event_id, waiting.failed) == (events[3].event_id, False)
+    rows = {row["customer"]: row for row in await read_model.rows("cart_list")}
+    assert (rows["big"]["items"], rows["big"]["total"]) == (1, 2**62)
+    assert (rows["fine"]["items"], rows["fine"]["total"]) == (2, 200)

@@ -135,3 +135,25 @@ async def test_no_accepted_order_has_a_total_above_the_maximum(price: int, quant
 def test_money_itself_stays_unbounded_for_arithmetic() -> None:
     # the bounds are rules of commands, not of the value: sums in reports may exceed them
     assert Money(MAX_ORDER_TOTAL, "USD") + Money(MAX_ORDER_TOTAL, "USD") == usd(2 * MAX_ORDER_TOTAL)
+
+
+async def test_capture_and_refund_amounts_above_the_maximum_are_refused_recording_nothing() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", price=1000, stock=5)
+    order = await shop.place(("MUG-1", 1))
+    authorized = await shop.authorize(order.id)
+    payment_id = authorized.payment.id
+    before = len(await shop.events())
+
+    with pytest.raises(OutOfBoundsError) as capture:
+        await shop.capture(payment_id, MAX_AMOUNT + 1)
+    assert capture.value.field == "amount"
+    assert len(await shop.events()) == before
+
+    await shop.capture(payment_id)
+    captured = len(await shop.events())
+    with pytest.raises(OutOfBoundsError):
+        await shop.refund_payment(payment_id, 2**70)
+    with pytest.raises(OutOfBoundsError):
+        await shop.refund_order(order.id, MAX_AMOUNT + 1)
+    assert len(await shop.events()) == captured

@@ -25,7 +25,7 @@ from commerce_core.projections import (
 )
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.projections.progress import lag
-from commerce_core.projections.quarantine import Resolution
+from commerce_core.projections.quarantine import QuarantineServices, Resolution
 from commerce_core.projections.rebuild import (
     NotStartedError,
     ProgressListener,
@@ -181,15 +181,15 @@ class ProjectionOps:
 
     async def retry(self, name: str, tenant_id: str | None = None) -> list[Resolution]:
         """Applies the held events of ``name`` (for one tenant, or all) in order."""
-        return await quarantine.retry(
-            self._store, self._read_models, self.projection(name), tenant_id
-        )
+        return await quarantine.retry(self._quarantine(), self.projection(name), tenant_id)
 
     async def skip(self, name: str, tenant_id: str, event_id: UUID | None = None) -> Resolution:
         """Drops the tenant's failing event of ``name`` and applies the ones behind it."""
-        return await quarantine.skip(
-            self._store, self._read_models, self.projection(name), tenant_id, event_id
-        )
+        projection = self.projection(name)
+        return await quarantine.skip(self._quarantine(), projection, tenant_id, event_id)
+
+    def _quarantine(self) -> QuarantineServices:
+        return QuarantineServices(self._store, self._read_models)
 
     async def rebuild(
         self, name: str, on_progress: ProgressListener | None = None

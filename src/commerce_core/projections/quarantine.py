@@ -12,7 +12,7 @@ tenant's events never change another tenant's rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from commerce_core.eventstore import EventMapper, EventStore, RecordedEvent
@@ -81,43 +81,43 @@ class Resolution:
     error: str | None
 
 
+@dataclass(frozen=True)
+class QuarantineServices:
+    """Where held events come from (``store``) and where they are kept and applied."""
+
+    store: EventStore
+    read_models: QuarantineStore
+    mapper: EventMapper = field(default_factory=EventMapper)
+
+
 async def retry(
-    store: EventStore,
-    read_models: QuarantineStore,
-    projection: Projection,
-    tenant_id: str | None = None,
-    *,
-    mapper: EventMapper | None = None,
+    services: QuarantineServices, projection: Projection, tenant_id: str | None = None
 ) -> list[Resolution]:
     """Applies each tenant's held events in order, up to the first that still fails."""
     return [
-        await _resolve(store, read_models, projection, tenant, mapper or EventMapper(), None)
-        for tenant in await _tenants(read_models, projection, tenant_id)
+        await _resolve(services, projection, tenant, None)
+        for tenant in await _tenants(services.read_models, projection, tenant_id)
     ]
 
 
 async def skip(
-    store: EventStore,
-    read_models: QuarantineStore,
+    services: QuarantineServices,
     projection: Projection,
     tenant_id: str,
     event_id: UUID | None = None,
-    *,
-    mapper: EventMapper | None = None,
 ) -> Resolution:
     """Drops the tenant's failing event (``event_id``, or its first held event, which must
     be it) without applying it, then applies the rest as ``retry`` does.
 
     ``LookupError`` if the event is not the tenant's first held event."""
+    read_models = services.read_models
     held = await read_models.quarantined(projection.name, projection.version, tenant_id)
     if not held or (event_id is not None and held[0].event_id != event_id):
         raise LookupError(
             f"{event_id or 'no event'} is not the first event {projection.key} holds for"
             f" tenant {tenant_id}: skip that one first"
         )
-    return await _resolve(
-        store, read_models, projection, tenant_id, mapper or EventMapper(), held[0].event_id
-    )
+    return await _resolve(services, projection, tenant_id, held[0].event_id)
 
 
 async def _tenants(
@@ -130,13 +130,9 @@ async def _tenants(
 
 
 async def _resolve(
-    store: EventStore,
-    read_models: QuarantineStore,
-    projection: Projection,
-    tenant_id: str,
-    mapper: EventMapper,
-    skipping: UUID | None,
+    services: QuarantineServices, projection: Projection, tenant_id: str, skipping: UUID | None
 ) -> Resolution:
+    store, read_models, mapper = services.store, services.read_models, services.mapper
     applied = skipped = 0
     while True:
         held = await read_models.quarantined(projection.name, projection.version, tenant_id)
@@ -174,6 +170,7 @@ async def _event(store: EventStore, entry: QuarantinedEvent) -> RecordedEvent:
 
 
 __all__ = [
+    "QuarantineServices",
     "Resolution",
     "held_behind",
     "quarantined",

@@ -12,7 +12,7 @@ from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.readmodel import MemoryReadModel
 from commerce_core.eventstore import EventMetadata, RecordedEvent, Repository
 from commerce_core.projections import Change, ProjectionState
-from commerce_core.projections.quarantine import retry, skip
+from commerce_core.projections.quarantine import QuarantineServices, retry, skip
 from commerce_core.projections.runner import ProjectionRunner
 from tests.unit.projections.example import C, Cart, CartList, EventCounts
 
@@ -148,7 +148,7 @@ async def test_retry_after_a_fix_applies_the_held_events_in_order_and_the_tenant
     await caught_up(runner, store)
 
     unlucky.fixed = True
-    [done] = await retry(store, read_model, unlucky, "t1")
+    [done] = await retry(QuarantineServices(store, read_model), unlucky, "t1")
 
     assert (done.applied, done.held, done.error) == (3, 0, None)
     row = await read_model.row("cart_list", tenant_id="t1", cart_id=ann.id)
@@ -175,7 +175,7 @@ async def test_retry_without_a_fix_keeps_the_event_quarantined(
     await caught_up(runner, store)
     before = await read_model.quarantined()
 
-    [done] = await retry(store, read_model, unlucky)
+    [done] = await retry(QuarantineServices(store, read_model), unlucky)
 
     assert (done.tenant_id, done.applied, done.held) == ("t1", 0, 2)
     assert done.error == "ValueError: unlucky quantity"
@@ -195,7 +195,7 @@ async def test_skip_drops_the_failing_event_and_applies_the_rest(
     await caught_up(runner, store)
     failing = (await store.read_stream(ann.id))[2]
 
-    done = await skip(store, read_model, unlucky, "t1", failing.event_id)
+    done = await skip(QuarantineServices(store, read_model), unlucky, "t1", failing.event_id)
 
     assert (done.skipped, done.applied, done.held) == (1, 1, 0)
     assert await items(read_model, "t1", ann) == 3
@@ -215,9 +215,9 @@ async def test_skip_refuses_an_event_that_is_not_the_tenants_first_held(
     waiting = (await store.read_stream(ann.id))[2]
 
     with pytest.raises(LookupError, match="first"):
-        await skip(store, read_model, unlucky, "t1", waiting.event_id)
+        await skip(QuarantineServices(store, read_model), unlucky, "t1", waiting.event_id)
     with pytest.raises(LookupError):
-        await skip(store, read_model, unlucky, "t2")  # t2 holds nothing
+        await skip(QuarantineServices(store, read_model), unlucky, "t2")  # t2 holds nothing
 
     assert len(await read_model.quarantined()) == 2
 

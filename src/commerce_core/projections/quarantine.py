@@ -81,6 +81,10 @@ class Resolution:
     error: str | None
 
 
+class NotHeldError(LookupError):
+    """The event to skip is not the one the projection holds first for the tenant."""
+
+
 @dataclass(frozen=True)
 class QuarantineServices:
     """Where held events come from (``store``) and where they are kept and applied."""
@@ -109,11 +113,11 @@ async def skip(
     """Drops the tenant's failing event (``event_id``, or its first held event, which must
     be it) without applying it, then applies the rest as ``retry`` does.
 
-    ``LookupError`` if the event is not the tenant's first held event."""
+    ``NotHeldError`` if the event is not the tenant's first held event."""
     read_models = services.read_models
     held = await read_models.quarantined(projection.name, projection.version, tenant_id)
     if not held or (event_id is not None and held[0].event_id != event_id):
-        raise LookupError(
+        raise NotHeldError(
             f"{event_id or 'no event'} is not the first event {projection.key} holds for"
             f" tenant {tenant_id}: skip that one first"
         )
@@ -170,6 +174,7 @@ async def _event(store: EventStore, entry: QuarantinedEvent) -> RecordedEvent:
 
 
 __all__ = [
+    "NotHeldError",
     "QuarantineServices",
     "Resolution",
     "held_behind",

@@ -10,20 +10,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import msgspec
 
-from commerce_core.eventstore import EventStore
-from commerce_core.projections import Projection, ProjectionLocks
+from commerce_core.eventstore import EventStore, Position
+from commerce_core.projections import (
+    Checkpoint,
+    Projection,
+    ProjectionLocks,
+    ProjectionState,
+    QuarantinedEvent,
+    quarantine,
+)
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.projections.progress import lag
+from commerce_core.projections.quarantine import QuarantineServices, Resolution
 from commerce_core.projections.rebuild import (
     NotStartedError,
     ProgressListener,
     ProjectionRebuilder,
     RebuildRunningError,
 )
-from commerce_core.projections.shadow import RebuildProgress, RebuildStore, RowDifference
+from commerce_core.projections.shadow import Purpose, RebuildProgress, RebuildStore, RowDifference
 from commerce_core.shared.ports.clock import Clock
 from entrypoints.container import Container, LocksFactory
 from entrypoints.projections import registered_projections
@@ -59,9 +68,37 @@ class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class QuarantineInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """An event a projection holds for its tenant: the one that failed (``failed``) or
+    one waiting behind it."""
+
+    tenant_id: str
+    event_id: UUID
+    event_type: str
+    position: int
+    failed: bool
+    error: str
+
+    @classmethod
+    def of(cls, entry: QuarantinedEvent) -> QuarantineInfo:
+        return cls(
+            tenant_id=entry.tenant_id,
+            event_id=entry.event_id,
+            event_type=entry.event_type,
+            position=entry.position.global_position,
+            failed=entry.failed,
+            error=entry.error,
+        )
+
+
 class ProjectionInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """One projection version: its checkpoint (global position), lag, stored status,
-    and its newest rebuild and verify runs."""
+    """One projection version: its checkpoint (global position), lag, status, and its
+    newest rebuild and verify runs.
+
+    ``status`` is ``degraded`` while events are quarantined (``quarantined`` of them, for
+    ``degraded_tenants`` tenants); ``errors`` are the events that failed, at most
+    ``MAX_ERRORS``. A tenant's view shows only that tenant's quarantine.
+    """
 
     name: str
     version: int
@@ -73,6 +110,9 @@ class ProjectionInfo(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None
     rebuild: RunInfo | None
     verify: RunInfo | None
+    quarantined: int = 0
+    degraded_tenants: int = 0
+    errors: list[QuarantineInfo] = msgspec.field(default_factory=list)
 
 
 class ProjectionOps:
@@ -107,23 +147,19 @@ class ProjectionOps:
         except KeyError:
             raise UnknownProjectionError(f"no projection {name!r}") from None
 
-    async def statuses(self) -> list[ProjectionInfo]:
-        """Every stored projection version, and registered ones not started yet."""
+    async def statuses(self, tenant_id: str | None = None) -> list[ProjectionInfo]:
+        """Every stored projection version, and registered ones not started yet.
+
+        With ``tenant_id``: that tenant's view, for its admins: only its own quarantine,
+        and no text that could name another tenant's data (the projection's own error,
+        the errors of rebuild runs). Without: the operators' view of every tenant."""
         head = await self._store.head()
         runs = {(r.name, r.version, r.kind): RunInfo.of(r) for r in await self._rebuilds.rebuilds()}
+        held: dict[tuple[str, int], list[QuarantinedEvent]] = {}
+        for entry in await self._read_models.quarantined(tenant_id=tenant_id):
+            held.setdefault((entry.name, entry.version), []).append(entry)
         infos = [
-            ProjectionInfo(
-                name=c.name,
-                version=c.version,
-                position=c.position.global_position,
-                tx_id=c.position.tx_id,
-                lag=lag(c.position, head),
-                status=str(c.state),
-                serving=c.serving,
-                error=c.error,
-                rebuild=runs.get((c.name, c.version, "rebuild")),
-                verify=runs.get((c.name, c.version, "verify")),
-            )
+            _info(c, head, held.get((c.name, c.version), []), runs, tenant_id is None)
             for c in await self._read_models.checkpoints()
         ]
         started = {(i.name, i.version) for i in infos}
@@ -131,6 +167,29 @@ class ProjectionOps:
             if (p.name, p.version) not in started:
                 infos.append(_not_started(p, head.global_position))
         return sorted(infos, key=lambda i: (i.name, i.version))
+
+    async def quarantine(
+        self, name: str | None = None, tenant_id: str | None = None
+    ) -> list[QuarantineInfo]:
+        """The held events of the registered versions, in event order."""
+        found = []
+        for entry in await self._read_models.quarantined(name, tenant_id=tenant_id):
+            registered = self._projections.get(entry.name)
+            if registered is not None and registered.version == entry.version:
+                found.append(QuarantineInfo.of(entry))
+        return found
+
+    async def retry(self, name: str, tenant_id: str | None = None) -> list[Resolution]:
+        """Applies the held events of ``name`` (for one tenant, or all) in order."""
+        return await quarantine.retry(self._quarantine(), self.projection(name), tenant_id)
+
+    async def skip(self, name: str, tenant_id: str, event_id: UUID | None = None) -> Resolution:
+        """Drops the tenant's failing event of ``name`` and applies the ones behind it."""
+        projection = self.projection(name)
+        return await quarantine.skip(self._quarantine(), projection, tenant_id, event_id)
+
+    def _quarantine(self) -> QuarantineServices:
+        return QuarantineServices(self._store, self._read_models)
 
     async def rebuild(
         self, name: str, on_progress: ProgressListener | None = None
@@ -192,6 +251,43 @@ def _retrieve(task: asyncio.Task[RebuildProgress]) -> None:
         task.exception()
 
 
+MAX_ERRORS = 100
+
+
+def _info(
+    c: Checkpoint,
+    head: Position,
+    held: Sequence[QuarantinedEvent],
+    runs: dict[tuple[str, int, Purpose], RunInfo],
+    everything: bool,
+) -> ProjectionInfo:
+    status = str(c.state)
+    if held and c.state in (ProjectionState.LIVE, ProjectionState.CATCHING_UP):
+        status = "degraded"
+    return ProjectionInfo(
+        name=c.name,
+        version=c.version,
+        position=c.position.global_position,
+        tx_id=c.position.tx_id,
+        lag=lag(c.position, head),
+        status=status,
+        serving=c.serving,
+        error=c.error if everything else None,
+        rebuild=_run(runs.get((c.name, c.version, "rebuild")), everything),
+        verify=_run(runs.get((c.name, c.version, "verify")), everything),
+        quarantined=len(held),
+        degraded_tenants=len({e.tenant_id for e in held}),
+        errors=[QuarantineInfo.of(e) for e in held if e.failed][:MAX_ERRORS],
+    )
+
+
+def _run(run: RunInfo | None, everything: bool) -> RunInfo | None:
+    # a run's error may quote any tenant's event: only operators read it
+    if run is None or everything:
+        return run
+    return msgspec.structs.replace(run, error=None)
+
+
 def _not_started(projection: Projection, head: int) -> ProjectionInfo:
     return ProjectionInfo(
         name=projection.name,
@@ -223,7 +319,9 @@ __all__ = [
     "NotStartedError",
     "ProjectionInfo",
     "ProjectionOps",
+    "QuarantineInfo",
     "RebuildRunningError",
+    "Resolution",
     "RunInfo",
     "UnknownProjectionError",
     "build_projection_ops",

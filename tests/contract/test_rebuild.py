@@ -23,7 +23,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from adapters.postgres.rebuilds import PostgresRebuildStore
 from commerce_core.eventstore import EventMetadata, EventStore, Position, Repository
-from commerce_core.projections import ProjectionFailedError, ReadModelStore
+from commerce_core.projections import ReadModelStore
 from commerce_core.projections.rebuild import (
     NotStartedError,
     ProjectionRebuilder,
@@ -305,14 +305,54 @@ class Broken(CartList):
         return super().handle(event, decoded)
 
 
+class FailingShadow:
+    """A rebuild store whose shadow writes fail (a storage fault mid-build)."""
+
+    def __init__(self, inner: RebuildStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def apply_shadow(self, *args: Any) -> None:
+        raise RuntimeError("disk full")
+
+
 async def test_a_failed_rebuild_leaves_the_live_tables_serving(env: Env) -> None:
     await live_env(env, carts=3)
     expected, tables = await env.rows(), await env.tables()
+    failing = ProjectionRebuilder(
+        env.store,
+        env.read_model,
+        FailingShadow(env.rebuilds),
+        Ticking(),
+        batch_size=5,
+        on_progress=env.progress.append,
+    )
 
-    with pytest.raises(ProjectionFailedError):
-        await env.rebuilder().rebuild(Broken())
+    with pytest.raises(RuntimeError, match="disk full"):
+        await failing.rebuild(CartList())
 
     assert await env.rows() == expected
     assert await env.tables() == tables
     assert env.progress[-1].status == "failed"
-    assert "bad handler" in (env.progress[-1].error or "")
+    assert "disk full" in (env.progress[-1].error or "")
+
+
+async def test_a_rebuild_that_quarantines_events_reports_degraded_never_done(env: Env) -> None:
+    await live_env(env, carts=3)
+    await env.carts(2, tenant="t2")
+    await env.caught_up()
+
+    done = await env.rebuilder().rebuild(Broken())
+
+    # t1's first cart fails at its item; everything of t1 after it waits behind it
+    assert (done.status, done.quarantined) == ("degraded", 5)
+    assert "5 event(s) of 1 tenant(s) quarantined" in (done.error or "")
+    assert [(r.status, r.quarantined) for r in await env.rebuilds.rebuilds()] == [("degraded", 5)]
+    held = await env.read_model.quarantined("cart_list", 1)
+    assert {e.tenant_id for e in held} == {"t1"}
+    assert [e.failed for e in held] == [True, False, False, False, False]
+    assert "bad handler" in held[0].error
+    # the other tenant's rows are rebuilt whole
+    assert sorted(r["items"] for r in await env.rows() if r["tenant_id"] == "t2") == [1, 2]

@@ -23,6 +23,8 @@ from commerce_core.projections import (
     InvalidChangeError,
     Projection,
     ProjectionState,
+    QuarantineChangedError,
+    QuarantinedEvent,
     SetMax,
     SetMin,
     TableSpec,
@@ -43,6 +45,7 @@ class MemoryReadModel:
         self._specs: dict[tuple[str, int], TableSpec] = {}  # (logical table, version)
         self._owners: dict[str, str] = {}  # logical table -> projection name
         self._checkpoints: dict[tuple[str, int], Checkpoint] = {}
+        self.quarantine: list[QuarantinedEvent] = []
 
     async def prepare(self, projection: Projection) -> Checkpoint:
         for spec in projection.tables:
@@ -67,6 +70,9 @@ class MemoryReadModel:
         changes: Sequence[Change],
         expected: Position,
         position: Position,
+        *,
+        quarantine: Sequence[QuarantinedEvent] = (),
+        held: frozenset[str] | None = None,
     ) -> None:
         ident = (projection.name, projection.version)
         checkpoint = self._checkpoints[ident]
@@ -74,6 +80,8 @@ class MemoryReadModel:
             raise CheckpointConflictError(
                 f"{projection.key} is at {checkpoint.position}, not {expected}"
             )
+        if held is not None and held != self._held_tenants(projection):
+            raise QuarantineChangedError(f"{projection.key}: the quarantine changed")
         specs = projection.table_specs()
         for change in changes:
             check_change(change, specs)
@@ -89,6 +97,61 @@ class MemoryReadModel:
             self.tables.update(before)  # all or nothing, as in a transaction
             raise
         self._checkpoints[ident] = msgspec.structs.replace(checkpoint, position=position)
+        self.quarantine.extend(quarantine)
+
+    async def quarantined(
+        self, name: str | None = None, version: int | None = None, tenant_id: str | None = None
+    ) -> list[QuarantinedEvent]:
+        found = [
+            entry
+            for entry in self.quarantine
+            if (name is None or entry.name == name)
+            and (version is None or entry.version == version)
+            and (tenant_id is None or entry.tenant_id == tenant_id)
+        ]
+        return sorted(found, key=lambda e: (e.name, e.version, e.position))
+
+    async def release(
+        self, projection: Projection, entry: QuarantinedEvent, changes: Sequence[Change]
+    ) -> None:
+        if entry.event_id not in {
+            e.event_id for e in await self.quarantined(entry.name, entry.version)
+        }:
+            raise QuarantineChangedError(f"event {entry.event_id} is not held any more")
+        ident = (projection.name, projection.version)
+        checkpoint = self._checkpoints[ident]
+        await self.apply(projection, changes, checkpoint.position, checkpoint.position)
+        self.quarantine = [
+            e
+            for e in self.quarantine
+            if (e.name, e.version, e.event_id) != (entry.name, entry.version, entry.event_id)
+        ]
+
+    async def mark_failed(self, entry: QuarantinedEvent, error: str) -> None:
+        self.quarantine = [
+            msgspec.structs.replace(e, failed=True, error=error)
+            if (e.name, e.version, e.event_id) == (entry.name, entry.version, entry.event_id)
+            else e
+            for e in self.quarantine
+        ]
+
+    def replace_quarantine(
+        self, projection: Projection, entries: Sequence[QuarantinedEvent]
+    ) -> None:
+        """The version's held events become ``entries`` (a rebuild's)."""
+        self.quarantine = [
+            e
+            for e in self.quarantine
+            if (e.name, e.version) != (projection.name, projection.version)
+        ]
+        self.quarantine.extend(entries)
+
+    def _held_tenants(self, projection: Projection) -> frozenset[str]:
+        return frozenset(
+            e.tenant_id
+            for e in self.quarantine
+            if (e.name, e.version) == (projection.name, projection.version)
+        )
 
     async def set_state(
         self, projection: Projection, state: ProjectionState, error: str | None = None

@@ -15,6 +15,7 @@ from adapters.memory.readmodel import MemoryReadModel, Table, apply_change
 from commerce_core.eventstore import Position
 from commerce_core.projections import Change, Projection, check_change, physical_name
 from commerce_core.projections.shadow import (
+    Held,
     Purpose,
     RebuildProgress,
     RowDifference,
@@ -52,8 +53,12 @@ class MemoryRebuildStore:
             tables.update(before)
             raise
 
-    async def swap_shadow(self, projection: Projection, tail: Tail) -> Position:
+    async def swap_shadow(
+        self, projection: Projection, tail: Tail, held: Held | None = None
+    ) -> Position:
         position = await self._hold(projection, "rebuild", tail)
+        if held is not None:
+            self._read_model.replace_quarantine(projection, held())
         tables = self._read_model.tables
         for spec in projection.tables:
             live = physical_name(spec.name, projection.version)

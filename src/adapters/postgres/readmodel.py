@@ -25,6 +25,8 @@ from commerce_core.projections import (
     InvalidChangeError,
     Projection,
     ProjectionState,
+    QuarantineChangedError,
+    QuarantinedEvent,
     ReadModelSchemaError,
     TableSpec,
     check_change,
@@ -58,6 +60,28 @@ _COLUMNS = """
 SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
 """
+_HELD_TENANTS = """
+SELECT coalesce(array_agg(DISTINCT tenant_id), '{}')
+FROM projection_quarantine WHERE name = $1 AND version = $2
+"""
+_QUARANTINE = """
+INSERT INTO projection_quarantine (name, version, tenant_id, tx_id, global_position, event_id,
+    stream_id, stream_version, event_type, failed, error)
+VALUES ($1, $2, $3, $4::xid8, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (name, version, event_id) DO NOTHING
+"""
+_QUARANTINED = """
+SELECT name, version, tenant_id, tx_id, global_position, event_id, stream_id, stream_version,
+    event_type, failed, error
+FROM projection_quarantine
+WHERE ($1::text IS NULL OR name = $1) AND ($2::integer IS NULL OR version = $2)
+    AND ($3::text IS NULL OR tenant_id = $3)
+ORDER BY name, version, tx_id, global_position
+"""
+_HOLD_CHECKPOINT = """
+SELECT 1 FROM projection_checkpoints WHERE name = $1 AND version = $2 FOR UPDATE
+"""
+_RELEASE = "DELETE FROM projection_quarantine WHERE name = $1 AND version = $2 AND event_id = $3"
 _DATA_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 
 
@@ -118,14 +142,11 @@ class PostgresReadModel:
         changes: Sequence[Change],
         expected: Position,
         position: Position,
+        *,
+        quarantine: Sequence[QuarantinedEvent] = (),
+        held: frozenset[str] | None = None,
     ) -> None:
-        specs = projection.table_specs()
-        for change in changes:
-            check_change(change, specs)
-        statements = [
-            group_statement(group, physical_name(group.table.name, projection.version))
-            for group in plan(changes, specs)
-        ]
+        statements = _statements(projection, changes)
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 # the checkpoint first: a second writer waits here, then finds it moved
@@ -134,12 +155,50 @@ class PostgresReadModel:
                 )
                 if advanced != "UPDATE 1":
                     raise CheckpointConflictError(f"{projection.key} is not at {expected}")
+                if held is not None:
+                    found = await conn.fetchval(_HELD_TENANTS, projection.name, projection.version)
+                    if frozenset(found) != held:
+                        raise QuarantineChangedError(f"{projection.key}: the quarantine changed")
                 for sql, arrays in statements:
                     await conn.execute(sql, *arrays)
+                if quarantine:
+                    await conn.executemany(_QUARANTINE, [_quarantine_row(e) for e in quarantine])
                 if self._before_commit is not None:
                     await self._before_commit()
         except _DATA_ERRORS as error:
             raise InvalidChangeError(f"{projection.key}: {error}") from error
+
+    async def quarantined(
+        self, name: str | None = None, version: int | None = None, tenant_id: str | None = None
+    ) -> list[QuarantinedEvent]:
+        rows = await self._pool.fetch(_QUARANTINED, name, version, tenant_id)
+        return [_quarantined(row) for row in rows]
+
+    async def release(
+        self, projection: Projection, entry: QuarantinedEvent, changes: Sequence[Change]
+    ) -> None:
+        statements = _statements(projection, changes)
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                # the checkpoint row first, as a batch takes it: never beside a batch
+                await conn.execute(_HOLD_CHECKPOINT, projection.name, projection.version)
+                released = await conn.execute(_RELEASE, entry.name, entry.version, entry.event_id)
+                if released != "DELETE 1":
+                    raise QuarantineChangedError(f"event {entry.event_id} is not held any more")
+                for sql, arrays in statements:
+                    await conn.execute(sql, *arrays)
+        except _DATA_ERRORS as error:
+            raise InvalidChangeError(f"{projection.key}: {error}") from error
+
+    async def mark_failed(self, entry: QuarantinedEvent, error: str) -> None:
+        await self._pool.execute(
+            "UPDATE projection_quarantine SET failed = true, error = $4"
+            " WHERE name = $1 AND version = $2 AND event_id = $3",
+            entry.name,
+            entry.version,
+            entry.event_id,
+            error,
+        )
 
     async def set_state(
         self, projection: Projection, state: ProjectionState, error: str | None = None
@@ -235,6 +294,52 @@ async def lock_projection_admin(conn: Connection, name: str) -> None:
         _ADMIN_LOCK_CLASS,
         name,
     )
+
+
+def _statements(projection: Projection, changes: Sequence[Change]) -> list[tuple[str, list[Any]]]:
+    specs = projection.table_specs()
+    for change in changes:
+        check_change(change, specs)
+    return [
+        group_statement(group, physical_name(group.table.name, projection.version))
+        for group in plan(changes, specs)
+    ]
+
+
+def _quarantine_row(entry: QuarantinedEvent) -> tuple[Any, ...]:
+    return (
+        entry.name,
+        entry.version,
+        entry.tenant_id,
+        *entry.position,
+        entry.event_id,
+        entry.stream_id,
+        entry.stream_version,
+        entry.event_type,
+        entry.failed,
+        entry.error,
+    )
+
+
+def _quarantined(row: asyncpg.Record) -> QuarantinedEvent:
+    return QuarantinedEvent(
+        name=row["name"],
+        version=row["version"],
+        tenant_id=row["tenant_id"],
+        position=Position(row["tx_id"], row["global_position"]),
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_type=row["event_type"],
+        failed=row["failed"],
+        error=row["error"],
+    )
+
+
+async def insert_quarantine(conn: Connection, entries: Sequence[QuarantinedEvent]) -> None:
+    """Adds held events (a rebuild's, in its swap transaction)."""
+    if entries:
+        await conn.executemany(_QUARANTINE, [_quarantine_row(e) for e in entries])
 
 
 def decoded_value(spec: TableSpec, name: str, value: Any) -> Any:

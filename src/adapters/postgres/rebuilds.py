@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from adapters.postgres.connection import Connection
-from adapters.postgres.readmodel import decoded_value, lock_projection_admin
+from adapters.postgres.readmodel import decoded_value, insert_quarantine, lock_projection_admin
 from adapters.postgres.readmodel_sql import create_table, group_statement, index_name, q
 from commerce_core.eventstore import Position
 from commerce_core.projections import (
@@ -33,6 +33,7 @@ from commerce_core.projections import (
 )
 from commerce_core.projections.plan import plan
 from commerce_core.projections.shadow import (
+    Held,
     Purpose,
     RebuildProgress,
     RowDifference,
@@ -48,11 +49,12 @@ WHERE name = $1 AND version = $2 FOR UPDATE
 _PKEY = "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'"
 _SAVE = """
 INSERT INTO projection_rebuilds
-    (name, version, kind, status, done, total, started_at, updated_at, error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    (name, version, kind, status, done, total, started_at, updated_at, error, quarantined)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (name, version, kind) DO UPDATE SET
     status = EXCLUDED.status, done = EXCLUDED.done, total = EXCLUDED.total,
-    started_at = EXCLUDED.started_at, updated_at = EXCLUDED.updated_at, error = EXCLUDED.error
+    started_at = EXCLUDED.started_at, updated_at = EXCLUDED.updated_at, error = EXCLUDED.error,
+    quarantined = EXCLUDED.quarantined
 """
 _DATA_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 
@@ -78,11 +80,21 @@ class PostgresRebuildStore:
             async with self._pool.acquire() as conn, conn.transaction():
                 await _apply(conn, projection, purpose, changes)
 
-    async def swap_shadow(self, projection: Projection, tail: Tail) -> Position:
+    async def swap_shadow(
+        self, projection: Projection, tail: Tail, held: Held | None = None
+    ) -> Position:
         async with self._pool.acquire() as conn, conn.transaction():
             await lock_projection_admin(conn, projection.name)  # no promote meanwhile
             position, serving = await _hold(conn, projection)
             await _apply(conn, projection, "rebuild", await tail(position))
+            if held is not None:
+                # what the rebuilt tables lack is exactly what the build held
+                await conn.execute(
+                    "DELETE FROM projection_quarantine WHERE name = $1 AND version = $2",
+                    projection.name,
+                    projection.version,
+                )
+                await insert_quarantine(conn, held())
             views = [serving_name(spec.name) for spec in projection.tables] if serving else []
             existing = [v for v in views if await conn.fetchval("SELECT to_regclass($1)", v)]
             if existing:
@@ -128,11 +140,13 @@ class PostgresRebuildStore:
             progress.started_at,
             progress.updated_at,
             progress.error,
+            progress.quarantined,
         )
 
     async def rebuilds(self) -> list[RebuildProgress]:
         rows = await self._pool.fetch(
-            "SELECT name, version, kind, status, done, total, started_at, updated_at, error"
+            "SELECT name, version, kind, status, done, total, started_at, updated_at, error,"
+            " quarantined"
             " FROM projection_rebuilds ORDER BY name, version, kind"
         )
         return [RebuildProgress(**dict(row)) for row in rows]

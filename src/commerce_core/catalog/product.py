@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.shared.bounds import MAX_UNIT_PRICE, check_at_most
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.money import Money
 
@@ -16,6 +17,12 @@ _PRODUCT_NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/products")
 def check_tax_rate(tax_rate_bps: int) -> None:
     if not 0 <= tax_rate_bps <= 10_000:
         raise InvalidValueError("tax_rate_bps must be between 0 and 10000")
+
+
+def check_price(price: Money) -> None:
+    if price.is_negative:
+        raise InvalidValueError("a price cannot be negative")
+    check_at_most("price", price.amount, MAX_UNIT_PRICE)
 
 
 class Product(Aggregate):
@@ -37,8 +44,7 @@ class Product(Aggregate):
         cls, tenant_id: str, sku: str, name: str, price: Money, tax_rate_bps: int, at: datetime
     ) -> Product:
         check_tax_rate(tax_rate_bps)
-        if price.is_negative:
-            raise InvalidValueError("a price cannot be negative")
+        check_price(price)
         if not name.strip():
             raise InvalidValueError("a product needs a name")
         return cls(
@@ -72,8 +78,7 @@ class Product(Aggregate):
     def change(self, name: str, price: Money, tax_rate_bps: int, at: datetime) -> None:
         """Records a change only if something differs (PUT is idempotent)."""
         check_tax_rate(tax_rate_bps)
-        if price.is_negative:
-            raise InvalidValueError("a price cannot be negative")
+        check_price(price)
         if (name, price, tax_rate_bps) != (self.name, self.price, self.tax_rate_bps):
             self._changed(name, price, tax_rate_bps, at)
 

@@ -27,6 +27,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.shared.bounds import MAX_ON_HAND, MAX_QUANTITY, check_at_most
 from commerce_core.shared.errors import DomainError, InvalidValueError
 
 DEFAULT_LOCATION = "default"
@@ -153,6 +154,8 @@ class StockItem(Aggregate):
     def receive(self, quantity: int, at: datetime) -> None:
         """Units arrived (a delivery, a transfer in)."""
         _check_positive(quantity)
+        check_at_most("quantity", quantity, MAX_QUANTITY)
+        check_at_most("on_hand", self.on_hand + quantity, MAX_ON_HAND)
         self._received(quantity=quantity, at=at)
 
     def adjust(
@@ -181,6 +184,9 @@ class StockItem(Aggregate):
             raise InvalidValueError("an adjustment needs a reason")
         if delta < 0:
             self.check_available(-delta, at)
+        check_at_most(
+            "counted" if counted is not None else "delta", self.on_hand + delta, MAX_ON_HAND
+        )
         self._adjusted(delta=delta, counted=counted, reason=reason, at=at)
 
     def reserve(self, order_id: UUID, quantity: int, expires_at: datetime, at: datetime) -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
 from commerce_core.payments.payment import Payment, PaymentStatus
+from commerce_core.shared.bounds import MAX_AMOUNT, check_at_most
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 
@@ -42,12 +43,17 @@ class PaymentResult:
 
 
 def as_money(amount: int | Money | None, currency: str) -> Money | None:
-    """An amount given in minor units of ``currency`` (or as ``Money`` in it)."""
-    if amount is None or isinstance(amount, Money):
-        if amount is not None and amount.currency != currency:
+    """An amount a command was given (a capture, a refund) in minor units of ``currency``
+    (or as ``Money`` in it); ``OutOfBoundsError`` above ``MAX_AMOUNT``."""
+    if amount is None:
+        return None
+    if isinstance(amount, Money):
+        if amount.currency != currency:
             raise InvalidValueError(f"expected an amount in {currency}, got {amount}")
-        return amount
-    return Money(amount, currency)
+    else:
+        amount = Money(amount, currency)
+    check_at_most("amount", amount.amount, MAX_AMOUNT)
+    return amount
 
 
 def amount_due(order: Order, payments: list[Payment]) -> Money:

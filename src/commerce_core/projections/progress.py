@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import msgspec
 
@@ -26,6 +27,8 @@ class ProjectionStatus(msgspec.Struct, frozen=True, kw_only=True):
     serving: bool
     handled: int
     error: str | None
+    degraded_tenants: list[str] = msgspec.field(default_factory=list)
+    """Tenants whose events this projection holds (quarantined), by tenant id."""
 
 
 class ProjectionFailedError(Exception):
@@ -51,6 +54,7 @@ class Track:
     serving: bool = False
     handled: int = 0
     error: str | None = None
+    held: dict[str, UUID] = field(default_factory=dict)  # tenant -> its first failed event
     task: asyncio.Task[None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
+from uuid import UUID
 
 from commerce_core.eventstore import START, EventMapper, EventStore, Position, RecordedEvent
 from commerce_core.projections.changes import Change
@@ -23,10 +24,17 @@ from commerce_core.projections.ports.read_models import (
     Checkpoint,
     Lease,
     ProjectionLocks,
+    QuarantinedEvent,
     ReadModelStore,
 )
-from commerce_core.projections.progress import ProjectionFailedError
 from commerce_core.projections.projection import Projection
+from commerce_core.projections.quarantine import (
+    changes_of,
+    error_text,
+    held_behind,
+    quarantined,
+    tenant_of,
+)
 from commerce_core.projections.shadow import (
     Purpose,
     RebuildProgress,
@@ -39,6 +47,7 @@ from commerce_core.shared.ports.clock import Clock
 T = TypeVar("T")
 
 ProgressListener = Callable[[RebuildProgress], None]
+Status = Literal["running", "done", "failed", "degraded"]
 
 
 class RebuildRunningError(RuntimeError):
@@ -61,31 +70,50 @@ class _Build:
     done: int = 0
     total: int = 0
     changes: list[Change] = field(default_factory=list)
+    quarantine: list[QuarantinedEvent] = field(default_factory=list)
+    held: dict[str, UUID] = field(default_factory=dict)
 
     def take(self, batch: Sequence[RecordedEvent], bound: Position, full: bool) -> bool:
-        """Handles the batch's events up to ``bound`` into ``changes``; True once at it."""
+        """Handles the batch's events up to ``bound`` into ``changes``; True once at it.
+
+        As the runner does, an event that cannot be applied is quarantined for its
+        tenant, with every later event of that tenant."""
         projection = self.projection
         for event in batch:
             if event.position > bound:
                 return True
             if projection.wants(event.type):
-                try:
-                    decoded = self.mapper.from_recorded(event) if projection.decodes else None
-                    self.changes.extend(projection.handle(event, decoded))
-                except Exception as error:
-                    raise ProjectionFailedError(projection.key, event, error) from error
+                self._handle(event)
             self.position = event.position
             self.done += 1
         return not full or self.position >= bound
+
+    def _handle(self, event: RecordedEvent) -> None:
+        projection = self.projection
+        tenant = tenant_of(event)
+        first = self.held.get(tenant)
+        if first is not None:
+            self.quarantine.append(held_behind(projection, event, first))
+            return
+        try:
+            self.changes.extend(changes_of(projection, self.mapper, event))
+        except Exception as error:
+            failed = quarantined(projection, event, error=error_text(error), failed=True)
+            self.quarantine.append(failed)
+            self.held[tenant] = event.event_id
 
     def drain(self) -> list[Change]:
         changes, self.changes = self.changes, []
         return changes
 
-    def progress(
-        self, status: Literal["running", "done", "failed"], now: datetime, error: str | None = None
-    ) -> RebuildProgress:
-        total = self.done if status == "done" else max(self.total, self.done)
+    def progress(self, status: Status, now: datetime, error: str | None = None) -> RebuildProgress:
+        if status == "done" and self.quarantine:
+            status = "degraded"
+            error = (
+                f"{len(self.quarantine)} event(s) of {len(self.held)} tenant(s) quarantined:"
+                " see the projection's quarantine; retry or skip them"
+            )
+        total = self.done if status in ("done", "degraded") else max(self.total, self.done)
         return RebuildProgress(
             name=self.projection.name,
             version=self.projection.version,
@@ -96,6 +124,7 @@ class _Build:
             started_at=self.started_at,
             updated_at=now,
             error=error,
+            quarantined=len(self.quarantine),
         )
 
 
@@ -131,10 +160,15 @@ class ProjectionRebuilder:
         """Builds the version again from the first event and swaps it in; returns the
         final progress. The live tables serve until the swap commits."""
 
-        async def finish(tail: Tail) -> Position:
-            return await self._rebuilds.swap_shadow(projection, tail)
+        builds: list[_Build] = []
 
-        build, _ = await self._run(projection, "rebuild", finish)
+        def held() -> list[QuarantinedEvent]:
+            return builds[0].quarantine
+
+        async def finish(tail: Tail) -> Position:
+            return await self._rebuilds.swap_shadow(projection, tail, held)
+
+        build, _ = await self._run(projection, "rebuild", finish, builds)
         return build.progress("done", self._clock.now())
 
     async def verify(self, projection: Projection, limit: int = 100) -> list[RowDifference]:
@@ -152,11 +186,14 @@ class ProjectionRebuilder:
         projection: Projection,
         purpose: Purpose,
         finish: Callable[[Tail], Awaitable[T]],
+        builds: list[_Build] | None = None,
     ) -> tuple[_Build, T]:
         lease = await self._lease(projection, purpose)
         try:
             await self._checkpoint(projection)  # refuse before creating anything
             build = _Build(projection, self._mapper, purpose, self._clock.now())
+            if builds is not None:
+                builds.append(build)
             try:
                 await self._report(build, "running")
                 await self._rebuilds.create_shadow(projection, purpose)
@@ -213,9 +250,7 @@ class ProjectionRebuilder:
             raise RebuildRunningError(f"a {purpose} of {projection.key} is running already")
         return lease
 
-    async def _report(
-        self, build: _Build, status: Literal["running", "done", "failed"], error: str | None = None
-    ) -> None:
+    async def _report(self, build: _Build, status: Status, error: str | None = None) -> None:
         progress = build.progress(status, self._clock.now(), error)
         await self._rebuilds.save_progress(progress)
         if self._on_progress is not None:

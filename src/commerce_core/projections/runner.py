@@ -16,15 +16,18 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from commerce_core.eventstore import EventMapper, EventStore, Position, RecordedEvent
 from commerce_core.projections.changes import Change
-from commerce_core.projections.checks import InvalidChangeError, check_change
+from commerce_core.projections.checks import InvalidChangeError
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.ports.read_models import (
     Lease,
     ProjectionLocks,
     ProjectionState,
+    QuarantineChangedError,
+    QuarantinedEvent,
     ReadModelSchemaError,
     ReadModelStore,
 )
@@ -35,6 +38,13 @@ from commerce_core.projections.progress import (
     lag,
 )
 from commerce_core.projections.projection import Projection, check_projection
+from commerce_core.projections.quarantine import (
+    changes_of,
+    error_text,
+    held_behind,
+    quarantined,
+    tenant_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +162,7 @@ class ProjectionRunner:
                 serving=t.serving,
                 handled=t.handled,
                 error=t.error,
+                degraded_tenants=sorted(t.held),
             )
             for t in self._tracks.values()
         ]
@@ -234,6 +245,7 @@ class ProjectionRunner:
         projection = track.projection
         checkpoint = await self._read_models.prepare(projection)
         track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
+        await self._load_held(track)
         catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
         await self._enter(track, catching_up)
         while True:
@@ -272,71 +284,111 @@ class ProjectionRunner:
         return not serving or max(serving) < projection.version
 
     async def _process(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
-        """Handles a batch and applies it with its checkpoint in one transaction.
+        """Applies a batch with its checkpoint, and its quarantine, in one transaction.
 
-        If the handler fails on an event, or makes a change that does not fit,
-        the events before it are applied and the checkpoint stops just before it.
+        An event the projection cannot apply (its handler raises, or a change does
+        not fit) is quarantined for its tenant, and so is every later event of that
+        tenant, in order (``commerce_core.projections.quarantine``); every other
+        tenant's events are applied. If a retry or skip changed the quarantine
+        meanwhile, the batch is built again on the new one.
         """
+        while True:
+            try:
+                await self._apply_batch(track, batch)
+                return
+            except QuarantineChangedError:
+                await self._load_held(track)
+
+    async def _apply_batch(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+        try:
+            await self._commit(track, self._plan(track, batch, checked=False))
+        except InvalidChangeError:
+            # the store refused a change: check each event's changes to find it
+            try:
+                await self._commit(track, self._plan(track, batch, checked=True))
+            except InvalidChangeError:
+                # the database refused what the checks let through: one event at a time
+                for event in batch:
+                    await self._apply_one(track, event)
+
+    async def _apply_one(self, track: Track, event: RecordedEvent) -> None:
+        plan = self._plan(track, [event], checked=True)
+        try:
+            await self._commit(track, plan)
+        except InvalidChangeError as error:
+            failed = quarantined(track.projection, event, error=error_text(error), failed=True)
+            held = {**track.held, tenant_of(event): event.event_id}
+            await self._commit(track, _Plan([], [failed], held, event.position, 0))
+
+    def _plan(self, track: Track, batch: Sequence[RecordedEvent], *, checked: bool) -> _Plan:
         projection = track.projection
         changes: list[Change] = []
-        spans: list[_Span] = []
+        quarantine: list[QuarantinedEvent] = []
+        held = dict(track.held)
+        handled = 0
         done = track.position
-        failure: ProjectionFailedError | None = None
         for event in batch:
-            if projection.wants(event.type):
-                try:
+            if event.position <= done:
+                continue  # applied already (a batch built again after a partial commit)
+            done = event.position
+            if not projection.wants(event.type):
+                continue
+            tenant = tenant_of(event)
+            first = held.get(tenant)
+            if first is not None:
+                quarantine.append(held_behind(projection, event, first))
+                continue
+            try:
+                if checked:
+                    made = changes_of(projection, self._mapper, event)
+                else:
                     decoded = self._mapper.from_recorded(event) if projection.decodes else None
                     made = projection.handle(event, decoded)
-                except Exception as error:
-                    failure = ProjectionFailedError(projection.key, event, error)
-                    failure.__cause__ = error
-                    break
-                spans.append(_Span(event, len(changes), len(changes) + len(made), done))
-                changes.extend(made)
-            done = event.position
-        try:
-            await self._commit(track, changes, done, len(spans))
-        except InvalidChangeError as error:
-            # the store checks every change; only now find which event made the bad one
-            failure = await self._first_misfit(track, changes, spans, error)
-        if failure is not None:
-            raise failure
+            except Exception as error:
+                text = error_text(error)
+                log.warning(
+                    "projection %s quarantines event %s of tenant %s: %s",
+                    projection.key,
+                    event.event_id,
+                    tenant,
+                    text,
+                )
+                quarantine.append(quarantined(projection, event, error=text, failed=True))
+                held[tenant] = event.event_id
+                continue
+            changes.extend(made)
+            handled += 1
+        return _Plan(changes, quarantine, held, done, handled)
 
-    async def _commit(
-        self, track: Track, changes: Sequence[Change], position: Position, handled: int
-    ) -> None:
-        if position != track.position:
-            await self._read_models.apply(track.projection, changes, track.position, position)
-            track.position = position
-            track.handled += handled
+    async def _commit(self, track: Track, plan: _Plan) -> None:
+        if plan.position != track.position:
+            await self._read_models.apply(
+                track.projection,
+                plan.changes,
+                track.position,
+                plan.position,
+                quarantine=plan.quarantine,
+                held=frozenset(track.held),
+            )
+            track.position = plan.position
+            track.handled += plan.handled
+            track.held = plan.held
             track.notify()
 
-    async def _first_misfit(
-        self,
-        track: Track,
-        changes: Sequence[Change],
-        spans: Sequence[_Span],
-        error: InvalidChangeError,
-    ) -> ProjectionFailedError:
-        for n, span in enumerate(spans):
-            try:
-                for change in changes[span.begin : span.end]:
-                    check_change(change, track.tables)
-            except InvalidChangeError as misfit:
-                await self._commit(track, changes[: span.begin], span.after, n)
-                failure = ProjectionFailedError(track.projection.key, span.event, misfit)
-                failure.__cause__ = misfit
-                return failure
-        failure = ProjectionFailedError(track.projection.key, None, error)
-        failure.__cause__ = error
-        return failure
+    async def _load_held(self, track: Track) -> None:
+        held: dict[str, UUID] = {}
+        projection = track.projection
+        for entry in await self._read_models.quarantined(projection.name, projection.version):
+            held.setdefault(entry.tenant_id, entry.event_id)
+        track.held = held
 
 
 @dataclass(frozen=True)
-class _Span:
-    """A handled event, its changes' place in the batch, and the position before it."""
+class _Plan:
+    """A batch ready to commit: its changes, what it quarantines, and where it ends."""
 
-    event: RecordedEvent
-    begin: int
-    end: int
-    after: Position
+    changes: list[Change]
+    quarantine: list[QuarantinedEvent]
+    held: dict[str, UUID]
+    position: Position
+    handled: int

@@ -17,6 +17,7 @@ import msgspec
 
 from commerce_core.eventstore import Position
 from commerce_core.projections.changes import Change
+from commerce_core.projections.ports.read_models import QuarantinedEvent
 from commerce_core.projections.projection import Projection
 from commerce_core.projections.tables import TableSpec
 
@@ -30,6 +31,10 @@ last one stopped.
 """
 
 
+Held = Callable[[], Sequence[QuarantinedEvent]]
+"""The events a build quarantined, up to where its tail has gone."""
+
+
 class RebuildProgress(msgspec.Struct, frozen=True, kw_only=True):
     """How far a rebuild (or verify) of a projection version has come.
 
@@ -39,12 +44,14 @@ class RebuildProgress(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     version: int
     kind: Purpose
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "done", "failed", "degraded"]
     done: int
     total: int
     started_at: datetime
     updated_at: datetime
     error: str | None = None
+    quarantined: int = 0
+    """Events the build held for their tenants (then ``status`` ends "degraded", not "done")."""
 
     @property
     def rate(self) -> float | None:
@@ -116,7 +123,8 @@ class RebuildStore(Protocol):
     - ``swap_shadow``, in one transaction that holds the version's checkpoint
       still: applies ``tail(checkpoint)`` to the rebuild tables, makes them the
       version's tables (and the source of the serving views, if the version
-      serves) and drops the old ones; returns the checkpoint position. Readers
+      serves) and drops the old ones; with ``held``, the version's quarantined
+      events become ``held()`` (asked after the tail); returns the checkpoint position. Readers
       see the old rows until it commits and the new ones after, never neither.
     - ``diff_shadow``, holding the checkpoint still: applies the tail to the
       verify tables and returns up to ``limit`` rows that differ from the live ones.
@@ -130,7 +138,9 @@ class RebuildStore(Protocol):
         self, projection: Projection, purpose: Purpose, changes: Sequence[Change]
     ) -> None: ...
 
-    async def swap_shadow(self, projection: Projection, tail: Tail) -> Position: ...
+    async def swap_shadow(
+        self, projection: Projection, tail: Tail, held: Held | None = None
+    ) -> Position: ...
 
     async def diff_shadow(
         self, projection: Projection, tail: Tail, limit: int

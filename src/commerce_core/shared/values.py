@@ -15,6 +15,7 @@ from typing import NewType, TypeVar
 
 import msgspec
 
+from commerce_core.shared.bounds import MAX_QUANTITY, check_at_most
 from commerce_core.shared.errors import InvalidValueError
 
 # ISO 3166-1 alpha-2: the officially assigned codes.
@@ -80,13 +81,14 @@ def parse_sku(value: str) -> Sku:
 
 
 Quantity = NewType("Quantity", int)
-"""A number of units: a positive integer."""
+"""A number of units: a positive integer, at most ``MAX_QUANTITY``."""
 
 
 def parse_quantity(value: int) -> Quantity:
     """The value as a ``Quantity`` (a positive int, not a bool), or ``InvalidValueError``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValueError(f"a quantity is a positive integer, not {value!r}")
+    check_at_most("quantity", value, MAX_QUANTITY)
     return Quantity(value)
 
 

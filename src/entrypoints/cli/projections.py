@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import click
 
@@ -16,6 +17,8 @@ from entrypoints.container import Container
 from entrypoints.projection_ops import (
     ProjectionInfo,
     ProjectionOps,
+    QuarantineInfo,
+    Resolution,
     build_projection_ops,
 )
 
@@ -51,12 +54,17 @@ def projections_status(fmt: str) -> None:
                 str(i.lag),
                 i.status,
                 _yes(i.serving),
+                f"{i.quarantined} ({i.degraded_tenants} tenants)" if i.quarantined else "-",
                 rebuild,
             ]
         )
-        colours.append("red" if i.status == "failed" else "green" if i.status == "live" else None)
-    headers = ["NAME", "VERSION", "POSITION", "LAG", "STATUS", "SERVING", "REBUILD"]
+        colours.append(_colour(i.status))
+    headers = ["NAME", "VERSION", "POSITION", "LAG", "STATUS", "SERVING", "QUARANTINED", "REBUILD"]
     click.echo(coloured_rows(headers, rows, colours))
+
+
+def _colour(status: str) -> str | None:
+    return {"failed": "red", "degraded": "yellow", "live": "green"}.get(status)
 
 
 def _yes(flag: bool) -> str:
@@ -93,6 +101,8 @@ def describe(progress: RebuildProgress) -> str:
     eta = progress.eta_seconds
     if progress.status == "running":
         parts.append("ETA " + ("?" if eta is None else _duration(eta)))
+    elif progress.status == "degraded":
+        parts.append(f"degraded, {progress.quarantined} event(s) quarantined")
     else:
         parts.append(progress.status)
     return f"{progress.name} v{progress.version} {progress.kind}: " + ", ".join(parts)
@@ -115,6 +125,9 @@ def projections_rebuild(name: str) -> None:
 
     done = run_ops(work)
     click.echo(describe(done))
+    if done.status == "degraded":
+        click.echo(f"{done.quarantined} event(s) quarantined: {done.error}", err=True)
+        sys.exit(1)
 
 
 @projections.command("verify")
@@ -174,3 +187,67 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime):
         return rfc3339(value)
     return str(value)
+
+
+# -- quarantine --------------------------------------------------------------------------------
+
+
+@projections.command("quarantine")
+@click.argument("name", required=False)
+@click.option("--tenant", "tenant_id", help="Only this tenant's held events.")
+@FORMAT
+def projections_quarantine(name: str | None, tenant_id: str | None, fmt: str) -> None:
+    """The events projections hold per tenant: the one that failed, and those behind it."""
+
+    async def work(c: Container) -> list[QuarantineInfo]:
+        return await build_projection_ops(c).quarantine(name, tenant_id)
+
+    found = run_ops(work)
+    if fmt == "json":
+        echo_json(found)
+        return
+    rows = [[e.tenant_id, str(e.position), str(e.event_id), e.event_type, e.error] for e in found]
+    colours = ["red" if e.failed else None for e in found]
+    headers = ["TENANT", "POSITION", "EVENT", "TYPE", "ERROR"]
+    click.echo(coloured_rows(headers, rows, colours))
+
+
+@projections.command("retry")
+@click.argument("name")
+@click.option("--tenant", "tenant_id", help="Only this tenant (default: every tenant held).")
+def projections_retry(name: str, tenant_id: str | None) -> None:
+    """Apply NAME's quarantined events again, in order, after the projection was fixed.
+    Stops, per tenant, at an event that still fails (exit 1)."""
+
+    async def work(c: Container) -> list[Resolution]:
+        return await build_projection_ops(c).retry(name, tenant_id)
+
+    done = run_ops(work)
+    for each in done:
+        click.echo(_resolution(each))
+    if any(each.error for each in done):
+        sys.exit(1)
+
+
+@projections.command("skip")
+@click.argument("name")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--event", "event_id", type=click.UUID, help="The failing event (a check).")
+def projections_skip(name: str, tenant_id: str, event_id: UUID | None) -> None:
+    """Drop the tenant's failing event of NAME without applying it, then apply the
+    events held behind it."""
+
+    async def work(c: Container) -> Resolution:
+        return await build_projection_ops(c).skip(name, tenant_id, event_id)
+
+    done = run_ops(work)
+    click.echo(_resolution(done))
+    if done.error:
+        sys.exit(1)
+
+
+def _resolution(done: Resolution) -> str:
+    line = f"tenant {done.tenant_id}: {done.applied} applied, {done.skipped} skipped"
+    if done.held:
+        line += f", {done.held} still held: {done.error}"
+    return line

@@ -9,12 +9,11 @@ from typing import TypeVar
 import click
 from dependency_injector import providers
 
+from commerce_core.projections.quarantine import NotHeldError
 from commerce_core.projections.rebuild import NotStartedError, RebuildRunningError
 from commerce_core.shared.errors import InvalidValueError
 from entrypoints.container import Container, apply_migrations, build_container, open_pool
-from entrypoints.projection_ops import (
-    UnknownProjectionError,
-)
+from entrypoints.projection_ops import UnknownProjectionError
 from entrypoints.settings import get_settings
 
 T = TypeVar("T")
@@ -50,7 +49,7 @@ def run_ops(work: Callable[[Container], Awaitable[T]]) -> T:
     """``with_container`` for the operators' commands, their errors as usage errors."""
     try:
         return asyncio.run(with_container(work))
-    except (UnknownProjectionError, NotStartedError, RebuildRunningError) as error:
+    except (UnknownProjectionError, NotHeldError, NotStartedError, RebuildRunningError) as error:
         raise click.ClickException(str(error.args[0] if error.args else error)) from error
     except InvalidValueError as error:
         raise click.UsageError(str(error)) from error

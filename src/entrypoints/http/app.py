@@ -13,7 +13,7 @@ from litestar.middleware import DefineMiddleware
 from commerce_core.tenancy.rate_limits import RouteLimit
 from entrypoints.background import start_background_work
 from entrypoints.container import Container, build_container, open_pool
-from entrypoints.http.api.admin import close_projection_ops
+from entrypoints.http.api.admin import close_projection_ops, projection_ops
 from entrypoints.http.api.router import api_router
 from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_principal
 from entrypoints.http.bench import bench_hello
@@ -25,6 +25,7 @@ from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
 from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
 from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
 from entrypoints.http.problems import exception_handlers
+from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
 from entrypoints.http.text_guard import refuse_nul
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     app.state.webhooks = build_webhooks(
                         container, tenant_secret=resolver.webhook_secret
                     )
+                    export_projection_metrics(container.metrics(), lambda: projection_ops(app))
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)
                     yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -9,7 +10,11 @@ from litestar import Controller, Request, get
 from litestar.response import Response
 
 from entrypoints.container import Container
+from entrypoints.http.api.admin import provide_projection_ops
 from entrypoints.http.openapi import problem_responses
+from entrypoints.http.projection_health import projection_health
+
+log = logging.getLogger(__name__)
 
 
 class Health(msgspec.Struct):
@@ -24,7 +29,8 @@ class HealthController(Controller):
 
     @get("/ready", responses=problem_responses(["not-ready"]))
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        """Readiness: the database answers."""
+        """Readiness: the database answers (200). The body lists every projection's lag and
+        status, and under ``degraded`` the ones holding events in quarantine."""
         container: Container = request.app.state.container
         pool = container.pool()
         try:
@@ -41,4 +47,17 @@ class HealthController(Controller):
                 status_code=503,
                 media_type="application/problem+json",
             )
-        return Response({"status": "ready"}, status_code=200)
+        return Response(await _ready_body(request), status_code=200)
+
+
+async def _ready_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    try:
+        found = await projection_health(provide_projection_ops(request))
+    except Exception:  # the database answered: still ready, without the projections' part
+        log.warning("projection status unavailable for /ready", exc_info=True)
+        return {"status": "ready"}
+    return {
+        "status": "ready",
+        "degraded": [p.name for p in found if p.status == "degraded"],
+        "projections": [msgspec.to_builtins(p) for p in found],
+    }

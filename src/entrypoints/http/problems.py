@@ -39,6 +39,7 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
 )
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 
@@ -59,6 +60,16 @@ def _stock(error: InsufficientStockError) -> dict[str, Any]:
 
 def _product(error: UnknownProductError) -> dict[str, Any]:
     return {"sku": error.sku}
+
+
+def _bounds(error: OutOfBoundsError) -> dict[str, Any]:
+    # the same shape as a schema validation error, so clients read one kind of 422
+    message = str(error)
+    return {
+        "field": error.field,
+        "maximum": error.maximum,
+        "errors": [{"key": error.field, "message": message, "source": "body"}],
+    }
 
 
 def _seller(error: SellerNotFoundError | SellerNotReadyError) -> dict[str, Any]:
@@ -89,6 +100,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     DomainError: (409, "conflict"),
     InvalidTransitionError: (409, "invalid-transition", _transition),
     InvalidValueError: (422, "validation-error"),
+    OutOfBoundsError: (422, "validation-error", _bounds),
     ConcurrencyError: (409, "concurrency-conflict"),
     AggregateNotFoundError: (404, "not-found"),
     UnknownProductError: (422, "validation-error", _product),

@@ -13,12 +13,13 @@ import pytest
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
-from commerce_core.eventstore import START, EventMetadata, Position, Repository
-from commerce_core.projections import Column, ProjectionState, TableSpec
+from commerce_core.eventstore import START, EventMetadata, Position, RecordedEvent, Repository
+from commerce_core.projections import Change, Column, ProjectionState, TableSpec
+from commerce_core.projections.quarantine import QuarantineServices, retry
 from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 from tests.integration.projections.conftest import append_events, newest_position
-from tests.unit.projections.example import Cart, CartList, EventCounts
+from tests.unit.projections.example import C, Cart, CartList, EventCounts
 
 LIVE, STANDBY = ProjectionState.LIVE, ProjectionState.STANDBY
 NOW = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
@@ -271,3 +272,80 @@ async def test_changing_a_table_without_a_new_version_fails_the_projection(
     assert "new version" in status.error
     [checkpoint] = await read_model.checkpoints()
     assert checkpoint.state == ProjectionState.FAILED
+
+
+async def test_a_sum_the_database_refuses_is_quarantined_for_its_tenant_only(
+    pool: asyncpg.Pool, store: PostgresEventStore, read_model: PostgresReadModel
+) -> None:
+    # each change fits a bigint, but the second item makes the cart's total overflow it:
+    # only PostgreSQL sees that, so the runner finds the event one at a time
+    repository = Repository(store)
+    big = Cart("big", NOW)
+    big.add_item("A", 1, 2**62)
+    big.add_item("B", 1, 2**62)
+    big.add_item("C", 1, 1)
+    await repository.save(big, metadata=EventMetadata(tenant_id="t1"))
+    fine = Cart("fine", NOW)
+    fine.add_item("A", 2, 100)
+    await repository.save(fine, metadata=EventMetadata(tenant_id="t2"))
+    runner = ProjectionRunner(store, read_model, [CartList()], batch_size=100)
+
+    async with runner:
+        await caught_up(runner, pool, "cart_list")
+        [status] = await runner.status()
+
+    assert status.degraded_tenants == ["t1"]
+    events = await store.read_stream(big.id)
+    failing, waiting = await read_model.quarantined("cart_list", 1, "t1")
+    assert (failing.event_id, failing.failed) == (events[2].event_id, True)
+    assert "out of range" in failing.error
+    assert (waiting.event_id, waiting.failed) == (events[3].event_id, False)
+    rows = {row["customer"]: row for row in await read_model.rows("cart_list")}
+    assert (rows["big"]["items"], rows["big"]["total"]) == (1, 2**62)
+    assert (rows["fine"]["items"], rows["fine"]["total"]) == (2, 200)
+
+
+class Unlucky(CartList):
+    """Refuses a quantity of 13 until ``fixed``."""
+
+    fixed = False
+
+    def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
+        if isinstance(decoded, C.ItemAdded) and decoded.quantity == 13 and not self.fixed:
+            raise ValueError("unlucky quantity")
+        return super().handle(event, decoded)
+
+
+async def test_concurrent_retries_while_events_arrive_apply_each_held_event_once(
+    pool: asyncpg.Pool, store: PostgresEventStore, read_model: PostgresReadModel
+) -> None:
+    repository = Repository(store)
+    unlucky = Unlucky()
+    runner = ProjectionRunner(store, read_model, [unlucky], batch_size=3)
+    carts = []
+    async with runner:
+        for n in range(4):  # t1's first cart fails; the others wait behind it
+            cart = Cart(f"c{n}", NOW)
+            cart.add_item("A", 13 if n == 0 else n, 1)
+            await repository.save(cart, metadata=EventMetadata(tenant_id="t1"))
+            carts.append(cart)
+        await caught_up(runner, pool, "cart_list")
+        assert len(await read_model.quarantined("cart_list", 1, "t1")) == 7
+
+        unlucky.fixed = True
+        services = QuarantineServices(store, read_model)
+
+        async def more() -> None:
+            for n in range(4, 10):
+                cart = Cart(f"c{n}", NOW)
+                cart.add_item("A", n, 1)
+                await repository.save(cart, metadata=EventMetadata(tenant_id="t1"))
+                carts.append(cart)
+
+        await asyncio.gather(retry(services, unlucky, "t1"), retry(services, unlucky, "t1"), more())
+        await retry(services, unlucky, "t1")  # whatever the runner held meanwhile
+        await caught_up(runner, pool, "cart_list")
+
+    rows = {row["customer"]: row["items"] for row in await read_model.rows("cart_list")}
+    assert rows == {"c0": 13, **{f"c{n}": n for n in range(1, 10)}}  # each applied once
+    assert await read_model.quarantined() == []

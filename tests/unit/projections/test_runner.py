@@ -24,7 +24,7 @@ from commerce_core.eventstore import (
 from commerce_core.projections import Change, Column, ProjectionState, TableSpec, Upsert
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.runner import ProjectionRunner
-from tests.unit.projections.example import C, Cart, CartList, EventCounts
+from tests.unit.projections.example import Cart, CartList, EventCounts
 
 NOW = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)
 LIVE = ProjectionState.LIVE
@@ -157,84 +157,6 @@ async def test_events_a_projection_does_not_want_are_never_decoded(
     counts = await read_model.rows("event_counts")
     assert [(r["stream_type"], r["events"]) for r in counts] == [("Cart", 2), ("Ghost", 1)]
     assert {s.state for s in await runner.status()} == {LIVE}
-
-
-class Unlucky(CartList):
-    """Refuses to count a quantity of 13, until ``fixed``."""
-
-    fixed = False
-
-    def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
-        if isinstance(decoded, C.ItemAdded) and decoded.quantity == 13 and not self.fixed:
-            raise ValueError("unlucky quantity")
-        return super().handle(event, decoded)
-
-
-async def test_a_failing_handler_stops_its_projection_just_before_the_event(
-    store: MemoryEventStore, read_model: MemoryReadModel, repository: Repository
-) -> None:
-    ann = await cart(repository, "ann", 1, 13, 2)
-    unlucky = Unlucky()
-    runner = ProjectionRunner(store, read_model, [unlucky, EventCounts()], batch_size=100)
-
-    await runner.start()
-    async with asyncio.timeout(5):
-        await runner.wait_for_state("cart_list", ProjectionState.FAILED)
-    await caught_up(runner, store, "event_counts")
-
-    failing = (await store.read_stream(ann.id))[2]
-    [status, counts] = await runner.status()
-    assert status.error is not None
-    assert "unlucky quantity" in status.error
-    assert str(failing.event_id) in status.error
-    assert status.position == (await store.read_stream(ann.id))[1].position
-    row = await read_model.row("cart_list", tenant_id="t1", cart_id=ann.id)
-    assert row is not None
-    assert row["items"] == 1
-    stored = await read_model.checkpoint("cart_list", 1)
-    assert stored is not None
-    assert (stored.state, stored.position) == (ProjectionState.FAILED, status.position)
-    assert counts.state == LIVE  # the other projection goes on
-
-    unlucky.fixed = True
-    await runner.retry("cart_list")
-    await caught_up(runner, store, "cart_list")
-    await runner.stop()
-
-    row = await read_model.row("cart_list", tenant_id="t1", cart_id=ann.id)
-    assert row is not None
-    assert row["items"] == 16
-
-
-class Sloppy(CartList):
-    """Writes a column its table does not have when an item is added."""
-
-    def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
-        if isinstance(decoded, C.ItemAdded):
-            key = {"tenant_id": event.metadata.tenant_id, "cart_id": event.stream_id}
-            return [Upsert("cart_list", key, {"colour": "red"})]
-        return super().handle(event, decoded)
-
-
-async def test_a_change_that_does_not_fit_its_table_fails_the_projection_at_its_event(
-    store: MemoryEventStore, read_model: MemoryReadModel, repository: Repository
-) -> None:
-    ann = await cart(repository, "ann", 1)
-    runner = ProjectionRunner(store, read_model, [Sloppy()])
-
-    await runner.start()
-    async with asyncio.timeout(5):
-        await runner.wait_for_state("cart_list", ProjectionState.FAILED)
-        with pytest.raises(RuntimeError, match="colour"):
-            await runner.wait_for("cart_list", await store.head())
-    await runner.stop()
-
-    opened, item_added = await store.read_stream(ann.id)
-    [status] = await runner.status()
-    assert status.error is not None
-    assert str(item_added.event_id) in status.error
-    assert status.position == opened.position
-    assert [r["customer"] for r in await read_model.rows("cart_list")] == ["ann"]
 
 
 @pytest.mark.slow

@@ -15,6 +15,10 @@ The rules, in the order they apply:
 5. Shipping is a price the caller chooses (``shipping.shipping_price``); it is
    not taxed or discounted.
 6. ``total = subtotal - discount + tax + shipping``.
+
+Every amount is bounded (``commerce_core.shared.bounds``): a unit price, a line
+total, shipping, a fixed discount, the subtotal and the total; beyond a bound the
+order is refused with ``OutOfBoundsError`` naming the field.
 """
 
 from __future__ import annotations
@@ -25,6 +29,14 @@ import msgspec
 
 from commerce_core.ordering.order.errors import PricingError
 from commerce_core.ordering.order.values import OrderLine, OrderTotals
+from commerce_core.shared.bounds import (
+    MAX_AMOUNT,
+    MAX_LINE_TOTAL,
+    MAX_ORDER_TOTAL,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    check_at_most,
+)
 from commerce_core.shared.errors import CurrencyMismatchError
 from commerce_core.shared.money import Money, check_currency
 from commerce_core.shared.values import Sku, parse_quantity, parse_sku
@@ -129,6 +141,7 @@ def price_order(
     for each in discounts:
         if each.amount is not None and each.amount.currency != currency:
             raise PricingError(f"an order discount is not in {currency}")
+    _check_inputs_bounded(lines, discounts, shipping)
 
     gross = [line.unit_price * line.quantity for line in lines]
     own = [
@@ -165,7 +178,33 @@ def price_order(
         shipping=shipping,
         total=subtotal - discount + tax + shipping,
     )
+    check_totals_bounded(priced, totals)
     return PricedOrder(lines=priced, totals=totals, discounts=list(discounts))
+
+
+def _check_inputs_bounded(
+    lines: Sequence[LineSpec], discounts: Sequence[Discount], shipping: Money
+) -> None:
+    for n, line in enumerate(lines):
+        check_at_most(f"lines[{n}].unit_price", line.unit_price.amount, MAX_UNIT_PRICE)
+        if line.discount is not None and line.discount.amount is not None:
+            check_at_most(f"lines[{n}].discount", line.discount.amount.amount, MAX_AMOUNT)
+    for n, each in enumerate(discounts):
+        if each.amount is not None:
+            check_at_most(f"discounts[{n}].amount", each.amount.amount, MAX_AMOUNT)
+    check_at_most("shipping", shipping.amount, MAX_AMOUNT)
+
+
+def check_totals_bounded(lines: Sequence[OrderLine], totals: OrderTotals) -> None:
+    """``OutOfBoundsError`` if a line total, the tax, the subtotal or the total is too large."""
+    for n, line in enumerate(lines):
+        check_at_most(f"lines[{n}].quantity", line.quantity, MAX_QUANTITY)
+        check_at_most(f"lines[{n}].line_total", line.line_total.amount, MAX_LINE_TOTAL)
+    check_at_most("shipping", totals.shipping.amount, MAX_AMOUNT)
+    check_at_most("discount", totals.discount.amount, MAX_ORDER_TOTAL)
+    check_at_most("tax", totals.tax.amount, MAX_ORDER_TOTAL)
+    check_at_most("subtotal", totals.subtotal.amount, MAX_ORDER_TOTAL)
+    check_at_most("total", totals.total.amount, MAX_ORDER_TOTAL)
 
 
 def check_priced(lines: Sequence[OrderLine], totals: OrderTotals) -> None:
@@ -190,3 +229,4 @@ def check_priced(lines: Sequence[OrderLine], totals: OrderTotals) -> None:
         raise PricingError("order totals do not add up to its lines")
     if totals.shipping.is_negative or totals.total.is_negative:
         raise PricingError("order totals cannot be negative")
+    check_totals_bounded(lines, totals)

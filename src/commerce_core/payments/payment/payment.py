@@ -61,6 +61,7 @@ from commerce_core.payments.payment.states import (
     RefundStatus,
 )
 from commerce_core.payments.payment.values import Dispute, PaymentEffect, Refund
+from commerce_core.shared.bounds import MAX_AMOUNT, check_at_most
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.refunds import RefundExceedsCapturedError
@@ -187,6 +188,7 @@ class Payment(Aggregate):
         (seller id, the seller's gateway account) for a marketplace payment."""
         if amount.amount <= 0:
             raise InvalidValueError("a payment amount must be positive")
+        check_at_most("amount", amount.amount, MAX_AMOUNT)
         seller_id, account = seller or (None, None)
         return cls(
             id=payment_id,

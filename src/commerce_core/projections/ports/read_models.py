@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Protocol
+from uuid import UUID
 
 import msgspec
 
@@ -45,6 +46,25 @@ class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None = None
 
 
+class QuarantinedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event a projection version holds for one tenant instead of applying it.
+
+    ``failed``: applying it failed with ``error``; otherwise it waits behind an
+    earlier event of the tenant that failed (``error`` says which).
+    """
+
+    name: str
+    version: int
+    tenant_id: str
+    position: Position
+    event_id: UUID
+    stream_id: UUID
+    stream_version: int
+    event_type: str
+    failed: bool
+    error: str
+
+
 class CheckpointConflictError(Exception):
     """The checkpoint was not where the writer expected: another runner wrote it.
 
@@ -52,19 +72,52 @@ class CheckpointConflictError(Exception):
     """
 
 
+class QuarantineChangedError(CheckpointConflictError):
+    """The quarantine is not what the writer expected (released or added meanwhile).
+
+    Nothing was applied; read the quarantine again and redo the work.
+    """
+
+
 class ReadModelSchemaError(Exception):
     """A projection version's tables exist with another shape: bump its version."""
 
 
-class ReadModelStore(Protocol):
+class QuarantineStore(Protocol):
+    """The events projections hold per tenant (see ``commerce_core.projections.quarantine``).
+
+    - ``quarantined`` lists held events in event order, filtered by projection
+      name, version and tenant.
+    - ``release`` removes one held event and applies ``changes`` in one
+      transaction, serialized with the runner's batches of that projection
+      version; ``QuarantineChangedError`` if the event is no longer held,
+      ``InvalidChangeError`` (nothing applied) if a change does not fit.
+    - ``mark_failed`` records that applying a held event failed with ``error``.
+    """
+
+    async def quarantined(
+        self, name: str | None = None, version: int | None = None, tenant_id: str | None = None
+    ) -> list[QuarantinedEvent]: ...
+
+    async def release(
+        self, projection: Projection, entry: QuarantinedEvent, changes: Sequence[Change]
+    ) -> None: ...
+
+    async def mark_failed(self, entry: QuarantinedEvent, error: str) -> None: ...
+
+
+class ReadModelStore(QuarantineStore, Protocol):
     """Keeps projections' tables and checkpoints, and applies changes exactly once.
 
     - ``prepare`` creates the version's tables and checkpoint if missing and
       returns the checkpoint; the first version of a name to be prepared serves.
-    - ``apply`` applies ``changes`` and moves the checkpoint from ``expected`` to
-      ``position`` in one transaction: all or nothing. If the checkpoint is not
-      at ``expected`` it raises ``CheckpointConflictError`` and applies nothing;
-      a change that does not fit raises ``InvalidChangeError`` and applies nothing.
+    - ``apply`` applies ``changes``, adds ``quarantine`` to the held events and
+      moves the checkpoint from ``expected`` to ``position`` in one transaction:
+      all or nothing. If the checkpoint is not at ``expected`` it raises
+      ``CheckpointConflictError`` and applies nothing; if ``held`` is given and
+      the tenants with held events (before this batch) are not exactly ``held``,
+      ``QuarantineChangedError``; a change that does not fit raises
+      ``InvalidChangeError`` and applies nothing.
     - ``promote`` makes this version the one queries read (``serving``).
     - ``rows`` reads a table (the serving version unless ``version`` is given),
       filtered by column equality and sorted by key; for tests and operators.
@@ -78,6 +131,9 @@ class ReadModelStore(Protocol):
         changes: Sequence[Change],
         expected: Position,
         position: Position,
+        *,
+        quarantine: Sequence[QuarantinedEvent] = (),
+        held: frozenset[str] | None = None,
     ) -> None: ...
 
     async def set_state(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Litestar, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from commerce_core.tenancy.ports.tenants import Role
-from entrypoints.http.auth import requires_role
+from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
+from entrypoints.http.services import tenant_of
 from entrypoints.projection_ops import (
     NotStartedError,
     ProjectionInfo,
@@ -29,7 +30,12 @@ def provide_projection_ops(request: Request[Any, Any, Any]) -> ProjectionOps:
     The app's lifespan should ``await close_projection_ops(app.state)`` before the
     pool closes, so that a rebuild still running is cancelled cleanly.
     """
-    state = request.app.state
+    return projection_ops(request.app)
+
+
+def projection_ops(app: Litestar) -> ProjectionOps:
+    """The app's ``ProjectionOps``, made on first use from its container."""
+    state = app.state
     ops: ProjectionOps | None = state.get("projection_ops")
     if ops is None:
         ops = build_projection_ops(state.container)
@@ -60,10 +66,14 @@ class ProjectionsAdminController(Controller):
     dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
 
     @get("/", responses=query_problems("forbidden"))
-    async def list_projections(self, ops: NamedDependency[ProjectionOps]) -> list[ProjectionInfo]:
-        """Each projection version: position, lag, status, and its last rebuild's progress
-        (events done / total, rate in events/s, ETA in seconds)."""
-        return await ops.statuses()
+    async def list_projections(
+        self, ops: NamedDependency[ProjectionOps], principal: NamedDependency[Principal]
+    ) -> list[ProjectionInfo]:
+        """Each projection version as the caller's tenant sees it: position, lag, and
+        status, ``degraded`` while events of this tenant are quarantined (``quarantined``
+        of them; ``errors`` are the ones that failed). Only this tenant's quarantine is
+        shown; operators see every tenant's (``ProjectionOps.statuses()``)."""
+        return await ops.statuses(tenant_of(principal))
 
     @post(
         "/{name:str}/rebuild",

@@ -32,6 +32,7 @@ from commerce_core.shared.values import PaymentMethod
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.refund_policy import check_refund_allowed
+from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal, requires_role
 from entrypoints.http.bundles import manual_payment_services
@@ -44,12 +45,12 @@ Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"
 class ManualPaymentIn(msgspec.Struct, forbid_unknown_fields=True):
     method: Literal["bank_transfer", "cash_on_delivery"]
     reference: Reference | None = None
-    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    amount: PositiveAmount | None = None
     shipment_id: UUID | None = None
 
 
 class ManualRefundIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[int, msgspec.Meta(gt=0)]
+    amount: PositiveAmount
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     reference: Reference | None = None
 

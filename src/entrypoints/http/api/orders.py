@@ -22,6 +22,7 @@ from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import SkuQuantity
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
+from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import (
     OrderDetailOut,
     OrderOut,
@@ -54,7 +55,7 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    amount: PositiveAmount | None = None
     reason: Reason | None = None
     restock: bool = False
     restock_lines: list[SkuQuantity] | None = None

@@ -19,6 +19,7 @@ from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
+from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import payment_services
@@ -41,11 +42,11 @@ class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CaptureIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    amount: PositiveAmount | None = None
 
 
 class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[int, msgspec.Meta(gt=0)]
+    amount: PositiveAmount
     reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 

@@ -6,16 +6,26 @@ from typing import Annotated
 
 import msgspec
 
+from commerce_core.shared.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_UNIT_PRICE
 from commerce_core.shared.money import Money
 
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
-Amount = Annotated[int, msgspec.Meta(ge=0, description="integer minor units (cents)")]
-PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
+Price = Annotated[
+    int,
+    msgspec.Meta(ge=0, le=MAX_UNIT_PRICE, description="integer minor units (cents), at most 10^11"),
+]
+PositiveAmount = Annotated[
+    int,
+    msgspec.Meta(gt=0, le=MAX_AMOUNT, description="integer minor units (cents), at most 10^13"),
+]
+PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=MAX_QUANTITY)]
 SkuPath = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
 
 
 class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Amount
+    """A price: the bounds are ``commerce_core.shared.bounds``."""
+
+    amount: Price
     currency: Currency
 
     def to_money(self) -> Money:

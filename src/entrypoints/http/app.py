@@ -18,12 +18,12 @@ from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_pri
 from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
+from entrypoints.http.input_guard import guard_input
 from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
 from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
-from entrypoints.http.text_guard import refuse_nul
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, get_settings
 from entrypoints.webhooks import build_webhooks
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "ctx": Provide(provide_ctx, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
-        before_request=refuse_nul,
+        before_request=guard_input,
         request_max_body_size=settings.request_max_body_size,
         openapi_config=openapi_config(),
         plugins=[DocumentIdempotencyKey()],

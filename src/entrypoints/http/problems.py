@@ -41,6 +41,7 @@ from commerce_core.payments.payment import (
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
+from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -111,7 +112,9 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
-RETRYABLE_SLUGS = frozenset({"concurrency-conflict", "gateway-unavailable", "payment-in-progress"})
+RETRYABLE_SLUGS = frozenset(
+    {"concurrency-conflict", "gateway-unavailable", "payment-in-progress", "service-unavailable"}
+)
 RETRYABLE_FLAG = "problem_retryable"
 
 TITLES = {
@@ -132,6 +135,8 @@ TITLES = {
     "method-not-allowed": "Method not allowed",
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
+    "unsupported-media-type": "Unsupported media type",
+    "service-unavailable": "Service unavailable; retry later",
 }
 
 HTTP_SLUGS = {
@@ -147,7 +152,7 @@ HTTP_SLUGS = {
     422: "validation-error",
     429: "too-many-requests",
     500: "internal-error",
-    503: "unavailable",
+    503: "service-unavailable",
 }
 
 _UNEXPECTED = "An unexpected error occurred; quote the request_id when reporting it."
@@ -271,7 +276,19 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # a logger per call (not cached at import) follows the logging set up at the time
-    structlog.get_logger("http.problems").error(
+    log = structlog.get_logger("http.problems")
+    if database_unavailable(exc):
+        log.warning(
+            "database unavailable", method=request.method, path=request.url.path, error=repr(exc)
+        )
+        return problem_response(
+            request,
+            503,
+            "service-unavailable",
+            "the database cannot be reached; retry after a moment",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error(
         "unhandled exception",
         method=request.method,
         path=request.url.path,

@@ -35,6 +35,7 @@ from entrypoints.http.problems import problem
 from entrypoints.http.services import tenant_of
 from entrypoints.webhooks import Webhooks, build_webhooks
 
+MAX_BIGINT = 2**63 - 1
 DEGRADED_AFTER = 300.0  # seconds the oldest waiting event may wait before health says so
 
 
@@ -195,12 +196,13 @@ async def _receive(
 
 
 def _cursor(raw: str | None) -> int | None:
+    """The sequence number a page ended at; the inbox's is a PostgreSQL bigint."""
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise problem(422, "validation-error", "cursor is not one this API returned") from None
+    seq = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if not 0 <= seq <= MAX_BIGINT:
+        raise problem(422, "validation-error", "cursor is not one this API returned")
+    return seq
 
 
 class WebhooksAdminController(Controller):

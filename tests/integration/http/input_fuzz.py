@@ -61,8 +61,9 @@ def _path_value(kind: type) -> str:
     return SKU
 
 
-def json_routes(app: Litestar) -> list[JsonRoute]:
-    """Every route of the app that takes a JSON body, but the test-only probes."""
+def write_routes(app: Litestar) -> list[JsonRoute]:
+    """Every POST, PUT or PATCH route of the app, but the test-only probes; those that
+    read their body raw (gateways' webhooks) have no body type."""
     found = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or route.path.startswith(TEST_ONLY_PREFIX):
@@ -70,14 +71,17 @@ def json_routes(app: Litestar) -> list[JsonRoute]:
         for handler in route.route_handlers:
             assert isinstance(handler, HTTPRouteHandler)
             data = handler.parsed_fn_signature.parameters.get("data")
-            if data is None:
-                continue
             path = route.path_format.format(
                 **{p.name: _path_value(p.type) for p in route.path_parameters.values()}
             )
-            for method in sorted(handler.http_methods):
-                found.append(JsonRoute(method, path, data.annotation))
+            for method in sorted(handler.http_methods & {"POST", "PUT", "PATCH"}):
+                found.append(JsonRoute(method, path, data.annotation if data else None))
     return found
+
+
+def json_routes(app: Litestar) -> list[JsonRoute]:
+    """Every route of the app that takes a JSON body (a ``data`` parameter)."""
+    return [route for route in write_routes(app) if route.body_type is not None]
 
 
 def _string(info: msgspec.inspect.StrType, name: str | None) -> str:
@@ -128,7 +132,7 @@ def sample(info: msgspec.inspect.Type, name: str | None = None) -> Any:
         case msgspec.inspect.FloatType():
             return 1.0
         case msgspec.inspect.BoolType():
-            return False
+            return True
         case msgspec.inspect.StrType():
             return _string(info, name)
         case msgspec.inspect.EnumType():

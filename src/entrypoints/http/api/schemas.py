@@ -7,11 +7,13 @@ from typing import Annotated
 import msgspec
 
 from commerce_core.shared.money import Money
+from commerce_core.shared.values import SKU_PATTERN
 
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
 Amount = Annotated[int, msgspec.Meta(ge=0, description="integer minor units (cents)")]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
-SkuPath = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
+SkuPath = Annotated[str, msgspec.Meta(pattern=SKU_PATTERN)]
+"""A SKU in a path: the one rule of ``parse_sku`` that orders, stock and the catalog share."""
 
 
 class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):

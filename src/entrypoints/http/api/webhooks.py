@@ -3,7 +3,9 @@
 ``POST /webhooks/{gateway}`` (no API key: the gateway's signature instead) checks
 the signature over the raw body, stores the event once per event id and answers
 200 at once; a worker records it (``entrypoints.webhook_worker``). A repeated
-event id answers 200 too (``duplicate: true``) and changes nothing.
+event id answers 200 too (``duplicate: true``) and changes nothing. A signed event with
+a NUL character (which PostgreSQL cannot store) is refused with 400 ``bad-request``, as
+is a body nested deeper than ``json_body.MAX_DEPTH``.
 ``POST /webhooks/{gateway}/{tenant_id}`` does the same for a tenant's own gateway
 account, with that account's webhook secret.
 
@@ -30,9 +32,11 @@ from commerce_core.payments.ports.webhooks import (
 )
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.json_body import MAX_DEPTH, nesting_depth
 from entrypoints.http.openapi import problem_responses, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import tenant_of
+from entrypoints.http.text_guard import contains_nul
 from entrypoints.webhooks import Webhooks, build_webhooks
 
 MAX_BIGINT = 2**63 - 1
@@ -118,7 +122,9 @@ class WebhooksController(Controller):
     @post(
         "/{gateway:str}",
         status_code=200,
-        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+        responses=problem_responses(
+            ["invalid-signature", "bad-request", "not-found", "validation-error"]
+        ),
     )
     async def receive(
         self,
@@ -135,7 +141,9 @@ class WebhooksController(Controller):
     @post(
         "/{gateway:str}/{tenant_id:uuid}",
         status_code=200,
-        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+        responses=problem_responses(
+            ["invalid-signature", "bad-request", "not-found", "validation-error"]
+        ),
     )
     async def receive_for_tenant(
         self,
@@ -180,6 +188,8 @@ async def _receive(
             secret = await webhooks.tenant_secret(tenant_id, gateway)
         secrets = [secret] if secret else []
     body = await request.body()
+    if nesting_depth(body) > MAX_DEPTH:  # before any parser recurses into it
+        raise problem(400, "bad-request", f"the body nests deeper than {MAX_DEPTH} levels")
     signature = request.headers.get(verifier.signature_header)
     try:
         event = verifier.verify(body, signature, secrets)
@@ -188,6 +198,8 @@ async def _receive(
         raise problem(400, "invalid-signature", str(error)) from None
     except ValueError as error:
         raise problem(422, "validation-error", str(error)) from None
+    if contains_nul(body):  # PostgreSQL stores no NUL in text or jsonb; no event needs one
+        raise problem(400, "bad-request", "the event holds a NUL character")
     if tenant_id is not None:
         event = msgspec.structs.replace(event, tenant_id=str(tenant_id))
     added = await webhooks.inbox.add(event, id=webhooks.ids.new_id(), at=webhooks.clock.now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter
 
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import SKU_PATTERN
@@ -12,8 +14,10 @@ from commerce_core.shared.values import SKU_PATTERN
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
 Amount = Annotated[int, msgspec.Meta(ge=0, description="integer minor units (cents)")]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
-SkuPath = Annotated[str, msgspec.Meta(pattern=SKU_PATTERN)]
-"""A SKU in a path: the one rule of ``parse_sku`` that orders, stock and the catalog share."""
+SkuPath = Annotated[str, PathParameter(pattern=SKU_PATTERN, examples=[Example(value="MUG-1")])]
+"""A SKU in a path: the one rule of ``parse_sku`` that orders, stock and the catalog share.
+(Litestar ignores a ``msgspec.Meta`` on a path parameter: the pattern must be the
+parameter's own.)"""
 
 
 class MoneyIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from entrypoints.http.json_body import MAX_DEPTH
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_orders_api import ADDRESS, Shop, shop
 from tests.integration.http.test_problems import problem_of
@@ -180,7 +181,10 @@ async def test_a_tenant_flooding_malformed_bodies_does_not_disturb_another(api: 
 async def test_a_signed_webhook_with_a_nul_is_refused_and_not_stored(hooks: Hooks) -> None:  # noqa: F811
     with_nul = event(name="Ada\u0000")
     assert b"\\u0000" in with_nul
-    too_deep = event(metadata={"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})
+    nested: Any = 1
+    for _ in range(MAX_DEPTH):
+        nested = [nested]
+    too_deep = event(metadata={"a": nested})
 
     nul = await hooks.post(with_nul)
     deep = await hooks.post(too_deep)

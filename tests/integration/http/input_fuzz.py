@@ -234,3 +234,53 @@ WRONG_CONTENT_TYPES = (
     "application/json; charset=latin-1",
     "application/xml",
 )
+
+
+@dataclass(frozen=True)
+class QueryRoute:
+    method: str
+    path: str  # with its parameters filled in
+    query: tuple[str, ...]  # the names of its query parameters
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def query_routes(app: Litestar) -> list[QueryRoute]:
+    """Every operation of the app's OpenAPI document that takes query parameters."""
+    document = app.openapi_schema.to_schema()
+    found = []
+    for template, item in document["paths"].items():
+        if template.startswith(TEST_ONLY_PREFIX):
+            continue
+        for method, operation in item.items():
+            params = operation.get("parameters", [])
+            query = tuple(p["name"] for p in params if p["in"] == "query")
+            if not query:
+                continue
+            path = template
+            for p in params:
+                if p["in"] == "path":
+                    fmt = p.get("schema", {}).get("format")
+                    value = str(uuid.uuid4()) if fmt == "uuid" else SKU
+                    path = path.replace("{" + p["name"] + "}", value)
+            found.append(QueryRoute(method.upper(), path, query))
+    return found
+
+
+HOSTILE_QUERY_VALUES = (
+    str(2**70),
+    str(-(2**70)),
+    str(2**63),
+    "1e400",
+    "NaN",
+    "-0",
+    "",
+    "9" * 5000,
+    "0001-01-01T00:00:00+00:12",
+    "9999-12-31T23:59:59-01:00",
+    "0001-01-01",
+    "9999-12-31",
+    "%ff%fe",  # sent as is: bytes that are not UTF-8 once decoded
+    "é" * 300,
+)

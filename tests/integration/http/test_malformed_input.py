@@ -10,6 +10,7 @@ with 422 naming exactly the spoiled field: proof that the strict check ran, and 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -18,10 +19,12 @@ import pytest
 from entrypoints.http.json_body import MAX_DEPTH
 from tests.integration.http.conftest import Api, bearer
 from tests.integration.http.input_fuzz import (
+    HOSTILE_QUERY_VALUES,
     MALFORMED,
     WRONG_CONTENT_TYPES,
     JsonRoute,
     json_routes,
+    query_routes,
     sample_body,
     spoiled_bodies,
     write_routes,
@@ -153,3 +156,21 @@ async def test_the_largest_webhook_cursor_is_read(api: Api) -> None:
     )
 
     assert response.status_code == 200, response.text
+
+
+async def test_hostile_query_values_on_every_query_parameter_get_no_5xx(api: Api) -> None:
+    _, admin = await api.tenant("acme")
+    routes = query_routes(api.app)
+    assert {q for r in routes for q in r.query} >= {"cursor", "limit", "status"}
+    for route in routes:
+        for name in route.query:
+            for value in HOSTILE_QUERY_VALUES:
+                raw = value if value.startswith("%") else quote(value, safe="")
+                response = await api.client.request(
+                    route.method, f"{route.path}?{name}={raw}", headers=bearer(admin)
+                )
+                what = f"{route} ?{name}={value[:40]!r}"
+                if response.status_code >= 400:
+                    assert_problem(response, what)
+                else:
+                    assert response.status_code == 200, what

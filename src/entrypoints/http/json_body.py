@@ -127,11 +127,8 @@ def _unknown_field(info: msgspec.inspect.Type, value: Any, path: str = "") -> st
     the type already, so shapes match."""
     info = _unwrap(info)
     if isinstance(info, msgspec.inspect.UnionType):
-        for member in info.types:
-            found = _unknown_field(member, value, path) if _fits(member, value) else None
-            if found is not None:
-                return found
-        return None
+        member = _member(info, value)
+        return _unknown_field(member, value, path) if member is not None else None
     if isinstance(info, msgspec.inspect.StructType) and isinstance(value, dict):
         fields = {f.encode_name: f for f in info.fields}
         for name, item in value.items():
@@ -149,6 +146,22 @@ def _unknown_field(info: msgspec.inspect.Type, value: Any, path: str = "") -> st
         for i, item in enumerate(value if isinstance(value, list) else []):
             if (found := _unknown_field(info.item_type, item, _key(path, i))) is not None:
                 return found
+    return None
+
+
+def _member(union: msgspec.inspect.UnionType, value: Any) -> msgspec.inspect.Type | None:
+    """The member of a union a JSON object or array decoded into: msgspec allows one
+    object-like member, or several structs told apart by their tag."""
+    fitting = [_unwrap(m) for m in union.types if _fits(m, value)]
+    if len(fitting) <= 1:
+        return fitting[0] if fitting else None
+    for member in fitting:
+        if (
+            isinstance(member, msgspec.inspect.StructType)
+            and member.tag_field is not None
+            and value.get(member.tag_field) == member.tag
+        ):
+            return member
     return None
 
 

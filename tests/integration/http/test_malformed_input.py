@@ -174,3 +174,24 @@ async def test_hostile_query_values_on_every_query_parameter_get_no_5xx(api: Api
                     assert_problem(response, what)
                 else:
                     assert response.status_code == 200, what
+
+
+@pytest.mark.parametrize("request_id", [b"a\x00b", b"tab\there", b"caf\xe9"])
+async def test_a_request_id_with_control_or_non_ascii_characters_is_replaced(
+    api: Api, request_id: bytes
+) -> None:
+    _, admin = await api.tenant("acme")
+    product = {"name": "Mug", "price": {"amount": 100, "currency": "USD"}}
+
+    response = await api.client.put(
+        "/api/v1/products/MUG-1",
+        json=product,
+        headers=[
+            (b"authorization", bearer(admin)["Authorization"].encode()),
+            (b"x-request-id", request_id),
+        ],
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Request-ID"] != request_id.decode("latin-1")
+    assert response.headers["X-Request-ID"].isalnum()

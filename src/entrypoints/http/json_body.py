@@ -219,10 +219,10 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         return
     content_type = request.headers.get("content-type", "")
     if not is_json_media_type(content_type):
+        sent = f"not {content_type}" if content_type else "and the request names none"
         raise problem(
             415,
             "unsupported-media-type",
-            f"the body must be application/json (or a +json type) in UTF-8, "
-            f"not {content_type or 'without a content type'}",
+            f"the body's content type must be application/json (or a +json type, in UTF-8), {sent}",
         )
     body_type.check(await request.body())

@@ -195,3 +195,20 @@ async def test_a_request_id_with_control_or_non_ascii_characters_is_replaced(
     assert response.status_code == 200, response.text
     assert response.headers["X-Request-ID"] != request_id.decode("latin-1")
     assert response.headers["X-Request-ID"].isalnum()
+
+
+async def test_the_document_lists_415_for_bodies_and_503_for_every_api_operation(
+    api: Api,
+) -> None:
+    document = api.app.openapi_schema.to_schema()
+    checked = 0
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/v1") or "/_test" in path:
+            continue
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if "requestBody" in operation and "webhooks/" not in path:
+                assert "415" in responses, (method, path)
+            assert "503" in responses, (method, path)
+            checked += 1
+    assert checked > 30

@@ -123,7 +123,13 @@ class WebhooksController(Controller):
         "/{gateway:str}",
         status_code=200,
         responses=problem_responses(
-            ["invalid-signature", "bad-request", "not-found", "validation-error"]
+            [
+                "invalid-signature",
+                "bad-request",
+                "not-found",
+                "validation-error",
+                "service-unavailable",
+            ]
         ),
     )
     async def receive(
@@ -142,7 +148,13 @@ class WebhooksController(Controller):
         "/{gateway:str}/{tenant_id:uuid}",
         status_code=200,
         responses=problem_responses(
-            ["invalid-signature", "bad-request", "not-found", "validation-error"]
+            [
+                "invalid-signature",
+                "bad-request",
+                "not-found",
+                "validation-error",
+                "service-unavailable",
+            ]
         ),
     )
     async def receive_for_tenant(
@@ -157,7 +169,7 @@ class WebhooksController(Controller):
         only concern that tenant."""
         return await _receive(webhooks, gateway, request, tenant_id)
 
-    @get("/health")
+    @get("/health", responses=problem_responses(["service-unavailable"]))
     async def health(self, webhooks: NamedDependency[Webhooks]) -> WebhookHealth:
         """How many events wait, failed (and will be retried) or died, across tenants."""
         counts = await webhooks.inbox.counts()

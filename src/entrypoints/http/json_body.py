@@ -29,7 +29,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import RETRYABLE_FLAG, problem
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects a body may have; the deepest API body has 4."""
@@ -212,11 +212,15 @@ def _body_type(handler: HTTPRouteHandler) -> _BodyType | None:
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuses (as a problem) a body its route would otherwise read leniently."""
+    """Refuses (as a problem) a body its route would otherwise read leniently. Nothing
+    has run yet, so an ``Idempotency-Key`` is released: the corrected request (the
+    same body with its content type, say) may use it."""
     handler = request.route_handler
     body_type = _body_type(handler) if isinstance(handler, HTTPRouteHandler) else None
     if body_type is None:
         return
+    state = request.scope.setdefault("state", {})
+    state[RETRYABLE_FLAG] = True
     content_type = request.headers.get("content-type", "")
     if not is_json_media_type(content_type):
         sent = f"not {content_type}" if content_type else "and the request names none"
@@ -226,3 +230,4 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
             f"the body's content type must be application/json (or a +json type, in UTF-8), {sent}",
         )
     body_type.check(await request.body())
+    del state[RETRYABLE_FLAG]

@@ -211,3 +211,22 @@ async def test_without_a_key_the_body_is_not_even_read(api: Api) -> None:
         "/api/v1/products/MUG-1", content=b"[" * 100_000, headers={"Content-Type": "text/plain"}
     )
     problem_of(response, 401, "unauthorized")
+
+
+async def test_a_refused_body_leaves_its_idempotency_key_free_for_the_fixed_request(
+    api: Api,
+) -> None:
+    s = await shop(api)
+    content = msgspec.json.encode(PRODUCT)
+
+    async def put(content_type: str) -> httpx.Response:
+        headers = {**s.auth, "Content-Type": content_type, "Idempotency-Key": "fix-1"}
+        return await api.client.put("/api/v1/products/MUG-1", content=content, headers=headers)
+
+    refused = await put("text/plain")
+    fixed = await put("application/json")
+    replayed = await put("application/json")
+
+    problem_of(refused, 415, "unsupported-media-type")
+    assert fixed.status_code == 200, fixed.text
+    assert replayed.headers.get("Idempotent-Replayed") == "true"

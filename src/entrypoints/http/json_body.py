@@ -212,17 +212,16 @@ def _body_type(handler: HTTPRouteHandler) -> _BodyType | None:
 
 
 async def check_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuses (as a problem) a body its route would otherwise read leniently. Nothing
-    has run yet, so an ``Idempotency-Key`` is released: the corrected request (the
-    same body with its content type, say) may use it."""
+    """Refuses (as a problem) a body its route would otherwise read leniently."""
     handler = request.route_handler
     body_type = _body_type(handler) if isinstance(handler, HTTPRouteHandler) else None
     if body_type is None:
         return
-    state = request.scope.setdefault("state", {})
-    state[RETRYABLE_FLAG] = True
     content_type = request.headers.get("content-type", "")
     if not is_json_media_type(content_type):
+        # an Idempotency-Key's fingerprint has no content type: the same body sent again
+        # as JSON would replay this refusal, so the key is released (nothing ran)
+        request.scope.setdefault("state", {})[RETRYABLE_FLAG] = True
         sent = f"not {content_type}" if content_type else "and the request names none"
         raise problem(
             415,
@@ -230,4 +229,3 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
             f"the body's content type must be application/json (or a +json type, in UTF-8), {sent}",
         )
     body_type.check(await request.body())
-    del state[RETRYABLE_FLAG]

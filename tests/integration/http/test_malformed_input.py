@@ -60,7 +60,7 @@ async def test_the_fuzzed_routes_are_every_json_route_of_the_app(api: Api) -> No
     assert len(json_routes(api.app)) >= 20
 
 
-async def test_malformed_bodies_on_every_route_that_takes_a_body_get_4xx_problems(
+async def test_malformed_bodies_on_every_changing_route_get_4xx_problems(
     api: Api,
 ) -> None:
     _, admin = await api.tenant("acme")
@@ -69,6 +69,8 @@ async def test_malformed_bodies_on_every_route_that_takes_a_body_get_4xx_problem
     for route in routes:
         for what, content in MALFORMED.items():
             response = await _send(api, route, admin, content, JSON)
+            if route.body_type is None and response.status_code < 300:
+                continue  # a route that takes no body may ignore it
             assert_problem(response, f"{route}, {what}")
 
 

@@ -15,8 +15,9 @@ from urllib.parse import quote
 import httpx
 import msgspec
 import pytest
+from litestar.exceptions import ValidationException
 
-from entrypoints.http.json_body import MAX_DEPTH
+from entrypoints.http.json_body import MAX_DEPTH, _BodyType
 from tests.integration.http.conftest import Api, bearer
 from tests.integration.http.input_fuzz import (
     HOSTILE_QUERY_VALUES,
@@ -88,17 +89,30 @@ async def test_every_json_route_refuses_other_content_types_with_415(api: Api) -
 
 async def test_every_json_route_refuses_spoiled_bodies_naming_the_field(api: Api) -> None:
     _, admin = await api.tenant("acme")
-    checked = 0
+    named = 0
     for route in json_routes(api.app):
-        for spoiled in spoiled_bodies(sample_body(route)):
+        sample = sample_body(route)
+        # a sample the type refuses on its own (a rule the builder cannot guess) still
+        # shows the refusals, but not which field they name
+        plausible = _passes_the_check(route, sample)
+        for spoiled in spoiled_bodies(sample):
             content = msgspec.json.encode(spoiled.body)
             response = await _send(api, route, admin, content, JSON)
             what = f"{route}, {spoiled.what}"
             body = assert_problem(response, what)
             assert response.status_code == 422, what
-            assert [e["key"] for e in body["errors"]] == [spoiled.key], f"{what}: {body}"
-            checked += 1
-    assert checked > 50
+            if plausible:
+                assert [e["key"] for e in body["errors"]] == [spoiled.key], f"{what}: {body}"
+                named += 1
+    assert named > 50
+
+
+def _passes_the_check(route: JsonRoute, sample: Any) -> bool:
+    try:
+        _BodyType(route.body_type).check(msgspec.json.encode(sample))
+    except ValidationException:
+        return False
+    return True
 
 
 async def test_json_media_types_with_a_suffix_or_utf8_charset_are_accepted(api: Api) -> None:

@@ -7,6 +7,7 @@ middle of a query, and restores it. The app is never restarted.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -127,3 +128,17 @@ async def test_the_readiness_probe_says_not_ready_while_the_database_is_gone(
 
     assert down.status_code == 503, down.text
     assert up.status_code == 200, up.text
+
+
+async def test_concurrent_requests_while_the_database_is_gone_all_get_503(shop: Shop) -> None:
+    assert (await shop.put_product("Mug")).status_code == 200
+    await shop.proxy.cut()
+
+    during = await asyncio.gather(*(shop.put_product(f"Mug {i}") for i in range(10)))
+    await shop.proxy.restore()
+
+    for response in during:
+        assert_unavailable(response)
+    assert await shop.product_name() == "Mug"
+    after = await asyncio.gather(*(shop.put_product(f"Mug {i}") for i in range(4)))
+    assert [r.status_code for r in after] == [200] * 4

@@ -5,8 +5,9 @@ Verification is the SDK's (``stripe.WebhookSignature.verify_header``): the
 ``Stripe-Signature`` header ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
 must match one of the configured secrets (several while a secret is rotated:
 each is tried) and ``t`` must be at most ``tolerance`` seconds old. Only the
-envelope (id, type) is read at that point; the rest waits for the worker. A
-tenant's own Stripe account signs with its own secret, passed as ``secrets``.
+envelope (id, type) is read at that point; the rest waits for the worker, stored
+without personal data (``stripe_personal_data``). A tenant's own Stripe account
+signs with its own secret, passed as ``secrets``.
 The translation of events is ``stripe_event_translation``.
 """
 
@@ -18,6 +19,7 @@ import msgspec
 import stripe
 
 from adapters.payments.stripe_event_translation import GATEWAY, translate
+from adapters.payments.stripe_personal_data import scrub_payload
 from commerce_core.payments.ports.webhooks import (
     InvalidSignatureError,
     ReceivedWebhook,
@@ -67,7 +69,9 @@ class StripeWebhooks:
         if not self._check(payload, signature, self._secrets if secrets is None else secrets):
             raise InvalidSignatureError("the Stripe-Signature does not match, or is too old")
         event = _decode_envelope(payload)
-        return ReceivedWebhook(gateway=GATEWAY, event_id=event.id, type=event.type, payload=payload)
+        return ReceivedWebhook(
+            gateway=GATEWAY, event_id=event.id, type=event.type, payload=scrub_payload(payload)
+        )
 
     def _check(self, payload: bytes, signature: str | None, secrets: Sequence[str]) -> bool:
         for secret in secrets:

@@ -113,7 +113,13 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
 RETRYABLE_SLUGS = frozenset(
-    {"concurrency-conflict", "gateway-unavailable", "payment-in-progress", "service-unavailable"}
+    {
+        "concurrency-conflict",
+        "gateway-unavailable",
+        "payment-in-progress",
+        "rate-limited",
+        "service-unavailable",
+    }
 )
 RETRYABLE_FLAG = "problem_retryable"
 
@@ -135,6 +141,7 @@ TITLES = {
     "method-not-allowed": "Method not allowed",
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
+    "rate-limited": "Too many requests",
     "unsupported-media-type": "Unsupported media type",
     "service-unavailable": "Service unavailable; retry later",
 }
@@ -150,7 +157,7 @@ HTTP_SLUGS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
-    429: "too-many-requests",
+    429: "rate-limited",
     500: "internal-error",
     503: "service-unavailable",
 }

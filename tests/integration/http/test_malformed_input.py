@@ -18,7 +18,7 @@ import pytest
 from litestar.exceptions import ValidationException
 
 from entrypoints.http.json_body import MAX_DEPTH, _BodyType
-from tests.integration.http.conftest import Api, bearer
+from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.http.input_fuzz import (
     HOSTILE_QUERY_VALUES,
     MALFORMED,
@@ -33,6 +33,13 @@ from tests.integration.http.input_fuzz import (
 from tests.integration.http.test_problems import PROBLEMS
 
 JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+async def api(make_api: MakeApi) -> Api:
+    """The app with rate limits far above what the fuzzing sends: its answers must be
+    about the input, never 429."""
+    return await make_api(rate_limit_per_second=1_000_000, rate_limit_burst=1_000_000)
 
 
 def assert_problem(response: httpx.Response, what: str) -> dict[str, Any]:

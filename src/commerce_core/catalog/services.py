@@ -11,6 +11,7 @@ from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
 from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.values import parse_sku
 
 
 class UnknownProductError(LookupError):
@@ -33,7 +34,9 @@ class PutProduct(msgspec.Struct, frozen=True, kw_only=True):
 async def put_product(
     repo: Repository, clock: Clock, ctx: CommandContext, command: PutProduct
 ) -> Product:
-    """Creates the product or changes it to these values (PUT semantics)."""
+    """Creates the product or changes it to these values (PUT semantics). The SKU
+    follows the rule orders check (``parse_sku``), so every product can be ordered."""
+    parse_sku(command.sku)
     name, price, tax_rate_bps = command.name, command.price, command.tax_rate_bps
     try:
         product = await repo.get(Product.id_for(ctx.tenant_id, command.sku), kind=Product)

@@ -13,6 +13,7 @@ from commerce_core.inventory.locations import SkuLocations
 from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.values import parse_sku
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ async def receive_stock(
     repo: Repository, clock: Clock, ctx: CommandContext, command: ReceiveStock
 ) -> StockLevels:
     """Adds units at a location (creating the stock item the first time)."""
-    sku, location_id = command.sku, command.location_id
+    sku, location_id = parse_sku(command.sku), command.location_id
     now = clock.now()
     locations = await sku_locations(repo, ctx.tenant_id, sku)
     try:

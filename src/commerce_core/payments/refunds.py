@@ -52,7 +52,8 @@ class NothingToRefundError(DomainError):
 
 class RefundOrder(msgspec.Struct, frozen=True, kw_only=True):
     """``POST /orders/{id}/refund``: ``amount`` in minor units (default: all refundable),
-    why, and whether to put units back in stock (``restock_lines``, default all it took)."""
+    why, and whether to put units back in stock: ``restock`` puts back all it took,
+    ``restock_lines`` (which imply ``restock``) those units only."""
 
     amount: int | Money | None = None
     reason: str | None = None
@@ -113,8 +114,16 @@ async def refund_order(
     if wanted > order.refundable:
         raise RefundExceedsPaidError(wanted, order.refundable)
     plans = _spread(ctx, payments, wanted)
-    lines = list(command.restock_lines or ledger.restockable()) if command.restock else []
+    lines = _lines_to_restock(command, ledger)
     return await _refund(services, ctx, order.id, plans, command.reason, lines)
+
+
+def _lines_to_restock(command: RefundOrder, ledger: OrderLedger) -> list[SkuQuantity]:
+    """Lines named are put back whether or not ``restock`` is said too (an empty list puts
+    back nothing); ``restock`` alone puts back all the order took and still holds."""
+    if command.restock_lines is not None:
+        return list(command.restock_lines)
+    return list(ledger.restockable()) if command.restock else []
 
 
 def _spread(ctx: CommandContext, payments: list[Payment], wanted: Money) -> list[_Plan]:

@@ -19,6 +19,7 @@ from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_pri
 from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
+from entrypoints.http.input_guard import guard_input
 from entrypoints.http.limits.checkout import provide_limits
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
@@ -28,7 +29,6 @@ from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
-from entrypoints.http.text_guard import refuse_nul
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, get_settings
 from entrypoints.webhooks import build_webhooks
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "limits": Provide(provide_limits, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
-        before_request=refuse_nul,
+        before_request=guard_input,
         request_max_body_size=settings.request_max_body_size,
         openapi_config=openapi_config(),
         plugins=[DocumentIdempotencyKey()],

@@ -109,9 +109,10 @@ _RETRY = frozenset(
 
 # 400 is listed for every route with parameters by Litestar (as its own validation error,
 # which this app answers with 422); documenting it here replaces that shape.
-_QUERY = ("bad-request", "unauthorized", "validation-error", "rate-limited")
+_QUERY = ("bad-request", "unauthorized", "validation-error", "rate-limited", "service-unavailable")
 _COMMAND = (
     *_QUERY,
+    "unsupported-media-type",
     "conflict",
     "idempotency-key-reused",
     "idempotency-key-in-progress",

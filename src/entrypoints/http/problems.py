@@ -42,6 +42,7 @@ from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUna
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
+from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -124,7 +125,13 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
 RETRYABLE_SLUGS = frozenset(
-    {"concurrency-conflict", "gateway-unavailable", "payment-in-progress", "rate-limited"}
+    {
+        "concurrency-conflict",
+        "gateway-unavailable",
+        "payment-in-progress",
+        "rate-limited",
+        "service-unavailable",
+    }
 )
 RETRYABLE_FLAG = "problem_retryable"
 
@@ -147,6 +154,8 @@ TITLES = {
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
     "rate-limited": "Too many requests",
+    "unsupported-media-type": "Unsupported media type",
+    "service-unavailable": "Service unavailable; retry later",
 }
 
 HTTP_SLUGS = {
@@ -162,7 +171,7 @@ HTTP_SLUGS = {
     422: "validation-error",
     429: "rate-limited",
     500: "internal-error",
-    503: "unavailable",
+    503: "service-unavailable",
 }
 
 _UNEXPECTED = "An unexpected error occurred; quote the request_id when reporting it."
@@ -286,7 +295,19 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # a logger per call (not cached at import) follows the logging set up at the time
-    structlog.get_logger("http.problems").error(
+    log = structlog.get_logger("http.problems")
+    if database_unavailable(exc):
+        log.warning(
+            "database unavailable", method=request.method, path=request.url.path, error=repr(exc)
+        )
+        return problem_response(
+            request,
+            503,
+            "service-unavailable",
+            "the database cannot be reached; retry after a moment",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error(
         "unhandled exception",
         method=request.method,
         path=request.url.path,

@@ -15,8 +15,12 @@ log = structlog.get_logger("http")
 
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == b"x-request-id" and 0 < len(value) <= 128:
-            return value.decode("latin-1")
+        # printable ASCII only: the id is logged and stored as the events' correlation id,
+        # where a NUL would fail PostgreSQL's insert
+        if name == b"x-request-id" and 0 < len(value) <= 128 and value.isascii():
+            text = value.decode("ascii")
+            if text.isprintable():
+                return text
     return uuid.uuid4().hex
 
 

@@ -2,7 +2,7 @@
 
 Without this guard a NUL in a product name or a query parameter reaches the database
 and fails there as a 500. Gateways' webhooks are left alone: their raw bodies are
-signed, and their own handler decides.
+signed, and their own handler refuses a signed one with a NUL (``contains_nul``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from litestar.exceptions import ValidationException
 
 _ESCAPED_NUL = b"\\u0000"
 _WEBHOOKS = "/api/v1/webhooks/"
+
+
+def contains_nul(body: bytes) -> bool:
+    """True if the body holds a NUL, raw or escaped in JSON text."""
+    return b"\x00" in body or _has_escaped_nul(body)
 
 
 def _has_escaped_nul(body: bytes) -> bool:
@@ -35,5 +40,5 @@ async def refuse_nul(request: Request[Any, Any, Any]) -> None:
         raise ValidationException("the NUL character is not allowed in a request")
     if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
-        if b"\x00" in body or _has_escaped_nul(body):
+        if contains_nul(body):
             raise ValidationException("the NUL character is not allowed in a request")

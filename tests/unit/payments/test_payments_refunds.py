@@ -125,6 +125,25 @@ async def test_a_refund_may_restock_some_lines_only(shop: Shop) -> None:
     assert (await shop.levels("TEE-M")).on_hand == 4
 
 
+async def test_restock_lines_imply_a_restock(shop: Shop) -> None:
+    order = await shop.place(("MUG-1", 2), ("TEE-M", 1))
+    await shop.charge(order.id)
+
+    await shop.refund_order(order.id, 1000, restock_lines=[SkuQuantity(Sku("MUG-1"), 1)])
+
+    assert (await shop.levels("MUG-1")).on_hand == 4
+    assert (await shop.levels("TEE-M")).on_hand == 4
+
+
+async def test_empty_restock_lines_put_nothing_back(shop: Shop) -> None:
+    order = await shop.place(("MUG-1", 2))
+    await shop.charge(order.id)
+
+    await shop.refund_order(order.id, 1000, restock=True, restock_lines=[])
+
+    assert (await shop.levels("MUG-1")).on_hand == 3
+
+
 async def test_the_same_refund_command_again_returns_the_first_refund(shop: Shop) -> None:
     order = await shop.place(("MUG-1", 2))
     await shop.charge(order.id)

@@ -8,7 +8,6 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 
 from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import PutProduct, UnknownProductError, put_product
@@ -23,6 +22,7 @@ from commerce_core.inventory.services import (
 from commerce_core.inventory.stock import DEFAULT_LOCATION
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.values import parse_sku
 from entrypoints.http.api import examples
 from entrypoints.http.api.schemas import MoneyIn, MoneyOut, PositiveQuantity, SkuPath
 from entrypoints.http.auth import Principal
@@ -84,7 +84,9 @@ class StockOut(msgspec.Struct):
 
 
 async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
-    """The product, or 404 not-found: here the SKU is the resource itself."""
+    """The product, or 404 not-found: here the SKU is the resource itself. A SKU no
+    product may have is 422 (``parse_sku``: the path's pattern lets a final newline by)."""
+    parse_sku(sku)
     try:
         return await load_product(repo, tenant_id, sku)
     except UnknownProductError:
@@ -97,7 +99,7 @@ class CatalogController(Controller):
     @put("/products/{sku:str}", status_code=200, responses=command_problems("concurrency-conflict"))
     async def put_product(
         self,
-        sku: FromPath[SkuPath],
+        sku: SkuPath,
         data: Annotated[ProductIn, examples.PRODUCT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
@@ -114,7 +116,7 @@ class CatalogController(Controller):
     @get("/products/{sku:str}", responses=query_problems("not-found"))
     async def get_product(
         self,
-        sku: FromPath[SkuPath],
+        sku: SkuPath,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> ProductOut:
@@ -127,7 +129,7 @@ class CatalogController(Controller):
     )
     async def receive(
         self,
-        sku: FromPath[SkuPath],
+        sku: SkuPath,
         data: Annotated[ReceiptIn, examples.RECEIPT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
@@ -143,7 +145,7 @@ class CatalogController(Controller):
     @get("/inventory/{sku:str}", responses=query_problems("not-found"))
     async def stock(
         self,
-        sku: FromPath[SkuPath],
+        sku: SkuPath,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> StockOut:

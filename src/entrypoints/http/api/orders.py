@@ -55,10 +55,16 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``restock_lines`` imply ``restock``; with ``"restock": false`` they contradict it."""
+
     amount: PositiveAmount | None = None
     reason: Reason | None = None
-    restock: bool = False
+    restock: bool | None = None
     restock_lines: list[SkuQuantity] | None = None
+
+    def __post_init__(self) -> None:
+        if self.restock is False and self.restock_lines is not None:
+            raise ValueError("restock_lines put units back: they cannot go with restock false")
 
 
 class OrdersController(Controller):
@@ -176,7 +182,7 @@ class OrdersController(Controller):
         command = RefundOrder(
             amount=data.amount,
             reason=data.reason,
-            restock=data.restock,
+            restock=bool(data.restock),
             restock_lines=data.restock_lines,
         )
         refunds = await refund_order(

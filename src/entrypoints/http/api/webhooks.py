@@ -3,7 +3,9 @@
 ``POST /webhooks/{gateway}`` (no API key: the gateway's signature instead) checks
 the signature over the raw body, stores the event once per event id and answers
 200 at once; a worker records it (``entrypoints.webhook_worker``). A repeated
-event id answers 200 too (``duplicate: true``) and changes nothing.
+event id answers 200 too (``duplicate: true``) and changes nothing. A signed event with
+a NUL character (which PostgreSQL cannot store) is refused with 400 ``bad-request``, as
+is a body nested deeper than ``json_body.MAX_DEPTH``.
 ``POST /webhooks/{gateway}/{tenant_id}`` does the same for a tenant's own gateway
 account, with that account's webhook secret.
 
@@ -30,11 +32,14 @@ from commerce_core.payments.ports.webhooks import (
 )
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.json_body import MAX_DEPTH, nesting_depth
 from entrypoints.http.openapi import problem_responses, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import tenant_of
+from entrypoints.http.text_guard import contains_nul
 from entrypoints.webhooks import Webhooks, build_webhooks
 
+MAX_BIGINT = 2**63 - 1
 DEGRADED_AFTER = 300.0  # seconds the oldest waiting event may wait before health says so
 
 
@@ -117,7 +122,15 @@ class WebhooksController(Controller):
     @post(
         "/{gateway:str}",
         status_code=200,
-        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+        responses=problem_responses(
+            [
+                "invalid-signature",
+                "bad-request",
+                "not-found",
+                "validation-error",
+                "service-unavailable",
+            ]
+        ),
     )
     async def receive(
         self,
@@ -134,7 +147,15 @@ class WebhooksController(Controller):
     @post(
         "/{gateway:str}/{tenant_id:uuid}",
         status_code=200,
-        responses=problem_responses(["invalid-signature", "not-found", "validation-error"]),
+        responses=problem_responses(
+            [
+                "invalid-signature",
+                "bad-request",
+                "not-found",
+                "validation-error",
+                "service-unavailable",
+            ]
+        ),
     )
     async def receive_for_tenant(
         self,
@@ -148,7 +169,7 @@ class WebhooksController(Controller):
         only concern that tenant."""
         return await _receive(webhooks, gateway, request, tenant_id)
 
-    @get("/health")
+    @get("/health", responses=problem_responses(["service-unavailable"]))
     async def health(self, webhooks: NamedDependency[Webhooks]) -> WebhookHealth:
         """How many events wait, failed (and will be retried) or died, across tenants."""
         counts = await webhooks.inbox.counts()
@@ -179,6 +200,8 @@ async def _receive(
             secret = await webhooks.tenant_secret(tenant_id, gateway)
         secrets = [secret] if secret else []
     body = await request.body()
+    if nesting_depth(body) > MAX_DEPTH:  # before any parser recurses into it
+        raise problem(400, "bad-request", f"the body nests deeper than {MAX_DEPTH} levels")
     signature = request.headers.get(verifier.signature_header)
     try:
         event = verifier.verify(body, signature, secrets)
@@ -187,6 +210,8 @@ async def _receive(
         raise problem(400, "invalid-signature", str(error)) from None
     except ValueError as error:
         raise problem(422, "validation-error", str(error)) from None
+    if contains_nul(body):  # PostgreSQL stores no NUL in text or jsonb; no event needs one
+        raise problem(400, "bad-request", "the event holds a NUL character")
     if tenant_id is not None:
         event = msgspec.structs.replace(event, tenant_id=str(tenant_id))
     added = await webhooks.inbox.add(event, id=webhooks.ids.new_id(), at=webhooks.clock.now())
@@ -195,12 +220,13 @@ async def _receive(
 
 
 def _cursor(raw: str | None) -> int | None:
+    """The sequence number a page ended at; the inbox's is a PostgreSQL bigint."""
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise problem(422, "validation-error", "cursor is not one this API returned") from None
+    seq = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if not 0 <= seq <= MAX_BIGINT:
+        raise problem(422, "validation-error", "cursor is not one this API returned")
+    return seq
 
 
 class WebhooksAdminController(Controller):

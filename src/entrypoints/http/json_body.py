@@ -187,6 +187,8 @@ class _BodyType:
             raise _invalid(f"the body nests deeper than {MAX_DEPTH} levels", "")
         try:
             raw = msgspec.json.decode(body)
+            for at in _big_integers(raw):  # before the type's own checks, which name less
+                raise _invalid(f"integers are at most {MAX_INTEGER} in magnitude", at)
             self.decoder.decode(body)
         except UnicodeDecodeError:
             raise _invalid("the body is not valid UTF-8", "") from None
@@ -194,8 +196,6 @@ class _BodyType:
             raise _from_msgspec(error) from None
         except msgspec.DecodeError as error:
             raise _invalid(f"the body is not valid JSON: {error}", "") from None
-        for at in _big_integers(raw):
-            raise _invalid(f"integers are at most {MAX_INTEGER} in magnitude", at)
         unknown = _unknown_field(self.info, raw)
         if unknown is not None:
             raise _invalid("unknown field", unknown)

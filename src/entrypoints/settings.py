@@ -52,6 +52,9 @@ class Settings:
     background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
+    # host:port of a listener serving GET /metrics without a key (a private interface);
+    # on the API's own address /metrics needs an operator key (ADR 0019)
+    metrics_address: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -89,6 +92,7 @@ class Settings:
                 if part.strip()
             ),
             bench_routes=os.environ.get("BENCH_ROUTES", "0") in ("1", "true", "yes"),
+            metrics_address=os.environ.get("METRICS_ADDRESS") or None,
         )
 
 

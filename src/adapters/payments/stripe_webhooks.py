@@ -4,7 +4,9 @@
 Verification is the SDK's (``stripe.WebhookSignature.verify_header``): the
 ``Stripe-Signature`` header ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
 must match one of the configured secrets (several while a secret is rotated:
-each is tried) and ``t`` must be at most ``tolerance`` seconds old. Only the
+each is tried) and ``t`` must be within ``tolerance`` seconds of now, in either
+direction: the SDK refuses only old ones, and a timestamp in the future would let a
+captured signature be replayed for as long as it lies ahead. Only the
 envelope (id, type) is read at that point; the rest waits for the worker. A
 tenant's own Stripe account signs with its own secret, passed as ``secrets``.
 The translation of events is ``stripe_event_translation``.
@@ -12,7 +14,8 @@ The translation of events is ``stripe_event_translation``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import msgspec
 import stripe
@@ -32,6 +35,15 @@ TOLERANCE = 300  # seconds, as Stripe's own libraries
 def webhook_secrets(configured: str | None) -> list[str]:
     """The secrets in a comma-separated setting (``STRIPE_WEBHOOK_SECRET=whsec_new,whsec_old``)."""
     return [s.strip() for s in (configured or "").split(",") if s.strip()]
+
+
+def signed_at(signature: str | None) -> int | None:
+    """The ``t=`` of a ``Stripe-Signature`` header (the first one), or None."""
+    for part in (signature or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+    return None
 
 
 class _Envelope(msgspec.Struct):
@@ -54,9 +66,15 @@ class StripeWebhooks:
     gateway = GATEWAY
     signature_header = SIGNATURE_HEADER
 
-    def __init__(self, secrets: Sequence[str], tolerance: int = TOLERANCE) -> None:
+    def __init__(
+        self,
+        secrets: Sequence[str],
+        tolerance: int = TOLERANCE,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._secrets = [s for s in secrets if s]
         self._tolerance = tolerance
+        self._now = now
 
     def verify(
         self, payload: bytes, signature: str | None, secrets: Sequence[str] | None = None
@@ -70,6 +88,9 @@ class StripeWebhooks:
         return ReceivedWebhook(gateway=GATEWAY, event_id=event.id, type=event.type, payload=payload)
 
     def _check(self, payload: bytes, signature: str | None, secrets: Sequence[str]) -> bool:
+        stamp = signed_at(signature)
+        if stamp is None or stamp > self._now() + self._tolerance:
+            return False
         for secret in secrets:
             if not secret:
                 continue

@@ -18,7 +18,8 @@ from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_pri
 from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
-from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
+from entrypoints.http.metrics import MetricsMiddleware
+from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
 from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.request_log import RequestLogMiddleware
@@ -48,6 +49,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     )
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)
+                    if settings.metrics_address:
+                        server = await serve_metrics(container.metrics(), settings.metrics_address)
+                        app.state.metrics_server = server
+                        stack.push_async_callback(server.wait_closed)
+                        stack.callback(server.close)
                     yield
                     await close_projection_ops(app.state)
             finally:
@@ -85,4 +91,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         state=None,
     )
     app.state.container = container
+    app.state.key_resolver = resolver
     return app

@@ -24,7 +24,13 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityRequirement, SecurityScheme
 from litestar.types import ASGIApp, Guard, Receive, Scope, Send
 
-from commerce_core.tenancy.ports.tenants import API_KEY_PREFIX, Role, Tenants, hash_api_key
+from commerce_core.tenancy.ports.tenants import (
+    API_KEY_PREFIX,
+    Grant,
+    Role,
+    Tenants,
+    hash_api_key,
+)
 from entrypoints.http.problems import problem, send_problem
 
 API_PREFIX = "/api/v1/"
@@ -38,11 +44,12 @@ API_SECURITY: list[SecurityRequirement] = [{"ApiKey": []}]
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: the tenant a key acts for, its role, and the key's id."""
+    """Who is calling: the tenant a key acts for, its role, the key's id and grants."""
 
     tenant_id: UUID
     role: Role
     key_id: UUID
+    grants: frozenset[Grant] = frozenset()
 
 
 def needs_auth(path: str) -> bool:
@@ -79,7 +86,7 @@ class KeyResolver:
             return cached[1]
         key = await self._tenants().key_by_hash(key_hash)
         principal = (
-            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id)
+            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, grants=key.grants)
             if key is not None and key.active
             else None
         )
@@ -91,7 +98,7 @@ class KeyResolver:
         return principal
 
 
-def _bearer_token(scope: Scope) -> str | None:
+def bearer_token(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -112,7 +119,7 @@ class ApiKeyAuthMiddleware:
         if scope["type"] != ScopeType.HTTP or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
-        token = _bearer_token(scope)
+        token = bearer_token(scope)
         principal = None
         if token and token.startswith(API_KEY_PREFIX) and len(token) <= _MAX_KEY_LENGTH:
             principal = await self.resolver.resolve(token)

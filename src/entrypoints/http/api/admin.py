@@ -9,8 +9,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from commerce_core.tenancy.ports.tenants import Role
-from entrypoints.http.auth import requires_role
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.projection_ops import (
@@ -56,7 +54,6 @@ class ProjectionsAdminController(Controller):
 
     path = "/admin/projections"
     tags = ["admin"]
-    guards = [requires_role(Role.ADMIN)]
     dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
 
     @get("/", responses=query_problems("forbidden"))

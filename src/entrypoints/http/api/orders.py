@@ -20,6 +20,7 @@ from commerce_core.processes.order_status import change_order_status
 from commerce_core.processes.shipping import CreateShipment, create_shipment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import SkuQuantity
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
 from entrypoints.http.api.views import (
@@ -37,6 +38,7 @@ from entrypoints.http.api.views import (
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import order_services, payment_services, shipping_services
 from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
@@ -106,9 +108,13 @@ class OrdersController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[StatusChangeIn],
         services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
         """Moves the order along its state machine; 409 invalid-transition otherwise."""
+        if principal.role is Role.SERVICE and data.status is OrderStatus.CANCELLED:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await change_order_status(
             await payment_services(services, ctx.tenant_id),
             ctx,
@@ -134,9 +140,13 @@ class OrdersController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[CancelIn],
         services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
         """Releases reservations, voids or refunds payments, and cancels the order."""
+        if principal.role is Role.SERVICE:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await cancel_order(
             await payment_services(services, ctx.tenant_id), ctx, order_id, data.reason
         )

@@ -1,4 +1,5 @@
-"""Refunds above the tenant's approval threshold need an admin key."""
+"""Refunds above the tenant's approval threshold need an admin key; a service key
+refunds only with the ``refunds`` grant."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems
 from entrypoints.http.problems import problem
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_settings
 
 # What a refund route can answer besides success (OpenAPI).
@@ -21,6 +23,7 @@ REFUND_PROBLEMS = command_problems(
 
 
 async def check_refund_allowed(services: Services, principal: Principal, amount: int) -> None:
+    may_refund(principal, amount)
     if principal.role == Role.ADMIN:
         return
     threshold = (await tenant_settings(services, principal)).refund_approval_threshold

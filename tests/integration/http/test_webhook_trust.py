@@ -76,7 +76,9 @@ async def charged(api: Api, key: str) -> Payment:
 
 
 async def bindings(api: Api) -> list[tuple[str, str]]:
-    rows = await api.container.pool().fetch(
+    pool = api.container.pool()
+    assert pool is not None
+    rows = await pool.fetch(
         "SELECT gateway_payment_id, tenant_id FROM gateway_payment_tenants ORDER BY 1"
     )
     return [(r["gateway_payment_id"], r["tenant_id"]) for r in rows]

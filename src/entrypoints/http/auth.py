@@ -3,8 +3,10 @@
 ``ApiKeyAuthMiddleware`` resolves ``Authorization: Bearer <key>`` on every path
 under ``/api/v1`` except ``/api/v1/webhooks/*`` (signed by the gateway instead)
 and puts the ``Principal`` in ``request.auth`` (and ``request.user``). Handlers
-take it as the ``principal`` dependency; ``requires_role`` guards a route;
-``ensure_tenant`` turns another tenant's resource into a 404.
+take it as the ``principal`` dependency. Which role may call which route is the
+role matrix (``entrypoints/http/roles.py``, on the /api/v1 router); ``requires_role``
+remains for routes outside it. ``ensure_tenant`` turns another tenant's resource
+into a 404.
 """
 
 from __future__ import annotations

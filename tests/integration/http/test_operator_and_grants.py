@@ -3,6 +3,7 @@ HTTP on PostgreSQL (the CLI as a process); ADR 0019."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.memory.clock import RandomIds, SystemClock
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.tenancy.ports.tenants import PLATFORM_SLUG, Grant, Role, hash_api_key
+from entrypoints.tenancy import issue_operator_key
 from tests.conftest import PgSchema
 from tests.integration.http.conftest import Api, bearer
 from tests.integration.http.test_cli import Cli
@@ -241,3 +244,18 @@ async def test_metrics_on_their_own_address_need_no_key(make_api: Any) -> None:
     assert scraped.status_code == 200
     assert 'http_requests_total{method="GET",path="/health",status="200"}' in scraped.text
     assert other.status_code == 404
+
+
+async def test_operator_keys_made_at_once_share_one_platform_tenant(
+    tenants: PostgresTenants,
+) -> None:
+    clock, ids = SystemClock(), RandomIds()
+
+    issued = await asyncio.gather(
+        *(issue_operator_key(tenants, clock=clock, ids=ids) for _ in range(6))
+    )
+
+    platform = [t for t in await tenants.all_tenants() if t.slug == PLATFORM_SLUG]
+    assert len(platform) == 1
+    assert {i.key.tenant_id for i in issued} == {platform[0].id}
+    assert len(await tenants.keys_of(platform[0].id)) == 6

@@ -12,12 +12,19 @@ from commerce_core.projections.analytics import OrderAnalytics
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.ports.read_models import ReadModelStore
+from commerce_core.projections.refund_approvals import RefundApprovals
 from commerce_core.projections.runner import ProjectionRunner
 from entrypoints.container import LocksFactory
 
 
 def registered_projections() -> list[Projection]:
-    return [OrderList(), CustomerMetricsProjection(), OrderAnalytics(), OpenEffects()]
+    return [
+        OrderList(),
+        CustomerMetricsProjection(),
+        OrderAnalytics(),
+        OpenEffects(),
+        RefundApprovals(),
+    ]
 
 
 @asynccontextmanager

@@ -52,6 +52,14 @@ class Settings:
     background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
+    # rate limits (ADR 0022): counted in this process, or in Redis shared by every node
+    redis_url: str | None = None
+    rate_limit_redis_prefix: str = "commerce:ratelimit:"
+    # per API key and route class, unless the tenant set its own
+    rate_limit_per_second: int = 100
+    rate_limit_burst: int = 200
+    # failed authentications per client address and minute; then 429
+    auth_failures_per_minute: int = 60
     # host:port of a listener serving GET /metrics without a key (a private interface);
     # on the API's own address /metrics needs an operator key (ADR 0019)
     metrics_address: str | None = None
@@ -92,6 +100,13 @@ class Settings:
                 if part.strip()
             ),
             bench_routes=os.environ.get("BENCH_ROUTES", "0") in ("1", "true", "yes"),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            rate_limit_redis_prefix=os.environ.get(
+                "RATE_LIMIT_REDIS_PREFIX", "commerce:ratelimit:"
+            ),
+            rate_limit_per_second=_int("RATE_LIMIT_PER_SECOND", 100),
+            rate_limit_burst=_int("RATE_LIMIT_BURST", 200),
+            auth_failures_per_minute=_int("AUTH_FAILURES_PER_MINUTE", 60),
             metrics_address=os.environ.get("METRICS_ADDRESS") or None,
         )
 

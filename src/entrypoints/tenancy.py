@@ -7,7 +7,9 @@ once, here, and only its SHA-256 hash is stored.
 from __future__ import annotations
 
 import secrets
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import msgspec
 
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenants import (
@@ -24,6 +26,7 @@ from commerce_core.tenancy.ports.tenants import (
     check_slug,
     hash_api_key,
 )
+from commerce_core.tenancy.rate_limits import RateLimitSettings
 
 DEMO_SLUG = "demo"
 
@@ -143,3 +146,21 @@ async def demo_admin_key(tenants: Tenants, *, clock: Clock, ids: Ids) -> tuple[T
             tenant = await tenants.tenant_by_slug(DEMO_SLUG)
             assert tenant is not None
     return tenant, await issue_key(tenants, tenant, Role.ADMIN, clock=clock, ids=ids)
+
+
+async def change_rate_limits(
+    tenants: Tenants, slug: str, changes: dict[str, Any]
+) -> RateLimitSettings:
+    """Replaces the named fields of a tenant's rate limits (``None``: back to the default).
+
+    Raises ``TenantNotFoundError``; ``InvalidValueError`` for a limit that is not positive,
+    before anything is stored.
+    """
+    tenant = await tenants.tenant_by_slug(slug)
+    if tenant is None:
+        raise TenantNotFoundError(slug)
+    limits = msgspec.structs.replace(tenant.settings.rate_limits, **changes)
+    limits.__post_init__()  # replace() skips the checks that decoding runs
+    settings = msgspec.structs.replace(tenant.settings, rate_limits=limits)
+    await tenants.update_settings(tenant.id, settings)
+    return limits

@@ -89,6 +89,24 @@ async def test_a_completed_claim_returns_its_response_to_later_claims(
     assert stored.response == OK
 
 
+async def test_a_sealed_response_keeps_the_customer_whose_key_sealed_it(
+    store: IdempotencyStore,
+) -> None:
+    token = uuid.uuid4()
+    sealed = StoredResponse(201, b"\x01sealed", "application/json", sealed_for=uuid.uuid4())
+    await claim(store, token=token)
+    await store.complete(TENANT, "k1", token=token, response=sealed)
+
+    stored = await store.get(TENANT, "k1", at=AT)
+
+    assert stored is not None
+    assert stored.response == sealed
+    await claim(store, at=AT + TTL)  # expired: claimed afresh, nothing of it kept
+    again = await store.get(TENANT, "k1", at=AT + TTL)
+    assert again is not None
+    assert again.response is None
+
+
 async def test_only_the_holder_completes_or_releases_a_claim(store: IdempotencyStore) -> None:
     token = uuid.uuid4()
     await claim(store, token=token)

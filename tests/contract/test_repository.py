@@ -175,6 +175,30 @@ async def test_loading_a_stream_reads_the_newest_fitting_snapshot_and_the_events
     assert events[0].stream_id == till.id
 
 
+async def test_several_streams_load_in_one_read_as_each_would_alone(store: EventStore) -> None:
+    repo = Repository(store, snapshot_every=10)
+    long, short = Till(currency="USD", opened_at=AT), Till(currency="EUR", opened_at=AT)
+    for cents in range(1, 25):  # long: versions 2..25, snapshots at 10 and 20
+        long.take(Money(cents, "USD"))
+        await repo.save(long, metadata=META)
+    short.take(Money(7, "EUR"))
+    await repo.save(short, metadata=META)
+    counter = Counter()
+    await repo.save(counter, metadata=META)
+    missing = uuid.uuid4()
+
+    loads = await store.load_streams([short.id, missing, long.id])
+
+    assert list(loads) == [short.id, long.id]
+    assert loads[long.id] == await store.load_stream(long.id)
+    assert loads[short.id] == await store.load_stream(short.id)
+    tills = await repo.get_many([long.id, missing, short.id, counter.id], kind=Till)
+    assert set(tills) == {long.id, short.id}  # the counter is another kind: left out
+    assert vars(tills[long.id]) == vars(await repo.get(long.id, kind=Till))
+    assert tills[short.id].balance == Money(7, "EUR")
+    assert await store.load_streams([]) == {}
+
+
 async def test_events_written_by_an_older_class_version_are_upcast(store: EventStore) -> None:
     repo = Repository(store)
     counter = Counter()

@@ -128,3 +128,7 @@ class MemoryEventStore:
         if to_version is not None and after > to_version:
             return StreamLoad(snapshot, [])
         return StreamLoad(snapshot, await self.read_stream(stream_id, after, to_version))
+
+    async def load_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, StreamLoad]:
+        loads = {stream_id: await self.load_stream(stream_id) for stream_id in stream_ids}
+        return {key: load for key, load in loads.items() if load.snapshot or load.events}

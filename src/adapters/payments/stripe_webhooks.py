@@ -7,8 +7,9 @@ must match one of the configured secrets (several while a secret is rotated:
 each is tried) and ``t`` must be within ``tolerance`` seconds of now, in either
 direction: the SDK refuses only old ones, and a timestamp in the future would let a
 captured signature be replayed for as long as it lies ahead. Only the
-envelope (id, type) is read at that point; the rest waits for the worker. A
-tenant's own Stripe account signs with its own secret, passed as ``secrets``.
+envelope (id, type) is read at that point; the rest waits for the worker, stored
+without personal data (``stripe_personal_data``). A tenant's own Stripe account
+signs with its own secret, passed as ``secrets``.
 The translation of events is ``stripe_event_translation``.
 """
 
@@ -21,6 +22,7 @@ import msgspec
 import stripe
 
 from adapters.payments.stripe_event_translation import GATEWAY, translate
+from adapters.payments.stripe_personal_data import scrub_payload
 from commerce_core.payments.ports.webhooks import (
     InvalidSignatureError,
     ReceivedWebhook,
@@ -85,7 +87,9 @@ class StripeWebhooks:
         if not self._check(payload, signature, self._secrets if secrets is None else secrets):
             raise InvalidSignatureError("the Stripe-Signature does not match, or is too old")
         event = _decode_envelope(payload)
-        return ReceivedWebhook(gateway=GATEWAY, event_id=event.id, type=event.type, payload=payload)
+        return ReceivedWebhook(
+            gateway=GATEWAY, event_id=event.id, type=event.type, payload=scrub_payload(payload)
+        )
 
     def _check(self, payload: bytes, signature: str | None, secrets: Sequence[str]) -> bool:
         stamp = signed_at(signature)

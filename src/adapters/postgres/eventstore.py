@@ -92,6 +92,21 @@ SELECT {_COLUMNS}, false FROM events
 WHERE stream_id = $1 AND version > coalesce((SELECT version FROM snap), 0) AND version <= $2
 """
 
+_LOAD_STREAMS = f"""
+WITH snap AS (
+    SELECT DISTINCT ON (stream_id) stream_id, version, type, data FROM snapshots
+    WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version DESC
+)
+SELECT NULL::xid8, NULL::bigint, stream_id, version, NULL::uuid, type, data,
+       NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz, true
+FROM snap
+UNION ALL
+SELECT {_COLUMNS}, false FROM events
+WHERE events.stream_id = ANY($1::uuid[]) AND events.version > coalesce(
+    (SELECT snap.version FROM snap WHERE snap.stream_id = events.stream_id), 0
+)
+"""
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -234,6 +249,21 @@ class PostgresEventStore:
                 events.append(_recorded(row))
         events.sort(key=lambda event: event.version)  # UNION ALL promises no order
         return StreamLoad(snapshot, events)
+
+    async def load_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, StreamLoad]:
+        snapshots: dict[UUID, SnapshotRecord] = {}
+        events: dict[UUID, list[RecordedEvent]] = {}
+        for row in await self._pool.fetch(_LOAD_STREAMS, list(dict.fromkeys(stream_ids))):
+            if row[12]:
+                snapshots[row[2]] = SnapshotRecord(row[2], row[3], row[5], row[6])
+            else:
+                events.setdefault(row[2], []).append(_recorded(row))
+        loads = {}
+        for stream_id in stream_ids:
+            if stream_id in snapshots or stream_id in events:
+                stream = sorted(events.get(stream_id, []), key=lambda event: event.version)
+                loads[stream_id] = StreamLoad(snapshots.get(stream_id), stream)
+        return loads
 
     async def stream_version(self, stream_id: UUID) -> int:
         version = await self._pool.fetchval(

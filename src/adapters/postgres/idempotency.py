@@ -22,7 +22,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (tenant_id, key) DO UPDATE
 SET request_hash = EXCLUDED.request_hash, token = EXCLUDED.token,
     created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-    locked_until = EXCLUDED.locked_until, status = NULL, body = NULL, content_type = NULL
+    locked_until = EXCLUDED.locked_until, status = NULL, body = NULL, content_type = NULL,
+    sealed_for = NULL
 WHERE r.expires_at <= EXCLUDED.created_at
    OR (r.status IS NULL AND r.locked_until <= EXCLUDED.created_at)
 RETURNING r.token
@@ -30,7 +31,7 @@ RETURNING r.token
 
 _SELECT = """
 SELECT tenant_id, key, request_hash, token, created_at, expires_at, locked_until,
-       status, body, content_type
+       status, body, content_type, sealed_for
 FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND expires_at > $3
 """
 
@@ -41,7 +42,9 @@ _CLAIM_ATTEMPTS = 5
 def _record(row: asyncpg.Record) -> IdempotencyRecord:
     status = row["status"]
     response = (
-        None if status is None else StoredResponse(status, bytes(row["body"]), row["content_type"])
+        None
+        if status is None
+        else StoredResponse(status, bytes(row["body"]), row["content_type"], row["sealed_for"])
     )
     return IdempotencyRecord(
         tenant_id=row["tenant_id"],
@@ -89,7 +92,8 @@ class PostgresIdempotencyStore:
         self, tenant_id: UUID, key: str, *, token: UUID, response: StoredResponse
     ) -> bool:
         status = await self._pool.execute(
-            "UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6"
+            "UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6,"
+            " sealed_for = $7"
             " WHERE tenant_id = $1 AND key = $2 AND token = $3 AND status IS NULL",
             tenant_id,
             key,
@@ -97,6 +101,7 @@ class PostgresIdempotencyStore:
             response.status,
             response.body,
             response.content_type,
+            response.sealed_for,
         )
         return _count(status) > 0
 

@@ -52,5 +52,11 @@ async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
 
 
 async def products_for(repo: Repository, tenant_id: str, skus: Iterable[str]) -> dict[str, Product]:
-    """The tenant's products for these SKUs; an unknown SKU raises ``UnknownProductError``."""
-    return {sku: await get_product(repo, tenant_id, sku) for sku in dict.fromkeys(skus)}
+    """The tenant's products for these SKUs, loaded in one read; an unknown SKU raises
+    ``UnknownProductError``."""
+    ids = {sku: Product.id_for(tenant_id, sku) for sku in dict.fromkeys(skus)}
+    found = await repo.get_many(list(ids.values()), kind=Product)
+    for sku, product_id in ids.items():
+        if product_id not in found:
+            raise UnknownProductError(sku)
+    return {sku: found[product_id] for sku, product_id in ids.items()}

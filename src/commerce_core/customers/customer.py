@@ -1,9 +1,12 @@
 """The Customer aggregate: profile, addresses, tags, notes, marketing consent, status.
 
 Personal data arrives sealed (``Encrypted``) and stays sealed in state and
-events; plain-text rules are in ``customer_profile``. Erasing a customer clears
-the sealed values from state (so later snapshots hold none) and the application
-forgets the data key, so the copies in earlier events can no longer be read.
+events; plain-text rules are in ``customer_profile``. Tags are sealed too (ADR
+0021): a label chosen by staff can say as much about a person as a note. Events
+recorded before that hold them as plain strings, which still load. Erasing a
+customer clears the sealed values and the tags from state (so later snapshots
+hold none) and the application forgets the data key, so the copies in earlier
+events can no longer be read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from commerce_core.shared.pii import Encrypted, check_sealed_for
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"
+    ERASED = "erased"
+
+
+Tag = Encrypted | str
+"""A tag sealed under the customer's key; a plain string in events recorded before ADR 0021."""
 
 
 class CustomerErasedError(DomainError):
@@ -58,7 +66,7 @@ class Customer(Aggregate):
     name: Encrypted | None
     phone: Encrypted | None
     addresses: list[Encrypted]
-    tags: list[str]
+    tags: list[Tag]
     notes: list[Note]
     marketing_consent: MarketingConsent
     status: CustomerStatus
@@ -77,11 +85,11 @@ class Customer(Aggregate):
         name: Encrypted | None = None,
         phone: Encrypted | None = None,
         addresses: list[Encrypted] | None = None,
-        tags: list[str] | None = None,
+        tags: list[Encrypted] | None = None,
     ) -> Customer:
         """A new active customer; ``email_index`` is the blind index of the email."""
         addresses = addresses or []
-        check_sealed_for(customer_id, email, name, phone, *addresses)
+        check_sealed_for(customer_id, email, name, phone, *addresses, *(tags or []))
         return cls(
             id=customer_id,
             tenant_id=tenant_id,
@@ -90,7 +98,7 @@ class Customer(Aggregate):
             name=name,
             phone=phone,
             addresses=addresses,
-            tags=tags or [],
+            tags=list[Tag](tags or []),
             at=at,
         )
 
@@ -104,7 +112,7 @@ class Customer(Aggregate):
         name: Encrypted | None,
         phone: Encrypted | None,
         addresses: list[Encrypted],
-        tags: list[str],
+        tags: list[Tag],
         at: datetime,
     ) -> None:
         self.tenant_id = tenant_id
@@ -178,14 +186,17 @@ class Customer(Aggregate):
         self.addresses = addresses
         self.updated_at = at
 
-    def set_tags(self, tags: list[str], at: datetime) -> None:
-        """Replaces the tags; allowed while blocked (staff segment blocked customers too)."""
+    def set_tags(self, tags: list[Encrypted], at: datetime) -> None:
+        """Replaces the tags; allowed while blocked (staff segment blocked customers too).
+
+        Sealed values always differ, so the caller records only tags that changed.
+        """
         self.check_not_erased()
-        if tags != self.tags:
-            self._tags_set(tags=tags, at=at)
+        check_sealed_for(self.id, *tags)
+        self._tags_set(tags=list[Tag](tags), at=at)
 
     @event("TagsSet")
-    def _tags_set(self, tags: list[str], at: datetime) -> None:
+    def _tags_set(self, tags: list[Tag], at: datetime) -> None:
         self.tags = tags
         self.updated_at = at
 
@@ -258,11 +269,13 @@ class Customer(Aggregate):
 
     @event("Erased")
     def _erased(self, at: datetime, actor: str | None) -> None:
-        # Marketing consent ends with the person; the status, tags, dates and
-        # note authors are not personal data and stay for order history.
+        # Marketing consent ends with the person; the dates and note authors are
+        # not personal data and stay for order history.
         self.email = self.name = self.phone = None
         self.email_index = None
         self.addresses = []
+        self.tags = []
+        self.status = CustomerStatus.ERASED
         self.notes = [
             Note(number=n.number, text=None, author=n.author, at=n.at) for n in self.notes
         ]

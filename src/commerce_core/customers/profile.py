@@ -67,15 +67,16 @@ def check_addresses(addresses: list[Address]) -> list[Address]:
 def normalize_tags(tags: list[str]) -> list[str]:
     """Tags lower-cased, without repeats, in the order given.
 
-    Tags are labels for segments ("vip", "wholesale"), stored in plain text:
-    they must not hold personal data.
+    Tags are labels for segments ("vip", "wholesale"); they are sealed like the
+    rest of the profile, and a refused one is named by position, not echoed, since
+    refusals are kept with the Idempotency-Key (ADR 0021).
     """
     normalized = list(dict.fromkeys(t.strip().lower() for t in tags))
     if len(normalized) > MAX_TAGS:
         raise InvalidValueError(f"a customer has at most {MAX_TAGS} tags")
-    for tag in normalized:
+    for position, tag in enumerate(normalized, start=1):
         if not _TAG.fullmatch(tag):
-            raise InvalidValueError(f"invalid tag {tag!r}: letters, digits, '_', ':' or '-'")
+            raise InvalidValueError(f"tag {position} is invalid: letters, digits, '_', ':' or '-'")
     return normalized
 
 

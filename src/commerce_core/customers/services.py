@@ -105,7 +105,7 @@ async def register_customer(
                 name=await seal_optional(keyring, customer_id, "name", name),
                 phone=await seal_optional(keyring, customer_id, "phone", phone),
                 addresses=[await seal(keyring, customer_id, "addresses", a) for a in addresses],
-                tags=tags,
+                tags=[await seal(keyring, customer_id, "tags", t) for t in tags],
             )
             try:
                 await repo.save(customer, claim, metadata=ctx.metadata())
@@ -159,8 +159,8 @@ async def update_customer(
     if not isinstance(addresses, UnsetType) and addresses != current.addresses:
         sealed = [await seal(keyring, customer_id, "addresses", a) for a in addresses]
         customer.replace_addresses(sealed, at)
-    if not isinstance(tags, UnsetType):
-        customer.set_tags(tags, at)
+    if not isinstance(tags, UnsetType) and tags != current.tags:
+        customer.set_tags([await seal(keyring, customer_id, "tags", t) for t in tags], at)
     await _save(repo, ctx, customer, *claims)
     return await customer_view(keyring, customer)
 

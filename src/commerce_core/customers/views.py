@@ -8,8 +8,9 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.customers.customer import Customer, MarketingConsent
+from commerce_core.customers.customer import Customer, CustomerStatus, MarketingConsent, Tag
 from commerce_core.eventstore import Repository
+from commerce_core.shared.pii import Encrypted
 from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.shared.sealing import unseal, unseal_all, unseal_tree
 from commerce_core.shared.values import Address
@@ -25,8 +26,9 @@ class NoteView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
-    """A customer as staff and the customer see it; personal fields are ``None`` once
-    erased (``erased`` says so), the rest stays for order history."""
+    """A customer as staff and the customer see it. Once erased, ``status`` is
+    ``"erased"``, personal fields are ``None`` and lists empty; ids and dates stay for
+    order history."""
 
     id: UUID
     tenant_id: str
@@ -54,12 +56,23 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
+class OrderAddresses(msgspec.Struct, frozen=True, kw_only=True):
+    """The addresses one of the customer's orders was placed with, opened."""
+
+    order_id: UUID
+    number: str
+    shipping_address: Address | None
+    billing_address: Address | None
+
+
 class CustomerExport(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything held about a customer (GDPR art. 15 and 20): the current view and
-    every recorded change, including earlier emails, names and addresses."""
+    """Everything held about a customer (GDPR art. 15 and 20): the current view,
+    every recorded change (earlier emails, names and addresses included), and the
+    addresses of their orders."""
 
     customer: CustomerView
     history: list[HistoryEntry]
+    orders: list[OrderAddresses] = []
 
 
 async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
@@ -72,22 +85,34 @@ async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
         )
         for n in customer.notes
     ]
+    # state recorded before ADR 0021 still says active (or blocked) and keeps plain tags
+    erased = customer.is_erased
+    status = CustomerStatus.ERASED if erased else customer.status
     return CustomerView(
         id=customer.id,
         tenant_id=customer.tenant_id,
-        status=customer.status.value,
+        status=status.value,
         email=await unseal(keyring, customer.email, "email", str),
         name=await unseal(keyring, customer.name, "name", str),
         phone=await unseal(keyring, customer.phone, "phone", str),
         addresses=await unseal_all(keyring, customer.addresses, "addresses", Address),
-        tags=list(customer.tags),
+        tags=[] if erased else await customer_tags(keyring, customer.tags),
         notes=notes,
         marketing_consent=customer.marketing_consent,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
-        erased=customer.is_erased,
+        erased=erased,
         erased_at=customer.erased_at,
     )
+
+
+async def customer_tags(keyring: Keyring, tags: list[Tag]) -> list[str]:
+    """The tags opened (plain in events recorded before they were sealed)."""
+    opened = [
+        await unseal(keyring, tag, "tags", str) if isinstance(tag, Encrypted) else tag
+        for tag in tags
+    ]
+    return [tag for tag in opened if tag is not None]
 
 
 async def customer_history(

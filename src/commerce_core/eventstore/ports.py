@@ -62,3 +62,9 @@ class EventStore(Protocol):
         """The newest snapshot at or below ``to_version`` and the stream's events after it,
         up to ``to_version`` (default: all), read together: loading an aggregate is one read."""
         ...
+
+    async def load_streams(self, stream_ids: Sequence[UUID]) -> dict[UUID, StreamLoad]:
+        """``load_stream`` of several streams, up to their newest events, in one read:
+        a command that needs several aggregates loads them in one round trip. A stream
+        with no events and no snapshot is missing from the answer."""
+        ...

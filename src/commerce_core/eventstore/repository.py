@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -9,7 +10,12 @@ from eventsourcing.domain import Aggregate
 
 from commerce_core.eventstore.mapper import EventMapper
 from commerce_core.eventstore.ports import EventStore
-from commerce_core.eventstore.records import AppendStream, EventMetadata, RecordedEvent
+from commerce_core.eventstore.records import (
+    AppendStream,
+    EventMetadata,
+    RecordedEvent,
+    StreamLoad,
+)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -48,15 +54,32 @@ class Repository:
         kind: type[A] = Aggregate,  # type: ignore[assignment]
     ) -> A:
         """The aggregate as of ``version`` (default: latest); ``kind`` guards its type."""
-        aggregate: Aggregate | None = None
-        snapshot, events = await self.store.load_stream(aggregate_id, version)
-        if snapshot is not None:
-            aggregate = self.mapper.from_snapshot(snapshot)
-        for recorded in events:
-            event = self.mapper.from_recorded(recorded)
-            aggregate = cast(Aggregate | None, event.mutate(aggregate))  # type: ignore[attr-defined]
+        aggregate = self._replay(await self.store.load_stream(aggregate_id, version))
         if aggregate is None or not isinstance(aggregate, kind):
             raise AggregateNotFoundError(aggregate_id)
+        return aggregate
+
+    async def get_many(
+        self,
+        aggregate_ids: Sequence[UUID],
+        kind: type[A] = Aggregate,  # type: ignore[assignment]
+    ) -> dict[UUID, A]:
+        """The latest state of several aggregates, loaded in one read; an id with no
+        aggregate of the wanted kind is missing from the answer."""
+        found: dict[UUID, A] = {}
+        for aggregate_id, load in (await self.store.load_streams(aggregate_ids)).items():
+            aggregate = self._replay(load)
+            if isinstance(aggregate, kind):
+                found[aggregate_id] = aggregate
+        return found
+
+    def _replay(self, load: StreamLoad) -> Aggregate | None:
+        aggregate: Aggregate | None = None
+        if load.snapshot is not None:
+            aggregate = self.mapper.from_snapshot(load.snapshot)
+        for recorded in load.events:
+            event = self.mapper.from_recorded(recorded)
+            aggregate = cast(Aggregate | None, event.mutate(aggregate))  # type: ignore[attr-defined]
         return aggregate
 
     async def save(

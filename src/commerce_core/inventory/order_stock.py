@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
-from commerce_core.inventory.services import stock_items
+from commerce_core.inventory.services import stock_items_of
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.shared.values import SkuQuantity
 
@@ -41,7 +41,7 @@ _MOMENT = timedelta(minutes=1)
 
 
 async def load_stock(repo: Repository, tenant_id: str, skus: Iterable[str]) -> Stock:
-    return {sku: await stock_items(repo, tenant_id, sku) for sku in dict.fromkeys(skus)}
+    return await stock_items_of(repo, tenant_id, list(dict.fromkeys(skus)))
 
 
 def _unique(items: Iterable[StockItem]) -> list[StockItem]:

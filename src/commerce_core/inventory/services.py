@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,11 +41,25 @@ async def sku_locations(repo: Repository, tenant_id: str, sku: str) -> SkuLocati
 
 async def stock_items(repo: Repository, tenant_id: str, sku: str) -> list[StockItem]:
     """Every stock item of the SKU, in the order its locations first received stock."""
-    locations = await sku_locations(repo, tenant_id, sku)
-    return [
-        await repo.get(StockItem.id_for(tenant_id, sku, location), kind=StockItem)
-        for location in locations.locations
-    ]
+    return (await stock_items_of(repo, tenant_id, [sku]))[sku]
+
+
+async def stock_items_of(
+    repo: Repository, tenant_id: str, skus: Sequence[str]
+) -> dict[str, list[StockItem]]:
+    """``stock_items`` of several SKUs in two reads: their locations, then their items."""
+    ids = {sku: SkuLocations.id_for(tenant_id, sku) for sku in skus}
+    found = await repo.get_many(list(ids.values()), kind=SkuLocations)
+    wanted = {
+        sku: [StockItem.id_for(tenant_id, sku, location) for location in found[ids[sku]].locations]
+        for sku in skus
+        if ids[sku] in found
+    }
+    items = await repo.get_many([i for item_ids in wanted.values() for i in item_ids], StockItem)
+    missing = [i for item_ids in wanted.values() for i in item_ids if i not in items]
+    if missing:  # a location is listed only together with its first receipt
+        raise AggregateNotFoundError(missing[0])
+    return {sku: [items[i] for i in wanted.get(sku, [])] for sku in skus}
 
 
 class ReceiveStock(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ Two modes, for two kinds of caller:
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -21,7 +22,6 @@ from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import load_stock, take_lines
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.ledger import OrderLedger
-from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
@@ -46,8 +46,8 @@ async def check_money_in(
     repo: Repository, order: Order, payment_id: UUID, amount: Money, at: datetime
 ) -> None:
     """Raises what ``Order.mark_paid`` (and, if it would pay the order in full, taking
-    its stock) would raise. Works on fresh copies; changes nothing."""
-    copy = await load_order(repo, order.tenant_id, order.id)
+    its stock) would raise. Works on copies; changes nothing."""
+    copy = deepcopy(order)
     copy.mark_paid(amount, payment_id, at)
     if copy.status is OrderStatus.PAID:
         stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])

@@ -30,7 +30,7 @@ from commerce_core.eventstore import ConcurrencyError, Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.ledger import OrderLedger
-from commerce_core.ordering.loading import load_ledger, load_order
+from commerce_core.ordering.loading import load_order_and_ledger
 from commerce_core.ordering.money_received import IncomingMoney, order_lines, receive_money
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
 from commerce_core.payments.bundle import PaymentServices
@@ -59,7 +59,7 @@ from commerce_core.payments.reference import PaymentReference
 from commerce_core.payments.sync import sync_payment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
-from commerce_core.shared.retry import retry_on_conflict
+from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 Answer = GatewayPayment | GatewayRefund | GatewayRequestError | None
 """What the gateway said; ``None``: a void of a payment the gateway never saw."""
@@ -115,10 +115,12 @@ async def run_effect(
         try:
             if answer is not None or effect.kind is EffectKind.VOID:
                 await retry_on_conflict(
-                    lambda: _record_only(ports, ctx, payment_id, key, answer, at)
+                    lambda: _record_only(ports, ctx, payment_id, key, answer, at),
+                    attempts=DECISION_ATTEMPTS,
                 )
-            payment, note = await retry_on_conflict(
-                lambda: _record_and_settle(ports, ctx, payment_id, key, answer, at)
+            payment, note = await retry_on_conflict(  # calls nothing outside: retry freely
+                lambda: _record_and_settle(ports, ctx, payment_id, key, answer, at),
+                attempts=DECISION_ATTEMPTS,
             )
         except ConcurrencyError:
             payment = await load_payment(ports.repo, ctx.tenant_id, payment_id)
@@ -283,8 +285,7 @@ async def _record_and_settle(
     references: list[PaymentReference] = []
     if outcome is None:
         outcome, references = _record(payment, effect, answer, at)
-    order = await load_order(repo, ctx.tenant_id, payment.order_id)
-    ledger = await load_ledger(repo, order)
+    order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
     items, note = await _follow_up(repo, payment, order, ledger, effect, answer, at, ctx.actor)
     payment.complete(key, outcome, at)
     await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())

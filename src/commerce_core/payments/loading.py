@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from commerce_core.eventstore import Repository
+from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.payments.payment import Payment
 from commerce_core.shared.loading import load_owned
@@ -15,5 +15,11 @@ async def load_payment(repo: Repository, tenant_id: str, payment_id: UUID) -> Pa
 
 
 async def load_payments(repo: Repository, ledger: OrderLedger) -> list[Payment]:
-    """Every payment attempt of the order, oldest first."""
-    return [await repo.get(pid, kind=Payment) for pid in ledger.payment_ids]
+    """Every payment attempt of the order, oldest first, loaded in one read."""
+    if not ledger.payment_ids:
+        return []
+    found = await repo.get_many(ledger.payment_ids, kind=Payment)
+    missing = [pid for pid in ledger.payment_ids if pid not in found]
+    if missing:  # the ledger names only payments saved with it
+        raise AggregateNotFoundError(missing[0])
+    return [found[pid] for pid in ledger.payment_ids]

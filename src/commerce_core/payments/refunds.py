@@ -29,7 +29,9 @@ from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
+from commerce_core.payments.refund_approvals import needs_approval, referenced
 from commerce_core.payments.refund_effects import RefundResult, has_refund
+from commerce_core.payments.refund_reference import RefundReference
 from commerce_core.payments.results import as_money
 from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
@@ -139,23 +141,35 @@ async def _refund(
     """Records every refund of the plan as requested (with its gateway call, the intent),
     and the restock, in one append; then asks the gateway for each and records the
     outcomes. A refund that no longer fits when recorded (a concurrent refund took the
-    money) is refused before any gateway call."""
+    money) is refused before any gateway call. One that takes the order's refunds above
+    the caller's approval limit is recorded as awaiting approval instead, with no intent
+    (``refund_approvals``); its restock is recorded at once: the goods are back whatever
+    an admin decides about the money."""
     repo = services.repo
     at = services.clock.now()
 
     async def decide() -> None:
         order = await load_order(repo, ctx.tenant_id, order_id)
         ledger = await load_ledger(repo, order)
+        current = {p.id: p for p in await load_payments(repo, ledger)}
+        total = sum((amount for _, amount, _ in plans), Money.zero(order.currency))
+        # read with the payments it will append to: a concurrent refund makes this lose
+        held = needs_approval(ctx, current.values(), total)
         payments: list[Payment] = []
+        references: list[RefundReference] = []
         for planned, amount, refund_id in plans:
-            payment = await load_payment(repo, ctx.tenant_id, planned.id)
+            payment = current.get(planned.id) or await load_payment(repo, ctx.tenant_id, planned.id)
             if has_refund(payment, refund_id):
                 return  # the same command, recorded concurrently
             if not refunds_at_gateway(payment):
                 # Paid by hand, refunded by hand (manual-refund): refused before any payment
                 # of the plan is refunded at the gateway.
                 raise InvalidTransitionError("payment", payment.status, "refunded")
-            payment.request_refund(refund_id, amount, at, reason)
+            if held:
+                payment.request_refund_approval(refund_id, amount, at, reason, ctx.actor)
+                references.append(referenced(payment, refund_id))
+            else:
+                payment.request_refund(refund_id, amount, at, reason)
             order.record_refund(amount, at, refund_id, reason, ctx.actor)  # a check only
             payments.append(payment)
         order = await load_order(repo, ctx.tenant_id, order_id)  # the check's copy is dropped
@@ -168,6 +182,7 @@ async def _refund(
         await repo.save(
             ledger,
             *payments,
+            *references,
             *items,
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,

@@ -33,7 +33,7 @@ import msgspec
 
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.order_stock import hold_lines, load_stock
-from commerce_core.ordering.loading import load_ledger, load_order
+from commerce_core.ordering.loading import load_ledger, load_order, load_order_and_ledger
 from commerce_core.ordering.money_received import check_money_in, order_lines
 from commerce_core.ordering.order import AWAITING_PAYMENT, OrderAlreadyPaidError
 from commerce_core.payments.bundle import PaymentServices
@@ -197,8 +197,7 @@ async def _decide(
             earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)
         ):
             return earlier, []  # the same command, recorded concurrently
-        order = await load_order(repo, ctx.tenant_id, request.order_id)
-        ledger = await load_ledger(repo, order)
+        order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, request.order_id)
         payments = await load_payments(repo, ledger)
         for attempt in payments:  # a read of the gateway, before anything is decided
             await check_not_completed(gateway, attempt)

@@ -12,6 +12,14 @@ cancel that lost the race. Calls left unanswered are finished by recovery.
 Only card payments go back through the gateway. Money taken by hand (a bank
 transfer, cash) stays recorded on the cancelled order until staff hand it back
 (``POST /payments/{id}/manual-refund``): the gateway does not know it.
+
+A caller whose refunds need approval (``ctx.refund_approval_above``, ADR 0020)
+and whose cancel would take the order's refunds above it still cancels: the order
+is ``cancelled`` at once (stock freed), and each refund is recorded as
+``pending_approval`` instead of with its intent. Until an admin approves (the refund
+runs; the order stays ``cancelled`` and shows it in ``totals.refunded``) or rejects
+(the money stays, shown as paid on the cancelled order), the order reads
+``cancelled`` with ``refunded`` unchanged.
 """
 
 from __future__ import annotations
@@ -29,10 +37,13 @@ from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import run_effect
 from commerce_core.payments.gateway_refunds import refunds_at_gateway
 from commerce_core.payments.loading import load_payments
-from commerce_core.payments.payment import PaymentStatus
+from commerce_core.payments.payment import Payment, PaymentStatus
+from commerce_core.payments.refund_approvals import needs_approval, referenced
+from commerce_core.payments.refund_reference import RefundReference
 from commerce_core.payments.voids import check_not_completed
 from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
+from commerce_core.shared.money import Money
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
 
 _OPEN = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
@@ -63,12 +74,22 @@ async def cancel_order(
         payments = await load_payments(repo, ledger)
         order.cancel(reason, at, ctx.actor)
         intents: list[tuple[UUID, str]] = []
+        refunding = [p for p in payments if p.status not in _OPEN and _refunds_here(p)]
+        total = sum((p.refundable for p in refunding), Money.zero(order.currency))
+        held = needs_approval(ctx, payments, total)
+        refunding_ids = {p.id for p in refunding}
+        references: list[RefundReference] = []
         for payment in payments:
             if payment.status in _OPEN:
                 intents.append((payment.id, payment.request_void(at).key))
-            # money taken by hand stays on the cancelled order until staff hand it back
-            elif payment.refundable.amount > 0 and refunds_at_gateway(payment):
+            elif payment.id in refunding_ids:
                 refund_id = intent_id(ctx, payment, "cancel-refund")
+                if held:  # the cancel stands; the money waits for an admin (ADR 0020)
+                    payment.request_refund_approval(
+                        refund_id, payment.refundable, at, reason, ctx.actor
+                    )
+                    references.append(referenced(payment, refund_id))
+                    continue
                 effect = payment.request_refund(refund_id, payment.refundable, at, reason)
                 intents.append((payment.id, effect.key))
         items = await _free_stock(repo, order, ledger, at)
@@ -76,6 +97,7 @@ async def cancel_order(
             order,
             ledger,
             *payments,
+            *references,
             *items,
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
@@ -86,6 +108,11 @@ async def cancel_order(
     for payment_id, key in intents:
         await run_effect(services, ctx, payment_id, key)
     return await load_order(repo, ctx.tenant_id, order_id)
+
+
+def _refunds_here(payment: Payment) -> bool:
+    # money taken by hand stays on the cancelled order until staff hand it back
+    return payment.refundable.amount > 0 and refunds_at_gateway(payment)
 
 
 async def _free_stock(

@@ -36,5 +36,5 @@ def check_sealed_for(key_id: UUID, *values: Encrypted | None) -> None:
     holds only if every value in their stream was sealed with that one key.
     """
     for value in values:
-        if value is not None and value.key_id != key_id:
+        if value is not None and (not isinstance(value, Encrypted) or value.key_id != key_id):
             raise InvalidValueError(f"personal data must be sealed with key {key_id}")

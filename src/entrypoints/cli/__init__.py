@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from entrypoints.cli.customers import customers
 from entrypoints.cli.investigations import events, replay
 from entrypoints.cli.projections import projections
 from entrypoints.cli.server import dev, migrate, serve, worker
@@ -18,3 +19,4 @@ def main() -> None:
 
 for command in (migrate, serve, worker, dev, tenant, key, replay, events, projections, jobs_cli):
     main.add_command(command)
+main.add_command(customers)

@@ -1,4 +1,4 @@
-"""`commerce tenant create` and `commerce key create|revoke`."""
+"""`commerce tenant create|limits` and `commerce key create|revoke`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from uuid import UUID
 
 import click
+import msgspec
 
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.tenancy.ports.tenants import (
@@ -16,10 +17,12 @@ from commerce_core.tenancy.ports.tenants import (
     TenantExistsError,
     TenantNotFoundError,
 )
+from commerce_core.tenancy.rate_limits import RouteClass, RouteLimit
 from entrypoints.cli.runtime import database_url, with_container
 from entrypoints.container import Container
 from entrypoints.tenancy import (
     KeyRequestError,
+    change_rate_limits,
     create_tenant,
     issue_key_by_slug,
     issue_operator_key,
@@ -50,6 +53,59 @@ def tenant_create(slug: str) -> None:
         raise click.ClickException(f"tenant {slug!r} exists already") from error
     except InvalidValueError as error:
         raise click.BadParameter(str(error), param_hint="SLUG") from error
+
+
+def _route_limit(value: str) -> RouteLimit | None:
+    if value == "default":
+        return None
+    per_second, _, burst = value.partition("/")
+    try:
+        return RouteLimit(per_second=int(per_second), burst=int(burst or per_second))
+    except ValueError as error:  # InvalidValueError is a ValueError too
+        raise click.BadParameter(f"{value!r}: use PER_SECOND/BURST or default") from error
+
+
+def _per_minute(value: str) -> int | None:
+    if value == "off":
+        return None
+    if not value.isdigit() or int(value) <= 0:
+        raise click.BadParameter(f"{value!r}: use a positive number or off")
+    return int(value)
+
+
+@tenant.command("limits")
+@click.argument("slug")
+@click.option("--reads", help="PER_SECOND/BURST for GET requests of each key, or default.")
+@click.option("--writes", help="PER_SECOND/BURST for other requests, or default.")
+@click.option("--payments", help="PER_SECOND/BURST for payment writes, or default.")
+@click.option("--checkout-per-minute", help="POST /orders per customer and minute, or off.")
+def tenant_limits(
+    slug: str,
+    reads: str | None,
+    writes: str | None,
+    payments: str | None,
+    checkout_per_minute: str | None,
+) -> None:
+    """Change tenant SLUG's rate limits (ADR 0022) and print them (JSON).
+
+    Running servers apply them within API_KEY_CACHE_TTL seconds.
+    """
+    database_url()
+    given = {RouteClass.READS: reads, RouteClass.WRITES: writes, RouteClass.PAYMENTS: payments}
+    changes: dict[str, object] = {
+        kind.value: _route_limit(value) for kind, value in given.items() if value is not None
+    }
+    if checkout_per_minute is not None:
+        changes["checkout_per_minute"] = _per_minute(checkout_per_minute)
+
+    async def work(c: Container) -> object:
+        limits = await change_rate_limits(c.tenants(), slug, changes)
+        return msgspec.to_builtins(limits)
+
+    try:
+        click.echo(json.dumps(asyncio.run(with_container(work, TENANTS_NEED_POSTGRES))))
+    except TenantNotFoundError as error:
+        raise click.ClickException(f"no tenant {slug!r}") from error
 
 
 @click.group()

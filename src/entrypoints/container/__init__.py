@@ -2,7 +2,8 @@
 
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
-``projections`` (locks, rebuild store) and ``webhooks``. Tests override the providers.
+``projections`` (locks, rebuild store), ``webhooks`` and ``limits`` (the rate limiter).
+Tests override the providers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dependency_injector import containers, providers
 from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
-from entrypoints.container import payments, projections, stores, webhooks
+from entrypoints.container import limits, payments, projections, stores, webhooks
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
 from entrypoints.http.metrics import MetricsRegistry
@@ -39,6 +40,7 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(stores.idempotency, pool)
     metrics = providers.Singleton(MetricsRegistry)
     keyring = providers.Singleton(stores.keyring, settings, pool)
+    plain_tag_sealer = providers.Factory(stores.plain_tag_sealer, pool, keyring)
     order_numbers = providers.Singleton(stores.order_numbers, pool)
     payment_gateway = providers.Singleton(payments.payment_gateway, settings, pool)
     carrier = providers.Singleton(FakeCarrier)
@@ -58,6 +60,7 @@ class Container(containers.DeclarativeContainer):
     webhook_inbox = providers.Singleton(webhooks.webhook_inbox, pool)
     payment_tenants = providers.Singleton(webhooks.payment_tenants, pool)
     stripe_webhooks = providers.Singleton(webhooks.stripe_webhooks, settings)
+    rate_limiter = providers.Singleton(limits.rate_limiter, settings, clock.provider)
 
 
 def build_container(settings: Settings) -> Container:

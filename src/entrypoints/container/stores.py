@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncpg
 
 from adapters.memory.analytics_queries import MemoryAnalyticsQueries
@@ -20,9 +22,11 @@ from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.keyring import PostgresKeyring
 from adapters.postgres.order_numbers import PostgresOrderNumbers
 from adapters.postgres.order_queries import PostgresOrderQueries
+from adapters.postgres.plain_tags import PlainTagSealer
 from adapters.postgres.readmodel import PostgresReadModel
 from adapters.postgres.tenant_directory import PostgresTenantDirectory
 from adapters.postgres.tenants import PostgresTenants
+from commerce_core.customers.tags import seal_tag
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.projections.ports.analytics import AnalyticsQueries
@@ -60,6 +64,11 @@ def idempotency(pool: asyncpg.Pool | None) -> IdempotencyStore:
 def keyring(settings: Settings, pool: asyncpg.Pool | None) -> Keyring:
     key = master_key(settings)
     return MemoryKeyring(key) if pool is None else PostgresKeyring(pool, key)
+
+
+def plain_tag_sealer(pool: asyncpg.Pool | None, keyring: Keyring) -> PlainTagSealer | None:
+    """Seals tags stored in plain text before ADR 0021 (PostgreSQL only: memory holds none)."""
+    return None if pool is None else PlainTagSealer(pool, partial(seal_tag, keyring))
 
 
 def order_numbers(pool: asyncpg.Pool | None) -> OrderNumbers:

@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from commerce_core.tenancy.rate_limits import RouteLimit
 from entrypoints.background import start_background_work
 from entrypoints.container import Container, build_container, open_pool
 from entrypoints.http.api.admin import close_projection_ops
@@ -18,6 +19,9 @@ from entrypoints.http.auth import ApiKeyAuthMiddleware, KeyResolver, provide_pri
 from entrypoints.http.bench import bench_hello
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import IdempotencyMiddleware, idempotency_key
+from entrypoints.http.limits.checkout import provide_limits
+from entrypoints.http.limits.edge import EdgeLimits
+from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
 from entrypoints.http.metrics import MetricsMiddleware
 from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
 from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 async with AsyncExitStack() as stack:
                     resolver = container.gateway_resolver()
                     stack.push_async_callback(resolver.close)
+                    stack.push_async_callback(container.rate_limiter().close)
                     app.state.webhooks = build_webhooks(
                         container, tenant_secret=resolver.webhook_secret
                     )
@@ -60,18 +65,29 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 container.pool.reset_override()
 
     resolver = KeyResolver(container.tenants, ttl=settings.api_key_cache_ttl)
+    limits = EdgeLimits(
+        container.rate_limiter,
+        container.tenants,
+        default=RouteLimit(
+            per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        ),
+        auth_failures_per_minute=settings.auth_failures_per_minute,
+        settings_ttl=settings.api_key_cache_ttl,
+    )
     bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(
         route_handlers=[HealthController, metrics_endpoint, api_router(), *bench_routes],
-        # outermost first: auth needs the request id, idempotency needs the tenant
+        # outermost first: auth needs the request id, limits and idempotency the key
         middleware=[
             RequestLogMiddleware,
             DefineMiddleware(MetricsMiddleware, registry=container.metrics()),
-            DefineMiddleware(ApiKeyAuthMiddleware, resolver=resolver),
+            DefineMiddleware(ApiKeyAuthMiddleware, resolver=resolver, limits=limits),
+            DefineMiddleware(KeyRateLimitMiddleware, limits=limits),
             DefineMiddleware(
                 IdempotencyMiddleware,
                 store=container.idempotency,
                 clock=container.clock,
+                keyring=container.keyring,
                 max_body_size=settings.request_max_body_size,
                 wait=settings.idempotency_wait,
             ),
@@ -81,6 +97,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "idempotency_key": Provide(idempotency_key, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
             "ctx": Provide(provide_ctx, sync_to_thread=False),
+            "limits": Provide(provide_limits, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         before_request=refuse_nul,
@@ -91,5 +108,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         state=None,
     )
     app.state.container = container
+    app.state.limits = limits
     app.state.key_resolver = resolver
     return app

@@ -7,6 +7,11 @@ take it as the ``principal`` dependency. Which role may call which route is the
 role matrix (``entrypoints/http/roles.py``, on the /api/v1 router); ``requires_role``
 remains for routes outside it. ``ensure_tenant`` turns another tenant's resource
 into a 404.
+
+A client address whose presented keys failed ``AUTH_FAILURES_PER_MINUTE`` times
+gets 429 ``rate-limited`` instead of 401, for any key, until its count drains (the
+key is not even looked up: refusals must not tell a guessed key from a wrong one).
+Requests without an ``Authorization`` header guess nothing and are not counted.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from commerce_core.tenancy.ports.tenants import (
     Tenants,
     hash_api_key,
 )
+from entrypoints.http.limits.edge import EdgeLimits
+from entrypoints.http.limits.headers import send_rate_limited
 from entrypoints.http.problems import problem, send_problem
 
 API_PREFIX = "/api/v1/"
@@ -110,22 +117,44 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
-class ApiKeyAuthMiddleware:
-    """Answers 401 ``unauthorized`` unless the request carries an active key."""
+def client_address(scope: Scope) -> str:
+    """The peer's address as the server saw it (behind a proxy: the proxy's, see ADR 0022)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
-    def __init__(self, app: ASGIApp, resolver: KeyResolver) -> None:
+
+_TOO_MANY_FAILURES = "too many failed authentications from this address"
+
+
+class ApiKeyAuthMiddleware:
+    """Answers 401 ``unauthorized`` unless the request carries an active key; 429
+    ``rate-limited`` once its address failed too often (when ``limits`` is given)."""
+
+    def __init__(self, app: ASGIApp, resolver: KeyResolver, limits: EdgeLimits | None = None):
         self.app = app
         self.resolver = resolver
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
         token = bearer_token(scope)
+        counted = self.limits if token else None
+        if counted is not None:
+            blocked = await counted.auth_blocked(client_address(scope))
+            if blocked is not None:
+                await send_rate_limited(scope, send, blocked, _TOO_MANY_FAILURES)
+                return
         principal = None
         if token and token.startswith(API_KEY_PREFIX) and len(token) <= _MAX_KEY_LENGTH:
             principal = await self.resolver.resolve(token)
         if principal is None:
+            if counted is not None:
+                refused = await counted.auth_failed(client_address(scope))
+                if refused is not None:
+                    await send_rate_limited(scope, send, refused, _TOO_MANY_FAILURES)
+                    return
             detail = "a valid API key is required" if token else "missing Authorization header"
             await send_problem(
                 scope, send, 401, "unauthorized", detail, {"WWW-Authenticate": "Bearer"}

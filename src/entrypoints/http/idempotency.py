@@ -12,6 +12,10 @@ per tenant together with a SHA-256 of method, path, query and body:
 - while the first is still running: wait for it (up to ``wait`` seconds) and
   replay, else 409 ``idempotency-key-in-progress``.
 
+A response holding a customer's personal data is stored sealed under that
+customer's data key (``sealed_responses``); after the customer's erasure its
+replay answers 410 ``idempotent-response-erased``.
+
 Handlers read the key as ``request.state.idempotency_key`` or through the
 ``idempotency_key`` dependency, e.g. to derive deterministic event ids.
 """
@@ -36,8 +40,10 @@ from commerce_core.shared.ports.idempotency import (
     IdempotencyStore,
     StoredResponse,
 )
+from commerce_core.shared.ports.keyring import Keyring
 from entrypoints.http.auth import Principal, needs_auth
 from entrypoints.http.problems import RETRYABLE_FLAG, send_problem
+from entrypoints.http.sealed_responses import open_response, seal_response, send_erased
 
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = b"idempotency-key"
@@ -123,12 +129,14 @@ class IdempotencyMiddleware:
         *,
         store: Callable[[], IdempotencyStore],
         clock: Callable[[], Clock],
+        keyring: Callable[[], Keyring],
         max_body_size: int,
         wait: float = 5.0,
     ) -> None:
         self.app = app
         self.store = store
         self.clock = clock
+        self.keyring = keyring
         self.max_body_size = max_body_size
         self.wait = wait
 
@@ -190,7 +198,11 @@ class IdempotencyMiddleware:
                 await send_problem(scope, send, 422, "idempotency-key-reused", detail)
                 return
             if record.response is not None:
-                await _replay(send, record.response)
+                opened = await open_response(self.keyring(), tenant_id, key, record.response)
+                if opened is None:
+                    await send_erased(scope, send, REPLAYED_HEADER)
+                else:
+                    await _replay(send, opened)
                 return
             if time.monotonic() >= deadline:
                 detail = "a request with this Idempotency-Key is still in progress; retry later"
@@ -230,7 +242,13 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
             if status < 500 and not scope.get("state", {}).get(RETRYABLE_FLAG):
-                response = StoredResponse(status, b"".join(chunks), content_type)
+                response = await seal_response(
+                    self.keyring(),
+                    scope,
+                    tenant_id,
+                    key,
+                    StoredResponse(status, b"".join(chunks), content_type),
+                )
                 stored = await self.store().complete(tenant_id, key, token=token, response=response)
         finally:
             if not stored:

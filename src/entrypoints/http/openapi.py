@@ -81,6 +81,7 @@ _NAMED_PROBLEMS = {
     "validation-error": 422,
     "idempotency-key-reused": 422,
     "idempotency-key-in-progress": 409,
+    "idempotent-response-erased": 410,
     "payload-too-large": 413,
     "bad-request": 400,
     "invalid-signature": 400,
@@ -102,12 +103,13 @@ _RETRY = frozenset(
         "gateway-unavailable",
         "idempotency-key-in-progress",
         "payment-in-progress",
+        "rate-limited",
     }
 )
 
 # 400 is listed for every route with parameters by Litestar (as its own validation error,
 # which this app answers with 422); documenting it here replaces that shape.
-_QUERY = ("bad-request", "unauthorized", "validation-error")
+_QUERY = ("bad-request", "unauthorized", "validation-error", "rate-limited")
 _COMMAND = (
     *_QUERY,
     "conflict",

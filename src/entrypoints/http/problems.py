@@ -111,7 +111,9 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
-RETRYABLE_SLUGS = frozenset({"concurrency-conflict", "gateway-unavailable", "payment-in-progress"})
+RETRYABLE_SLUGS = frozenset(
+    {"concurrency-conflict", "gateway-unavailable", "payment-in-progress", "rate-limited"}
+)
 RETRYABLE_FLAG = "problem_retryable"
 
 TITLES = {
@@ -132,6 +134,7 @@ TITLES = {
     "method-not-allowed": "Method not allowed",
     "payload-too-large": "Request body too large",
     "internal-error": "Internal error",
+    "rate-limited": "Too many requests",
 }
 
 HTTP_SLUGS = {
@@ -145,7 +148,7 @@ HTTP_SLUGS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
-    429: "too-many-requests",
+    429: "rate-limited",
     500: "internal-error",
     503: "unavailable",
 }

@@ -125,6 +125,19 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        "refunds waiting for approval",
+        frozenset({ADMIN, STAFF}),
+        (f"GET {API}/refunds",),
+    ),
+    RouteGroup(
+        "refund approval decisions",
+        frozenset({ADMIN}),
+        (
+            f"POST {API}/refunds/{{refund_id}}/approve",
+            f"POST {API}/refunds/{{refund_id}}/reject",
+        ),
+    ),
+    RouteGroup(
         "dashboards",
         EVERY_TENANT_ROLE,
         (

@@ -17,6 +17,7 @@ from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.projections.ports.analytics import AnalyticsQueries
+from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
@@ -49,6 +50,7 @@ class Services:
     order_queries: OrderQueries
     analytics: AnalyticsQueries
     gateways: Gateways
+    read_models: ReadModelStore
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -65,6 +67,7 @@ class Services:
             order_queries=c.order_queries(),
             analytics=c.analytics_queries(),
             gateways=c.gateway_resolver(),
+            read_models=c.read_models(),
         )
 
 

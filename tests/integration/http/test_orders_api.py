@@ -301,7 +301,7 @@ async def test_another_tenant_gets_404_on_every_order_route(api: Api) -> None:
     assert (await mine.call("GET", f"/orders/{oid}")).json()["status"] == "pending_payment"
 
 
-async def test_refunds_above_the_threshold_need_an_admin(api: Api) -> None:
+async def test_staff_refunds_above_the_threshold_wait_for_an_admin(api: Api) -> None:
     tenant, admin_key = await api.tenant("shop")
     staff = Shop(api, await api.key(tenant, Role.STAFF))
     admin = Shop(api, admin_key)
@@ -313,10 +313,12 @@ async def test_refunds_above_the_threshold_need_an_admin(api: Api) -> None:
         {"order_id": oid, "payment_method": {"type": "card", "token": "tok_visa"}},
     )
 
-    refused = await staff.call("POST", f"/orders/{oid}/refund", {"amount": 120_000})
-    assert refused.status_code == 403
-    assert refused.json()["type"] == PROBLEM + "forbidden"
+    held = await staff.call("POST", f"/orders/{oid}/refund", {"amount": 120_000})
+    assert held.status_code == 201, held.text
+    assert held.json()["status"] == "pending_approval"  # ADR 0020: no money moved
     small = await staff.call("POST", f"/orders/{oid}/refund", {"amount": 1_000})
     assert small.status_code == 201, small.text
+    # cumulative: the 120,000 awaiting approval counts, so this one waits too
+    assert small.json()["status"] == "pending_approval"
     big = await admin.call("POST", f"/orders/{oid}/refund", {"amount": 120_000})
     assert big.status_code == 201, big.text

@@ -40,7 +40,7 @@ def new_customer(**overrides: object) -> Customer:
         "at": T0,
         "name": sealed("name"),
         "addresses": [sealed("home")],
-        "tags": ["vip"],
+        "tags": [sealed("vip")],
     }
     fields.update(overrides)
     return Customer.register(ID, "tenant-1", **fields)  # type: ignore[arg-type]
@@ -64,7 +64,7 @@ def test_registering_records_the_sealed_profile_of_an_active_customer() -> None:
     assert customer.name == sealed("name")
     assert customer.phone is None
     assert customer.addresses == [sealed("home")]
-    assert customer.tags == ["vip"]
+    assert customer.tags == [sealed("vip")]
     assert customer.status is CustomerStatus.ACTIVE
     assert customer.marketing_consent == MarketingConsent(granted=False, at=None)
     assert (customer.created_at, customer.updated_at, customer.erased_at) == (T0, T0, None)
@@ -89,7 +89,8 @@ def test_personal_data_sealed_under_another_customers_key_is_refused() -> None:
         (lambda c: c.change_phone(sealed("phone"), LATER), "PhoneChanged", "phone",
          sealed("phone")),
         (lambda c: c.replace_addresses([], LATER), "AddressesReplaced", "addresses", []),
-        (lambda c: c.set_tags(["wholesale"], LATER), "TagsSet", "tags", ["wholesale"]),
+        (lambda c: c.set_tags([sealed("wholesale")], LATER), "TagsSet", "tags",
+         [sealed("wholesale")]),
     ],
 )  # fmt: skip
 def test_each_profile_change_records_its_own_event(
@@ -114,8 +115,25 @@ def test_changing_the_email_changes_its_blind_index() -> None:
     assert payload == {"email": sealed("new"), "email_index": "index-2", "at": LATER}
 
 
-def test_setting_the_same_tags_records_nothing() -> None:
-    given(new_customer()).when(lambda c: c.set_tags(["vip"], LATER)).then()
+def test_tags_are_personal_data_sealed_under_the_customers_key() -> None:
+    with pytest.raises(InvalidValueError):
+        new_customer(tags=["vip"])
+    with pytest.raises(InvalidValueError):
+        new_customer(tags=[sealed("vip", key_id=OTHER)])
+
+    spec = given(new_customer())
+    spec.when(lambda c: c.set_tags([sealed("x", key_id=OTHER)], LATER)).then_error(
+        InvalidValueError
+    )
+
+
+def test_tags_in_the_plain_text_of_older_events_still_load() -> None:
+    customer = new_customer()
+    spec = given(customer)
+    [registered] = spec.history
+    registered.__dict__["tags"] = ["vip"]  # as recorded before tags were sealed
+
+    assert spec.rebuilt().tags == ["vip"]
 
 
 def test_notes_are_numbered_and_keep_their_author() -> None:
@@ -180,7 +198,7 @@ def test_staff_can_still_note_tag_and_opt_out_a_blocked_customer() -> None:
     spec = given(blocked())
 
     spec.when(lambda c: c.add_note(sealed("why"), "staff-1", LATER)).then("NoteAdded")
-    spec.when(lambda c: c.set_tags(["fraud-review"], LATER)).then("TagsSet")
+    spec.when(lambda c: c.set_tags([sealed("fraud-review")], LATER)).then("TagsSet")
 
 
 def test_a_blocked_customer_may_withdraw_consent() -> None:
@@ -217,8 +235,8 @@ def test_erasing_clears_personal_data_and_keeps_the_facts() -> None:
     assert customer.is_erased
     assert customer.erased_at == LATER
     assert (customer.id, customer.tenant_id, customer.created_at) == (ID, "tenant-1", T0)
-    assert customer.status is CustomerStatus.BLOCKED
-    assert customer.tags == ["vip"]
+    assert customer.status is CustomerStatus.ERASED
+    assert customer.tags == []
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,8 @@ class CustomerMachine(RuleBasedStateMachine):
 
     @rule(tags=tag_lists)
     def set_tags(self, tags: list[str]) -> None:
-        self._run(lambda: self.customer.set_tags(tags, self.now), not self.erased)
+        sealed_tags = [Encrypted(ID, f"sealed-{tag}") for tag in tags]
+        self._run(lambda: self.customer.set_tags(sealed_tags, self.now), not self.erased)
 
     @rule()
     def change_name(self) -> None:
@@ -107,7 +108,11 @@ class CustomerMachine(RuleBasedStateMachine):
         customer = self.customer
         assert customer.is_erased == self.erased
         assert customer.status is (
-            CustomerStatus.BLOCKED if self.blocked else CustomerStatus.ACTIVE
+            CustomerStatus.ERASED
+            if self.erased
+            else CustomerStatus.BLOCKED
+            if self.blocked
+            else CustomerStatus.ACTIVE
         )
         assert customer.marketing_consent.granted == self.consent
         assert [n.number for n in customer.notes] == list(range(1, self.notes + 1))
@@ -117,7 +122,7 @@ class CustomerMachine(RuleBasedStateMachine):
         customer = self.customer
         if self.erased:
             assert (customer.email, customer.name, customer.phone) == (None, None, None)
-            assert customer.addresses == []
+            assert customer.addresses == customer.tags == []
             assert all(n.text is None for n in customer.notes)
 
     @invariant()

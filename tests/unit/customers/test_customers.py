@@ -15,7 +15,12 @@ from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
 from commerce_core.customers import services as app
-from commerce_core.customers.customer import Customer, CustomerBlockedError, CustomerErasedError
+from commerce_core.customers.customer import (
+    Customer,
+    CustomerBlockedError,
+    CustomerErasedError,
+    CustomerStatus,
+)
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.emails import find_customer_by_email
 from commerce_core.customers.services import CustomerPatch, CustomerServices, RegisterCustomer
@@ -125,12 +130,14 @@ async def test_no_personal_data_is_stored_in_plain_text(world: World) -> None:
     await world.update(view.id, name="Augusta Ada King", addresses=[HOME, WORK])
     await world.update(view.id, email="countess@lovelace.example")
     await app.add_customer_note(world.services, STAFF, view.id, "Prefers calls after 6pm")
+    await world.update(view.id, tags=["late-payer"])
 
     stored, sealed = await world.all_bytes()
 
     assert world.store._snapshots, "the test covers snapshots too"
     for secret in ("Ada", "ada@example", "Lovelace", "Augusta", "7946", "7946 0958", "St James",
-                   "Analytical", "London", "SW1Y", "countess", "after 6pm"):  # fmt: skip
+                   "Analytical", "London", "SW1Y", "countess", "after 6pm",
+                   "late-payer"):  # fmt: skip
         assert secret not in stored, secret
         assert secret.lower() not in stored.lower(), secret
         # Sealed values are random bytes, where 3 or 4 given bytes turn up by chance (a
@@ -288,8 +295,8 @@ async def test_after_erasure_the_events_load_and_only_personal_data_is_gone(
     assert erased.erased_at == world.clock.now()
     assert (erased.id, erased.status, erased.tags, erased.created_at) == (
         view.id,
-        "blocked",
-        ["vip"],
+        "erased",
+        [],
         view.created_at,
     )
     assert view.id not in world.keyring.store.keys
@@ -298,7 +305,7 @@ async def test_after_erasure_the_events_load_and_only_personal_data_is_gone(
         "Registered", "NameChanged", "NoteAdded", "Blocked", "Erased",
     ]  # fmt: skip
     assert history.history[0].data["email"] is None
-    assert history.history[0].data["tags"] == ["vip"]
+    assert history.history[0].data["tags"] == [None]  # sealed, and now unreadable
 
 
 async def test_an_erased_customers_old_events_stay_unreadable_as_of_any_version(
@@ -369,3 +376,40 @@ async def test_another_tenant_cannot_see_or_change_a_customer(world: World) -> N
         await app.block_customer(world.repo, world.clock, OTHER_TENANT, view.id)
 
     assert view.id in world.keyring.store.keys
+
+
+async def test_setting_the_same_tags_records_nothing_and_new_ones_are_sealed(
+    world: World,
+) -> None:
+    view = await world.register()
+
+    await world.update(view.id, tags=["VIP"])  # the same tag, once normalized
+    assert await world.event_types(view.id) == ["Registered"]
+
+    changed = await world.update(view.id, tags=["vip", "wholesale"])
+    assert changed.tags == ["vip", "wholesale"]
+    assert await world.event_types(view.id) == ["Registered", "TagsSet"]
+    stored, _ = await world.all_bytes()
+    assert "wholesale" not in stored
+
+
+async def test_a_refused_tag_is_named_by_position_not_echoed(world: World) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        await world.register(RegisterCustomer(email="a@example.com", tags=["ok", "ada lovelace"]))
+
+    assert "lovelace" not in str(refused.value)
+    assert "tag 2" in str(refused.value)
+
+
+async def test_an_erased_customer_from_a_snapshot_of_older_state_still_reads_erased(
+    world: World,
+) -> None:
+    view = await world.register()
+    await world.erase(view.id)
+    customer = await world.repo.get(view.id, kind=Customer)
+    # as a snapshot taken before erasure cleared tags and set its own status holds it
+    customer.status, customer.tags = CustomerStatus.BLOCKED, ["vip"]
+
+    erased = await customer_view(world.keyring, customer)
+
+    assert (erased.status, erased.tags, erased.erased) == ("erased", [], True)

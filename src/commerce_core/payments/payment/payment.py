@@ -18,7 +18,9 @@ the table, and commands refuse anything else with ``InvalidTransitionError``::
 - Refunds: requested (``pending``), then ``succeeded`` or ``failed`` as the
   gateway answers. A pending refund already counts against what can be refunded,
   so two concurrent requests cannot refund more than was captured; ``refunded``
-  and the status count succeeded refunds only.
+  and the status count succeeded refunds only. A refund that needs an admin's
+  approval is first ``pending_approval`` (no intent, no money held), then
+  approved (``pending``, with its intent) or ``rejected`` (ADR 0020).
 - Disputes: one per payment. While open, refunds are refused (gateways refuse
   them too). Won: the status goes back to what the amounts say. Lost: the
   disputed amount is ``charged_back`` and the payment is closed.
@@ -261,6 +263,15 @@ class Payment(Aggregate):
             return Money.zero(self.currency)
         return self.captured - self.refunded - self.refund_pending - self.charged_back
 
+    @property
+    def refunds_asked(self) -> Money:
+        """Refunds done, running and awaiting approval (not those failed or rejected):
+        what a refund approval threshold counts."""
+        counted = (RefundStatus.SUCCEEDED, RefundStatus.PENDING, RefundStatus.PENDING_APPROVAL)
+        return sum(
+            (r.amount for r in self.refunds if r.status in counted), Money.zero(self.currency)
+        )
+
     def refund_by_id(self, refund_id: UUID) -> Refund:
         for refund in self.refunds:
             if refund.id == refund_id:
@@ -375,6 +386,66 @@ class Payment(Aggregate):
         )
         self._effect_requested(effect=effect, at=at)
         return effect
+
+    def request_refund_approval(
+        self,
+        refund_id: UUID,
+        amount: Money,
+        at: datetime,
+        reason: str | None,
+        requested_by: str,
+    ) -> Refund:
+        """Records a refund that waits for an admin's approval: no intent, no gateway call.
+        It holds no money (``refundable`` is unchanged, so other refunds may take it
+        meanwhile); ``approve_refund`` checks again what is left."""
+        self._check_status(_REFUNDABLE, "refund")
+        self._check_positive(amount)
+        if any(r.id == refund_id for r in self.refunds):
+            raise InvalidValueError(f"refund {refund_id} already exists")
+        if amount > self.refundable:
+            raise RefundExceedsCapturedError(amount, self.refundable)
+        refund = Refund(
+            id=refund_id,
+            amount=amount,
+            reason=reason,
+            status=RefundStatus.PENDING_APPROVAL,
+            requested_at=at,
+            requested_by=requested_by,
+        )
+        self._refund_approval_requested(refund=refund, order_id=self.order_id, at=at)
+        return refund
+
+    def approve_refund(self, refund_id: UUID, at: datetime, by: str) -> PaymentEffect:
+        """An admin approves a refund awaiting approval: it becomes pending, with its gateway
+        call as the intent, as ``request_refund`` records it. Refused when the money went
+        back by other means meanwhile (``RefundExceedsCapturedError``)."""
+        refund = self._awaiting_approval(refund_id, "approved")
+        self._check_not_busy(EffectKind.VOID)
+        # refunded meanwhile (all of it, too): the money is gone, not the refund misplaced
+        if self.status in _REFUNDABLE | {_S.REFUNDED} and refund.amount > self.refundable:
+            raise RefundExceedsCapturedError(refund.amount, self.refundable)
+        self._check_status(_REFUNDABLE, "refund")
+        self._refund_approved(refund_id=refund_id, by=by, at=at)
+        effect = PaymentEffect(
+            key=f"{refund_id}:refund",
+            kind=EffectKind.REFUND,
+            requested_at=at,
+            amount=refund.amount,
+            refund_id=refund_id,
+        )
+        self._effect_requested(effect=effect, at=at)
+        return effect
+
+    def reject_refund(self, refund_id: UUID, at: datetime, by: str, reason: str) -> None:
+        """An admin refuses a refund awaiting approval; no money moves."""
+        self._awaiting_approval(refund_id, "rejected")
+        self._refund_rejected(refund_id=refund_id, by=by, reason=reason, at=at)
+
+    def _awaiting_approval(self, refund_id: UUID, target: str) -> Refund:
+        refund = self.refund_by_id(refund_id)
+        if refund.status is not RefundStatus.PENDING_APPROVAL:
+            raise InvalidTransitionError("refund", refund.status.value, target)
+        return refund
 
     def answer(self, key: str, outcome: str, at: datetime) -> None:
         """Notes that the gateway answered the intent ``key`` and its outcome is recorded;
@@ -687,6 +758,35 @@ class Payment(Aggregate):
         self.refunds.append(refund)
         self.refund_pending += amount
         self._touch(at, event_ref)
+
+    @event("RefundApprovalRequested")
+    def _refund_approval_requested(self, refund: Refund, order_id: UUID, at: datetime) -> None:
+        # order_id: so that the approvals list can show the order without loading the payment
+        self.refunds.append(refund)
+        self.updated_at = at
+
+    def _replace_refund(self, refund_id: UUID, **changes: object) -> Refund:
+        index = next(i for i, r in enumerate(self.refunds) if r.id == refund_id)
+        refund = self.refunds[index]
+        self.refunds[index] = msgspec.structs.replace(refund, **changes)
+        return refund
+
+    @event("RefundApproved")
+    def _refund_approved(self, refund_id: UUID, by: str, at: datetime) -> None:
+        refund = self._replace_refund(refund_id, status=RefundStatus.PENDING, decided_by=by)
+        self.refund_pending += refund.amount
+        self.updated_at = at
+
+    @event("RefundRejected")
+    def _refund_rejected(self, refund_id: UUID, by: str, reason: str, at: datetime) -> None:
+        self._replace_refund(
+            refund_id,
+            status=RefundStatus.REJECTED,
+            decided_by=by,
+            rejection=reason,
+            settled_at=at,
+        )
+        self.updated_at = at
 
     def _settle(self, refund_id: UUID, **changes: object) -> Refund:
         index = next(i for i, r in enumerate(self.refunds) if r.id == refund_id)

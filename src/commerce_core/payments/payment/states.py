@@ -17,6 +17,8 @@ class PaymentStatus(StrEnum):
 
 
 class RefundStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"  # waits for an admin: no gateway call yet
+    REJECTED = "rejected"  # an admin refused it: no money moved
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"

@@ -12,6 +12,9 @@ from commerce_core.shared.money import Money
 
 
 class Refund(msgspec.Struct, frozen=True, kw_only=True):
+    """A refund of the payment. One that needed an admin's approval names who asked
+    (``requested_by``) and who decided (``decided_by``; ``rejection`` when refused)."""
+
     id: UUID
     amount: Money
     reason: str | None
@@ -20,6 +23,9 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     gateway_refund_id: str | None = None
     failure_code: str | None = None
     settled_at: datetime | None = None
+    requested_by: str | None = None
+    decided_by: str | None = None
+    rejection: str | None = None
 
 
 class Dispute(msgspec.Struct, frozen=True, kw_only=True):

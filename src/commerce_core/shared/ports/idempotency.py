@@ -10,11 +10,16 @@ import msgspec
 
 
 class StoredResponse(msgspec.Struct, frozen=True):
-    """The response to replay: status, body bytes and content type."""
+    """The response to replay: status, body bytes and content type.
+
+    ``sealed_for`` names the customer whose data key sealed ``body`` (a response
+    holding their personal data): erasing the customer makes it unreadable.
+    """
 
     status: int
     body: bytes
     content_type: str | None = None
+    sealed_for: UUID | None = None
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):

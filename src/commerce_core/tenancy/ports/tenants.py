@@ -14,6 +14,7 @@ import msgspec
 from commerce_core.customers.segments import SegmentRules
 from commerce_core.payments.fees import FeeOverride
 from commerce_core.shared.errors import InvalidValueError
+from commerce_core.tenancy.rate_limits import RateLimitSettings
 
 API_KEY_PREFIX = "ck_live_"
 
@@ -53,6 +54,8 @@ class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
     ``refund_approval_threshold`` is in minor units of the order's currency: a refund
     above it needs an ``admin`` key. ``fee_override`` holds negotiated platform fee
     terms that replace the tier's (see ``commerce_core.payments.fees``).
+    ``rate_limits`` overrides the service's request limits for the tenant's keys and
+    can limit checkouts per customer (see ``commerce_core.tenancy.rate_limits``).
     """
 
     fee_tier: FeeTier = FeeTier.STARTER
@@ -60,6 +63,7 @@ class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
     refund_approval_threshold: int = 100_000
     auto_cancel_unpaid_hours: int = 24
     segment_rules: SegmentRules = msgspec.field(default_factory=SegmentRules)
+    rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
 
     def __post_init__(self) -> None:
         if self.refund_approval_threshold < 0:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from commerce_core.customers import services as service
 from commerce_core.customers.services import CustomerPatch, RegisterCustomer
 from commerce_core.customers.views import CustomerExport, CustomerView
+from commerce_core.processes.customer_export import export_customer_with_orders
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import customer_services
 from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.sealed_responses import names_customer
 from entrypoints.http.services import Services, tenant_of
 
 
@@ -35,15 +37,22 @@ class CustomersController(Controller):
     path = "/customers"
     tags = ["customers"]
 
-    @post("/", status_code=201, responses=command_problems("email-taken"))
+    @post(
+        "/",
+        status_code=201,
+        responses=command_problems("email-taken", "idempotent-response-erased"),
+    )
     async def register(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[RegisterCustomer],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
         """Registers a customer; personal data is stored encrypted under their own key."""
-        return await service.register_customer(customer_services(services), ctx, data)
+        view = await service.register_customer(customer_services(services), ctx, data)
+        names_customer(request, view.id)
+        return view
 
     @get("/{customer_id:uuid}", responses=query_problems("not-found"))
     async def show(
@@ -59,28 +68,38 @@ class CustomersController(Controller):
     @patch(
         "/{customer_id:uuid}",
         responses=command_problems(
-            "not-found", "email-taken", "customer-erased", "concurrency-conflict"
+            "not-found",
+            "email-taken",
+            "customer-erased",
+            "concurrency-conflict",
+            "idempotent-response-erased",
         ),
     )
     async def update(
         self,
+        request: Request[Any, Any, Any],
         customer_id: FromPath[UUID],
         data: JSONBody[CustomerPatch],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
         """Changes the fields given; a field left out is unchanged, null clears name or phone."""
-        return await retry_on_conflict(
+        view = await retry_on_conflict(
             lambda: service.update_customer(customer_services(services), ctx, customer_id, data)
         )
+        names_customer(request, customer_id)
+        return view
 
     @post(
         "/{customer_id:uuid}/notes",
         status_code=201,
-        responses=command_problems("not-found", "customer-erased", "concurrency-conflict"),
+        responses=command_problems(
+            "not-found", "customer-erased", "concurrency-conflict", "idempotent-response-erased"
+        ),
     )
     async def add_note(
         self,
+        request: Request[Any, Any, Any],
         customer_id: FromPath[UUID],
         data: JSONBody[NoteIn],
         services: NamedDependency[Services],
@@ -91,6 +110,7 @@ class CustomersController(Controller):
                 customer_services(services), ctx, customer_id, data.text
             )
         )
+        names_customer(request, customer_id)
         return NoteOut(customer_id, number, data.text)
 
     @get("/{customer_id:uuid}/export", responses=query_problems("not-found"))
@@ -100,9 +120,15 @@ class CustomersController(Controller):
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> CustomerExport:
-        """Everything held about the customer (GDPR access and portability)."""
-        return await service.export_customer(
-            services.repo, services.keyring, tenant_of(principal), customer_id
+        """Everything held about the customer (GDPR access and portability): the
+        profile, every recorded change, and the shipping and billing addresses of their
+        orders (found through the order list, which may lag a new order by a moment)."""
+        return await export_customer_with_orders(
+            services.repo,
+            services.keyring,
+            services.order_queries,
+            tenant_of(principal),
+            customer_id,
         )
 
     @delete(

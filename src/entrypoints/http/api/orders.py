@@ -22,7 +22,7 @@ from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import SkuQuantity
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api import examples
-from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
+from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
 from entrypoints.http.api.views import (
     OrderDetailOut,
     OrderOut,
@@ -37,6 +37,8 @@ from entrypoints.http.api.views import (
 )
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import order_services, payment_services, shipping_services
+from entrypoints.http.limits.checkout import limit_checkout
+from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of
@@ -74,9 +76,13 @@ class OrdersController(Controller):
         data: Annotated[service.PlaceOrder, examples.ORDER],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
+        principal: NamedDependency[Principal],
+        limits: NamedDependency[EdgeLimits],
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
-        Not enough stock: 409 insufficient-stock and nothing is reserved."""
+        Not enough stock: 409 insufficient-stock and nothing is reserved. A tenant may limit
+        orders per customer (`checkout_per_minute`): beyond it, 429 rate-limited."""
+        await limit_checkout(limits, principal.tenant_id, data.customer)
         order = await service.place_order(order_services(services), ctx, data)
         return order_out(order)
 
@@ -111,13 +117,14 @@ class OrdersController(Controller):
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
-        """Moves the order along its state machine; 409 invalid-transition otherwise."""
+        """Moves the order along its state machine; 409 invalid-transition otherwise.
+        ``cancelled`` cancels it, as ``POST /orders/{id}/cancel`` does."""
         if principal.role is Role.SERVICE and data.status is OrderStatus.CANCELLED:
             order = await service.get_order(services.repo, ctx.tenant_id, order_id)
             may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await change_order_status(
             await payment_services(services, ctx.tenant_id),
-            ctx,
+            await refund_ctx(services, principal, ctx),
             order_id,
             data.status,
             data.reason,
@@ -143,12 +150,17 @@ class OrdersController(Controller):
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> OrderOut:
-        """Releases reservations, voids or refunds payments, and cancels the order."""
+        """Releases reservations, voids or refunds payments, and cancels the order. A refund
+        that needs an admin's approval waits for it (``GET /refunds?status=pending_approval``);
+        the order is ``cancelled`` meanwhile, its ``refunded`` unchanged until approved."""
         if principal.role is Role.SERVICE:
             order = await service.get_order(services.repo, ctx.tenant_id, order_id)
             may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await cancel_order(
-            await payment_services(services, ctx.tenant_id), ctx, order_id, data.reason
+            await payment_services(services, ctx.tenant_id),
+            await refund_ctx(services, principal, ctx),
+            order_id,
+            data.reason,
         )
         return order_out(order)
 
@@ -165,10 +177,12 @@ class OrdersController(Controller):
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> RefundOut:
-        """Refunds ``amount`` (default: all that is refundable), optionally restocking."""
-        order = await service.get_order(services.repo, ctx.tenant_id, order_id)
-        amount = data.amount if data.amount is not None else order.refundable.amount
-        await check_refund_allowed(services, principal, amount)
+        """Refunds ``amount`` (default: all that is refundable), optionally restocking. By a
+        non-admin key, one that takes the order's refunds above the tenant's threshold
+        answers ``"status": "pending_approval"`` and waits for an admin."""
+        if principal.role is Role.SERVICE:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount if data.amount is None else data.amount)
         command = RefundOrder(
             amount=data.amount,
             reason=data.reason,
@@ -176,7 +190,10 @@ class OrdersController(Controller):
             restock_lines=data.restock_lines,
         )
         refunds = await refund_order(
-            await payment_services(services, ctx.tenant_id), ctx, order_id, command
+            await payment_services(services, ctx.tenant_id),
+            await refund_ctx(services, principal, ctx),
+            order_id,
+            command,
         )
         return _one_refund([refund_out(r) for r in refunds])
 

@@ -18,12 +18,13 @@ from commerce_core.payments.results import PaymentResult
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api import examples
-from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, check_refund_allowed
+from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import RETRYABLE_FLAG
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
@@ -213,12 +214,14 @@ class PaymentsController(Controller):
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> RefundOut:
-        """Refunds part or all of what was captured; never more than captured minus refunded."""
+        """Refunds part or all of what was captured; never more than captured minus refunded.
+        By a non-admin key, one that takes the order's refunds above the tenant's threshold
+        answers ``"status": "pending_approval"`` and waits for an admin."""
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
-        await check_refund_allowed(services, principal, data.amount)
+        may_refund(principal, data.amount)
         refund = await refund_payment(
             await payment_services(services, ctx.tenant_id),
-            ctx,
+            await refund_ctx(services, principal, ctx),
             payment_id,
             data.amount,
             data.reason,

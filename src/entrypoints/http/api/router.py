@@ -19,6 +19,7 @@ from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
+from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
@@ -36,6 +37,7 @@ def api_router() -> Router:
             OrderListController,
             OrdersController,
             PaymentsController,
+            RefundsController,
             ShipmentsController,
             AnalyticsController,
             HistoryController,

@@ -1,0 +1,1 @@
+"""Token-bucket rate limits (pyrate-limiter's GCRA), in memory or shared through Redis."""

@@ -1,0 +1,52 @@
+"""Log output carries no personal data from the values an error passed through.
+
+Exceptions are rendered as plain tracebacks (``format_exc_info``) in both formats; the
+console renderer's own rich tracebacks would print every frame's local variables,
+request bodies and personal data among them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from entrypoints.logs import configure_logging
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers, root.level = handlers, level
+
+
+# built at run time: tracebacks quote source lines, which must not hold the marker itself
+MARKER = "".join(["zq", "mark", "er"])
+
+
+def fail_with(email: str) -> None:
+    customer = {"email": email}  # a local of the failing frame
+    raise RuntimeError(f"lookup failed for {len(customer)} field")
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+@pytest.mark.usefixtures("restore_logging")
+def test_a_logged_exception_shows_no_local_values(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("info", fmt)
+    log = structlog.get_logger(f"test-{fmt}")
+
+    try:
+        fail_with(f"{MARKER}@example.com")
+    except RuntimeError:
+        log.exception("unhandled exception")
+
+    out = capsys.readouterr().out
+    assert "lookup failed" in out  # the traceback is there
+    assert MARKER not in out

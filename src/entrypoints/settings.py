@@ -60,6 +60,9 @@ class Settings:
     rate_limit_burst: int = 200
     # failed authentications per client address and minute; then 429
     auth_failures_per_minute: int = 60
+    # host:port of a listener serving GET /metrics without a key (a private interface);
+    # on the API's own address /metrics needs an operator key (ADR 0019)
+    metrics_address: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -104,6 +107,7 @@ class Settings:
             rate_limit_per_second=_int("RATE_LIMIT_PER_SECOND", 100),
             rate_limit_burst=_int("RATE_LIMIT_BURST", 200),
             auth_failures_per_minute=_int("AUTH_FAILURES_PER_MINUTE", 60),
+            metrics_address=os.environ.get("METRICS_ADDRESS") or None,
         )
 
 

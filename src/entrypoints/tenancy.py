@@ -14,7 +14,9 @@ import msgspec
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.ports.tenants import (
     API_KEY_PREFIX,
+    PLATFORM_SLUG,
     ApiKey,
+    Grant,
     Role,
     Tenant,
     TenantExistsError,
@@ -38,10 +40,32 @@ def new_secret() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+class KeyRequestError(ValueError):
+    """A key that may not be made: an operator key outside the platform tenant, a grant
+    on a role other than ``service``, a shop key of the platform tenant."""
+
+
+def check_key_request(tenant: Tenant, role: Role, grants: frozenset[Grant]) -> None:
+    if grants and role is not Role.SERVICE:
+        raise KeyRequestError("grants are for service keys (the other roles need none)")
+    if role is Role.OPERATOR and tenant.slug != PLATFORM_SLUG:
+        raise KeyRequestError(f"operator keys belong to the tenant {PLATFORM_SLUG!r}")
+    if role is not Role.OPERATOR and tenant.slug == PLATFORM_SLUG:
+        raise KeyRequestError(f"the tenant {PLATFORM_SLUG!r} has operator keys only")
+
+
 async def issue_key(
-    tenants: Tenants, tenant: Tenant, role: Role, *, clock: Clock, ids: Ids
+    tenants: Tenants,
+    tenant: Tenant,
+    role: Role,
+    *,
+    clock: Clock,
+    ids: Ids,
+    grants: frozenset[Grant] = frozenset(),
 ) -> IssuedKey:
-    """Stores a new key of ``tenant`` with ``role``; the secret is in the result only."""
+    """Stores a new key of ``tenant`` with ``role``; the secret is in the result only.
+    Raises ``KeyRequestError`` for a key ``check_key_request`` refuses."""
+    check_key_request(tenant, role, grants)
     secret = new_secret()
     key = ApiKey(
         id=ids.new_id(),
@@ -49,18 +73,45 @@ async def issue_key(
         role=role,
         key_hash=hash_api_key(secret),
         created_at=clock.now(),
+        grants=grants,
     )
     await tenants.add_key(key)
     return IssuedKey(key, secret)
 
 
 async def issue_key_by_slug(
-    tenants: Tenants, slug: str, role: Role, *, clock: Clock, ids: Ids
+    tenants: Tenants,
+    slug: str,
+    role: Role,
+    *,
+    clock: Clock,
+    ids: Ids,
+    grants: frozenset[Grant] = frozenset(),
 ) -> IssuedKey:
     tenant = await tenants.tenant_by_slug(slug)
     if tenant is None:
         raise TenantNotFoundError(slug)
-    return await issue_key(tenants, tenant, role, clock=clock, ids=ids)
+    return await issue_key(tenants, tenant, role, clock=clock, ids=ids, grants=grants)
+
+
+async def platform_tenant(tenants: Tenants, *, clock: Clock, ids: Ids) -> Tenant:
+    """The tenant of operator keys, created on first use."""
+    tenant = await tenants.tenant_by_slug(PLATFORM_SLUG)
+    if tenant is not None:
+        return tenant
+    tenant = Tenant(id=ids.new_id(), slug=PLATFORM_SLUG, created_at=clock.now())
+    try:
+        await tenants.add_tenant(tenant)
+    except TenantExistsError:  # created concurrently: use that one
+        found = await tenants.tenant_by_slug(PLATFORM_SLUG)
+        assert found is not None
+        return found
+    return tenant
+
+
+async def issue_operator_key(tenants: Tenants, *, clock: Clock, ids: Ids) -> IssuedKey:
+    tenant = await platform_tenant(tenants, clock=clock, ids=ids)
+    return await issue_key(tenants, tenant, Role.OPERATOR, clock=clock, ids=ids)
 
 
 async def create_tenant(
@@ -71,7 +122,10 @@ async def create_tenant(
     ids: Ids,
     settings: TenantSettings | None = None,
 ) -> tuple[Tenant, IssuedKey]:
-    """A new tenant and its first ``admin`` key. Raises ``TenantExistsError``."""
+    """A new tenant and its first ``admin`` key. Raises ``TenantExistsError`` (the slug
+    ``platform`` is taken by the operators' tenant)."""
+    if slug == PLATFORM_SLUG:
+        raise TenantExistsError(slug)
     tenant = Tenant(
         id=ids.new_id(),
         slug=check_slug(slug),

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from adapters.memory.tenants import MemoryTenants
@@ -14,6 +15,7 @@ from commerce_core.shared.errors import InvalidValueError
 from commerce_core.tenancy.ports.tenants import (
     ApiKey,
     FeeTier,
+    Grant,
     Role,
     Tenant,
     TenantExistsError,
@@ -154,3 +156,29 @@ def test_slugs_are_lower_case_dns_labels(slug: str) -> None:
 
 def test_a_good_slug_passes() -> None:
     assert check_slug("acme-2") == "acme-2"
+
+
+async def test_a_key_keeps_its_role_and_grants(tenants: Tenants) -> None:
+    platform, acme = a_tenant("platform"), a_tenant("acme")
+    await tenants.add_tenant(platform)
+    await tenants.add_tenant(acme)
+    operator = a_key(platform, Role.OPERATOR)
+    granted = msgspec.structs.replace(a_key(acme, Role.SERVICE), grants=frozenset({Grant.REFUNDS}))
+    await tenants.add_key(operator)
+    await tenants.add_key(granted)
+
+    assert await tenants.key_by_hash(operator.key_hash) == operator
+    assert await tenants.key_by_hash(granted.key_hash) == granted
+    assert await tenants.revoke_key(granted.id, AT)
+    revoked = await tenants.key_by_hash(granted.key_hash)
+    assert revoked is not None
+    assert revoked.grants == {Grant.REFUNDS}
+
+
+async def test_all_tenants_are_listed_oldest_first(tenants: Tenants) -> None:
+    newer = Tenant(id=uuid.uuid4(), slug="newer", created_at=AT + timedelta(days=1))
+    older = a_tenant("older")
+    await tenants.add_tenant(newer)
+    await tenants.add_tenant(older)
+
+    assert await tenants.all_tenants() == [older, newer]

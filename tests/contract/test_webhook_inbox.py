@@ -280,3 +280,15 @@ async def test_of_an_event_delivered_many_times_at_once_one_delivery_is_stored(
 
     assert sum(stored) == 3
     assert len(await inbox.find()) == 3
+
+
+async def test_find_lists_only_the_events_no_tenant_owns_when_asked(inbox: WebhookInbox) -> None:
+    await add(inbox, "evt_owned", tenant="t1")
+    orphans = [await add(inbox, f"evt_orphan_{n}") for n in range(3)]
+
+    tenantless = await inbox.find(tenantless=True)
+    page = await inbox.find(tenantless=True, limit=2)
+
+    assert [e.id for e in tenantless] == orphans[::-1]
+    assert [e.id for e in page] == orphans[:0:-1]
+    assert await inbox.find(tenant_id="t1", tenantless=True) == []

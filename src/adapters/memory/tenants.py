@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
+
 from commerce_core.tenancy.ports.tenants import (
     ApiKey,
     Tenant,
@@ -32,6 +34,9 @@ class MemoryTenants:
     async def tenant_by_slug(self, slug: str) -> Tenant | None:
         return next((t for t in self._tenants.values() if t.slug == slug), None)
 
+    async def all_tenants(self) -> list[Tenant]:
+        return sorted(self._tenants.values(), key=lambda t: t.created_at)
+
     async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
@@ -55,13 +60,6 @@ class MemoryTenants:
     async def revoke_key(self, key_id: UUID, at: datetime) -> bool:
         for key_hash, key in self._keys.items():
             if key.id == key_id and key.active:
-                self._keys[key_hash] = ApiKey(
-                    id=key.id,
-                    tenant_id=key.tenant_id,
-                    role=key.role,
-                    key_hash=key.key_hash,
-                    created_at=key.created_at,
-                    revoked_at=at,
-                )
+                self._keys[key_hash] = msgspec.structs.replace(key, revoked_at=at)
                 return True
         return False

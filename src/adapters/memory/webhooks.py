@@ -125,6 +125,7 @@ class MemoryWebhookInbox:
         *,
         status: WebhookStatus | None = None,
         tenant_id: str | None = None,
+        tenantless: bool = False,
         before: int | None = None,
         limit: int = 50,
     ) -> list[StoredWebhook]:
@@ -133,6 +134,7 @@ class MemoryWebhookInbox:
             for e in self._events.values()
             if (status is None or e.status == status)
             and (tenant_id is None or e.tenant_id == tenant_id)
+            and (not tenantless or e.tenant_id is None)
             and (before is None or e.seq < before)
         ]
         return sorted(found, key=lambda e: e.seq, reverse=True)[:limit]

@@ -4,7 +4,9 @@
 Verification is the SDK's (``stripe.WebhookSignature.verify_header``): the
 ``Stripe-Signature`` header ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``
 must match one of the configured secrets (several while a secret is rotated:
-each is tried) and ``t`` must be at most ``tolerance`` seconds old. Only the
+each is tried) and ``t`` must be within ``tolerance`` seconds of now, in either
+direction: the SDK refuses only old ones, and a timestamp in the future would let a
+captured signature be replayed for as long as it lies ahead. Only the
 envelope (id, type) is read at that point; the rest waits for the worker, stored
 without personal data (``stripe_personal_data``). A tenant's own Stripe account
 signs with its own secret, passed as ``secrets``.
@@ -13,7 +15,8 @@ The translation of events is ``stripe_event_translation``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import msgspec
 import stripe
@@ -36,6 +39,15 @@ def webhook_secrets(configured: str | None) -> list[str]:
     return [s.strip() for s in (configured or "").split(",") if s.strip()]
 
 
+def signed_at(signature: str | None) -> int | None:
+    """The ``t=`` of a ``Stripe-Signature`` header (the first one), or None."""
+    for part in (signature or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+    return None
+
+
 class _Envelope(msgspec.Struct):
     """What receiving reads: decoding nothing else keeps the endpoint fast."""
 
@@ -56,9 +68,15 @@ class StripeWebhooks:
     gateway = GATEWAY
     signature_header = SIGNATURE_HEADER
 
-    def __init__(self, secrets: Sequence[str], tolerance: int = TOLERANCE) -> None:
+    def __init__(
+        self,
+        secrets: Sequence[str],
+        tolerance: int = TOLERANCE,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._secrets = [s for s in secrets if s]
         self._tolerance = tolerance
+        self._now = now
 
     def verify(
         self, payload: bytes, signature: str | None, secrets: Sequence[str] | None = None
@@ -74,6 +92,9 @@ class StripeWebhooks:
         )
 
     def _check(self, payload: bytes, signature: str | None, secrets: Sequence[str]) -> bool:
+        stamp = signed_at(signature)
+        if stamp is None or stamp > self._now() + self._tolerance:
+            return False
         for secret in secrets:
             if not secret:
                 continue

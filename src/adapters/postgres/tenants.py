@@ -10,6 +10,7 @@ import msgspec
 
 from commerce_core.tenancy.ports.tenants import (
     ApiKey,
+    Grant,
     Role,
     Tenant,
     TenantExistsError,
@@ -18,7 +19,7 @@ from commerce_core.tenancy.ports.tenants import (
 )
 
 _TENANT_COLUMNS = "id, slug, created_at, settings"
-_KEY_COLUMNS = "id, tenant_id, role, key_hash, created_at, revoked_at"
+_KEY_COLUMNS = "id, tenant_id, role, key_hash, created_at, revoked_at, grants"
 _settings_decoder = msgspec.json.Decoder(TenantSettings)
 
 
@@ -39,6 +40,7 @@ def _key(row: asyncpg.Record) -> ApiKey:
         key_hash=row["key_hash"],
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
+        grants=frozenset(Grant(g) for g in row["grants"]),
     )
 
 
@@ -72,6 +74,12 @@ class PostgresTenants:
         )
         return None if row is None else _tenant(row)
 
+    async def all_tenants(self) -> list[Tenant]:
+        rows = await self._pool.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenants ORDER BY created_at, id"
+        )
+        return [_tenant(row) for row in rows]
+
     async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None:
         status = await self._pool.execute(
             "UPDATE tenants SET settings = $2 WHERE id = $1",
@@ -84,13 +92,14 @@ class PostgresTenants:
     async def add_key(self, key: ApiKey) -> None:
         try:
             await self._pool.execute(
-                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+                f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 key.id,
                 key.tenant_id,
                 key.role.value,
                 key.key_hash,
                 key.created_at,
                 key.revoked_at,
+                sorted(g.value for g in key.grants),
             )
         except asyncpg.ForeignKeyViolationError as error:
             raise TenantNotFoundError(key.tenant_id) from error

@@ -166,6 +166,7 @@ class PostgresWebhookInbox:
         *,
         status: WebhookStatus | None = None,
         tenant_id: str | None = None,
+        tenantless: bool = False,
         before: int | None = None,
         limit: int = 50,
     ) -> list[StoredWebhook]:
@@ -174,11 +175,13 @@ class PostgresWebhookInbox:
             " WHERE ($1::text IS NULL OR status = $1)"
             " AND ($2::text IS NULL OR tenant_id = $2)"
             " AND ($3::bigint IS NULL OR seq < $3)"
+            " AND (NOT $5 OR tenant_id IS NULL)"
             " ORDER BY seq DESC LIMIT $4",
             None if status is None else str(status),
             tenant_id,
             before,
             limit,
+            tenantless,
         )
         return [_stored(r) for r in rows]
 

@@ -10,11 +10,23 @@ import click
 import msgspec
 
 from commerce_core.shared.errors import InvalidValueError
-from commerce_core.tenancy.ports.tenants import Role, TenantExistsError, TenantNotFoundError
+from commerce_core.tenancy.ports.tenants import (
+    PLATFORM_SLUG,
+    Grant,
+    Role,
+    TenantExistsError,
+    TenantNotFoundError,
+)
 from commerce_core.tenancy.rate_limits import RouteClass, RouteLimit
 from entrypoints.cli.runtime import database_url, with_container
 from entrypoints.container import Container
-from entrypoints.tenancy import change_rate_limits, create_tenant, issue_key_by_slug
+from entrypoints.tenancy import (
+    KeyRequestError,
+    change_rate_limits,
+    create_tenant,
+    issue_key_by_slug,
+    issue_operator_key,
+)
 
 TENANTS_NEED_POSTGRES = "tenants live in PostgreSQL: unset EVENT_STORE=memory"
 
@@ -102,22 +114,41 @@ def key() -> None:
 
 
 @key.command("create")
-@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.option("--tenant", "slug", help=f"The tenant's slug (operator keys: {PLATFORM_SLUG!r}).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-def key_create(slug: str, role: str) -> None:
-    """Print a new API key of a tenant (JSON); only its hash is stored."""
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice([g.value for g in Grant]),
+    help="What a service key may do beyond its role (refunds); repeatable.",
+)
+def key_create(slug: str | None, role: str, grants: tuple[str, ...]) -> None:
+    """Print a new API key of a tenant (JSON); only its hash is stored.
+
+    An operator key (``--role operator``) belongs to the platform's own tenant, made on
+    first use; it acts on the operator routes only (the README's role matrix)."""
     database_url()
+    wanted = Role(role)
+    if slug is None and wanted is not Role.OPERATOR:
+        raise click.UsageError("--tenant is needed for every role but operator")
 
     async def work(c: Container) -> dict[str, str]:
-        issued = await issue_key_by_slug(
-            c.tenants(), slug, Role(role), clock=c.clock(), ids=c.ids()
-        )
+        tenants, clock, ids = c.tenants(), c.clock(), c.ids()
+        if slug is None or (wanted is Role.OPERATOR and slug == PLATFORM_SLUG):
+            issued = await issue_operator_key(tenants, clock=clock, ids=ids)
+        else:
+            issued = await issue_key_by_slug(
+                tenants, slug, wanted, clock=clock, ids=ids, grants=frozenset(map(Grant, grants))
+            )
         return {"api_key": issued.secret, "key_id": str(issued.key.id)}
 
     try:
         click.echo(json.dumps(asyncio.run(with_container(work, TENANTS_NEED_POSTGRES))))
     except TenantNotFoundError as error:
         raise click.ClickException(f"no tenant {slug!r}") from error
+    except KeyRequestError as error:
+        raise click.UsageError(str(error)) from error
 
 
 @key.command("revoke")

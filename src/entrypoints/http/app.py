@@ -23,7 +23,8 @@ from entrypoints.http.input_guard import guard_input
 from entrypoints.http.limits.checkout import provide_limits
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
-from entrypoints.http.metrics import MetricsMiddleware, metrics_endpoint
+from entrypoints.http.metrics import MetricsMiddleware
+from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
 from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
@@ -55,6 +56,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     export_projection_metrics(container.metrics(), lambda: projection_ops(app))
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)
+                    if settings.metrics_address:
+                        server = await serve_metrics(container.metrics(), settings.metrics_address)
+                        app.state.metrics_server = server
+                        stack.push_async_callback(server.wait_closed)
+                        stack.callback(server.close)
                     yield
                     await close_projection_ops(app.state)
             finally:
@@ -105,4 +111,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     app.state.limits = limits
+    app.state.key_resolver = resolver
     return app

@@ -3,8 +3,10 @@
 ``ApiKeyAuthMiddleware`` resolves ``Authorization: Bearer <key>`` on every path
 under ``/api/v1`` except ``/api/v1/webhooks/*`` (signed by the gateway instead)
 and puts the ``Principal`` in ``request.auth`` (and ``request.user``). Handlers
-take it as the ``principal`` dependency; ``requires_role`` guards a route;
-``ensure_tenant`` turns another tenant's resource into a 404.
+take it as the ``principal`` dependency. Which role may call which route is the
+role matrix (``entrypoints/http/roles.py``, on the /api/v1 router); ``requires_role``
+remains for routes outside it. ``ensure_tenant`` turns another tenant's resource
+into a 404.
 
 A client address whose presented keys failed ``AUTH_FAILURES_PER_MINUTE`` times
 gets 429 ``rate-limited`` instead of 401, for any key, until its count drains (the
@@ -29,7 +31,13 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityRequirement, SecurityScheme
 from litestar.types import ASGIApp, Guard, Receive, Scope, Send
 
-from commerce_core.tenancy.ports.tenants import API_KEY_PREFIX, Role, Tenants, hash_api_key
+from commerce_core.tenancy.ports.tenants import (
+    API_KEY_PREFIX,
+    Grant,
+    Role,
+    Tenants,
+    hash_api_key,
+)
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.headers import send_rate_limited
 from entrypoints.http.problems import problem, send_problem
@@ -45,11 +53,12 @@ API_SECURITY: list[SecurityRequirement] = [{"ApiKey": []}]
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: the tenant a key acts for, its role, and the key's id."""
+    """Who is calling: the tenant a key acts for, its role, the key's id and grants."""
 
     tenant_id: UUID
     role: Role
     key_id: UUID
+    grants: frozenset[Grant] = frozenset()
 
 
 def needs_auth(path: str) -> bool:
@@ -86,7 +95,7 @@ class KeyResolver:
             return cached[1]
         key = await self._tenants().key_by_hash(key_hash)
         principal = (
-            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id)
+            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, grants=key.grants)
             if key is not None and key.active
             else None
         )
@@ -98,7 +107,7 @@ class KeyResolver:
         return principal
 
 
-def _bearer_token(scope: Scope) -> str | None:
+def bearer_token(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -130,7 +139,7 @@ class ApiKeyAuthMiddleware:
         if scope["type"] != ScopeType.HTTP or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
-        token = _bearer_token(scope)
+        token = bearer_token(scope)
         counted = self.limits if token else None
         if counted is not None:
             blocked = await counted.auth_blocked(client_address(scope))

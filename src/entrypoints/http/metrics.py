@@ -1,4 +1,5 @@
-"""Prometheus metrics: a tiny registry, request metrics, and ``GET /metrics`` (text format 0.0.4).
+"""Prometheus metrics: a tiny registry and request metrics (text format 0.0.4); who may
+read them is ``metrics_access``.
 
 Written here because ``prometheus_client`` (which litestar's prometheus plugin needs)
 is not a dependency yet; the metric classes mirror its API (``metric.labels(...).inc()``,
@@ -13,7 +14,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from litestar import Request, get
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -248,10 +248,3 @@ class MetricsMiddleware:
             method = scope["method"]
             self.requests.labels(method=method, path=path, status=status).inc()
             self.latency.labels(method=method, path=path).observe(time.perf_counter() - started)
-
-
-@get("/metrics", media_type=CONTENT_TYPE, include_in_schema=False)
-async def metrics_endpoint(request: Request[Any, Any, Any]) -> str:
-    """The process's metrics in Prometheus text format."""
-    registry: MetricsRegistry = request.app.state.container.metrics()
-    return await registry.render()

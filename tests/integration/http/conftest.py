@@ -23,12 +23,12 @@ from litestar.params import FromPath, JSONBody
 
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
 from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
-from commerce_core.tenancy.ports.tenants import Role, Tenant
+from commerce_core.tenancy.ports.tenants import Grant, Role, Tenant
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import Principal, ensure_tenant, requires_role
 from entrypoints.settings import Settings
-from entrypoints.tenancy import create_tenant, issue_key
+from entrypoints.tenancy import create_tenant, issue_key, issue_operator_key
 from tests.conftest import TEST_DATABASE_URL, PgSchema
 
 GATE_TIMEOUT = 10.0
@@ -175,9 +175,17 @@ class Api:
         tenant, issued = await create_tenant(c.tenants(), slug, clock=c.clock(), ids=c.ids())
         return tenant, issued.secret
 
-    async def key(self, tenant: Tenant, role: Role) -> str:
+    async def key(self, tenant: Tenant, role: Role, grants: frozenset[Grant] = frozenset()) -> str:
         c = self.container
-        return (await issue_key(c.tenants(), tenant, role, clock=c.clock(), ids=c.ids())).secret
+        issued = await issue_key(
+            c.tenants(), tenant, role, clock=c.clock(), ids=c.ids(), grants=grants
+        )
+        return issued.secret
+
+    async def operator_key(self) -> str:
+        """A key of the platform's operators (role ``operator``)."""
+        c = self.container
+        return (await issue_operator_key(c.tenants(), clock=c.clock(), ids=c.ids())).secret
 
 
 def bearer(secret: str) -> dict[str, str]:

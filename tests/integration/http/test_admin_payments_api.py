@@ -63,6 +63,12 @@ async def a_tenant(api: Api, slug: str = "shop") -> Tenant:
     return shop
 
 
+async def an_operator(api: Api) -> Tenant:
+    """An operator's key (its tenant is the platform's own)."""
+    key = await api.operator_key()
+    return Tenant(api, uuid.UUID(int=0), key)
+
+
 async def readable(api: Api, stream_id: uuid.UUID) -> None:
     """Returns once readers of the whole log (projections, reconciliation) see the stream's
     last event. Not the store's head: a transaction open anywhere on the server holds the
@@ -144,7 +150,7 @@ async def test_only_stripe_accounts_can_be_configured(api: Api) -> None:
         ("PUT", "/admin/gateways/stripe", STRIPE),
         ("GET", "/admin/gateways", None),
         ("GET", "/admin/fee-tiers", None),
-        ("PUT", "/admin/fee-tiers", {"tier": "enterprise"}),
+        ("PUT", "/admin/tenants/{tenant}/fee-tiers", {"tier": "enterprise"}),
         ("GET", "/admin/reconciliation/2026-01-01", None),
     ],
 )
@@ -152,6 +158,7 @@ async def test_payment_administration_needs_an_admin_key(
     api: Api, method: str, path: str, body: Any
 ) -> None:
     admin = await a_tenant(api)
+    path = path.replace("{tenant}", str(admin.id))
     for role in (Role.STAFF, Role.SERVICE):
         caller = await admin.as_role(role)
 
@@ -172,8 +179,10 @@ async def test_fee_terms_are_shown_changed_and_used_for_new_payments(api: Api) -
         "enterprise": 50,
     }
 
-    changed = await shop.call(
-        "PUT", "/admin/fee-tiers", {"tier": "professional", "override": {"basis_points": 100}}
+    operator = await an_operator(api)
+    terms_path = f"/admin/tenants/{shop.id}/fee-tiers"
+    changed = await operator.call(
+        "PUT", terms_path, {"tier": "professional", "override": {"basis_points": 100}}
     )
 
     assert changed.status_code == 200, changed.text
@@ -190,7 +199,7 @@ async def test_fee_terms_are_shown_changed_and_used_for_new_payments(api: Api) -
         {"method": "bank_transfer", "reference": "REF-1"},
     )
     assert paid.json()["platform_fee"] == 20  # 1 % of 20.00
-    removed = await shop.call("PUT", "/admin/fee-tiers", {"override": None})
+    removed = await operator.call("PUT", terms_path, {"override": None})
     assert removed.json()["effective"] == {"basis_points": 150, "fixed": 0}
 
 
@@ -205,8 +214,9 @@ async def test_fee_terms_are_shown_changed_and_used_for_new_payments(api: Api) -
 )
 async def test_impossible_fee_terms_are_refused(api: Api, body: dict[str, Any]) -> None:
     shop = await a_tenant(api)
+    operator = await an_operator(api)
 
-    refused = await shop.call("PUT", "/admin/fee-tiers", body)
+    refused = await operator.call("PUT", f"/admin/tenants/{shop.id}/fee-tiers", body)
 
     assert refused.status_code == 422, refused.text
     assert (await shop.call("GET", "/admin/fee-tiers")).json()["tier"] == "starter"

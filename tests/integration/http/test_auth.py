@@ -111,7 +111,7 @@ async def test_a_role_guard_admits_its_roles_and_admin_only(
 
 
 @pytest.mark.parametrize(
-    "path", ["/health", "/ready", "/metrics", "/schema/openapi.json", "/api/v1/webhooks/_test/ping"]
+    "path", ["/health", "/ready", "/schema/openapi.json", "/api/v1/webhooks/_test/ping"]
 )
 async def test_operational_paths_and_webhooks_need_no_key(api: Api, path: str) -> None:
     response = await api.client.get(path)

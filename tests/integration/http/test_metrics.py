@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from entrypoints.http.metrics import MetricsRegistry
-from tests.integration.http.conftest import Api
+from tests.integration.http.conftest import Api, bearer
 
 
 async def test_requests_are_counted_by_route_template_and_status(api: Api) -> None:
@@ -13,7 +13,7 @@ async def test_requests_are_counted_by_route_template_and_status(api: Api) -> No
     await api.client.get("/health")
     await api.client.get("/api/v1/_test/whoami")
 
-    response = await api.client.get("/metrics")
+    response = await api.client.get("/metrics", headers=bearer(await api.operator_key()))
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -31,7 +31,7 @@ async def test_a_route_with_a_path_parameter_is_one_series(api: Api) -> None:
             f"/api/v1/_test/domain/{kind}", headers={"Authorization": f"Bearer {admin}"}
         )
 
-    text = (await api.client.get("/metrics")).text
+    text = (await api.client.get("/metrics", headers=bearer(await api.operator_key()))).text
 
     assert 'path="/api/v1/_test/domain/{kind}",status="404"} 1.0' in text
     assert 'path="/api/v1/_test/domain/{kind}",status="422"} 1.0' in text

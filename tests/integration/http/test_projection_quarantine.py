@@ -229,9 +229,13 @@ async def test_a_projection_failing_on_one_tenants_event_quarantines_that_tenant
     listed_lag = {p["name"]: p["lag"] for p in ready.json()["projections"]}
     assert "order_list" in listed_lag
     assert str(a_tenant.id) not in ready.text
-    metrics = (await api.client.get("/metrics", headers=bearer(""))).text
+    operator = await api.operator_key()
+    metrics = (await api.client.get("/metrics", headers=bearer(operator))).text
     assert 'projection_quarantined_events{projection="order_list",version="1"} 2' in metrics
     assert "projections_degraded 1" in metrics
+    everyone = await api.client.get("/api/v1/admin/projections", headers=bearer(operator))
+    operator_view = next(p for p in everyone.json() if p["name"] == "order_list")
+    assert [e["tenant_id"] for e in operator_view["errors"]] == [str(a_tenant.id)]
 
     # a restarted runner keeps holding A, and B still goes on
     await api.app.state.projections.stop()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from adapters.postgres.fake_gateway import PostgresFakeGateway
-from commerce_core.tenancy.ports.tenants import Role
+from commerce_core.tenancy.ports.tenants import Grant, Role
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_orders_api import PROBLEM, Shop
 
@@ -33,7 +33,8 @@ async def team(api: Api, slug: str = "shop") -> Team:
     tenant, admin_key = await api.tenant(slug)
     admin = Shop(api, admin_key)
     staff = Shop(api, await api.key(tenant, Role.STAFF))
-    service = Shop(api, await api.key(tenant, Role.SERVICE))
+    # a machine client that may refund at all (ADR 0019): its refunds wait for approval too
+    service = Shop(api, await api.key(tenant, Role.SERVICE, frozenset({Grant.REFUNDS})))
     await admin.stock_product("TV-1", 200_000, 20)
     return Team(admin, staff, service)
 

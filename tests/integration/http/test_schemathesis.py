@@ -48,7 +48,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.app import create_app
+from entrypoints.http.roles import rule_of
 from entrypoints.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, PgSchema
 from tests.integration.http.api_contract import CONTRACT, documented_operations, shape
@@ -77,10 +79,18 @@ class LiveServer:
     url: str
     api_key: str
     log: Path
+    operator_key: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    def auth_for(self, method: str, path: str) -> dict[str, str]:
+        """The tenant's admin key, or an operator's for the routes only operators may call."""
+        group = rule_of(method.upper(), path)
+        if group is not None and Role.ADMIN not in group.roles and Role.OPERATOR in group.roles:
+            return {"Authorization": f"Bearer {self.operator_key}"}
+        return self.auth
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -142,12 +152,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         timeout=60,
     )
     api_key = json.loads(created.stdout)["api_key"]
+    operator = subprocess.run(
+        [COMMERCE, "key", "create", "--role", "operator"],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    operator_key = json.loads(operator.stdout)["api_key"]
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         process = subprocess.Popen([COMMERCE, "serve"], env=env, stdout=out, stderr=out)
     try:
         _wait_until_healthy(url, process, log)
-        server = LiveServer(url, api_key, log)
+        server = LiveServer(url, api_key, log, operator_key)
         _stock_the_shop(server)
         yield server
     finally:
@@ -198,7 +216,8 @@ def served(live_server: LiveServer) -> LiveServer:
 
 def _call(server: LiveServer, case: schemathesis.Case[Any]) -> Any:
     try:
-        return case.call_and_validate(base_url=server.url, headers=server.auth, checks=CHECKS)
+        headers = server.auth_for(case.method, case.path)
+        return case.call_and_validate(base_url=server.url, headers=headers, checks=CHECKS)
     except Exception as failure:
         failure.add_note(f"server log ({server.log}):\n{server.log_tail()}")
         raise

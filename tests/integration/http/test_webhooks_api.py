@@ -177,7 +177,8 @@ async def test_health_counts_what_waits_and_what_died(hooks: Hooks) -> None:
         "dead": 1,
         "oldest_pending_seconds": None,
     }
-    metrics = (await hooks.api.client.get("/metrics")).text
+    operator = bearer(await hooks.api.operator_key())
+    metrics = (await hooks.api.client.get("/metrics", headers=operator)).text
     assert 'webhook_deliveries_total{gateway="stripe",result="stored"} 2.0' in metrics
     assert 'webhook_attempts_total{gateway="stripe",outcome="dead"} 1.0' in metrics
     assert 'webhook_events_waiting{status="dead"} 1.0' in metrics

@@ -134,7 +134,8 @@ class WebhookInbox(Protocol):
       given, records the tenant the event turned out to concern.
     - ``get`` returns an event by our id, or None.
     - ``find`` returns events newest first (``seq`` descending), filtered by status
-      and tenant when given, starting below ``before`` (a ``seq``).
+      and tenant when given (``tenantless``: only events no tenant owns), starting
+      below ``before`` (a ``seq``).
     - ``retry`` makes a ``failed`` or ``dead`` event due at ``at`` (status ``received``,
       attempts back to 0, no claim); returns False for another status or no event.
     - ``counts`` counts events waiting, failed and dead.
@@ -175,6 +176,7 @@ class WebhookInbox(Protocol):
         *,
         status: WebhookStatus | None = None,
         tenant_id: str | None = None,
+        tenantless: bool = False,
         before: int | None = None,
         limit: int = 50,
     ) -> list[StoredWebhook]: ...
@@ -189,7 +191,8 @@ class WebhookInbox(Protocol):
 
 
 class PaymentTenants(Protocol):
-    """Which tenant a gateway's payment belongs to.
+    """Which tenant a gateway's payment belongs to, learnt from the platform's events
+    with our metadata (never from a tenant's own account: ``process_webhook``).
 
     - ``remember`` records it; the first tenant recorded for a payment stays.
     - ``tenant_of`` returns it, or None when no event has told us yet.

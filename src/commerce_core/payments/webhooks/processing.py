@@ -8,8 +8,9 @@ The gateway's adapter translates its event (``WebhookTranslator``) into our
   another tenant is ignored (a tenant controls its own account's metadata);
 - otherwise (the platform's account) the metadata we sent with the payment
   names it; events that carry none (refunds, disputes) are routed by the
-  gateway payment id, which earlier events of the payment taught
-  ``PaymentTenants``.
+  gateway payment id, which earlier platform events with our metadata taught
+  ``PaymentTenants``, once the tenant's own ``PaymentReference`` (written by our
+  call) confirms it. A tenant's account's events never teach it (``_route``).
 
 A seller account's state is kept on its ``Seller`` (the seller its metadata
 names, newest state wins). An account we did not open (no such metadata, or a
@@ -49,6 +50,7 @@ from commerce_core.payments.ports.webhooks import (
     WebhookTranslation,
     WebhookTranslator,
 )
+from commerce_core.payments.reference import PaymentReference
 from commerce_core.payments.webhooks.events import find_payment_id, record_gateway_event
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
@@ -95,7 +97,7 @@ async def process_webhook(services: WebhookServices, webhook: StoredWebhook) -> 
         return ProcessedWebhook("ignored: it names another tenant than its account's", owner)
     if meaning.seller_account is not None:
         return await _record_seller_account(services, webhook, meaning.seller_account)
-    tenant_id = await _route(services, webhook.gateway, owner or meaning.tenant_id, meaning)
+    tenant_id = await _route(services, webhook.gateway, owner, meaning)
     if meaning.ignored is not None:
         return ProcessedWebhook(f"ignored: {meaning.ignored}", tenant_id)
     if tenant_id is None:
@@ -154,15 +156,38 @@ async def _record_seller_account(
 
 
 async def _route(
-    services: WebhookServices, gateway: str, tenant_id: str | None, meaning: WebhookTranslation
+    services: WebhookServices, gateway: str, owner: str | None, meaning: WebhookTranslation
 ) -> str | None:
+    """The event's tenant: its account's (``owner``), else the one our metadata names,
+    else the tenant bound to the gateway payment it names, if our own call confirms it.
+
+    Only the platform's events with our metadata bind a payment to a tenant. A tenant's
+    own account signs whatever its holder wants, so its events never bind: otherwise a
+    tenant could claim another's payment id first, and the platform's later events about
+    that payment (refunds, disputes) would be routed to it. A binding is used only when
+    the tenant has the payment's reference, which our own call wrote when it learnt the
+    gateway's id; a binding stored before this rule (ADR 0019) is checked the same way.
+    """
+    if owner is not None:
+        return owner
     payment = meaning.gateway_payment_id
-    if payment is None:
-        return tenant_id
-    if tenant_id is not None:
-        await services.payment_tenants.remember(gateway, payment, tenant_id)
-        return tenant_id
-    return await services.payment_tenants.tenant_of(gateway, payment)
+    if payment is None or meaning.tenant_id is not None:
+        if payment is not None and meaning.tenant_id is not None:
+            await services.payment_tenants.remember(gateway, payment, meaning.tenant_id)
+        return meaning.tenant_id
+    bound = await services.payment_tenants.tenant_of(gateway, payment)
+    if bound is None or not await _ours(services.repo, bound, gateway, payment):
+        return None
+    return bound
+
+
+async def _ours(repo: Repository, tenant_id: str, gateway: str, gateway_payment_id: str) -> bool:
+    reference_id = PaymentReference.id_for(tenant_id, gateway, gateway_payment_id)
+    try:
+        reference = await repo.get(reference_id, kind=PaymentReference)
+    except AggregateNotFoundError:
+        return False
+    return reference.tenant_id == tenant_id
 
 
 async def _record(services: WebhookServices, ctx: CommandContext, event: GatewayEvent) -> str:

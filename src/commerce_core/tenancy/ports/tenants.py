@@ -22,11 +22,24 @@ _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class Role(StrEnum):
-    """What a key may do: ``admin`` everything, ``staff`` daily operations, ``service`` machines."""
+    """What a key may do: ``operator`` the platform's own routes (every tenant), ``admin``
+    everything of its tenant, ``staff`` daily operations, ``service`` machines. The routes
+    each role may call are one table: ``entrypoints/http/roles.py`` (ADR 0019)."""
 
+    OPERATOR = "operator"
     ADMIN = "admin"
     STAFF = "staff"
     SERVICE = "service"
+
+
+class Grant(StrEnum):
+    """What a ``service`` key may do beyond its role, given when the key is made."""
+
+    REFUNDS = "refunds"
+
+
+PLATFORM_SLUG = "platform"
+"""The tenant operator keys belong to: it holds no shop of its own (ADR 0019)."""
 
 
 class FeeTier(StrEnum):
@@ -75,6 +88,7 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     key_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    grants: frozenset[Grant] = frozenset()
 
     @property
     def active(self) -> bool:
@@ -125,6 +139,8 @@ class Tenants(Protocol):
     async def get_tenant(self, tenant_id: UUID) -> Tenant | None: ...
 
     async def tenant_by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def all_tenants(self) -> list[Tenant]: ...
 
     async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None: ...
 

@@ -4,9 +4,8 @@ daily reconciliation reports.
 - ``PUT /admin/gateways/{gateway}`` (API.md), ``GET /admin/gateways``: secrets are
   write-only.
 - ``GET /admin/fee-tiers``: every plan tier, and this tenant's tier, override and the
-  resulting schedule; ``PUT /admin/fee-tiers`` changes the tier and/or the override
-  (``"override": null`` removes it). New payments use the new terms; payments made
-  already keep theirs.
+  resulting schedule. Operators change them (``entrypoints/http/api/platform.py``): a
+  tenant does not set its own price.
 - ``GET /admin/reconciliation/{date}``: the tenant's report for a UTC day (404 until
   the reconciliation job has run for that day).
 """
@@ -24,7 +23,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
-from commerce_core.payments.fees import FeeOverride, FeeSchedule
+from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.gateway_settings import (
     ConfigureGateway,
     configure_gateway,
@@ -36,9 +35,9 @@ from commerce_core.payments.ports.gateway_configs import (
     GatewaySummary,
 )
 from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationReports
-from commerce_core.tenancy.fee_terms import FeeTerms, fee_terms, set_fee_terms, tier_schedules
-from commerce_core.tenancy.ports.tenants import FeeTier, Role
-from entrypoints.http.auth import Principal, requires_role
+from commerce_core.tenancy.fee_terms import FeeTerms, fee_terms, tier_schedules
+from commerce_core.tenancy.ports.tenants import FeeTier
+from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Gateways, Services
@@ -97,7 +96,6 @@ class GatewayOut(msgspec.Struct):
 class GatewaysAdminController(Controller):
     path = "/admin/gateways"
     tags = ["admin"]
-    guards = [requires_role(Role.ADMIN)]
     dependencies = _DEPENDENCIES
 
     @put("/{gateway:str}", status_code=200, responses=command_problems("forbidden"))
@@ -192,7 +190,6 @@ class FeeTermsIn(msgspec.Struct, forbid_unknown_fields=True):
 class FeeTiersAdminController(Controller):
     path = "/admin/fee-tiers"
     tags = ["admin"]
-    guards = [requires_role(Role.ADMIN)]
 
     @get("/", responses=query_problems("forbidden"))
     async def show(
@@ -201,25 +198,6 @@ class FeeTiersAdminController(Controller):
         """Every plan tier's platform fee, and this tenant's tier, override and the
         schedule its new payments get."""
         return FeeTermsOut.of(await fee_terms(services.tenants, principal.tenant_id))
-
-    @put("/", status_code=200, responses=command_problems("forbidden"))
-    async def change(
-        self,
-        data: JSONBody[FeeTermsIn],
-        services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
-    ) -> FeeTermsOut:
-        """Changes the tenant's tier and/or fee override; payments made already keep
-        the terms they were made with."""
-        override: FeeOverride | UnsetType | None = UNSET
-        if isinstance(data.override, OverrideIn):
-            override = FeeOverride(
-                basis_points=data.override.basis_points, fixed=data.override.fixed
-            )
-        elif data.override is None:
-            override = None
-        terms = await set_fee_terms(services.tenants, principal.tenant_id, data.tier, override)
-        return FeeTermsOut.of(terms)
 
 
 class DiscrepancyOut(msgspec.Struct):
@@ -263,7 +241,6 @@ class ReconciliationOut(msgspec.Struct):
 class ReconciliationAdminController(Controller):
     path = "/admin/reconciliation"
     tags = ["admin"]
-    guards = [requires_role(Role.ADMIN)]
     dependencies = _DEPENDENCIES
 
     @get("/{day:date}", responses=query_problems("forbidden", "not-found"))

@@ -30,11 +30,10 @@ from commerce_core.processes.manual_payments import (
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import PaymentMethod
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
-from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
-from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import manual_payment_services
 from entrypoints.http.openapi import command_problems
 from entrypoints.http.services import Services, tenant_settings
@@ -57,7 +56,6 @@ class ManualRefundIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class ManualPaymentsController(Controller):
     tags = ["payments"]
-    guards = [requires_role(Role.STAFF)]
 
     @post(
         "/orders/{order_id:uuid}/payments/manual",

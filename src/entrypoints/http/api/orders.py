@@ -20,6 +20,7 @@ from commerce_core.processes.order_status import change_order_status
 from commerce_core.processes.shipping import CreateShipment, create_shipment
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import SkuQuantity
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
 from entrypoints.http.api.schemas import PositiveAmount
@@ -40,6 +41,7 @@ from entrypoints.http.bundles import order_services, payment_services, shipping_
 from entrypoints.http.limits.checkout import limit_checkout
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
@@ -124,6 +126,9 @@ class OrdersController(Controller):
     ) -> OrderOut:
         """Moves the order along its state machine; 409 invalid-transition otherwise.
         ``cancelled`` cancels it, as ``POST /orders/{id}/cancel`` does."""
+        if principal.role is Role.SERVICE and data.status is OrderStatus.CANCELLED:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await change_order_status(
             await payment_services(services, ctx.tenant_id),
             await refund_ctx(services, principal, ctx),
@@ -155,6 +160,9 @@ class OrdersController(Controller):
         """Releases reservations, voids or refunds payments, and cancels the order. A refund
         that needs an admin's approval waits for it (``GET /refunds?status=pending_approval``);
         the order is ``cancelled`` meanwhile, its ``refunded`` unchanged until approved."""
+        if principal.role is Role.SERVICE:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount)  # cancelling a paid order refunds
         order = await cancel_order(
             await payment_services(services, ctx.tenant_id),
             await refund_ctx(services, principal, ctx),
@@ -179,6 +187,9 @@ class OrdersController(Controller):
         """Refunds ``amount`` (default: all that is refundable), optionally restocking. By a
         non-admin key, one that takes the order's refunds above the tenant's threshold
         answers ``"status": "pending_approval"`` and waits for an admin."""
+        if principal.role is Role.SERVICE:
+            order = await service.get_order(services.repo, ctx.tenant_id, order_id)
+            may_refund(principal, order.refundable.amount if data.amount is None else data.amount)
         command = RefundOrder(
             amount=data.amount,
             reason=data.reason,

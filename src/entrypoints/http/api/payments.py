@@ -25,6 +25,7 @@ from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import RETRYABLE_FLAG
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
@@ -218,6 +219,7 @@ class PaymentsController(Controller):
         By a non-admin key, one that takes the order's refunds above the tenant's threshold
         answers ``"status": "pending_approval"`` and waits for an admin."""
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
+        may_refund(principal, data.amount)
         refund = await refund_payment(
             await payment_services(services, ctx.tenant_id),
             await refund_ctx(services, principal, ctx),

@@ -4,6 +4,7 @@ Card refunds, and cancels that refund, by a key other than ``admin`` carry the
 tenant's threshold in their command context; the use case holds a refund that takes
 the order's refunds above it for approval. Manual refunds (money handed back by
 hand) have no approval flow: above the threshold per request they need an admin key.
+A ``service`` key refunds nothing without the ``refunds`` grant (``roles.may_refund``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems
 from entrypoints.http.problems import problem
+from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_settings
 
 # What a refund route can answer besides success (OpenAPI).
@@ -42,6 +44,7 @@ async def refund_ctx(
 
 async def check_refund_allowed(services: Services, principal: Principal, amount: int) -> None:
     """Manual refunds: one above the threshold needs an admin key."""
+    may_refund(principal, amount)
     if principal.role == Role.ADMIN:
         return
     threshold = (await tenant_settings(services, principal)).refund_approval_threshold

@@ -1,4 +1,4 @@
-"""The /api/v1 router: every resource controller, behind API-key auth."""
+"""The /api/v1 router: every resource controller, behind API-key auth and the role matrix."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payments import PaymentsController
+from entrypoints.http.api.platform import TenantsAdminController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
+from entrypoints.http.roles import role_guard
 
 
 def api_router() -> Router:
@@ -42,6 +44,7 @@ def api_router() -> Router:
             ProjectionsAdminController,
             GatewaysAdminController,
             FeeTiersAdminController,
+            TenantsAdminController,
             ReconciliationAdminController,
             ManualPaymentsController,
             SellersController,
@@ -49,4 +52,5 @@ def api_router() -> Router:
             WebhooksAdminController,
         ],
         security=API_SECURITY,
+        guards=[role_guard],  # the role matrix: entrypoints/http/roles.py
     )

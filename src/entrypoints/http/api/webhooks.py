@@ -11,7 +11,8 @@ account, with that account's webhook secret.
 
 ``GET /admin/webhooks?status=`` lists the caller's tenant's events, newest first,
 and ``POST /admin/webhooks/{id}/retry`` makes a failed or dead one due again
-(admin keys). Events whose tenant is not known yet are not listed.
+(admin keys). Events no tenant owns (their tenant is not known, or never will be)
+are the operators': an operator key sees and retries those, and only those.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from commerce_core.payments.ports.webhooks import (
     WebhookStatus,
 )
 from commerce_core.tenancy.ports.tenants import Role
-from entrypoints.http.auth import Principal, requires_role
+from entrypoints.http.auth import Principal
 from entrypoints.http.json_body import MAX_DEPTH, nesting_depth
 from entrypoints.http.openapi import problem_responses, query_problems
 from entrypoints.http.problems import problem
@@ -230,11 +231,10 @@ def _cursor(raw: str | None) -> int | None:
 
 
 class WebhooksAdminController(Controller):
-    """The caller's tenant's webhook events (admin keys)."""
+    """The caller's tenant's webhook events (admin keys); the tenantless ones (operators)."""
 
     path = "/admin/webhooks"
     tags = ["admin"]
-    guards = [requires_role(Role.ADMIN)]
     dependencies = _PROVIDE
 
     @get("/", responses=query_problems("forbidden"))
@@ -247,8 +247,13 @@ class WebhooksAdminController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=32)] = None,
     ) -> WebhookPage:
         """Newest first; ``status=failed`` or ``dead`` for the ones needing attention."""
+        operator = principal.role is Role.OPERATOR
         events = await webhooks.inbox.find(
-            status=status, tenant_id=tenant_of(principal), before=_cursor(cursor), limit=limit
+            status=status,
+            tenant_id=None if operator else tenant_of(principal),
+            tenantless=operator,
+            before=_cursor(cursor),
+            limit=limit,
         )
         next_cursor = str(events[-1].seq) if len(events) == limit else None
         return WebhookPage([WebhookOut.of(e) for e in events], next_cursor)
@@ -289,6 +294,7 @@ class WebhooksAdminController(Controller):
 
 async def _owned(webhooks: Webhooks, webhook_id: UUID, principal: Principal) -> StoredWebhook:
     event = await webhooks.inbox.get(webhook_id)
-    if event is None or event.tenant_id != tenant_of(principal):
+    owner = None if principal.role is Role.OPERATOR else tenant_of(principal)
+    if event is None or event.tenant_id != owner:
         raise problem(404, "not-found", f"no webhook event {webhook_id}")
     return event

@@ -1,0 +1,239 @@
+"""The role matrix: which roles may call each route (ADR 0019; the README's table).
+
+Every route of the app is in exactly one ``RouteGroup``; ``role_guard`` (on the
+``/api/v1`` router) refuses a role outside the route's group with 403 ``forbidden``,
+and refuses a route that no group names, so a new route is closed until it gets a
+rule (``tests/integration/http/test_role_matrix.py`` fails for it meanwhile).
+
+``operator`` keys act platform-wide, and only on the routes their groups name: they
+never reach a tenant's orders, customers or money. Finer rules that depend on the
+request, not the route (a ``service`` key refunds only with the ``refunds`` grant; a
+refund above the tenant's threshold), are checked by the handlers: ``may_refund``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from commerce_core.tenancy.ports.tenants import Grant, Role
+from entrypoints.http.auth import Principal, principal_of
+from entrypoints.http.problems import problem
+
+OPERATOR, ADMIN, STAFF, SERVICE = Role.OPERATOR, Role.ADMIN, Role.STAFF, Role.SERVICE
+EVERY_TENANT_ROLE = frozenset({ADMIN, STAFF, SERVICE})
+PUBLIC: frozenset[Role] = frozenset()
+"""The roles of a group that needs no API key (health, documentation, gateway callbacks)."""
+
+
+class RouteGroup(NamedTuple):
+    name: str
+    roles: frozenset[Role]  # PUBLIC: no key needed
+    routes: tuple[str, ...]  # "METHOD /path", parameters without their types
+
+
+API = "/api/v1"
+
+GROUPS: tuple[RouteGroup, ...] = (
+    RouteGroup(
+        "health and API documentation",
+        PUBLIC,
+        (
+            "GET /health",
+            "GET /ready",
+            "GET /schema",
+            "GET /schema/scalar",
+            "GET /schema/swagger",
+            "GET /schema/redoc",
+            "GET /schema/{path}",
+            "GET /schema/openapi.json",
+            "GET /schema/oauth2-redirect.html",
+        ),
+    ),
+    RouteGroup(
+        "gateway callbacks (signed by the gateway)",
+        PUBLIC,
+        (
+            f"GET {API}/webhooks/health",
+            f"POST {API}/webhooks/{{gateway}}",
+            f"POST {API}/webhooks/{{gateway}}/{{tenant_id}}",
+        ),
+    ),
+    RouteGroup(
+        "catalog and stock",
+        EVERY_TENANT_ROLE,
+        (
+            f"GET {API}/products/{{sku}}",
+            f"PUT {API}/products/{{sku}}",
+            f"POST {API}/inventory/{{sku}}/receipts",
+            f"GET {API}/inventory/{{sku}}",
+        ),
+    ),
+    RouteGroup(
+        "customers",
+        EVERY_TENANT_ROLE,
+        (
+            f"POST {API}/customers",
+            f"GET {API}/customers/{{customer_id}}",
+            f"PATCH {API}/customers/{{customer_id}}",
+            f"POST {API}/customers/{{customer_id}}/notes",
+            f"GET {API}/customers/{{customer_id}}/export",
+            f"GET {API}/customers/{{customer_id}}/analytics",
+            f"GET {API}/customers/{{customer_id}}/orders",
+        ),
+    ),
+    RouteGroup(
+        "customer erasure",
+        frozenset({ADMIN, STAFF}),
+        (f"DELETE {API}/customers/{{customer_id}}",),
+    ),
+    RouteGroup(
+        "orders, payments and shipments",
+        EVERY_TENANT_ROLE,
+        (
+            f"GET {API}/orders",
+            f"POST {API}/orders",
+            f"GET {API}/orders/{{order_id}}",
+            f"PATCH {API}/orders/{{order_id}}",
+            f"POST {API}/orders/{{order_id}}/cancel",
+            f"GET {API}/orders/{{order_id}}/payments",
+            f"POST {API}/orders/{{order_id}}/shipments",
+            f"POST {API}/payments/authorize",
+            f"POST {API}/payments/charge",
+            f"POST {API}/payments/{{payment_id}}/capture",
+            f"POST {API}/payments/{{payment_id}}/void",
+            f"GET {API}/payments/{{payment_id}}",
+            f"GET {API}/shipments/{{shipment_id}}",
+            f"POST {API}/shipments/{{shipment_id}}/events",
+            f"GET {API}/sellers/{{seller_id}}",
+            f"POST {API}/sellers/{{seller_id}}/stripe-onboard",
+            f"GET {API}/sellers/{{seller_id}}/payouts",
+            f"POST {API}/sellers/{{seller_id}}/refresh",
+        ),
+    ),
+    RouteGroup(
+        # service keys: only with the refunds grant (may_refund); cancelling a paid order
+        # refunds too, so it is checked there as well
+        "refunds",
+        EVERY_TENANT_ROLE,
+        (
+            f"POST {API}/orders/{{order_id}}/refund",
+            f"POST {API}/payments/{{payment_id}}/refund",
+        ),
+    ),
+    RouteGroup(
+        "refunds waiting for approval",
+        frozenset({ADMIN, STAFF}),
+        (f"GET {API}/refunds",),
+    ),
+    RouteGroup(
+        "refund approval decisions",
+        frozenset({ADMIN}),
+        (
+            f"POST {API}/refunds/{{refund_id}}/approve",
+            f"POST {API}/refunds/{{refund_id}}/reject",
+        ),
+    ),
+    RouteGroup(
+        "dashboards",
+        EVERY_TENANT_ROLE,
+        (
+            f"GET {API}/analytics/orders/dashboard",
+            f"GET {API}/analytics/customers/dashboard",
+        ),
+    ),
+    RouteGroup(
+        "history and manual payments",
+        frozenset({ADMIN, STAFF}),
+        (
+            f"GET {API}/orders/{{order_id}}/history",
+            f"GET {API}/payments/{{payment_id}}/history",
+            f"POST {API}/orders/{{order_id}}/payments/manual",
+            f"POST {API}/payments/{{payment_id}}/manual-refund",
+        ),
+    ),
+    RouteGroup(
+        "tenant administration",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/gateways",
+            f"PUT {API}/admin/gateways/{{gateway}}",
+            f"GET {API}/admin/fee-tiers",
+            f"GET {API}/admin/reconciliation/{{day}}",
+        ),
+    ),
+    RouteGroup(
+        # an admin sees its tenant's events; an operator the ones no tenant owns
+        "webhook events",
+        frozenset({OPERATOR, ADMIN}),
+        (
+            f"GET {API}/admin/webhooks",
+            f"GET {API}/admin/webhooks/{{webhook_id}}",
+            f"POST {API}/admin/webhooks/{{webhook_id}}/retry",
+        ),
+    ),
+    RouteGroup(
+        # an admin sees its tenant's quarantine only; an operator every tenant's
+        "projection status",
+        frozenset({OPERATOR, ADMIN}),
+        (f"GET {API}/admin/projections",),
+    ),
+    RouteGroup(
+        "platform operations",
+        frozenset({OPERATOR}),
+        (
+            f"POST {API}/admin/projections/{{name}}/rebuild",
+            f"GET {API}/admin/tenants",
+            f"GET {API}/admin/tenants/{{tenant_id}}/fee-tiers",
+            f"PUT {API}/admin/tenants/{{tenant_id}}/fee-tiers",
+            "GET /metrics",
+        ),
+    ),
+)
+
+
+def _by_route() -> dict[str, RouteGroup]:
+    table: dict[str, RouteGroup] = {}
+    for group in GROUPS:
+        for route in group.routes:
+            assert route not in table, f"{route} is in two groups"
+            table[route] = group
+    return table
+
+
+ROUTES: dict[str, RouteGroup] = _by_route()
+
+
+def rule_of(method: str, path_template: str) -> RouteGroup | None:
+    return ROUTES.get(f"{method} {path_template}")
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """403 ``forbidden`` unless the key's role is in the route's group."""
+    scope = connection.scope
+    group = rule_of(str(scope.get("method", "")), str(scope.get("path_template", "")))
+    if group is not None and not group.roles:
+        return
+    principal = principal_of(connection)
+    if group is None:
+        raise problem(403, "forbidden", "this route has no rule in the role matrix yet")
+    if principal.role not in group.roles:
+        names = ", ".join(sorted(group.roles))
+        raise problem(403, "forbidden", f"{group.name}: this needs one of the roles: {names}")
+
+
+def may_refund(principal: Principal, amount: int) -> None:
+    """A ``service`` key refunds nothing above zero without the ``refunds`` grant."""
+    if principal.role is SERVICE and amount > 0 and Grant.REFUNDS not in principal.grants:
+        raise problem(
+            403, "forbidden", "this service key may not refund: it has no 'refunds' grant"
+        )
+
+
+def matrix_rows() -> Iterator[tuple[str, dict[Role, bool]]]:
+    """Each group and whether each role may call it (the README's table)."""
+    for group in GROUPS:
+        yield group.name, {role: role in group.roles for role in Role}

@@ -136,6 +136,8 @@ async def shop(projections: bool) -> AsyncIterator[Shop]:
             payment_gateway="fake",
             fake_gateway_store="memory",
             background_work=frozenset({"projections"} if projections else ()),
+            rate_limit_per_second=1_000_000,  # counted, never refused: the limiter's cost only
+            rate_limit_burst=1_000_000,
         )
         app = create_app(settings)
         async with running(app):
@@ -166,8 +168,10 @@ class Shop:
         async def product(i: int) -> None:
             async with limit:
                 product = {"name": "x", "price": {"amount": 1000 + i % 100, "currency": "USD"}}
-                await self.http.put(f"/api/v1/products/{_sku(i)}", json=product)
-                await self.http.post(f"/api/v1/inventory/{_sku(i)}/receipts", json={"quantity": 10})
+                put = await self.http.put(f"/api/v1/products/{_sku(i)}", json=product)
+                receipts = f"/api/v1/inventory/{_sku(i)}/receipts"
+                received = await self.http.post(receipts, json={"quantity": 10})
+                assert (put.status_code, received.status_code) == (200, 201), received.text
 
         await asyncio.gather(*(product(i) for i in range(3 * orders)))
         customer = await self.http.post("/api/v1/customers", json={"email": "c@example.com"})
@@ -188,7 +192,9 @@ class Shop:
     async def caught_up(self) -> None:
         """Waits until every projection is live at the head of the store."""
         while True:
-            rows = (await self.http.get("/api/v1/admin/projections")).json()
+            answer = await self.http.get("/api/v1/admin/projections")
+            assert answer.status_code == 200, answer.text
+            rows = answer.json()
             if all(row["lag"] == 0 and row["status"] == "live" for row in rows):
                 return
             await asyncio.sleep(0.02)

@@ -23,13 +23,17 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    # Loggers cached on first use keep the processor list they found: change that list in
+    # place, so a second configuration (another app in the same process) reaches them too.
+    processors: list[structlog.types.Processor] = structlog.get_config()["processors"]
+    processors[:] = [
+        *_SHARED,
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            *_SHARED,
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,

@@ -50,3 +50,15 @@ def test_a_logged_exception_shows_no_local_values(
     out = capsys.readouterr().out
     assert "lookup failed" in out  # the traceback is there
     assert MARKER not in out
+
+
+def test_a_logger_cached_before_logging_is_configured_again_follows_the_new_setup() -> None:
+    configure_logging()
+    log = structlog.get_logger("cached")
+    log.info("first use caches the logger")
+    configure_logging()  # e.g. a second app in the same process
+
+    with structlog.testing.capture_logs() as captured:
+        log.info("seen")
+
+    assert [entry["event"] for entry in captured] == ["seen"]

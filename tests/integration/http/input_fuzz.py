@@ -48,6 +48,7 @@ class JsonRoute:
     method: str
     path: str  # with its parameters filled in
     body_type: Any
+    template: str = ""  # the path as the role matrix names it
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -75,7 +76,8 @@ def write_routes(app: Litestar) -> list[JsonRoute]:
                 **{p.name: _path_value(p.type) for p in route.path_parameters.values()}
             )
             for method in sorted(handler.http_methods & {"POST", "PUT", "PATCH"}):
-                found.append(JsonRoute(method, path, data.annotation if data else None))
+                body = data.annotation if data else None
+                found.append(JsonRoute(method, path, body, route.path_format))
     return found
 
 

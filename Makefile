@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/request_cost.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -367,7 +367,7 @@ def _lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
 
 
-def wrk_script(requests: list[Request], api_key: str) -> str:
+def wrk_script(requests: list[Request], api_key: str, threads: int) -> str:
     rendered = ",\n".join(
         f"  wrk.format({_lua_string(r.method)}, {_lua_string(r.path)}, headers, "
         f"{_lua_string(r.body) if r.body else 'nil'})"
@@ -386,11 +386,12 @@ function init(args)
   requests = {{
 {rendered}
   }}
-  i = number * 97  -- threads start at different requests
+  i = number  -- each thread walks its own share: a request comes round again only after all
 end
 function request()
-  i = i % #requests + 1
-  return requests[i]
+  local r = requests[i % #requests + 1]
+  i = i + {threads}
+  return r
 end
 """
 
@@ -407,8 +408,8 @@ def load_with_wrk(
     requests: list[Request], port: int, api_key: str, seconds: float, workdir: Path
 ) -> Result:
     script = workdir / "requests.lua"
-    script.write_text(wrk_script(requests, api_key))
     threads = min(2, CONCURRENCY)
+    script.write_text(wrk_script(requests, api_key, threads))
     args = ["wrk", "-t", str(threads), "-c", str(CONCURRENCY), "-d", f"{seconds:g}s"]
     args += ["--latency", "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]
     out = subprocess.run(args, capture_output=True, check=True, text=True, timeout=seconds + 60)

@@ -10,6 +10,8 @@ customer. A customer of another tenant is reported as not found.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,7 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from commerce_core.customers import profile
-from commerce_core.customers.customer import Customer
+from commerce_core.customers.customer import Customer, CustomerErasedError
 from commerce_core.customers.email_claim import EmailClaim, EmailTakenError
 from commerce_core.customers.emails import email_index, load_claim, release_claim, take_claim
 from commerce_core.customers.views import (
@@ -30,7 +32,7 @@ from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError, R
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.ports.clock import Clock, Ids
-from commerce_core.shared.ports.keyring import Keyring
+from commerce_core.shared.ports.keyring import Keyring, MissingKeyError
 from commerce_core.shared.sealing import seal, seal_optional
 from commerce_core.shared.values import Address
 
@@ -129,6 +131,23 @@ async def update_customer(
 
     Every value is checked before anything changes, so a refused patch records nothing.
     """
+    with _erased_meanwhile(customer_id):
+        return await _update_customer(services, ctx, customer_id, patch)
+
+
+@contextmanager
+def _erased_meanwhile(customer_id: UUID) -> Iterator[None]:
+    """An erasure between loading the customer and sealing a value shreds the key the value
+    needs: the command is refused as it would be a moment later."""
+    try:
+        yield
+    except MissingKeyError:
+        raise CustomerErasedError(f"customer {customer_id} was erased") from None
+
+
+async def _update_customer(
+    services: CustomerServices, ctx: CommandContext, customer_id: UUID, patch: CustomerPatch
+) -> CustomerView:
     repo, keyring = services.repo, services.keyring
     email = (
         patch.email if isinstance(patch.email, UnsetType) else profile.normalize_email(patch.email)
@@ -172,7 +191,8 @@ async def add_customer_note(
     text = profile.check_note_text(text)
     customer = await load_customer(services.repo, ctx.tenant_id, customer_id)
     customer.check_not_erased()
-    sealed = await seal(services.keyring, customer_id, "text", text)
+    with _erased_meanwhile(customer_id):
+        sealed = await seal(services.keyring, customer_id, "text", text)
     number = customer.add_note(sealed, ctx.actor, services.clock.now())
     await _save(services.repo, ctx, customer)
     return number

@@ -401,6 +401,21 @@ async def test_a_refused_tag_is_named_by_position_not_echoed(world: World) -> No
     assert "tag 2" in str(refused.value)
 
 
+async def test_a_change_racing_the_erasure_is_refused_as_erased_and_records_nothing(
+    world: World,
+) -> None:
+    view = await world.register()
+    await world.keyring.forget(view.id)  # the erasure shredded the key; its event comes next
+    before = await world.event_types(view.id)
+
+    with pytest.raises(CustomerErasedError):
+        await world.update(view.id, tags=["vip"])
+    with pytest.raises(CustomerErasedError):
+        await app.add_customer_note(world.services, STAFF, view.id, "call back")
+
+    assert await world.event_types(view.id) == before
+
+
 async def test_an_erased_customer_from_a_snapshot_of_older_state_still_reads_erased(
     world: World,
 ) -> None:

@@ -9,9 +9,12 @@ from commerce_core.effects.open_effects import OpenEffects
 from commerce_core.eventstore import EventStore
 from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
+from commerce_core.projections.customer_list import CustomerList
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.payment_list import PaymentList
 from commerce_core.projections.ports.read_models import ReadModelStore
+from commerce_core.projections.product_list import ProductList
 from commerce_core.projections.refund_approvals import RefundApprovals
 from commerce_core.projections.runner import ProjectionRunner
 from entrypoints.container import LocksFactory
@@ -24,6 +27,9 @@ def registered_projections() -> list[Projection]:
         OrderAnalytics(),
         OpenEffects(),
         RefundApprovals(),
+        CustomerList(),
+        ProductList(),
+        PaymentList(),
     ]
 
 

@@ -86,8 +86,10 @@ class Customer(Aggregate):
         phone: Encrypted | None = None,
         addresses: list[Encrypted] | None = None,
         tags: list[Encrypted] | None = None,
+        tag_indexes: list[str] | None = None,
     ) -> Customer:
-        """A new active customer; ``email_index`` is the blind index of the email."""
+        """A new active customer; ``email_index`` is the blind index of the email,
+        ``tag_indexes`` those of the tags (``customers.tags.tag_index``, ADR 0025)."""
         addresses = addresses or []
         check_sealed_for(customer_id, email, name, phone, *addresses, *(tags or []))
         return cls(
@@ -100,6 +102,7 @@ class Customer(Aggregate):
             addresses=addresses,
             tags=list[Tag](tags or []),
             at=at,
+            tag_indexes=tag_indexes,
         )
 
     @event("Registered")
@@ -114,6 +117,7 @@ class Customer(Aggregate):
         addresses: list[Encrypted],
         tags: list[Tag],
         at: datetime,
+        tag_indexes: list[str] | None = None,  # None in events recorded before ADR 0025
     ) -> None:
         self.tenant_id = tenant_id
         self.email = email
@@ -186,17 +190,22 @@ class Customer(Aggregate):
         self.addresses = addresses
         self.updated_at = at
 
-    def set_tags(self, tags: list[Encrypted], at: datetime) -> None:
+    def set_tags(
+        self, tags: list[Encrypted], at: datetime, tag_indexes: list[str] | None = None
+    ) -> None:
         """Replaces the tags; allowed while blocked (staff segment blocked customers too).
 
         Sealed values always differ, so the caller records only tags that changed.
+        ``tag_indexes`` are the tags' blind indexes, for the customer list (ADR 0025).
         """
         self.check_not_erased()
         check_sealed_for(self.id, *tags)
-        self._tags_set(tags=list[Tag](tags), at=at)
+        self._tags_set(tags=list[Tag](tags), at=at, tag_indexes=tag_indexes)
 
     @event("TagsSet")
-    def _tags_set(self, tags: list[Tag], at: datetime) -> None:
+    def _tags_set(
+        self, tags: list[Tag], at: datetime, tag_indexes: list[str] | None = None
+    ) -> None:
         self.tags = tags
         self.updated_at = at
 

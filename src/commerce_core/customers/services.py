@@ -22,6 +22,7 @@ from commerce_core.customers import profile
 from commerce_core.customers.customer import Customer, CustomerErasedError
 from commerce_core.customers.email_claim import EmailClaim, EmailTakenError
 from commerce_core.customers.emails import email_index, load_claim, release_claim, take_claim
+from commerce_core.customers.tags import tag_index
 from commerce_core.customers.views import (
     CustomerExport,
     CustomerView,
@@ -108,6 +109,7 @@ async def register_customer(
                 phone=await seal_optional(keyring, customer_id, "phone", phone),
                 addresses=[await seal(keyring, customer_id, "addresses", a) for a in addresses],
                 tags=[await seal(keyring, customer_id, "tags", t) for t in tags],
+                tag_indexes=[await tag_index(keyring, ctx.tenant_id, t) for t in tags],
             )
             try:
                 await repo.save(customer, claim, metadata=ctx.metadata())
@@ -179,7 +181,11 @@ async def _update_customer(
         sealed = [await seal(keyring, customer_id, "addresses", a) for a in addresses]
         customer.replace_addresses(sealed, at)
     if not isinstance(tags, UnsetType) and tags != current.tags:
-        customer.set_tags([await seal(keyring, customer_id, "tags", t) for t in tags], at)
+        customer.set_tags(
+            [await seal(keyring, customer_id, "tags", t) for t in tags],
+            at,
+            tag_indexes=[await tag_index(keyring, ctx.tenant_id, t) for t in tags],
+        )
     await _save(repo, ctx, customer, *claims)
     return await customer_view(keyring, customer)
 

@@ -47,6 +47,7 @@ class Container(containers.DeclarativeContainer):
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)
+    list_queries = providers.Singleton(stores.list_queries, pool, read_models)
     gateway_configs = providers.Singleton(payments.gateway_configs, settings, pool)
     reconciliation_reports = providers.Singleton(payments.reconciliation_reports, pool)
     tenant_directory = providers.Singleton(stores.tenant_directory, pool, tenants)

@@ -11,6 +11,7 @@ from adapters.memory.clock import SystemClock
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.keyring import MemoryKeyring
+from adapters.memory.list_queries import MemoryListQueries
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.order_queries import MemoryOrderQueries
 from adapters.memory.readmodel import MemoryReadModel
@@ -20,6 +21,7 @@ from adapters.postgres.analytics_queries import PostgresAnalyticsQueries
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.keyring import PostgresKeyring
+from adapters.postgres.list_queries import PostgresListQueries
 from adapters.postgres.order_numbers import PostgresOrderNumbers
 from adapters.postgres.order_queries import PostgresOrderQueries
 from adapters.postgres.plain_tags import PlainTagSealer
@@ -30,6 +32,7 @@ from commerce_core.customers.tags import seal_tag
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.projections.ports.analytics import AnalyticsQueries
+from commerce_core.projections.ports.lists import ListQueries
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.shared.ports.idempotency import IdempotencyStore
 from commerce_core.shared.ports.keyring import Keyring
@@ -91,3 +94,10 @@ def analytics_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) ->
         assert isinstance(read_models, MemoryReadModel)
         return MemoryAnalyticsQueries(read_models)
     return PostgresAnalyticsQueries(pool)
+
+
+def list_queries(pool: asyncpg.Pool | None, read_models: ReadModelStore) -> ListQueries:
+    if pool is None:
+        assert isinstance(read_models, MemoryReadModel)
+        return MemoryListQueries(read_models)
+    return PostgresListQueries(pool)

@@ -66,6 +66,7 @@ GROUPS: tuple[RouteGroup, ...] = (
         "catalog and stock",
         EVERY_TENANT_ROLE,
         (
+            f"GET {API}/products",
             f"GET {API}/products/{{sku}}",
             f"PUT {API}/products/{{sku}}",
             f"POST {API}/inventory/{{sku}}/receipts",
@@ -83,6 +84,15 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/customers/{{customer_id}}/export",
             f"GET {API}/customers/{{customer_id}}/analytics",
             f"GET {API}/customers/{{customer_id}}/orders",
+        ),
+    ),
+    RouteGroup(
+        # personal data of many customers at once: people, not machine clients
+        "customer search and segments",
+        frozenset({ADMIN, STAFF}),
+        (
+            f"GET {API}/customers",
+            f"GET {API}/customers/segments/{{name}}",
         ),
     ),
     RouteGroup(
@@ -105,6 +115,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/payments/charge",
             f"POST {API}/payments/{{payment_id}}/capture",
             f"POST {API}/payments/{{payment_id}}/void",
+            f"GET {API}/payments",
             f"GET {API}/payments/{{payment_id}}",
             f"GET {API}/shipments/{{shipment_id}}",
             f"POST {API}/shipments/{{shipment_id}}/events",

@@ -17,6 +17,7 @@ from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway import PaymentGateway
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.projections.ports.analytics import AnalyticsQueries
+from commerce_core.projections.ports.lists import ListQueries
 from commerce_core.projections.ports.read_models import ReadModelStore
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock, Ids
@@ -51,6 +52,7 @@ class Services:
     analytics: AnalyticsQueries
     gateways: Gateways
     read_models: ReadModelStore
+    list_queries: ListQueries
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -68,6 +70,7 @@ class Services:
             analytics=c.analytics_queries(),
             gateways=c.gateway_resolver(),
             read_models=c.read_models(),
+            list_queries=c.list_queries(),
         )
 
 

@@ -12,13 +12,16 @@ from entrypoints.http.api.admin_payments import (
 )
 from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
 from entrypoints.http.api.catalog import CatalogController
+from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
 from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
+from entrypoints.http.api.payment_list import PaymentListController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
+from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.shipments import ShipmentsController
@@ -32,6 +35,9 @@ def api_router() -> Router:
         "/api/v1",
         route_handlers=[
             CatalogController,
+            ProductListController,
+            CustomerListController,
+            PaymentListController,
             CustomersController,
             CustomerAnalyticsController,
             OrderListController,

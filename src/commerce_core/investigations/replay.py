@@ -93,9 +93,28 @@ class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
             position=recorded.position.global_position,
             event_id=recorded.event_id,
             at=recorded.recorded_at,
-            data=msgspec.json.decode(recorded.data),
+            data=without_sealed(msgspec.json.decode(recorded.data)),
             metadata=msgspec.structs.asdict(recorded.metadata),
         )
+
+
+GIVEN = "given"
+"""What a timeline shows in place of personal data: that it was given, not what it was."""
+
+_SEALED_FIELDS = frozenset({"key_id", "ciphertext"})
+
+
+def without_sealed(value: Any) -> Any:
+    """``value`` with each sealed value (``Encrypted``: an address, ...) replaced by
+    ``GIVEN``: an investigator learns that an address was given, not where, and the
+    timeline reads the same before and after the customer's erasure."""
+    if isinstance(value, dict):
+        if value.keys() == _SEALED_FIELDS:
+            return GIVEN
+        return {k: without_sealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_sealed(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from entrypoints.http.problems import problem
 
 OPERATOR, ADMIN, STAFF, SERVICE = Role.OPERATOR, Role.ADMIN, Role.STAFF, Role.SERVICE
 EVERY_TENANT_ROLE = frozenset({ADMIN, STAFF, SERVICE})
+SEES_ADDRESSES = frozenset({ADMIN, STAFF})
+"""Roles shown the addresses of an order (`GET /orders/{id}`): people, not machine clients."""
 PUBLIC: frozenset[Role] = frozenset()
 """The roles of a group that needs no API key (health, documentation, gateway callbacks)."""
 

@@ -41,7 +41,7 @@ from entrypoints.http.bundles import order_services, payment_services, shipping_
 from entrypoints.http.limits.checkout import limit_checkout
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.openapi import command_problems, query_problems
-from entrypoints.http.roles import may_refund
+from entrypoints.http.roles import SEES_ADDRESSES, may_refund
 from entrypoints.http.services import Services, tenant_of
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
@@ -100,11 +100,16 @@ class OrdersController(Controller):
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> OrderDetailOut:
-        """The order as its events say now, with status history, payments and shipments."""
+        """The order as its events say now, with status history, payments and shipments.
+        Admin and staff keys also see its shipping and billing addresses (null once the
+        customer is erased); service keys see them null. Every tenant role; changes nothing."""
         order, payments, shipments = await load_order_detail(
             services.repo, tenant_of(principal), order_id
         )
-        return order_detail_out(order, payments, shipments)
+        if principal.role not in SEES_ADDRESSES:
+            return order_detail_out(order, payments, shipments)
+        addresses = await service.order_addresses(services.keyring, order)
+        return order_detail_out(order, payments, shipments, addresses)
 
     @patch(
         "/{order_id:uuid}",

@@ -11,6 +11,7 @@ from commerce_core.fulfilment.shipment import Shipment
 from commerce_core.ordering.order import Order
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.refunds import RefundResult
+from commerce_core.shared.values import Address
 from entrypoints.http.api.schemas import MoneyOut
 
 
@@ -108,9 +109,14 @@ class ShipmentOut(msgspec.Struct):
 
 
 class OrderDetailOut(OrderOut, kw_only=True):
+    """``shipping_address``/``billing_address``: shown to admin and staff keys only (null
+    for service keys, when none was given, and once the customer is erased)."""
+
     status_history: list[StatusChangeOut]
     payments: list[PaymentOut]
     shipments: list[ShipmentOut]
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
 
 
 class OrderStateOut(OrderOut, kw_only=True):
@@ -175,13 +181,18 @@ def order_out(order: Order) -> OrderOut:
 
 
 def order_detail_out(
-    order: Order, payments: list[Payment], shipments: list[Shipment]
+    order: Order,
+    payments: list[Payment],
+    shipments: list[Shipment],
+    addresses: tuple[Address | None, Address | None] = (None, None),
 ) -> OrderDetailOut:
     return OrderDetailOut(
         **_order_fields(order),  # type: ignore[arg-type]
         status_history=_history(order),
         payments=[payment_out(p) for p in payments],
         shipments=[shipment_out(s) for s in shipments],
+        shipping_address=addresses[0],
+        billing_address=addresses[1],
     )
 
 

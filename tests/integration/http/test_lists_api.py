@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from commerce_core.eventstore import START, Position
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.projection_ops import build_projection_ops
-from tests.integration.http.conftest import Api, bearer
+from tests.integration.http.conftest import Api
 from tests.integration.http.test_orders_api import ADDRESS, Shop
 
 LISTS = ("customer_list", "product_list", "payment_list", "customer_metrics", "order_list")
@@ -26,7 +26,9 @@ async def settled(api: Api) -> None:
     The store's ``head`` stops at the horizon, which other tests' open transactions on
     the same server hold back; the last event appended is what the lists must reach.
     """
-    row = await api.container.pool().fetchrow(
+    pool = api.container.pool()
+    assert pool is not None
+    row = await pool.fetchrow(
         "SELECT tx_id, global_position FROM events ORDER BY global_position DESC LIMIT 1"
     )
     head = Position(row[0], row[1]) if row else START
@@ -114,9 +116,7 @@ async def test_tags_changed_by_a_patch_are_found_by_their_new_value_only(api: Ap
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(count=st.integers(0, 7), limit=st.integers(1, 4))
-async def test_pages_give_every_customer_and_product_once(
-    api: Api, count: int, limit: int
-) -> None:
+async def test_pages_give_every_customer_and_product_once(api: Api, count: int, limit: int) -> None:
     _, key = await api.tenant(f"shop-{count}-{limit}-{id(object())}")
     shop = Shop(api, key)
     ids = [await register(shop, f"c{n}@example.com") for n in range(count)]
@@ -158,7 +158,8 @@ async def test_payments_are_listed_filtered_and_per_tenant(api: Api) -> None:
 
     listed = await walk(shop, "/payments", 1)
     assert [p["id"] for p in listed] == [payments[1]["id"], payments[0]["id"]]  # newest first
-    assert listed[1]["status"] == "captured" and listed[1]["captured"] == captured.json()["captured"]
+    assert listed[1]["status"] == "captured"
+    assert listed[1]["captured"] == captured.json()["captured"]
     by_status = (await shop.call("GET", "/payments?status=authorized")).json()["items"]
     assert [p["id"] for p in by_status] == [payments[1]["id"]]
     by_order = await shop.call("GET", f"/payments?order_id={payments[0]['order_id']}")
@@ -175,7 +176,10 @@ async def test_a_segment_lists_its_members_as_the_analytics_do(api: Api) -> None
     await shop.stock_product("BIG-1", 20_000, 5)
     placed = await shop.order(("BIG-1", 1))
     assert placed.status_code == 201, placed.text
-    body = {"order_id": placed.json()["id"], "payment_method": {"type": "card", "token": "tok_visa"}}
+    body = {
+        "order_id": placed.json()["id"],
+        "payment_method": {"type": "card", "token": "tok_visa"},
+    }
     charged = await shop.call("POST", "/payments/charge", body)
     assert charged.status_code == 201, charged.text
     customer_id = placed.json()["customer_id"]
@@ -278,7 +282,8 @@ async def test_order_addresses_show_to_people_only_and_go_with_the_erasure(api: 
     [placed_event] = [e for e in history["events"] if e["type"] == "Order.Placed"]
     assert placed_event["data"]["shipping_address"] == "given"
     assert placed_event["data"]["billing_address"] == "given"
-    assert ADDRESS["line1"] not in str(history) and "ciphertext" not in str(history)
+    assert ADDRESS["line1"] not in str(history)
+    assert "ciphertext" not in str(history)
 
     export = (await shop.call("GET", f"/customers/{customer_id}/export")).json()
     assert export["orders"][0]["billing_address"]["line1"] == "1 Bill Street"

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
+from urllib.parse import unquote
 
 from tests.integration.carriers.openapi import Spec
 from tests.integration.carriers.vendor_server import Answer, Received
@@ -263,7 +264,7 @@ class ShipEngineWorld(VendorState):
         if path == "/v1/rates":
             return self.rates(received.json())
         if path.startswith("/v1/labels/external_shipment_id/"):
-            label_id = self.by_external_id.get(path.rsplit("/", 1)[1])
+            label_id = self.by_external_id.get(unquote(path.rsplit("/", 1)[1]))
             if label_id is None:
                 return self.error(404, "system", "invalid_identifier", "Label not found.")
             return Answer(200, self.labels[label_id])

@@ -196,14 +196,14 @@ class Shipment(Aggregate):
         return effect
 
     def record_label(self, label: Label, at: datetime) -> None:
-        """The carrier sold the label: its tracking number, where to print it, its rate."""
+        """The carrier sold the label: its tracking number, its link if it has one, its cost."""
         if self.tracking_number is None:
             self._label_bought(
                 carrier=label.carrier,
                 service=label.service,
                 tracking_number=label.tracking_number,
-                label_url=label.label_url,
-                rate=label.rate,
+                label_url=label.url,
+                rate=label.cost,
                 at=at,
             )
 
@@ -222,7 +222,7 @@ class Shipment(Aggregate):
         carrier: str,
         service: str,
         tracking_number: str,
-        label_url: str,
+        label_url: str | None,
         rate: Money,
         at: datetime,
     ) -> None:

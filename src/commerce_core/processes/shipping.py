@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.loading import load_shipments
-from commerce_core.fulfilment.ports import Carrier, Label, Parcel, UnsupportedServiceError
+from commerce_core.fulfilment.ports import Carrier, CarrierRefusedError, Label, Parcel
 from commerce_core.fulfilment.shipment import (
     TRACKING_UPDATES,
     Shipment,
@@ -150,8 +150,8 @@ async def buy_label(services: ShippingServices, ctx: CommandContext, shipment_id
     """Buys the label a shipment decided on, with the intent's key, and records it; the
     same key again (a retry, recovery) returns the label bought the first time. A carrier
     that refuses the request leaves the intent closed as refused and the shipment without
-    a label (``UnsupportedServiceError`` says why); a carrier that fails otherwise leaves
-    the intent open for recovery (``CarrierError``)."""
+    a label (``CarrierRefusedError``, e.g. ``UnsupportedServiceError``, says why); a carrier
+    that fails otherwise leaves the intent open for recovery (``CarrierError``)."""
     repo = services.repo
     shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
     if not shipment.open_effects:
@@ -161,7 +161,7 @@ async def buy_label(services: ShippingServices, ctx: CommandContext, shipment_id
     ship_to = await unseal(services.keyring, order.shipping_address, "shipping_address", Address)
     if ship_to is None:
         raise InvalidValueError(f"order {order.number} has no shipping address to label")
-    refused: UnsupportedServiceError | None = None
+    refused: CarrierRefusedError | None = None
     bought: Label | None = None
     try:
         bought = await services.carrier.create_label(
@@ -173,7 +173,7 @@ async def buy_label(services: ShippingServices, ctx: CommandContext, shipment_id
             reference=str(shipment_id),
             idempotency_key=effect.key,
         )
-    except UnsupportedServiceError as error:
+    except CarrierRefusedError as error:
         refused = error  # the carrier refused the request itself: nothing was bought
 
     async def record() -> Shipment:

@@ -109,7 +109,7 @@ async def test_without_a_tracking_number_a_label_is_bought_from_the_carrier(shop
     assert reference == str(shipment.id)
     assert (shipment.tracking_number, shipment.label_url) == (
         bought.tracking_number,
-        bought.label_url,
+        bought.url,
     )
     assert shipment.service == "express"
 

@@ -27,6 +27,23 @@ _SHARED: list[structlog.types.Processor] = [
 ]
 
 
+class _Output:
+    """Where every line goes: loggers cached before a new configuration (another app in
+    the same process, a test's captured output) follow it to the new stream."""
+
+    def __init__(self) -> None:
+        self.stream: TextIO = sys.stdout
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+_OUTPUT = _Output()
+
+
 def _renderer(fmt: str) -> structlog.types.Processor:
     if fmt == "console":
         return structlog.dev.ConsoleRenderer()
@@ -48,7 +65,7 @@ def formatter(fmt: str = "json") -> logging.Formatter:
 def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
     """Sets up structlog and the root logger to write one line per event to ``stream``
     (default standard output)."""
-    out = stream or sys.stdout
+    _OUTPUT.stream = stream or sys.stdout
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     # Loggers cached on first use keep the processor list they found: change that list in
     # place, so a second configuration (another app in the same process) reaches them too.
@@ -62,10 +79,10 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=structlog.PrintLoggerFactory(_OUTPUT),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(out)
+    handler = logging.StreamHandler(_OUTPUT)
     handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
     root.handlers = [handler]

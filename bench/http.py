@@ -120,7 +120,7 @@ def database() -> Iterator[str]:
     try:
         yield uri
     finally:
-        server.cleanup()
+        server.close()
 
 
 async def _answers(dsn: str) -> bool:

@@ -1,5 +1,5 @@
-"""Order and payment jobs: once from the CLI (``commerce jobs run NAME``), or periodically
-in the app and the worker (``running_jobs``).
+"""Order and payment jobs: once from the CLI (``commerce jobs run NAME``, in
+``entrypoints.cli.jobs``), or periodically in the app and the worker (``running_jobs``).
 
 Jobs (``commerce_core.processes.payment_jobs`` and ``reconciliation``):
 
@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import click
 import structlog
-from dependency_injector import providers
 
 from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
@@ -49,8 +46,7 @@ from commerce_core.projections.ports.read_models import ProjectionLocks, ReadMod
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
-from entrypoints.container import LocksFactory, build_container, open_pool
-from entrypoints.settings import get_settings
+from entrypoints.container import LocksFactory
 
 RECONCILE_AFTER = timedelta(minutes=30)
 """How long after midnight (UTC) the day before is reconciled: late commits land first."""
@@ -258,35 +254,3 @@ async def running_jobs(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _run_once(name: str, day: date | None) -> JobOutcome:
-    settings = get_settings()
-    container = build_container(settings)
-    async with open_pool(settings) as pool:
-        if pool is None:
-            raise click.ClickException("jobs work on PostgreSQL: unset EVENT_STORE=memory")
-        container.pool.override(providers.Object(pool))
-        return await run_job(name, JobDeps.from_container(container), day)
-
-
-@click.group("jobs")
-def jobs_cli() -> None:
-    """Order and payment jobs (the worker and the app run them periodically)."""
-
-
-@jobs_cli.command("run")
-@click.argument("name", type=click.Choice(sorted(JOBS)))
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="reconcile: the UTC day to reconcile (default yesterday).",
-)
-def run_command(name: str, day: datetime | None) -> None:
-    """Run job NAME once and print its outcome (JSON); exit status 1 if items failed."""
-    outcome = asyncio.run(_run_once(name, day.date() if day else None))
-    click.echo(json.dumps(dataclasses.asdict(outcome)))
-    if outcome.errors:
-        raise SystemExit(1)

@@ -1,13 +1,22 @@
-"""structlog set up for JSON lines (or readable console lines when LOG_FORMAT=console).
+"""One log format for everything a process writes (ADR 0023): JSON lines, or readable
+console lines when LOG_FORMAT=console.
 
-Standard-library loggers (the projection runner, libraries) go through the same renderer,
-so every line a process writes has one format.
+structlog events, standard-library records (granian's, asyncpg's, litestar's, the
+projection runner's) and tracebacks all go through the same processors and renderer; a
+traceback is the ``exception`` field of its line, never lines of its own. Litestar's
+and granian's own logging set-ups, which print ``INFO - ...`` lines, are replaced by
+this one (``Litestar(logging_config=None)``, ``granian_log_config``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
 
 import structlog
 
@@ -18,10 +27,45 @@ _SHARED: list[structlog.types.Processor] = [
 ]
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
+class _Output:
+    """Where every line goes: loggers cached before a new configuration (another app in
+    the same process, a test's captured output) follow it to the new stream."""
+
+    def __init__(self) -> None:
+        self.stream: TextIO = sys.stdout
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+_OUTPUT = _Output()
+
+
+def _renderer(fmt: str) -> structlog.types.Processor:
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer()
+    return structlog.processors.JSONRenderer()
+
+
+def formatter(fmt: str = "json") -> logging.Formatter:
+    """The formatter of standard-library records: the same line as a structlog event."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _renderer(fmt),
+        ],
     )
+
+
+def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Sets up structlog and the root logger to write one line per event to ``stream``
+    (default standard output)."""
+    _OUTPUT.stream = stream or sys.stdout
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     # Loggers cached on first use keep the processor list they found: change that list in
     # place, so a second configuration (another app in the same process) reaches them too.
@@ -30,26 +74,56 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         *_SHARED,
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
-        renderer,
+        _renderer(fmt),
     ]
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(_OUTPUT),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                renderer,
-            ],
-        )
-    )
+    handler = logging.StreamHandler(_OUTPUT)
+    handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # granian's and litestar's loggers come with handlers of their own: send them to ours
+    for name in ("_granian", "granian.access", "litestar"):
+        library = logging.getLogger(name)
+        library.handlers = []
+        library.propagate = True
+
+
+def granian_log_config(fmt: str) -> dict[str, Any]:
+    """granian's ``log_dictconfig``: its server and worker processes log our lines too."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"structured": {"()": "entrypoints.logs.formatter", "fmt": fmt}},
+        "handlers": {
+            "console": {
+                "formatter": "structured",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def append_exception(path: Path, event: str, error: BaseException) -> None:
+    """Appends one JSON line with ``error``'s traceback to the file ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "event": event,
+        "level": "error",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "argv": sys.argv,
+        "exception": "".join(traceback.format_exception(error)),
+    }
+    with path.open("a") as log:
+        log.write(json.dumps(line) + "\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, NamedTuple
+from uuid import UUID
 
 import msgspec
 
@@ -79,6 +80,21 @@ async def issue_key(
     return IssuedKey(key, secret)
 
 
+async def find_tenant(tenants: Tenants, slug_or_id: str) -> Tenant:
+    """The tenant of a slug or of an id (operators have either at hand); raises
+    ``TenantNotFoundError``."""
+    tenant = await tenants.tenant_by_slug(slug_or_id)
+    if tenant is None:
+        try:
+            tenant_id = UUID(slug_or_id)
+        except ValueError:
+            raise TenantNotFoundError(slug_or_id) from None
+        tenant = await tenants.get_tenant(tenant_id)
+    if tenant is None:
+        raise TenantNotFoundError(slug_or_id)
+    return tenant
+
+
 async def issue_key_by_slug(
     tenants: Tenants,
     slug: str,
@@ -88,9 +104,8 @@ async def issue_key_by_slug(
     ids: Ids,
     grants: frozenset[Grant] = frozenset(),
 ) -> IssuedKey:
-    tenant = await tenants.tenant_by_slug(slug)
-    if tenant is None:
-        raise TenantNotFoundError(slug)
+    """A new key of the tenant of ``slug`` (or of that id)."""
+    tenant = await find_tenant(tenants, slug)
     return await issue_key(tenants, tenant, role, clock=clock, ids=ids, grants=grants)
 
 
@@ -154,11 +169,9 @@ async def change_rate_limits(
     """Replaces the named fields of a tenant's rate limits (``None``: back to the default).
 
     Raises ``TenantNotFoundError``; ``InvalidValueError`` for a limit that is not positive,
-    before anything is stored.
+    before anything is stored. ``slug`` may be the tenant's id too.
     """
-    tenant = await tenants.tenant_by_slug(slug)
-    if tenant is None:
-        raise TenantNotFoundError(slug)
+    tenant = await find_tenant(tenants, slug)
     limits = msgspec.structs.replace(tenant.settings.rate_limits, **changes)
     limits.__post_init__()  # replace() skips the checks that decoding runs
     settings = msgspec.structs.replace(tenant.settings, rate_limits=limits)

@@ -17,7 +17,7 @@ from dependency_injector import providers
 from adapters.postgres.connection import server_settings
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from commerce_core.processes.payment_jobs import JobOutcome
-from entrypoints import jobs
+from entrypoints.cli import jobs
 from entrypoints.container import Container, build_container, open_pool
 from entrypoints.jobs import EVERY, JOBS, JobDeps, UnknownJobError, run_job, running_jobs
 from entrypoints.settings import Settings, get_settings

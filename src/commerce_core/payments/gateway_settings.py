@@ -60,3 +60,12 @@ async def configure_gateway(
 async def gateway_summaries(configs: GatewayConfigs, tenant_id: UUID) -> list[GatewaySummary]:
     """``GET /admin/gateways``: the tenant's accounts, without secrets."""
     return await configs.summaries(tenant_id)
+
+
+async def gateway_summary(
+    configs: GatewayConfigs, tenant_id: UUID, gateway: str
+) -> GatewaySummary | None:
+    """``GET /admin/gateways/{gateway}``: the tenant's account there without its secrets,
+    or None if the tenant never configured that gateway."""
+    config = await configs.get(tenant_id, gateway)
+    return None if config is None else config.summary

@@ -21,9 +21,11 @@ from commerce_core.investigations.replay import (
     state_of,
 )
 from commerce_core.shared.errors import InvalidValueError
+from commerce_core.tenancy.ports.tenants import TenantNotFoundError
 from entrypoints.cli.output import FORMAT, Instant, coloured_rows, echo_json, rfc3339, to_json
 from entrypoints.cli.runtime import run_ops
 from entrypoints.container import Container
+from entrypoints.tenancy import find_tenant
 
 _COLOURS = {"Order": "cyan", "Payment": "green", "Shipment": "magenta", "StockItem": "yellow"}
 _NOISE = ("timestamp", "originator_topic")  # the library's envelope, not business data
@@ -157,8 +159,7 @@ def events_export(tenant: str, since: datetime | None, until: datetime | None) -
     encoder = msgspec.json.Encoder()
 
     async def work(c: Container) -> int:
-        found = await c.tenants().tenant_by_slug(tenant)
-        tenant_id = str(found.id) if found is not None else _tenant_id(tenant)
+        tenant_id = str((await find_tenant(c.tenants(), tenant)).id)
         count = 0
         async for record in export_events(c.event_store(), tenant_id, since=since, until=until):
             out.write(encoder.encode(record) + b"\n")
@@ -168,14 +169,9 @@ def events_export(tenant: str, since: datetime | None, until: datetime | None) -
 
     try:
         count = run_ops(work)
+    except TenantNotFoundError as error:
+        raise click.ClickException(f"no tenant {tenant!r}") from error
     except BrokenPipeError:  # the reader stopped early (`| head`): not an error
         sys.stderr.close()
         return
     click.echo(f"exported {count} event(s)", err=True)
-
-
-def _tenant_id(tenant: str) -> str:
-    try:
-        return str(UUID(tenant))
-    except ValueError:
-        raise click.ClickException(f"no tenant {tenant!r}") from None

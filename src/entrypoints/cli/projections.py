@@ -192,15 +192,24 @@ def _text(value: Any) -> str:
 # -- quarantine --------------------------------------------------------------------------------
 
 
+async def _tenant_id(c: Container, slug_or_id: str | None) -> str | None:
+    """The id of the tenant of a slug; anything else is taken as an id (held events may
+    name a tenant id that no tenant row has)."""
+    if slug_or_id is None:
+        return None
+    found = await c.tenants().tenant_by_slug(slug_or_id)
+    return str(found.id) if found is not None else slug_or_id
+
+
 @projections.command("quarantine")
 @click.argument("name", required=False)
-@click.option("--tenant", "tenant_id", help="Only this tenant's held events.")
+@click.option("--tenant", "tenant_id", help="Only this tenant's held events (slug or id).")
 @FORMAT
 def projections_quarantine(name: str | None, tenant_id: str | None, fmt: str) -> None:
     """The events projections hold per tenant: the one that failed, and those behind it."""
 
     async def work(c: Container) -> list[QuarantineInfo]:
-        return await build_projection_ops(c).quarantine(name, tenant_id)
+        return await build_projection_ops(c).quarantine(name, await _tenant_id(c, tenant_id))
 
     found = run_ops(work)
     if fmt == "json":
@@ -214,13 +223,13 @@ def projections_quarantine(name: str | None, tenant_id: str | None, fmt: str) ->
 
 @projections.command("retry")
 @click.argument("name")
-@click.option("--tenant", "tenant_id", help="Only this tenant (default: every tenant held).")
+@click.option("--tenant", "tenant_id", help="Only this tenant, slug or id (default: all held).")
 def projections_retry(name: str, tenant_id: str | None) -> None:
     """Apply NAME's quarantined events again, in order, after the projection was fixed.
     Stops, per tenant, at an event that still fails (exit 1)."""
 
     async def work(c: Container) -> list[Resolution]:
-        return await build_projection_ops(c).retry(name, tenant_id)
+        return await build_projection_ops(c).retry(name, await _tenant_id(c, tenant_id))
 
     done = run_ops(work)
     for each in done:
@@ -231,14 +240,16 @@ def projections_retry(name: str, tenant_id: str | None) -> None:
 
 @projections.command("skip")
 @click.argument("name")
-@click.option("--tenant", "tenant_id", required=True)
+@click.option("--tenant", "tenant_id", required=True, help="The tenant's slug or id.")
 @click.option("--event", "event_id", type=click.UUID, help="The failing event (a check).")
 def projections_skip(name: str, tenant_id: str, event_id: UUID | None) -> None:
     """Drop the tenant's failing event of NAME without applying it, then apply the
     events held behind it."""
 
     async def work(c: Container) -> Resolution:
-        return await build_projection_ops(c).skip(name, tenant_id, event_id)
+        found = await _tenant_id(c, tenant_id)
+        assert found is not None
+        return await build_projection_ops(c).skip(name, found, event_id)
 
     done = run_ops(work)
     click.echo(_resolution(done))

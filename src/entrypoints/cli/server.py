@@ -10,7 +10,7 @@ import sys
 import click
 from dependency_injector import providers
 
-from entrypoints.cli.runtime import database_url, migrate_database, with_container
+from entrypoints.cli.runtime import database_url, migrate_database, redact, with_container
 from entrypoints.cli.tenants import TENANTS_NEED_POSTGRES
 from entrypoints.container import Container, build_container, open_pool
 from entrypoints.settings import get_settings
@@ -41,6 +41,8 @@ def _serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from entrypoints.logs import granian_log_config
+
     Granian(
         "entrypoints.http.asgi:app",
         address=host,
@@ -49,6 +51,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         factory=True,
         log_access=False,
+        log_dictconfig=granian_log_config(get_settings().log_format),
     ).serve()
 
 
@@ -57,9 +60,9 @@ def _serve(host: str, port: int, workers: int) -> None:
 @click.option("--port", type=int, default=None, help="Port (default PORT or 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default WORKERS or 1).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the HTTP API on granian, against DATABASE_URL."""
-    settings = get_settings()
+    """Serve the HTTP API on granian, against DATABASE_URL (or DATA_DIR's embedded one)."""
     database_url()
+    settings = get_settings()
     _serve(host or settings.host, port or settings.port, workers or settings.workers)
 
 
@@ -103,15 +106,21 @@ def dev() -> None:
     server = None
     url = settings.database_url
     if not url:
-        from entrypoints.embedded_db import start_embedded_postgres
+        from entrypoints.embedded_db import open_embedded_postgres, pgdata_of
 
-        click.echo(f"starting embedded PostgreSQL in {settings.data_dir / 'pgdata'} ...")
-        server, url = start_embedded_postgres(settings.data_dir)
+        click.echo(f"starting embedded PostgreSQL in {pgdata_of(settings.data_dir)} ...")
+        server = open_embedded_postgres(settings.data_dir)
+        url = server.url
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
     try:
         applied = asyncio.run(migrate_database(url))
-        click.echo(f"database ready ({len(applied)} migration(s) applied)")
+        click.echo(f"database ready ({len(applied)} migration(s) applied): {redact(url)}")
+        if server is not None:
+            click.echo(
+                "  commands in another terminal (`.venv/bin/commerce ...`, from this folder)"
+                " use it with nothing set"
+            )
         _print_demo_key()
         click.echo(f"serving on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
         sys.stdout.flush()
@@ -121,4 +130,4 @@ def dev() -> None:
             # ignore a second Ctrl-C while the database shuts down cleanly
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             click.echo("stopping embedded PostgreSQL ...")
-            server.cleanup()
+            server.close()

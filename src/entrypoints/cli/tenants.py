@@ -74,7 +74,7 @@ def _per_minute(value: str) -> int | None:
 
 
 @tenant.command("limits")
-@click.argument("slug")
+@click.argument("slug", metavar="TENANT")
 @click.option("--reads", help="PER_SECOND/BURST for GET requests of each key, or default.")
 @click.option("--writes", help="PER_SECOND/BURST for other requests, or default.")
 @click.option("--payments", help="PER_SECOND/BURST for payment writes, or default.")
@@ -86,7 +86,7 @@ def tenant_limits(
     payments: str | None,
     checkout_per_minute: str | None,
 ) -> None:
-    """Change tenant SLUG's rate limits (ADR 0022) and print them (JSON).
+    """Change the rate limits of TENANT (slug or id; ADR 0022) and print them (JSON).
 
     Running servers apply them within API_KEY_CACHE_TTL seconds.
     """
@@ -114,7 +114,9 @@ def key() -> None:
 
 
 @key.command("create")
-@click.option("--tenant", "slug", help=f"The tenant's slug (operator keys: {PLATFORM_SLUG!r}).")
+@click.option(
+    "--tenant", "slug", help=f"The tenant's slug or id (operator keys: {PLATFORM_SLUG!r})."
+)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option(
     "--grant",

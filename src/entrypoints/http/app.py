@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         before_request=guard_input,
         request_max_body_size=settings.request_max_body_size,
         openapi_config=openapi_config(),
+        # its default set-up replaces the root logger's handler with "INFO - ..." lines
+        logging_config=None,
         plugins=[DocumentIdempotencyKey()],
         lifespan=[lifespan],
         state=None,

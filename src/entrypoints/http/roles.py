@@ -173,6 +173,7 @@ GROUPS: tuple[RouteGroup, ...] = (
         frozenset({ADMIN}),
         (
             f"GET {API}/admin/gateways",
+            f"GET {API}/admin/gateways/{{gateway}}",
             f"PUT {API}/admin/gateways/{{gateway}}",
             f"GET {API}/admin/fee-tiers",
             f"GET {API}/admin/reconciliation/{{day}}",

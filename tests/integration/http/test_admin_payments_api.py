@@ -144,11 +144,36 @@ async def test_only_stripe_accounts_can_be_configured(api: Api) -> None:
     assert refused.json()["type"] == PROBLEM + "validation-error"
 
 
+async def test_one_gateway_account_is_shown_without_secrets_to_its_tenant_only(
+    api: Api,
+) -> None:
+    shop, other = await a_tenant(api), await a_tenant(api, "other-shop")
+    await shop.call("PUT", "/admin/gateways/stripe", STRIPE)
+
+    shown = await shop.call("GET", "/admin/gateways/stripe")
+    elsewhere = await other.call("GET", "/admin/gateways/stripe")
+    never = await shop.call("GET", "/admin/gateways/adyen")
+
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert set(body) == {"gateway", "enabled", "configured_at", "publishable_key"}
+    assert (body["gateway"], body["enabled"]) == ("stripe", True)
+    assert body["publishable_key"] == STRIPE["publishable_key"]
+    assert STRIPE["secret_key"] not in shown.text
+    assert STRIPE["webhook_secret"] not in shown.text
+    for missing in (elsewhere, never):
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["type"] == PROBLEM + "not-found"
+        assert missing.json()["request_id"]
+    assert "PUT /admin/gateways/adyen" in never.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
         ("PUT", "/admin/gateways/stripe", STRIPE),
         ("GET", "/admin/gateways", None),
+        ("GET", "/admin/gateways/stripe", None),
         ("GET", "/admin/fee-tiers", None),
         ("PUT", "/admin/tenants/{tenant}/fee-tiers", {"tier": "enterprise"}),
         ("GET", "/admin/reconciliation/2026-01-01", None),

@@ -1,8 +1,8 @@
 """Payment administration (role admin): the tenant's gateway accounts, fee terms, and
 daily reconciliation reports.
 
-- ``PUT /admin/gateways/{gateway}`` (API.md), ``GET /admin/gateways``: secrets are
-  write-only.
+- ``PUT /admin/gateways/{gateway}`` (API.md), ``GET /admin/gateways`` and
+  ``GET /admin/gateways/{gateway}``: secrets are write-only.
 - ``GET /admin/fee-tiers``: every plan tier, and this tenant's tier, override and the
   resulting schedule. Operators change them (``entrypoints/http/api/platform.py``): a
   tenant does not set its own price.
@@ -28,6 +28,7 @@ from commerce_core.payments.gateway_settings import (
     ConfigureGateway,
     configure_gateway,
     gateway_summaries,
+    gateway_summary,
 )
 from commerce_core.payments.ports.gateway_configs import (
     GatewayConfigs,
@@ -122,6 +123,31 @@ class GatewaysAdminController(Controller):
             admin.configs, services.clock, principal.tenant_id, command
         )
         admin.gateways.invalidate(principal.tenant_id)
+        return GatewayOut.of(summary)
+
+    @get(
+        "/{gateway:str}",
+        summary="Show one gateway account",
+        responses=query_problems("forbidden", "not-found"),
+    )
+    async def show_gateway(
+        self,
+        gateway: FromPath[str],
+        principal: NamedDependency[Principal],
+        admin: NamedDependency[PaymentAdmin],
+    ) -> GatewayOut:
+        """The tenant's account at ``gateway``: whether it is enabled, when it was
+        configured and its publishable key; never its secrets. Role: admin. Changes
+        nothing. 404 ``not-found`` if this tenant never configured that gateway (another
+        tenant's account is invisible)."""
+        summary = await gateway_summary(admin.configs, principal.tenant_id, gateway)
+        if summary is None:
+            raise problem(
+                404,
+                "not-found",
+                f"no {gateway!r} account is configured for this tenant: "
+                f"PUT /admin/gateways/{gateway} configures one",
+            )
         return GatewayOut.of(summary)
 
     @get("/", responses=query_problems("forbidden"))

@@ -110,9 +110,7 @@ async def change_settings(
         if log is None:
             log = TenantSettingsLog.start(ctx.tenant_id, admin_values(tenant.settings), at)
         log.change(changes, ctx.actor, role, at)
-        await services.repo.save(
-            log, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
-        )
+        await services.repo.save(log, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
         await services.tenants.write_settings(tenant_id, log.values, log.version)
         return SettingsView(changed, log.version, log.updated_at, log.updated_by)
 

@@ -46,31 +46,31 @@ class InvalidSettingError(InvalidValueError):
 class SegmentRulesPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Changes of ``segment_rules``: see ``commerce_core.customers.segments.SegmentRules``."""
 
-    currency: Currency | None | UnsetType = UNSET
-    vip_min_lifetime_value: Amount | None | UnsetType = UNSET
-    vip_min_orders: Count | None | UnsetType = UNSET
-    high_value_min_first_order: Amount | None | UnsetType = UNSET
-    new_customer_days: Days | None | UnsetType = UNSET
-    at_risk_after_days: Days | None | UnsetType = UNSET
+    currency: Currency | UnsetType | None = UNSET
+    vip_min_lifetime_value: Amount | UnsetType | None = UNSET
+    vip_min_orders: Count | UnsetType | None = UNSET
+    high_value_min_first_order: Amount | UnsetType | None = UNSET
+    new_customer_days: Days | UnsetType | None = UNSET
+    at_risk_after_days: Days | UnsetType | None = UNSET
 
 
 class SettingsPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A merge patch of the admin settings: absent stays, ``null`` resets to the default."""
 
     reservation_minutes: (
-        Annotated[int, msgspec.Meta(ge=1, le=MAX_RESERVATION_MINUTES)] | None | UnsetType
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_RESERVATION_MINUTES)] | UnsetType | None
     ) = UNSET
     auto_cancel_unpaid_hours: (
-        Annotated[int, msgspec.Meta(ge=1, le=MAX_AUTO_CANCEL_HOURS)] | None | UnsetType
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_AUTO_CANCEL_HOURS)] | UnsetType | None
     ) = UNSET
-    refund_approval_threshold: Amount | None | UnsetType = UNSET
-    default_currency: Currency | None | UnsetType = UNSET
+    refund_approval_threshold: Amount | UnsetType | None = UNSET
+    default_currency: Currency | UnsetType | None = UNSET
     accepted_currencies: (
         Annotated[list[Currency], msgspec.Meta(max_length=MAX_ACCEPTED_CURRENCIES)]
-        | None
         | UnsetType
+        | None
     ) = UNSET
-    segment_rules: SegmentRulesPatch | None | UnsetType = UNSET
+    segment_rules: SegmentRulesPatch | UnsetType | None = UNSET
 
 
 class SettingChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -78,7 +78,8 @@ async def test_a_change_is_stored_and_recorded_with_who_when_and_what() -> None:
     assert view.settings.segment_rules.vip_min_orders == 5
     assert (view.version, view.updated_by, view.updated_at) == (2, "key:admin-1", s.clock.now())
     stored = await s.stored()
-    assert stored.reservation_minutes == 45 and stored.segment_rules.vip_min_orders == 5
+    assert stored.reservation_minutes == 45
+    assert stored.segment_rules.vip_min_orders == 5
     assert await s.events() == ["Started", "TenantSettingsChanged"]
     page = await settings_history(s.repo, TENANT_ID, limit=10)
     [record] = page.items
@@ -101,12 +102,13 @@ async def test_a_patch_that_changes_nothing_records_nothing() -> None:
     assert await s.events() == ["Started", "TenantSettingsChanged"]
 
 
-async def test_nothing_is_recorded_for_a_tenant_that_never_changed_anything_by_an_empty_patch() -> None:
+async def test_an_empty_patch_of_a_tenant_that_never_changed_anything_records_nothing() -> None:
     s = await Settings().start()
 
     view = await s.change()
 
-    assert view.version == 0 and view.updated_by is None
+    assert view.version == 0
+    assert view.updated_by is None
     assert await s.events() == []
 
 
@@ -145,7 +147,9 @@ async def test_null_puts_a_field_back_to_its_default() -> None:
     s = await Settings().start()
     await s.change(refund_approval_threshold=5_000, segment_rules={"at_risk_after_days": 7})
 
-    view = await s.change(refund_approval_threshold=None, segment_rules={"at_risk_after_days": None})
+    view = await s.change(
+        refund_approval_threshold=None, segment_rules={"at_risk_after_days": None}
+    )
 
     assert view.settings.refund_approval_threshold == 100_000
     assert view.settings.segment_rules.at_risk_after_days == 90

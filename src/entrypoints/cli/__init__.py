@@ -8,6 +8,7 @@ from entrypoints.cli.customers import customers
 from entrypoints.cli.investigations import events, replay
 from entrypoints.cli.projections import projections
 from entrypoints.cli.server import dev, migrate, serve, worker
+from entrypoints.cli.settings import tenant_settings
 from entrypoints.cli.tenants import key, tenant
 from entrypoints.jobs import jobs_cli
 
@@ -20,3 +21,4 @@ def main() -> None:
 for command in (migrate, serve, worker, dev, tenant, key, replay, events, projections, jobs_cli):
     main.add_command(command)
 main.add_command(customers)
+tenant.add_command(tenant_settings)

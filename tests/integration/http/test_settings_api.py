@@ -149,7 +149,8 @@ async def test_a_patch_that_changes_nothing_records_nothing(api: Api) -> None:
     admin, _, _ = await admin_and_staff(api)
     await admin.call("PATCH", "/admin/settings", {"auto_cancel_unpaid_hours": 48})
 
-    for body in ({}, {"auto_cancel_unpaid_hours": 48}, {"segment_rules": {}}):
+    no_ops: list[dict[str, Any]] = [{}, {"auto_cancel_unpaid_hours": 48}, {"segment_rules": {}}]
+    for body in no_ops:
         answer = await admin.call("PATCH", "/admin/settings", body)
         assert answer.status_code == 200, answer.text
 

@@ -91,6 +91,29 @@ async def test_settings_are_replaced_as_a_whole(tenants: Tenants) -> None:
         await tenants.update_settings(uuid.uuid4(), new)
 
 
+async def test_written_settings_fields_replace_only_themselves_and_never_go_back(
+    tenants: Tenants,
+) -> None:
+    tenant = a_tenant(settings=TenantSettings(fee_tier=FeeTier.ENTERPRISE))
+    await tenants.add_tenant(tenant)
+
+    wrote = await tenants.write_settings(
+        tenant.id, {"reservation_minutes": 45, "segment_rules": {"vip_min_orders": 5}}, 3
+    )
+    late = await tenants.write_settings(tenant.id, {"reservation_minutes": 10}, 2)
+    again = await tenants.write_settings(tenant.id, {"reservation_minutes": 10}, 3)
+
+    stored = await tenants.get_tenant(tenant.id)
+    assert stored is not None
+    assert (wrote, late, again) == (True, False, False)
+    assert stored.settings_version == 3
+    assert stored.settings.reservation_minutes == 45
+    assert stored.settings.segment_rules.vip_min_orders == 5
+    assert stored.settings.fee_tier is FeeTier.ENTERPRISE
+    with pytest.raises(TenantNotFoundError):
+        await tenants.write_settings(uuid.uuid4(), {"reservation_minutes": 1}, 1)
+
+
 async def test_a_key_is_found_by_the_hash_of_its_secret(tenants: Tenants) -> None:
     tenant = a_tenant()
     await tenants.add_tenant(tenant)

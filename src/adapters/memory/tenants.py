@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -41,9 +43,23 @@ class MemoryTenants:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
             raise TenantNotFoundError(tenant_id)
-        self._tenants[tenant_id] = Tenant(
-            id=tenant.id, slug=tenant.slug, created_at=tenant.created_at, settings=settings
+        self._tenants[tenant_id] = msgspec.structs.replace(tenant, settings=settings)
+
+    async def write_settings(
+        self, tenant_id: UUID, fields: Mapping[str, Any], version: int
+    ) -> bool:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFoundError(tenant_id)
+        if tenant.settings_version >= version:
+            return False
+        document = {**msgspec.to_builtins(tenant.settings), **fields}
+        self._tenants[tenant_id] = msgspec.structs.replace(
+            tenant,
+            settings=msgspec.convert(document, TenantSettings),
+            settings_version=version,
         )
+        return True
 
     async def add_key(self, key: ApiKey) -> None:
         if key.tenant_id not in self._tenants:

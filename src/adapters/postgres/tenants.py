@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +20,7 @@ from commerce_core.tenancy.ports.tenants import (
     TenantSettings,
 )
 
-_TENANT_COLUMNS = "id, slug, created_at, settings"
+_TENANT_COLUMNS = "id, slug, created_at, settings, settings_version"
 _KEY_COLUMNS = "id, tenant_id, role, key_hash, created_at, revoked_at, grants"
 _settings_decoder = msgspec.json.Decoder(TenantSettings)
 
@@ -29,6 +31,7 @@ def _tenant(row: asyncpg.Record) -> Tenant:
         slug=row["slug"],
         created_at=row["created_at"],
         settings=_settings_decoder.decode(row["settings"]),
+        settings_version=row["settings_version"],
     )
 
 
@@ -88,6 +91,23 @@ class PostgresTenants:
         )
         if _count(status) == 0:
             raise TenantNotFoundError(tenant_id)
+
+    async def write_settings(
+        self, tenant_id: UUID, fields: Mapping[str, Any], version: int
+    ) -> bool:
+        # one statement: the merge and the version check see the same row, under its lock
+        row = await self._pool.fetchrow(
+            "UPDATE tenants SET settings = settings || $2::jsonb, settings_version = $3"
+            " WHERE id = $1 AND settings_version < $3 RETURNING true",
+            tenant_id,
+            msgspec.json.encode(dict(fields)),
+            version,
+        )
+        if row is not None:
+            return True
+        if await self._pool.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id) is None:
+            raise TenantNotFoundError(tenant_id)
+        return False
 
     async def add_key(self, key: ApiKey) -> None:
         try:

@@ -5,7 +5,9 @@ its stock and records the order, its ledger, every touched stock item and a
 newly registered customer in **one atomic append**. A lost race on a stock
 item retries with fresh stock; the order number is allocated once, before.
 A cash-on-delivery order holds its stock until it ships or is cancelled, not for
-``reservation_minutes`` (its ``reservation_expires_at`` is ``None``).
+``reservation_minutes`` (its ``reservation_expires_at`` is ``None``). What an order
+leaves out (its currency, how long to hold stock) comes from the tenant's
+``OrderDefaults``, which also name the only currencies it may be placed in.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ PLACE_ORDER_ATTEMPTS = 16
 __all__ = [
     "DEFAULT_RESERVATION_MINUTES",
     "CustomerRef",
+    "OrderDefaults",
     "OrderServices",
     "PlaceOrder",
     "get_order",
@@ -75,19 +78,43 @@ class OrderServices:
     keyring: Keyring
 
 
+@dataclass(frozen=True, kw_only=True)
+class OrderDefaults:
+    """A tenant's order settings: what an order that names no currency or reservation
+    time gets, and the currencies orders may be in (empty: any)."""
+
+    currency: str = "USD"
+    reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+    accepted_currencies: tuple[str, ...] = ()
+
+    def currency_of(self, given: str | None) -> str:
+        """The order's currency: the one given, else the default; one the tenant does
+        not accept is refused (``InvalidValueError``)."""
+        currency = check_currency(given or self.currency)
+        if self.accepted_currencies and currency not in self.accepted_currencies:
+            raise InvalidValueError(
+                f"this shop takes orders in {', '.join(self.accepted_currencies)} only,"
+                f" not {currency}"
+            )
+        return currency
+
+
 class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``POST /orders``: who orders what, in which currency, sent where and how."""
+    """``POST /orders``: who orders what, in which currency, sent where and how.
+
+    Without ``currency`` the tenant's ``default_currency`` applies; without
+    ``reservation_minutes`` the tenant's ``reservation_minutes`` (30 unless changed)."""
 
     customer: CustomerRef
     lines: list[SkuQuantity]
-    currency: str
+    currency: str | None = None
     shipping_address: Address | None = None
     billing_address: Address | None = None
     shipping_method: str | None = None
     payment_method: PaymentMethod | None = None
     channel: Channel = Channel.API
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
-    reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+    reservation_minutes: int | None = None
 
 
 def price_lines(
@@ -118,7 +145,12 @@ def price_lines(
     return price_order(specs, currency, shipping=shipping_price(shipping_method, currency))
 
 
-async def place_order(services: OrderServices, ctx: CommandContext, command: PlaceOrder) -> Order:
+async def place_order(
+    services: OrderServices,
+    ctx: CommandContext,
+    command: PlaceOrder,
+    defaults: OrderDefaults = OrderDefaults(),
+) -> Order:
     """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``
     (a cash-on-delivery order: until it ships or is cancelled).
 
@@ -135,12 +167,15 @@ async def place_order(services: OrderServices, ctx: CommandContext, command: Pla
             return placed
     ref = command.customer.checked()
     minutes = command.reservation_minutes
+    if minutes is None:
+        minutes = defaults.reservation_minutes
     if not 0 < minutes <= MAX_RESERVATION_MINUTES:
         raise InvalidValueError(f"reservation_minutes must be 1 to {MAX_RESERVATION_MINUTES}")
     check_metadata(command.metadata)
     channel = parse_enum(Channel, command.channel)
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
-    priced = price_lines(products, command.lines, command.currency, command.shipping_method)
+    currency = defaults.currency_of(command.currency)
+    priced = price_lines(products, command.lines, currency, command.shipping_method)
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     number = await services.order_numbers.next(ctx.tenant_id)

@@ -12,6 +12,7 @@ from entrypoints.cli.investigations import events, replay
 from entrypoints.cli.jobs import jobs_cli
 from entrypoints.cli.projections import projections
 from entrypoints.cli.server import dev, migrate, serve, worker
+from entrypoints.cli.settings import tenant_settings
 from entrypoints.cli.tenants import key, tenant
 
 
@@ -39,3 +40,4 @@ def main() -> None:
 for command in (migrate, serve, worker, dev, tenant, key, replay, events, projections, jobs_cli):
     main.add_command(command)
 main.add_command(customers)
+tenant.add_command(tenant_settings)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from commerce_core.customers.services import CustomerServices
 from commerce_core.marketplace.services import SellerServices
-from commerce_core.ordering.services import OrderServices
+from commerce_core.ordering.services import OrderDefaults, OrderServices
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.processes.manual_payments import ManualPaymentServices
 from commerce_core.processes.shipping import ShippingServices
+from commerce_core.tenancy.ports.tenants import TenantSettings
 from entrypoints.http.services import Services, tenant_gateway, tenant_marketplace
 
 
@@ -29,6 +30,16 @@ def order_services(services: Services) -> OrderServices:
         ids=services.ids,
         order_numbers=services.order_numbers,
         keyring=services.keyring,
+    )
+
+
+def order_defaults(settings: TenantSettings) -> OrderDefaults:
+    """What the tenant's settings say about orders (read per request: a change applies
+    to the next order)."""
+    return OrderDefaults(
+        currency=settings.default_currency,
+        reservation_minutes=settings.reservation_minutes,
+        accepted_currencies=settings.accepted_currencies,
     )
 
 

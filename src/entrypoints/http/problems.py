@@ -42,6 +42,7 @@ from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUna
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
+from commerce_core.tenancy.settings_patch import InvalidSettingError
 from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
@@ -70,6 +71,13 @@ def _bounds(error: OutOfBoundsError) -> dict[str, Any]:
         "field": error.field,
         "maximum": error.maximum,
         "errors": [{"key": error.field, "message": message, "source": "body"}],
+    }
+
+
+def _setting(error: InvalidSettingError) -> dict[str, Any]:
+    return {
+        "field": error.field,
+        "errors": [{"key": error.field, "message": error.message, "source": "body"}],
     }
 
 
@@ -102,6 +110,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     InvalidTransitionError: (409, "invalid-transition", _transition),
     InvalidValueError: (422, "validation-error"),
     OutOfBoundsError: (422, "validation-error", _bounds),
+    InvalidSettingError: (422, "validation-error", _setting),
     ConcurrencyError: (409, "concurrency-conflict"),
     AggregateNotFoundError: (404, "not-found"),
     UnknownProductError: (422, "validation-error", _product),

@@ -180,6 +180,16 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # the operators' settings (fee terms, rate limits) are neither shown nor changed here
+        "tenant settings",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/settings",
+            f"PATCH {API}/admin/settings",
+            f"GET {API}/admin/settings/history",
+        ),
+    ),
+    RouteGroup(
         # an admin sees its tenant's events; an operator the ones no tenant owns
         "webhook events",
         frozenset({OPERATOR, ADMIN}),

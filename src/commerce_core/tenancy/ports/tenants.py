@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -51,17 +52,25 @@ class FeeTier(StrEnum):
 class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Per-tenant business settings, stored as one JSON document (unknown fields are ignored).
 
-    ``refund_approval_threshold`` is in minor units of the order's currency: a refund
-    above it needs an ``admin`` key. ``fee_override`` holds negotiated platform fee
+    ``refund_approval_threshold`` is in minor units of the refunded order's currency,
+    whichever it is: a refund above it needs an ``admin`` key. ``reservation_minutes``:
+    how long ``POST /orders`` holds stock unpaid. ``default_currency``: an order's
+    currency when the order names none; ``accepted_currencies``: the only currencies
+    orders may be placed in (empty: any). ``fee_override`` holds negotiated platform fee
     terms that replace the tier's (see ``commerce_core.payments.fees``).
     ``rate_limits`` overrides the service's request limits for the tenant's keys and
     can limit checkouts per customer (see ``commerce_core.tenancy.rate_limits``).
+    Admins change the fields of ``ADMIN_FIELDS``, each change an event (ADR 0024);
+    the fee terms and rate limits are the operators'.
     """
 
     fee_tier: FeeTier = FeeTier.STARTER
     fee_override: FeeOverride | None = None
     refund_approval_threshold: int = 100_000
     auto_cancel_unpaid_hours: int = 24
+    reservation_minutes: int = 30
+    default_currency: str = "USD"
+    accepted_currencies: tuple[str, ...] = ()
     segment_rules: SegmentRules = msgspec.field(default_factory=SegmentRules)
     rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
 
@@ -72,11 +81,26 @@ class TenantSettings(msgspec.Struct, frozen=True, kw_only=True):
             raise InvalidValueError("auto_cancel_unpaid_hours must be positive")
 
 
+ADMIN_FIELDS = (
+    "reservation_minutes",
+    "auto_cancel_unpaid_hours",
+    "refund_approval_threshold",
+    "default_currency",
+    "accepted_currencies",
+    "segment_rules",
+)
+"""The settings a tenant's admins change (``PATCH /admin/settings``), in display order."""
+
+
 class Tenant(msgspec.Struct, frozen=True, kw_only=True):
+    """``settings_version``: the version of the tenant's settings stream the admin
+    fields of ``settings`` were last written from (0: never changed through it)."""
+
     id: UUID
     slug: str
     created_at: datetime
     settings: TenantSettings = TenantSettings()
+    settings_version: int = 0
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,6 +150,10 @@ class Tenants(Protocol):
       id is taken.
     - ``get_tenant`` / ``tenant_by_slug`` return the tenant or None.
     - ``update_settings`` replaces a tenant's settings; raises ``TenantNotFoundError``.
+    - ``write_settings`` sets the named top-level fields of a tenant's settings (other
+      fields stay) and its ``settings_version`` to ``version``, unless that is already
+      ``version`` or more: a late or repeated write changes nothing. Returns whether it
+      wrote; raises ``TenantNotFoundError``.
     - ``add_key`` stores a key (its hash); raises ``TenantNotFoundError`` when the
       tenant does not exist.
     - ``key_by_hash`` returns the key with this hash, revoked or not, or None.
@@ -143,6 +171,10 @@ class Tenants(Protocol):
     async def all_tenants(self) -> list[Tenant]: ...
 
     async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None: ...
+
+    async def write_settings(
+        self, tenant_id: UUID, fields: Mapping[str, Any], version: int
+    ) -> bool: ...
 
     async def add_key(self, key: ApiKey) -> None: ...
 

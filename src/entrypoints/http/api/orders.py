@@ -37,12 +37,17 @@ from entrypoints.http.api.views import (
     shipment_out,
 )
 from entrypoints.http.auth import Principal
-from entrypoints.http.bundles import order_services, payment_services, shipping_services
+from entrypoints.http.bundles import (
+    order_defaults,
+    order_services,
+    payment_services,
+    shipping_services,
+)
 from entrypoints.http.limits.checkout import limit_checkout
 from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.roles import SEES_ADDRESSES, may_refund
-from entrypoints.http.services import Services, tenant_of
+from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -87,10 +92,14 @@ class OrdersController(Controller):
         limits: NamedDependency[EdgeLimits],
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
-        Not enough stock: 409 insufficient-stock and nothing is reserved. A tenant may limit
+        Stock is held for the tenant's `reservation_minutes` (GET /admin/settings) unless
+        the order names its own; an order without `currency` is in the tenant's
+        `default_currency`, and one in a currency the tenant does not accept is refused
+        (422). Not enough stock: 409 insufficient-stock and nothing is reserved. A tenant may limit
         orders per customer (`checkout_per_minute`): beyond it, 429 rate-limited."""
         await limit_checkout(limits, principal.tenant_id, data.customer)
-        order = await service.place_order(order_services(services), ctx, data)
+        defaults = order_defaults(await tenant_settings(services, principal))
+        order = await service.place_order(order_services(services), ctx, data, defaults)
         return order_out(order)
 
     @get("/{order_id:uuid}", responses=query_problems("not-found"))

@@ -24,6 +24,7 @@ from entrypoints.http.api.platform import TenantsAdminController
 from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
+from entrypoints.http.api.settings import SettingsController
 from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
@@ -52,6 +53,7 @@ def api_router() -> Router:
             FeeTiersAdminController,
             TenantsAdminController,
             ReconciliationAdminController,
+            SettingsController,
             ManualPaymentsController,
             SellersController,
             WebhooksController,

@@ -42,6 +42,7 @@ from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUna
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
+from entrypoints.http import problem_text
 from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
@@ -122,6 +123,15 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     PaymentBusyError: (409, "payment-in-progress", _busy),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
+
+DETAILS: dict[type[Exception], Callable[[Any, Scope], str]] = {
+    AggregateNotFoundError: problem_text.not_found,
+    InvalidTransitionError: problem_text.transition,
+    OrderAlreadyPaidError: problem_text.already_paid,
+    InsufficientStockError: problem_text.insufficient_stock,
+    UnknownProductError: problem_text.unknown_product,
+}
+"""Domain error type -> the ``detail`` a client reads (default: the error's message)."""
 
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
 RETRYABLE_SLUGS = frozenset(
@@ -285,12 +295,22 @@ def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respo
     return problem_response(request, exc.status_code, slug, exc.detail, headers=exc.headers)
 
 
+def domain_detail(error: Exception, scope: Scope) -> str:
+    """The sentence a client reads for a domain error (see ``problem_text``)."""
+    for cls in getmro(type(error)):
+        describe = DETAILS.get(cls)
+        if describe is not None:
+            return describe(error, scope)
+    return str(error)
+
+
 def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     mapped = domain_problem(exc)
     if mapped is None:  # a handler is only registered for mapped types
         return _on_unexpected(request, exc)
     status, slug, extra = mapped
-    return problem_response(request, status, slug, str(exc), extra=extra)
+    detail = domain_detail(exc, request.scope)
+    return problem_response(request, status, slug, detail, extra=extra)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

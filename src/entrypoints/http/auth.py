@@ -221,4 +221,4 @@ def ensure_tenant(resource_tenant_id: UUID | str, principal: Principal) -> None:
     resources exist elsewhere.
     """
     if str(resource_tenant_id) != str(principal.tenant_id):
-        raise NotFoundException("not found")
+        raise NotFoundException("nothing with this id belongs to the API key's tenant")

@@ -43,7 +43,9 @@ from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 from entrypoints.http import problem_text
+from entrypoints.http.route_text import routing_detail
 from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from entrypoints.http.validation_text import errors_detail
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -185,6 +187,7 @@ HTTP_SLUGS = {
 }
 
 _UNEXPECTED = "An unexpected error occurred; quote the request_id when reporting it."
+_LITESTAR_VALIDATION = "Validation failed for "
 
 
 def title_of(slug: str) -> str:
@@ -284,15 +287,18 @@ def _on_problem(request: Request[Any, Any, Any], exc: ProblemDetailsException) -
 def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
-        return problem_response(
-            request, 422, "validation-error", exc.detail, extra={"errors": errors}
-        )
+        detail = exc.detail
+        if detail.startswith(_LITESTAR_VALIDATION):  # Litestar's own: name the fields
+            detail = errors_detail(errors) or "the request's parameters are not valid"
+        return problem_response(request, 422, "validation-error", detail, extra={"errors": errors})
     if isinstance(exc.__cause__, SerializationException):  # the body is not valid JSON
-        return problem_response(request, 422, "validation-error", exc.detail, extra={"errors": []})
+        detail = "the body is not valid JSON; send a JSON object"
+        return problem_response(request, 422, "validation-error", detail, extra={"errors": []})
     if exc.status_code >= 500:
         return _on_unexpected(request, exc)
     slug = HTTP_SLUGS.get(exc.status_code, "error")
-    return problem_response(request, exc.status_code, slug, exc.detail, headers=exc.headers)
+    detail = routing_detail(request, exc)
+    return problem_response(request, exc.status_code, slug, detail, headers=exc.headers)
 
 
 def domain_detail(error: Exception, scope: Scope) -> str:

@@ -82,7 +82,7 @@ def _invalid(message: str, key: str, detail: str | None = None) -> ValidationExc
     )
 
 
-_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`", re.DOTALL)
 
 
 def _from_msgspec(

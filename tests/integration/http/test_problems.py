@@ -21,6 +21,8 @@ def problem_of(response: httpx.Response, status: int, slug: str) -> dict[str, An
     assert body["status"] == status
     assert body["title"]
     assert body["detail"]
+    # every problem, wherever it is raised, carries the id the response is logged under
+    assert body["request_id"] == response.headers["x-request-id"]
     return body
 
 

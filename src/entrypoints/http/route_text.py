@@ -62,7 +62,8 @@ def routing_detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
         return exc.detail
     method, path = request.method, request.url.path
     if isinstance(exc, MethodNotAllowedException):
-        allowed = (exc.headers or {}).get("allow", "")
+        allow = (exc.headers or {}).get("allow", "")
+        allowed = ", ".join(sorted(m.strip() for m in allow.split(",") if m.strip()))
         return f"{method} is not allowed on {path}; it allows {allowed or 'no method'}"
     if isinstance(exc, NotFoundException):
         if isinstance(exc.__cause__, ValueError):

@@ -95,10 +95,18 @@ _FIELDS = st.sampled_from(
 
 @given(st.dictionaries(_FIELDS, _JSON, max_size=4).map(lambda spoiled: {**VALID, **spoiled}))
 def test_no_refusal_speaks_the_validators_language(body: dict[str, Any]) -> None:
+    refused = _refusal_or_none(msgspec.json.encode(body))
+    if refused is None:
+        return
+    key = refused.extra[0]["key"]  # type: ignore[index]
+    assert refused.detail.startswith(key or "the body"), (key, refused.detail)
+    said = refused.detail.removeprefix(key)  # the client's own names may hold anything
+    assert not [w for w in VALIDATOR_WORDS if w in said], refused.detail
+
+
+def _refusal_or_none(body: bytes) -> ValidationException | None:
     try:
-        ORDER.check(msgspec.json.encode(body))
+        ORDER.check(body)
     except ValidationException as refused:
-        key = refused.extra[0]["key"]  # type: ignore[index]
-        assert refused.detail.startswith(key or "the body"), (key, refused.detail)
-        said = refused.detail.removeprefix(key)  # the client's own names may hold anything
-        assert not [w for w in VALIDATOR_WORDS if w in said], refused.detail
+        return refused
+    return None

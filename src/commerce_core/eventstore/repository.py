@@ -30,7 +30,7 @@ class AggregateNotFoundError(LookupError):
     def __init__(self, aggregate_id: UUID, kind: type[Aggregate] | str | None = None) -> None:
         self.aggregate_id = aggregate_id
         self.kind = kind_name(kind) if not isinstance(kind, str) else kind
-        super().__init__(f"{self.kind or 'nothing'} {aggregate_id} not found")
+        super().__init__(f"no {self.kind or 'record'} has the id {aggregate_id}")
 
 
 def kind_name(kind: type[Aggregate] | None) -> str | None:

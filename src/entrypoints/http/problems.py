@@ -150,7 +150,7 @@ RETRYABLE_FLAG = "problem_retryable"
 TITLES = {
     "validation-error": "Invalid request",
     "not-found": "Not found",
-    "invalid-transition": "Transition not allowed",
+    "invalid-transition": "Not possible in its current state",
     "insufficient-stock": "Insufficient stock",
     "concurrency-conflict": "Changed concurrently; retry",
     "payment-declined": "Payment declined",

@@ -30,6 +30,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from commerce_core.tenancy.ports.tenants import Role
+from entrypoints.http.openapi import EXAMPLE_DETAILS
 from entrypoints.http.roles import ROUTES
 from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.http.input_fuzz import sample
@@ -160,6 +161,11 @@ def test_internal_names_are_found_by_introspection() -> None:
     assert internal_names_in("aggregate 1 not found")
     assert internal_names_in("a PaymentBusyError was raised")
     assert internal_names_in("payment 1 was paid by bank transfer") == []
+
+
+def test_the_documented_examples_speak_the_apis_language_too() -> None:
+    for slug, detail in EXAMPLE_DETAILS.items():
+        assert internal_names_in(detail) == [], slug
 
 
 @pytest.fixture

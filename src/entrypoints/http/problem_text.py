@@ -19,6 +19,7 @@ from commerce_core.ordering.order import OrderAlreadyPaidError
 from commerce_core.ordering.order.errors import CommandRequiredError, TransitionGuardError
 from commerce_core.ordering.order.states import TRANSITIONS, OrderStatus
 from commerce_core.payments.gateway_refunds import RefundedByHandError
+from commerce_core.processes.manual_payments import NotManualPaymentError
 from commerce_core.shared.errors import InvalidTransitionError
 
 API = "/api/v1"
@@ -150,6 +151,13 @@ def transition(error: InvalidTransitionError, scope: Scope) -> str:
     if error.current == error.target:
         return f"{subject} is already {current}: nothing to do"
     return f"{subject} is {current}, so it cannot be {tried}"
+
+
+def card_refund(error: NotManualPaymentError, scope: Scope) -> str:
+    return (
+        f"payment {error.payment_id} is a card payment: its gateway gives the money back, with "
+        f"POST {API}/payments/{error.payment_id}/refund"
+    )
 
 
 def already_paid(error: OrderAlreadyPaidError, scope: Scope) -> str:

@@ -39,6 +39,7 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
 )
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.processes.manual_payments import NotManualPaymentError
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
@@ -132,6 +133,7 @@ DETAILS: dict[type[Exception], Callable[[Any, Scope], str]] = {
     OrderAlreadyPaidError: problem_text.already_paid,
     InsufficientStockError: problem_text.insufficient_stock,
     UnknownProductError: problem_text.unknown_product,
+    NotManualPaymentError: problem_text.card_refund,
 }
 """Domain error type -> the ``detail`` a client reads (default: the error's message)."""
 

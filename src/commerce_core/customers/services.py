@@ -75,7 +75,7 @@ async def load_customer(repo: Repository, tenant_id: str, customer_id: UUID) -> 
     """The customer, if it belongs to ``tenant_id``; otherwise ``AggregateNotFoundError``."""
     customer = await repo.get(customer_id, kind=Customer)
     if customer.tenant_id != tenant_id:
-        raise AggregateNotFoundError(customer_id)
+        raise AggregateNotFoundError(customer_id, Customer)
     return customer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -23,11 +24,20 @@ _EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/event-ids"
 
 
 class AggregateNotFoundError(LookupError):
-    """No aggregate of the wanted kind has this id."""
+    """No aggregate of the wanted kind has this id. ``kind`` names what was looked for
+    in the domain's words ("order", "stock item"), or is None when any kind would do."""
 
-    def __init__(self, aggregate_id: UUID) -> None:
-        super().__init__(f"aggregate {aggregate_id} not found")
+    def __init__(self, aggregate_id: UUID, kind: type[Aggregate] | str | None = None) -> None:
         self.aggregate_id = aggregate_id
+        self.kind = kind_name(kind) if not isinstance(kind, str) else kind
+        super().__init__(f"no {self.kind or 'record'} has the id {aggregate_id}")
+
+
+def kind_name(kind: type[Aggregate] | None) -> str | None:
+    """``StockItem`` -> "stock item"; None for ``Aggregate`` itself (any kind)."""
+    if kind is None or kind is Aggregate:
+        return None
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind.__name__).lower()
 
 
 class Repository:
@@ -56,7 +66,7 @@ class Repository:
         """The aggregate as of ``version`` (default: latest); ``kind`` guards its type."""
         aggregate = self._replay(await self.store.load_stream(aggregate_id, version))
         if aggregate is None or not isinstance(aggregate, kind):
-            raise AggregateNotFoundError(aggregate_id)
+            raise AggregateNotFoundError(aggregate_id, kind)
         return aggregate
 
     async def get_many(

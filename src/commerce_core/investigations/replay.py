@@ -171,7 +171,7 @@ async def _own_stream(
         or stream_type(own[0].type) != kind.__name__
         or (tenant_id is not None and own[0].metadata.tenant_id != tenant_id)
     ):
-        raise AggregateNotFoundError(stream_id)
+        raise AggregateNotFoundError(stream_id, kind)
     return own
 
 

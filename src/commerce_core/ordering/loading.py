@@ -33,7 +33,7 @@ async def load_order_and_ledger(
     found: dict[UUID, Aggregate] = await repo.get_many([order_id, ledger_id])
     order = found.get(order_id)
     if not isinstance(order, Order) or order.tenant_id != tenant_id:
-        raise AggregateNotFoundError(order_id)
+        raise AggregateNotFoundError(order_id, Order)
     ledger = found.get(ledger_id)
     if not isinstance(ledger, OrderLedger):
         ledger = OrderLedger.start(order.tenant_id, order.id)

@@ -12,7 +12,20 @@ from __future__ import annotations
 from uuid import UUID
 
 from commerce_core.payments.payment import Payment
+from commerce_core.shared.errors import InvalidTransitionError
 from commerce_core.shared.values import PaymentMethod
+
+
+class RefundedByHandError(InvalidTransitionError):
+    """A refund asked of the gateway for money taken by hand (bank transfer, cash): it
+    goes back by hand too (``manual_payments``). Nothing was refunded."""
+
+    def __init__(self, payment: Payment) -> None:
+        super().__init__("payment", payment.status.value, "refunded")
+        method = payment.method.value.replace("_", " ")
+        self.args = (f"payment {payment.id} was paid by {method}: it is refunded by hand",)
+        self.payment_id = payment.id
+        self.method = payment.method.value
 
 
 def refunds_at_gateway(payment: Payment) -> bool:

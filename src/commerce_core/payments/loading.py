@@ -21,5 +21,5 @@ async def load_payments(repo: Repository, ledger: OrderLedger) -> list[Payment]:
     found = await repo.get_many(ledger.payment_ids, kind=Payment)
     missing = [pid for pid in ledger.payment_ids if pid not in found]
     if missing:  # the ledger names only payments saved with it
-        raise AggregateNotFoundError(missing[0])
+        raise AggregateNotFoundError(missing[0], Payment)
     return [found[pid] for pid in ledger.payment_ids]

@@ -62,4 +62,4 @@ async def load_refund_reference(
     try:
         return await load_owned(repo, tenant_id, reference_id, RefundReference)
     except AggregateNotFoundError:
-        raise AggregateNotFoundError(refund_id) from None
+        raise AggregateNotFoundError(refund_id, "refund awaiting approval") from None

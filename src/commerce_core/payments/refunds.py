@@ -26,7 +26,7 @@ from commerce_core.ordering.loading import load_ledger, load_order
 from commerce_core.ordering.order import RefundExceedsPaidError
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import run_effect
-from commerce_core.payments.gateway_refunds import refunds_at_gateway
+from commerce_core.payments.gateway_refunds import RefundedByHandError, refunds_at_gateway
 from commerce_core.payments.loading import load_payment, load_payments
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.refund_approvals import needs_approval, referenced
@@ -35,7 +35,7 @@ from commerce_core.payments.refund_reference import RefundReference
 from commerce_core.payments.results import as_money
 from commerce_core.shared.command_ids import intent_id
 from commerce_core.shared.context import CommandContext
-from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
+from commerce_core.shared.errors import DomainError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
@@ -71,7 +71,8 @@ async def refund_payment(
     """``POST /payments/{id}/refund``: sends ``amount`` (minor units) of a payment back.
 
     ``RefundExceedsCapturedError`` beyond what the payment has left to refund,
-    ``InvalidTransitionError`` for a payment not captured (or disputed).
+    ``InvalidTransitionError`` for a payment not captured (or disputed),
+    ``RefundedByHandError`` for money taken by hand.
     """
     payment = await load_payment(services.repo, ctx.tenant_id, payment_id)
     refund_id = intent_id(ctx, payment, "refund")
@@ -173,7 +174,7 @@ async def _refund(
             if not refunds_at_gateway(payment):
                 # Paid by hand, refunded by hand (manual-refund): refused before any payment
                 # of the plan is refunded at the gateway.
-                raise InvalidTransitionError("payment", payment.status, "refunded")
+                raise RefundedByHandError(payment)
             if held:
                 payment.request_refund_approval(refund_id, amount, at, reason, ctx.actor)
                 references.append(referenced(payment, refund_id))

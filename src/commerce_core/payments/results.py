@@ -61,7 +61,7 @@ def amount_due(order: Order, payments: list[Payment]) -> Money:
     authorizations already hold. ``InvalidTransitionError`` unless the order awaits
     payment; ``NothingToPayError`` when nothing is left."""
     if order.status not in AWAITING_PAYMENT:
-        raise InvalidTransitionError("order", order.status, "paid")
+        raise InvalidTransitionError("order", order.status, "paid", name=order.number)
     held = sum(
         (p.capturable for p in payments if p.status is PaymentStatus.AUTHORIZED),
         Money.zero(order.currency),

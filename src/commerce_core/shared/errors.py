@@ -16,10 +16,14 @@ class CurrencyMismatchError(InvalidValueError):
 
 
 class InvalidTransitionError(DomainError):
-    """The aggregate's state machine does not allow this change from its current state."""
+    """The aggregate's state machine does not allow this change from its current state.
 
-    def __init__(self, kind: str, current: str, target: str) -> None:
-        super().__init__(f"{kind} cannot go from {current} to {target}")
+    ``name`` is how people know this aggregate (an order's number), when it has one.
+    """
+
+    def __init__(self, kind: str, current: str, target: str, *, name: str | None = None) -> None:
+        super().__init__(f"{kind} {name + ' ' if name else ''}cannot go from {current} to {target}")
         self.kind = kind
         self.current = current
         self.target = target
+        self.name = name

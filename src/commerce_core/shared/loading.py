@@ -20,7 +20,7 @@ async def load_owned(repo: Repository, tenant_id: str, aggregate_id: UUID, kind:
     """The aggregate, if it is a ``kind`` of ``tenant_id``; otherwise ``AggregateNotFoundError``."""
     aggregate = await repo.get(aggregate_id, kind=kind)
     if getattr(aggregate, "tenant_id", None) != tenant_id:
-        raise AggregateNotFoundError(aggregate_id)
+        raise AggregateNotFoundError(aggregate_id, kind)
     return aggregate
 
 

@@ -79,9 +79,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(
         route_handlers=[HealthController, metrics_endpoint, api_router(), *bench_routes],
-        # outermost first: auth needs the request id, limits and idempotency the key
+        # outermost first: limits and idempotency need the key
         middleware=[
-            RequestLogMiddleware,
             DefineMiddleware(MetricsMiddleware, registry=container.metrics()),
             DefineMiddleware(ApiKeyAuthMiddleware, resolver=resolver, limits=limits),
             DefineMiddleware(KeyRateLimitMiddleware, limits=limits),
@@ -111,6 +110,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=[lifespan],
         state=None,
     )
+    # around the router, not inside it: a request no route takes (unknown path, wrong
+    # method, malformed path parameter) gets a request id and a log line too
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler)
     app.state.container = container
     app.state.limits = limits
     app.state.key_resolver = resolver

@@ -124,6 +124,22 @@ def client_address(scope: Scope) -> str:
 
 
 _TOO_MANY_FAILURES = "too many failed authentications from this address"
+_USE_BEARER = "use Authorization: Bearer <api key>"
+
+
+def unauthorized_detail(scope: Scope, token: str | None) -> str:
+    """Why a request was not authenticated, and how to send a key instead."""
+    if token:
+        return f"the API key is unknown or revoked; {_USE_BEARER} with an active key"
+    header = next((v for n, v in scope.get("headers", ()) if n == b"authorization"), None)
+    if header is None:
+        return f"this route needs an API key: {_USE_BEARER}"
+    scheme = header.decode("latin-1").strip().partition(" ")[0]
+    if scheme.lower() == "bearer":
+        return f"the Authorization header has no key after Bearer; {_USE_BEARER}"
+    # the scheme is echoed only when it is a plain word, never a credential
+    named = f" {scheme}" if scheme.isalpha() and len(scheme) <= 20 else ""
+    return f"this API takes API keys, not{named or ' this kind of'} credentials: {_USE_BEARER}"
 
 
 class ApiKeyAuthMiddleware:
@@ -155,9 +171,13 @@ class ApiKeyAuthMiddleware:
                 if refused is not None:
                     await send_rate_limited(scope, send, refused, _TOO_MANY_FAILURES)
                     return
-            detail = "a valid API key is required" if token else "missing Authorization header"
             await send_problem(
-                scope, send, 401, "unauthorized", detail, {"WWW-Authenticate": "Bearer"}
+                scope,
+                send,
+                401,
+                "unauthorized",
+                unauthorized_detail(scope, token),
+                {"WWW-Authenticate": "Bearer"},
             )
             return
         scope["auth"] = scope["user"] = principal
@@ -201,4 +221,4 @@ def ensure_tenant(resource_tenant_id: UUID | str, principal: Principal) -> None:
     resources exist elsewhere.
     """
     if str(resource_tenant_id) != str(principal.tenant_id):
-        raise NotFoundException("not found")
+        raise NotFoundException("nothing with this id belongs to the API key's tenant")

@@ -30,6 +30,7 @@ from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
 from entrypoints.http.problems import RETRYABLE_FLAG, problem
+from entrypoints.http.validation_text import allowed_values, body_shape, field_sentence
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects a body may have; the deepest API body has 4."""
@@ -72,17 +73,21 @@ def is_json_media_type(content_type: str) -> bool:
     return True
 
 
-def _invalid(message: str, key: str) -> ValidationException:
+def _invalid(message: str, key: str, detail: str | None = None) -> ValidationException:
+    """The refusal: ``detail`` in the client's words (``validation_text``), ``errors``
+    with the validator's own message and the field's path."""
     return ValidationException(
-        detail=f"{message} - at `$.{key}`" if key else message,
+        detail=detail or field_sentence(message, key),
         extra=[{"message": message, "key": key, "source": "body"}],
     )
 
 
-_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`", re.DOTALL)
 
 
-def _from_msgspec(error: msgspec.ValidationError) -> ValidationException:
+def _from_msgspec(
+    error: msgspec.ValidationError, info: msgspec.inspect.Type
+) -> ValidationException:
     """msgspec's message, with the path it names as the key (the field itself for an
     unknown one, as for those ``_unknown_field`` finds)."""
     message, _, at = str(error).partition(" - at `$")
@@ -90,7 +95,10 @@ def _from_msgspec(error: msgspec.ValidationError) -> ValidationException:
     unknown = _UNKNOWN.fullmatch(message)
     if unknown is not None:
         return _invalid("unknown field", _key(key, unknown.group(1)))
-    return _invalid(message, key)
+    if not key and message.startswith("Expected `object`"):  # the body is not an object
+        return _invalid(message, key, f"the body must be {body_shape(info)}")
+    allowed = allowed_values(info, key) if message.startswith("Invalid enum") else ""
+    return _invalid(message, key, field_sentence(message, key, allowed=allowed))
 
 
 def _key(path: str, name: str | int) -> str:
@@ -183,6 +191,9 @@ class _BodyType:
         self.info = msgspec.inspect.type_info(annotation)
 
     def check(self, body: bytes) -> None:
+        if not body.strip():
+            message = "the body is empty"
+            raise _invalid(message, "", f"{message}: send {body_shape(self.info)}")
         if nesting_depth(body) > MAX_DEPTH:
             raise _invalid(f"the body nests deeper than {MAX_DEPTH} levels", "")
         try:
@@ -193,12 +204,18 @@ class _BodyType:
         except UnicodeDecodeError:
             raise _invalid("the body is not valid UTF-8", "") from None
         except msgspec.ValidationError as error:
-            raise _from_msgspec(error) from None
+            raise _from_msgspec(error, self.info) from None
         except msgspec.DecodeError as error:
-            raise _invalid(f"the body is not valid JSON: {error}", "") from None
+            message = f"the body is not valid JSON: {_json_fault(error)}"
+            raise _invalid(message, "", f"{message}; send {body_shape(self.info)}") from None
         unknown = _unknown_field(self.info, raw)
         if unknown is not None:
             raise _invalid("unknown field", unknown)
+
+
+def _json_fault(error: msgspec.DecodeError) -> str:
+    text = str(error).removeprefix("JSON is malformed: ")
+    return "it ends before it is complete" if text == "Input data was truncated" else text
 
 
 @cache
@@ -222,10 +239,11 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
         # an Idempotency-Key's fingerprint has no content type: the same body sent again
         # as JSON would replay this refusal, so the key is released (nothing ran)
         request.scope.setdefault("state", {})[RETRYABLE_FLAG] = True
-        sent = f"not {content_type}" if content_type else "and the request names none"
+        sent = f"not {content_type}" if content_type else "the request names none"
         raise problem(
             415,
             "unsupported-media-type",
-            f"the body's content type must be application/json (or a +json type, in UTF-8), {sent}",
+            "send the body as JSON with Content-Type: application/json (or a +json type, "
+            f"in UTF-8); {sent}",
         )
     body_type.check(await request.body())

@@ -29,9 +29,13 @@ async def _require_operator(request: Request[Any, Any, Any]) -> None:
     if token and token.startswith(API_KEY_PREFIX):
         principal = await resolver.resolve(token)
     if principal is None:
-        raise problem(401, "unauthorized", "the metrics need an operator's API key")
+        raise problem(
+            401,
+            "unauthorized",
+            "the metrics need an operator's API key: use Authorization: Bearer <api key>",
+        )
     if principal.role is not Role.OPERATOR:
-        raise problem(403, "forbidden", "the metrics need an operator's API key")
+        raise problem(403, "forbidden", "the metrics need an operator's API key, not a tenant's")
 
 
 @get("/metrics", media_type=CONTENT_TYPE, include_in_schema=False)

@@ -120,12 +120,31 @@ _COMMAND = (
 )
 
 
+_EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+EXAMPLE_DETAILS = {
+    "not-found": f"no order has the id {_EXAMPLE_ID}; check the id (another tenant's order is "
+    "not found either)",
+    "invalid-transition": "order ORD-000123 has shipped, so it cannot be cancelled; from here "
+    "it can move to: delivered, disputed, in_transit, partially_refunded, refunded",
+    "order-already-paid": "order ORD-000123 is already paid: nothing is left to charge",
+    "validation-error": "lines[0].quantity must be an integer, not a string",
+    "insufficient-stock": "product MUG-1 has 2 available, 3 requested; order fewer or receive "
+    "stock with POST /api/v1/inventory/MUG-1/receipts",
+    "unauthorized": "this API takes API keys, not Basic credentials: use Authorization: Bearer "
+    "<api key>",
+    "unsupported-media-type": "send the body as JSON with Content-Type: application/json (or a "
+    "+json type, in UTF-8); not text/plain",
+}
+"""What some problems say, as the API says it (the others get a placeholder)."""
+
+
 def _example(slug: str, status: int) -> Example:
     hint = " (retry)" if slug in _RETRY else ""
+    detail = EXAMPLE_DETAILS.get(slug, f"an example of {slug}")
     return Example(
         id=slug,
         summary=f"{slug}{hint}",
-        value=problem_body(status, slug, f"an example of {slug}", request_id="3f2c9a1e8b7d4c60"),
+        value=problem_body(status, slug, detail, request_id="3f2c9a1e8b7d4c60"),
     )
 
 

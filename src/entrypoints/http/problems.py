@@ -39,11 +39,15 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
 )
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.processes.manual_payments import NotManualPaymentError
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.refunds import RefundExceedsCapturedError
 from commerce_core.tenancy.settings_patch import InvalidSettingError
+from entrypoints.http import problem_text
+from entrypoints.http.route_text import routing_detail
 from entrypoints.http.unavailable import RETRY_AFTER_SECONDS, database_unavailable
+from entrypoints.http.validation_text import errors_detail
 
 PROBLEM_TYPE_BASE = "https://commerce-core.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -132,6 +136,16 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
+DETAILS: dict[type[Exception], Callable[[Any, Scope], str]] = {
+    AggregateNotFoundError: problem_text.not_found,
+    InvalidTransitionError: problem_text.transition,
+    OrderAlreadyPaidError: problem_text.already_paid,
+    InsufficientStockError: problem_text.insufficient_stock,
+    UnknownProductError: problem_text.unknown_product,
+    NotManualPaymentError: problem_text.card_refund,
+}
+"""Domain error type -> the ``detail`` a client reads (default: the error's message)."""
+
 # Outcomes that invite the client to retry as is: an Idempotency-Key is released, not kept.
 RETRYABLE_SLUGS = frozenset(
     {
@@ -147,7 +161,7 @@ RETRYABLE_FLAG = "problem_retryable"
 TITLES = {
     "validation-error": "Invalid request",
     "not-found": "Not found",
-    "invalid-transition": "Transition not allowed",
+    "invalid-transition": "Not possible in its current state",
     "insufficient-stock": "Insufficient stock",
     "concurrency-conflict": "Changed concurrently; retry",
     "payment-declined": "Payment declined",
@@ -184,6 +198,7 @@ HTTP_SLUGS = {
 }
 
 _UNEXPECTED = "An unexpected error occurred; quote the request_id when reporting it."
+_LITESTAR_VALIDATION = "Validation failed for "
 
 
 def title_of(slug: str) -> str:
@@ -283,15 +298,27 @@ def _on_problem(request: Request[Any, Any, Any], exc: ProblemDetailsException) -
 def _on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
-        return problem_response(
-            request, 422, "validation-error", exc.detail, extra={"errors": errors}
-        )
+        detail = exc.detail
+        if detail.startswith(_LITESTAR_VALIDATION):  # Litestar's own: name the fields
+            detail = errors_detail(errors) or "the request's parameters are not valid"
+        return problem_response(request, 422, "validation-error", detail, extra={"errors": errors})
     if isinstance(exc.__cause__, SerializationException):  # the body is not valid JSON
-        return problem_response(request, 422, "validation-error", exc.detail, extra={"errors": []})
+        detail = "the body is not valid JSON; send a JSON object"
+        return problem_response(request, 422, "validation-error", detail, extra={"errors": []})
     if exc.status_code >= 500:
         return _on_unexpected(request, exc)
     slug = HTTP_SLUGS.get(exc.status_code, "error")
-    return problem_response(request, exc.status_code, slug, exc.detail, headers=exc.headers)
+    detail = routing_detail(request, exc)
+    return problem_response(request, exc.status_code, slug, detail, headers=exc.headers)
+
+
+def domain_detail(error: Exception, scope: Scope) -> str:
+    """The sentence a client reads for a domain error (see ``problem_text``)."""
+    for cls in getmro(type(error)):
+        describe = DETAILS.get(cls)
+        if describe is not None:
+            return describe(error, scope)
+    return str(error)
 
 
 def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -299,7 +326,8 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if mapped is None:  # a handler is only registered for mapped types
         return _on_unexpected(request, exc)
     status, slug, extra = mapped
-    return problem_response(request, status, slug, str(exc), extra=extra)
+    detail = domain_detail(exc, request.scope)
+    return problem_response(request, status, slug, detail, extra=extra)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -335,6 +335,8 @@ async def test_card_payments_are_not_refunded_by_hand(api: Api) -> None:
     )
 
     assert refused.status_code == 409, refused.text
+    # the route that does refund a card payment is named
+    assert f"POST /api/v1/payments/{charged.json()['id']}/refund" in refused.json()["detail"]
 
 
 async def test_a_days_reconciliation_is_shown_to_its_tenant_only(api: Api) -> None:

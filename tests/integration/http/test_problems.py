@@ -21,6 +21,8 @@ def problem_of(response: httpx.Response, status: int, slug: str) -> dict[str, An
     assert body["status"] == status
     assert body["title"]
     assert body["detail"]
+    # every problem, wherever it is raised, carries the id the response is logged under
+    assert body["request_id"] == response.headers["x-request-id"]
     return body
 
 
@@ -157,4 +159,7 @@ async def test_an_invalid_transition_names_both_states(api: Api) -> None:
 
     body = problem_of(response, 409, "invalid-transition")
     assert (body["current"], body["target"]) == ("paid", "pending_payment")
-    assert body["detail"] == "order cannot go from paid to pending_payment"
+    assert body["detail"].startswith(
+        "the order is already paid, so it cannot move to pending_payment"
+    )
+    assert "from here it can move to: cancelled" in body["detail"]

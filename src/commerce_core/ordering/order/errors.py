@@ -12,18 +12,21 @@ from commerce_core.shared.refunds import RefundExceedsCapturedError
 class TransitionGuardError(InvalidTransitionError):
     """The table allows the change, but not from where this order is (``reason`` says why)."""
 
-    def __init__(self, current: str, target: str, reason: str) -> None:
-        super().__init__("order", current, target)
-        self.args = (f"order cannot go from {current} to {target}: {reason}",)
+    def __init__(self, current: str, target: str, reason: str, *, name: str | None = None) -> None:
+        super().__init__("order", current, target, name=name)
+        self.args = (f"{self.args[0]}: {reason}",)
         self.reason = reason
 
 
 class CommandRequiredError(TransitionGuardError):
-    """``change_status`` was asked for a status that only a specific command sets."""
+    """``change_status`` was asked for a status that only recording something sets: a
+    payment, a refund, a shipment or a dispute (``recorded``, see ``COMMAND_ONLY``)."""
 
-    def __init__(self, current: str, target: str, command: str) -> None:
-        super().__init__(current, target, f"use {command}")
-        self.command = command
+    def __init__(
+        self, current: str, target: str, recorded: str, *, name: str | None = None
+    ) -> None:
+        super().__init__(current, target, f"only recording {recorded} does that", name=name)
+        self.recorded = recorded
 
 
 class OverpaymentError(DomainError):

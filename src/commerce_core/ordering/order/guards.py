@@ -33,6 +33,7 @@ def check_move(
     money_held: bool,
     cash_on_delivery: bool = False,
     owes: bool = False,
+    name: str | None = None,
 ) -> None:
     """Raises ``InvalidTransitionError`` unless an order in ``current`` may go to ``target``.
 
@@ -48,23 +49,29 @@ def check_move(
     - Disputing needs money held (paid and not refunded).
     - A cancelled order is archived only when all its money is refunded.
     """
-    check_transition(current, target)
+    check_transition(current, target, name=name)
     if current is S.PENDING_PAYMENT and target in UNPAID_FULFILMENT and not cash_on_delivery:
-        raise TransitionGuardError(current, target, "it is not paid (only cash on delivery is)")
+        raise TransitionGuardError(
+            current, target, "it is not paid (only cash on delivery is)", name=name
+        )
     if target is S.DELIVERED and owes:
-        raise TransitionGuardError(current, target, "its cash on delivery is not collected yet")
+        raise TransitionGuardError(
+            current, target, "its cash on delivery is not collected yet", name=name
+        )
     if current is S.DISPUTED:
-        raise TransitionGuardError(current, target, "close the dispute first")
+        raise TransitionGuardError(current, target, "close the dispute first", name=name)
     if current is S.PARTIALLY_REFUNDED and target not in (S.REFUNDED, S.DISPUTED):
         resumes = paused is not None and (
             target in TRANSITIONS[paused] or target is paused is S.PARTIALLY_SHIPPED
         )
         if not resumes:
-            raise TransitionGuardError(current, target, f"its fulfilment paused at {paused}")
+            raise TransitionGuardError(
+                current, target, f"its fulfilment paused at {paused}", name=name
+            )
     if target is S.DISPUTED and not money_held:
-        raise TransitionGuardError(current, target, "no paid money is held")
+        raise TransitionGuardError(current, target, "no paid money is held", name=name)
     if target is S.ARCHIVED and current is S.CANCELLED and money_held:
-        raise TransitionGuardError(current, target, "paid money is not refunded yet")
+        raise TransitionGuardError(current, target, "paid money is not refunded yet", name=name)
 
 
 def check_metadata(metadata: dict[str, str]) -> None:

@@ -275,7 +275,7 @@ class Order(Aggregate):
         if self.status not in AWAITING_PAYMENT:
             if self.outstanding.is_zero and self.status is not S.CANCELLED:
                 raise OrderAlreadyPaidError(self.number)
-            raise InvalidTransitionError("order", self.status, S.PAID)
+            raise InvalidTransitionError("order", self.status, S.PAID, name=self.number)
         self._payment_requested(payment_id, at, actor)
 
     def check_no_payment_in_progress(self) -> None:
@@ -307,7 +307,7 @@ class Order(Aggregate):
         self._check_currency(amount)
         if not self.accepts_payment:
             # Not the table alone: it also lists disputed -> paid (a won dispute).
-            raise InvalidTransitionError("order", self.status, S.PAID)
+            raise InvalidTransitionError("order", self.status, S.PAID, name=self.number)
         if amount.is_negative or (amount.is_zero and not self.outstanding.is_zero):
             raise InvalidValueError("a payment amount must be positive")
         if amount > self.outstanding:
@@ -339,7 +339,7 @@ class Order(Aggregate):
         """Records a failed payment attempt; the customer may retry until cancelled."""
         check_aware(at)
         if self.status not in AWAITING_PAYMENT:
-            raise InvalidTransitionError("order", self.status, S.PAYMENT_FAILED)
+            raise InvalidTransitionError("order", self.status, S.PAYMENT_FAILED, name=self.number)
         self._payment_failed(payment_id, reason, S.PAYMENT_FAILED, at, actor)
 
     @event("PaymentFailed")
@@ -417,8 +417,10 @@ class Order(Aggregate):
         if self.status not in REFUNDABLE:
             target = S.REFUNDED if full else S.PARTIALLY_REFUNDED
             if self.status is S.DISPUTED:
-                raise TransitionGuardError(self.status, target, "close the dispute first")
-            raise InvalidTransitionError("order", self.status, target)
+                raise TransitionGuardError(
+                    self.status, target, "close the dispute first", name=self.number
+                )
+            raise InvalidTransitionError("order", self.status, target, name=self.number)
         if amount > self.refundable:
             raise RefundExceedsPaidError(amount, self.refundable)
         status = self.status
@@ -467,10 +469,10 @@ class Order(Aggregate):
         check_aware(at)
         outcome = parse_enum(DisputeOutcome, outcome)
         if self.status is not S.DISPUTED or self.disputed_from is None:
-            raise InvalidTransitionError("order", self.status, "dispute closed")
+            raise InvalidTransitionError("order", self.status, "dispute closed", name=self.number)
         won = outcome is DisputeOutcome.WON
         target = self.disputed_from if won else S.REFUNDED
-        check_transition(self.status, target)
+        check_transition(self.status, target, name=self.number)
         charged_back = Money.zero(self.currency) if won else self.refundable
         self._dispute_closed(outcome, charged_back, target, at, actor, reason)
 
@@ -534,12 +536,12 @@ class Order(Aggregate):
     def _check_change(self, target: OrderStatus) -> None:
         if target is S.PAYMENT_FAILED:
             if self.status not in AWAITING_PAYMENT:
-                raise InvalidTransitionError("order", self.status, target)
+                raise InvalidTransitionError("order", self.status, target, name=self.number)
             return
         self._check_move(target)
         command = COMMAND_ONLY.get(target)
         if command is not None:
-            raise CommandRequiredError(self.status, target, command)
+            raise CommandRequiredError(self.status, target, command, name=self.number)
 
     def _check_move(self, target: OrderStatus) -> None:
         check_move(
@@ -549,6 +551,7 @@ class Order(Aggregate):
             money_held=self.refundable.amount > 0,
             cash_on_delivery=self.is_cash_on_delivery,
             owes=self.outstanding.amount > 0,
+            name=self.number,
         )
 
     def _move(self, status: OrderStatus, at: datetime, actor: str, reason: str | None) -> None:

@@ -90,15 +90,15 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.ARCHIVED: frozenset(),
 }
 
-# Statuses reached only through a command carrying more than a reason: a
+# Statuses reached only by recording something that carries more than a reason: a
 # payment, a refund, a shipment, a dispute. ``change_status`` refuses them.
 COMMAND_ONLY: dict[OrderStatus, str] = {
-    S.PAID: "mark_paid",
-    S.PARTIALLY_REFUNDED: "record_refund",
-    S.REFUNDED: "record_refund",
-    S.PARTIALLY_SHIPPED: "record_shipment",
-    S.SHIPPED: "record_shipment",
-    S.DISPUTED: "open_dispute",
+    S.PAID: "a payment",
+    S.PARTIALLY_REFUNDED: "a refund",
+    S.REFUNDED: "a refund",
+    S.PARTIALLY_SHIPPED: "a shipment",
+    S.SHIPPED: "a shipment",
+    S.DISPUTED: "a dispute",
 }
 
 AWAITING_PAYMENT: frozenset[OrderStatus] = frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED})
@@ -141,10 +141,11 @@ a disputed order's money is frozen until the dispute closes."""
 FINAL: frozenset[OrderStatus] = frozenset({S.ARCHIVED})
 
 
-def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    """Raises ``InvalidTransitionError`` unless the table allows ``current -> target``."""
+def check_transition(current: OrderStatus, target: OrderStatus, *, name: str | None = None) -> None:
+    """Raises ``InvalidTransitionError`` unless the table allows ``current -> target``
+    (``name``: the order's number, for the error)."""
     if target not in TRANSITIONS[current]:
-        raise InvalidTransitionError("order", current.value, target.value)
+        raise InvalidTransitionError("order", current.value, target.value, name=name)
 
 
 def is_allowed(current: OrderStatus, target: OrderStatus) -> bool:

@@ -372,7 +372,7 @@ async def test_an_empty_body_lists_the_fields_to_send(api: Api) -> None:
     body = check_problem(empty, "empty body")
     assert (empty.status_code, body["type"]) == (422, PROBLEMS + "validation-error")
     assert body["detail"].startswith("the body is empty: send a JSON object with the fields")
-    assert "customer (required), lines (required), currency (required)" in body["detail"]
+    assert "customer (required), lines (required), currency," in body["detail"]
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,5 @@ async def change_rate_limits(
     tenant = await find_tenant(tenants, slug)
     limits = msgspec.structs.replace(tenant.settings.rate_limits, **changes)
     limits.__post_init__()  # replace() skips the checks that decoding runs
-    settings = msgspec.structs.replace(tenant.settings, rate_limits=limits)
-    await tenants.update_settings(tenant.id, settings)
+    await tenants.merge_settings(tenant.id, {"rate_limits": limits})
     return limits

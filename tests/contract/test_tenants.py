@@ -114,6 +114,24 @@ async def test_written_settings_fields_replace_only_themselves_and_never_go_back
         await tenants.write_settings(uuid.uuid4(), {"reservation_minutes": 1}, 1)
 
 
+async def test_merged_operator_fields_leave_an_admins_written_settings_alone(
+    tenants: Tenants,
+) -> None:
+    tenant = a_tenant()
+    await tenants.add_tenant(tenant)
+    await tenants.write_settings(tenant.id, {"reservation_minutes": 45}, 1)
+
+    await tenants.merge_settings(tenant.id, {"fee_tier": FeeTier.PROFESSIONAL})
+
+    stored = await tenants.get_tenant(tenant.id)
+    assert stored is not None
+    assert stored.settings.fee_tier is FeeTier.PROFESSIONAL
+    assert stored.settings.reservation_minutes == 45
+    assert stored.settings_version == 1
+    with pytest.raises(TenantNotFoundError):
+        await tenants.merge_settings(uuid.uuid4(), {"fee_tier": FeeTier.STARTER})
+
+
 async def test_a_key_is_found_by_the_hash_of_its_secret(tenants: Tenants) -> None:
     tenant = a_tenant()
     await tenants.add_tenant(tenant)

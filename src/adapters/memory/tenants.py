@@ -45,6 +45,15 @@ class MemoryTenants:
             raise TenantNotFoundError(tenant_id)
         self._tenants[tenant_id] = msgspec.structs.replace(tenant, settings=settings)
 
+    async def merge_settings(self, tenant_id: UUID, fields: Mapping[str, Any]) -> None:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFoundError(tenant_id)
+        document = {**msgspec.to_builtins(tenant.settings), **msgspec.to_builtins(fields)}
+        self._tenants[tenant_id] = msgspec.structs.replace(
+            tenant, settings=msgspec.convert(document, TenantSettings)
+        )
+
     async def write_settings(
         self, tenant_id: UUID, fields: Mapping[str, Any], version: int
     ) -> bool:

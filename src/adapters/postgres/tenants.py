@@ -92,6 +92,15 @@ class PostgresTenants:
         if _count(status) == 0:
             raise TenantNotFoundError(tenant_id)
 
+    async def merge_settings(self, tenant_id: UUID, fields: Mapping[str, Any]) -> None:
+        status = await self._pool.execute(
+            "UPDATE tenants SET settings = settings || $2::jsonb WHERE id = $1",
+            tenant_id,
+            msgspec.json.encode(dict(fields)),
+        )
+        if _count(status) == 0:
+            raise TenantNotFoundError(tenant_id)
+
     async def write_settings(
         self, tenant_id: UUID, fields: Mapping[str, Any], version: int
     ) -> bool:

@@ -61,8 +61,8 @@ async def set_fee_terms(
     """Changes the tier and/or the override (``None`` removes it); ``UNSET`` ones stay.
 
     ``InvalidValueError`` for an override outside 0-10,000 basis points or a negative
-    fixed fee, before anything is stored. The settings document is replaced whole:
-    a concurrent change of another setting may be lost (settings change rarely).
+    fixed fee, before anything is stored. Only the fee fields are written: an admin's
+    concurrent change of another setting stays.
     """
     tenant = await tenants.get_tenant(tenant_id)
     if tenant is None:
@@ -73,5 +73,7 @@ async def set_fee_terms(
     if override is not UNSET:
         changed = msgspec.structs.replace(changed, fee_override=override)
     terms = terms_of(changed)  # refuses an invalid override before it is stored
-    await tenants.update_settings(tenant_id, changed)
+    await tenants.merge_settings(
+        tenant_id, {"fee_tier": changed.fee_tier, "fee_override": changed.fee_override}
+    )
     return terms

@@ -150,6 +150,10 @@ class Tenants(Protocol):
       id is taken.
     - ``get_tenant`` / ``tenant_by_slug`` return the tenant or None.
     - ``update_settings`` replaces a tenant's settings; raises ``TenantNotFoundError``.
+    - ``merge_settings`` sets the named top-level fields of a tenant's settings in one
+      statement, other fields and ``settings_version`` staying as they are: the
+      operator's own fields (fee terms, rate limits) change without overwriting an
+      admin's concurrent change of the others. Raises ``TenantNotFoundError``.
     - ``write_settings`` sets the named top-level fields of a tenant's settings (other
       fields stay) and its ``settings_version`` to ``version``, unless that is already
       ``version`` or more: a late or repeated write changes nothing. Returns whether it
@@ -171,6 +175,8 @@ class Tenants(Protocol):
     async def all_tenants(self) -> list[Tenant]: ...
 
     async def update_settings(self, tenant_id: UUID, settings: TenantSettings) -> None: ...
+
+    async def merge_settings(self, tenant_id: UUID, fields: Mapping[str, Any]) -> None: ...
 
     async def write_settings(
         self, tenant_id: UUID, fields: Mapping[str, Any], version: int

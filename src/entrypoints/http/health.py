@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class Health(msgspec.Struct):
-    status: str
+    status: Literal["ok"]
 
 
 class HealthController(Controller):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Litestar, Request, get, post
@@ -53,7 +53,7 @@ async def close_projection_ops(state: Any) -> None:
 class RebuildAccepted(msgspec.Struct):
     name: str
     version: int
-    status: str
+    status: Literal["started"]
     progress: str
 
 

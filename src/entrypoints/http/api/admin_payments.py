@@ -34,7 +34,11 @@ from commerce_core.payments.ports.gateway_configs import (
     GatewayCredentials,
     GatewaySummary,
 )
-from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationReports
+from commerce_core.payments.ports.reconciliation import (
+    DiscrepancyKind,
+    ReconciliationReport,
+    ReconciliationReports,
+)
 from commerce_core.tenancy.fee_terms import FeeTerms, fee_terms, tier_schedules
 from commerce_core.tenancy.ports.tenants import FeeTier
 from entrypoints.http.auth import Principal
@@ -205,7 +209,7 @@ class DiscrepancyOut(msgspec.Struct):
     order_id: UUID
     gateway: str
     gateway_payment_id: str | None
-    kind: str
+    kind: DiscrepancyKind
     currency: str
     ours: int | None
     theirs: int | None
@@ -227,7 +231,7 @@ class ReconciliationOut(msgspec.Struct):
                 d.order_id,
                 d.gateway,
                 d.gateway_payment_id,
-                str(d.kind),
+                d.kind,
                 d.currency,
                 d.ours,
                 d.theirs,

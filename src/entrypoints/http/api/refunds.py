@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from commerce_core.payments.refund_approvals import approve_refund, reject_refund
 from commerce_core.projections.refund_approvals import (
     ApprovalCursor,
+    ApprovalStatus,
     RefundApproval,
     list_refund_approvals,
 )
@@ -39,12 +39,6 @@ from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
-
-
-class ApprovalStatus(StrEnum):
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class RejectIn(msgspec.Struct, forbid_unknown_fields=True):

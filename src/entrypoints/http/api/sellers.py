@@ -20,7 +20,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 
 from commerce_core.marketplace import services as service
-from commerce_core.marketplace.ports import Payout
+from commerce_core.marketplace.ports import Payout, PayoutStatus
 from commerce_core.marketplace.seller import Seller
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
@@ -110,7 +110,7 @@ class PayoutOut(msgspec.Struct):
 
     id: str
     amount: MoneyOut
-    status: str
+    status: PayoutStatus
     arrival_date: date
     created_at: datetime
     failure_code: str | None
@@ -120,7 +120,7 @@ class PayoutOut(msgspec.Struct):
         return cls(
             id=payout.payout_id,
             amount=MoneyOut.of(payout.amount),
-            status=str(payout.status),
+            status=payout.status,
             arrival_date=payout.arrival_date,
             created_at=payout.created_at,
             failure_code=payout.failure_code,

@@ -18,7 +18,7 @@ are the operators': an operator key sees and retries those, and only those.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -64,7 +64,7 @@ class WebhookReceived(msgspec.Struct):
 class WebhookHealth(msgspec.Struct):
     """``degraded`` when events died or the oldest waiting one waited too long."""
 
-    status: str
+    status: Literal["ok", "degraded"]
     received: int
     failed: int
     dead: int

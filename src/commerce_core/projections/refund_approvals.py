@@ -48,6 +48,7 @@ REFUND_APPROVALS_TABLE = TableSpec(
     indexes=[Index(("tenant_id", "status", "requested_at", "refund_id"))],
 )
 
+
 class ApprovalStatus(StrEnum):
     """Where a refund's approval stands."""
 

@@ -25,7 +25,8 @@ from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
 from entrypoints.http.metrics import MetricsMiddleware
 from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
-from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
+from entrypoints.http.openapi import openapi_config
+from entrypoints.http.operation_docs import DocumentOperations
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         before_request=guard_input,
         request_max_body_size=settings.request_max_body_size,
         openapi_config=openapi_config(),
-        plugins=[DocumentIdempotencyKey()],
+        plugins=[DocumentOperations()],
         lifespan=[lifespan],
         state=None,
     )

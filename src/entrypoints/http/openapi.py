@@ -14,9 +14,9 @@ large, a domain rule refusing it); ``query_problems`` adds the bad key and inval
 query. Each status is documented once as ``application/problem+json`` with the slugs
 it stands for and an example per slug.
 
-The ``Idempotency-Key`` header is documented on every operation the idempotency
-middleware handles (a POST, PUT, PATCH or DELETE that takes an API key) by
-``DocumentIdempotencyKey``, so a route cannot forget it.
+The ``Idempotency-Key`` header (``IDEMPOTENCY_KEY``), descriptions with the roles
+allowed and success examples are added to each operation by
+``operation_docs.DocumentOperations``.
 """
 
 from __future__ import annotations
@@ -29,14 +29,11 @@ import msgspec
 from litestar.enums import ParamType
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Example, Operation, Parameter, Schema, Tag
+from litestar.openapi.spec import Components, Example, Parameter, Schema, Tag
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.plugins import ReceiveRoutePlugin
-from litestar.routes import BaseRoute, HTTPRoute
 
-from entrypoints.http.auth import BEARER_SCHEME, needs_auth
+from entrypoints.http.auth import BEARER_SCHEME
 from entrypoints.http.idempotency import MAX_KEY_LENGTH
-from entrypoints.http.idempotency import METHODS as KEYED_METHODS
 from entrypoints.http.problems import DOMAIN_PROBLEMS, HTTP_SLUGS, PROBLEM_JSON, problem_body
 
 DESCRIPTION = """\
@@ -186,22 +183,16 @@ IDEMPOTENCY_KEY = Parameter(
 
 
 @dataclass
-class KeyedOperation(Operation):
-    """An operation that takes an ``Idempotency-Key``."""
+class VerbatimExample(Example):
+    """An example whose value is written as given: Litestar drops ``None`` members of
+    values, which would leave a required ``null`` field out of an answer's example."""
 
-    def __post_init__(self) -> None:
-        self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
-
-
-class DocumentIdempotencyKey(ReceiveRoutePlugin):
-    """Documents the header on the routes ``IdempotencyMiddleware`` handles."""
-
-    def receive_route(self, route: BaseRoute) -> None:
-        if not isinstance(route, HTTPRoute) or not needs_auth(route.path):
-            return
-        for handler in route.route_handlers:
-            if handler.http_methods & KEYED_METHODS:
-                handler.operation_class = KeyedOperation
+    def to_schema(self) -> dict[str, Any]:
+        result = super().to_schema()
+        result.pop("id", None)  # the key of the examples map names it
+        if self.value is not None:
+            result["value"] = self.value
+        return result
 
 
 def example_body(*examples: tuple[str, Any]) -> list[Example]:

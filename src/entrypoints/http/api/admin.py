@@ -65,7 +65,7 @@ class ProjectionsAdminController(Controller):
     tags = ["admin"]
     dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="List projections", responses=query_problems("forbidden"))
     async def list_projections(
         self, ops: NamedDependency[ProjectionOps], principal: NamedDependency[Principal]
     ) -> list[ProjectionInfo]:
@@ -79,6 +79,7 @@ class ProjectionsAdminController(Controller):
 
     @post(
         "/{name:str}/rebuild",
+        summary="Rebuild a projection",
         status_code=202,
         responses=command_problems(
             "forbidden", "not-found", "projection-not-started", "rebuild-running"

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.ordering import services as service
 from commerce_core.ordering.order import OrderStatus
@@ -75,6 +75,7 @@ class OrdersController(Controller):
 
     @post(
         "/",
+        summary="Place an order",
         status_code=201,
         responses=command_problems("insufficient-stock", "not-found", "concurrency-conflict"),
     )
@@ -93,7 +94,7 @@ class OrdersController(Controller):
         order = await service.place_order(order_services(services), ctx, data)
         return order_out(order)
 
-    @get("/{order_id:uuid}", responses=query_problems("not-found"))
+    @get("/{order_id:uuid}", summary="Show an order", responses=query_problems("not-found"))
     async def show(
         self,
         order_id: FromPath[UUID],
@@ -108,6 +109,7 @@ class OrdersController(Controller):
 
     @patch(
         "/{order_id:uuid}",
+        summary="Change an order's status",
         responses=command_problems(
             "not-found",
             "invalid-transition",
@@ -119,7 +121,7 @@ class OrdersController(Controller):
     async def change_status(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[StatusChangeIn],
+        data: Annotated[StatusChangeIn, examples.STATUS_CHANGE],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -140,6 +142,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:uuid}/cancel",
+        summary="Cancel an order",
         status_code=200,
         responses=command_problems(
             "not-found",
@@ -152,7 +155,7 @@ class OrdersController(Controller):
     async def cancel(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[CancelIn],
+        data: Annotated[CancelIn, examples.CANCEL],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -173,6 +176,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:uuid}/refund",
+        summary="Refund an order",
         status_code=201,
         responses=REFUND_PROBLEMS,
     )
@@ -204,19 +208,25 @@ class OrdersController(Controller):
         )
         return _one_refund([refund_out(r) for r in refunds])
 
-    @get("/{order_id:uuid}/payments", responses=query_problems("not-found"))
+    @get(
+        "/{order_id:uuid}/payments",
+        summary="List an order's payments",
+        responses=query_problems("not-found"),
+    )
     async def payments(
         self,
         order_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> list[PaymentOut]:
+        """Every payment of the order, oldest first, with its fees. Changes nothing."""
         # order_payments loads the order for the tenant: 404 when it is not theirs
         payments = await order_payments(services.repo, tenant_of(principal), order_id)
         return [payment_out(p) for p in payments]
 
     @post(
         "/{order_id:uuid}/shipments",
+        summary="Ship an order",
         status_code=201,
         responses=command_problems(
             "not-found", "invalid-transition", "concurrency-conflict", "carrier-error"
@@ -225,7 +235,7 @@ class OrdersController(Controller):
     async def ship(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[CreateShipment],
+        data: Annotated[CreateShipment, examples.SHIPMENT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> ShipmentOut:

@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, Parameter
 
 from commerce_core.payments.refund_approvals import approve_refund, reject_refund
 from commerce_core.projections.refund_approvals import (
@@ -32,6 +32,7 @@ from commerce_core.projections.refund_approvals import (
 )
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.ports.tenants import Role
+from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS
 from entrypoints.http.api.views import RefundOut, refund_out
 from entrypoints.http.auth import Principal, requires_role
@@ -70,7 +71,12 @@ class RefundsController(Controller):
     path = "/refunds"
     tags = ["refunds"]
 
-    @get("/", guards=[requires_role(Role.STAFF)], responses=query_problems("forbidden"))
+    @get(
+        "/",
+        summary="List refunds that needed approval",
+        guards=[requires_role(Role.STAFF)],
+        responses=query_problems("forbidden"),
+    )
     async def list_refunds(
         self,
         services: NamedDependency[Services],
@@ -91,6 +97,7 @@ class RefundsController(Controller):
 
     @post(
         "/{refund_id:uuid}/approve",
+        summary="Approve a refund",
         status_code=200,
         guards=[requires_role(Role.ADMIN)],
         responses=REFUND_PROBLEMS,
@@ -109,6 +116,7 @@ class RefundsController(Controller):
 
     @post(
         "/{refund_id:uuid}/reject",
+        summary="Reject a refund",
         status_code=200,
         guards=[requires_role(Role.ADMIN)],
         responses=REFUND_PROBLEMS,
@@ -116,7 +124,7 @@ class RefundsController(Controller):
     async def reject(
         self,
         refund_id: FromPath[UUID],
-        data: JSONBody[RejectIn],
+        data: Annotated[RejectIn, examples.REJECTION],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> RefundOut:

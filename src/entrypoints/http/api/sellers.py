@@ -149,6 +149,7 @@ class SellersController(Controller):
 
     @post(
         "/{seller_id:str}/stripe-onboard",
+        summary="Onboard a seller",
         status_code=201,
         responses=_ONBOARD_RESPONSES,
         description="The account was opened now (201) or existed (200); either way the "
@@ -188,7 +189,7 @@ class SellersController(Controller):
         )
         return Response(body, status_code=201 if onboarding.opened else 200)
 
-    @get("/{seller_id:str}", responses=query_problems("not-found"))
+    @get("/{seller_id:str}", summary="Show a seller", responses=query_problems("not-found"))
     async def get_seller(
         self,
         seller_id: FromPath[SellerIdPath],
@@ -202,6 +203,7 @@ class SellersController(Controller):
 
     @post(
         "/{seller_id:str}/refresh",
+        summary="Refresh a seller's account",
         status_code=200,
         responses=command_problems("not-found", "concurrency-conflict", *_GATEWAY_PROBLEMS),
     )
@@ -218,6 +220,7 @@ class SellersController(Controller):
 
     @get(
         "/{seller_id:str}/payouts",
+        summary="List a seller's payouts",
         responses=query_problems("not-found", *_GATEWAY_PROBLEMS),
     )
     async def payouts(

@@ -25,7 +25,7 @@ from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
 from entrypoints.http.metrics import MetricsMiddleware
 from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
-from entrypoints.http.openapi import openapi_config
+from entrypoints.http.openapi import docs_assets, openapi_config
 from entrypoints.http.operation_docs import DocumentOperations
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
@@ -79,7 +79,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint, api_router(), *bench_routes],
+        route_handlers=[
+            HealthController,
+            metrics_endpoint,
+            api_router(),
+            docs_assets(),
+            *bench_routes,
+        ],
         # outermost first: auth needs the request id, limits and idempotency the key
         middleware=[
             RequestLogMiddleware,

@@ -201,7 +201,7 @@ class FeeTiersAdminController(Controller):
     path = "/admin/fee-tiers"
     tags = ["admin"]
 
-    @get("/", summary="Show the tenant's fee terms", responses=query_problems("forbidden"))
+    @get("/", summary="Show the tenant's own fee terms", responses=query_problems("forbidden"))
     async def show(
         self, services: NamedDependency[Services], principal: NamedDependency[Principal]
     ) -> FeeTermsOut:

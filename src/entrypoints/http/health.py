@@ -34,6 +34,7 @@ class Ready(msgspec.Struct, omit_defaults=True):
 
 _READY = ResponseSpec(
     data_container=Ready,
+    generate_examples=False,
     description="The database answers; how each projection stands.",
     examples=[
         VerbatimExample(

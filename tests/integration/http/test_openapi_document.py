@@ -112,6 +112,19 @@ def test_every_request_body_has_examples_valid_against_its_schema(
     assert wrong == []
 
 
+def test_every_example_of_a_component_schema_is_valid_against_it(
+    document: dict[str, Any],
+) -> None:
+    wrong = [
+        (name, problem)
+        for name, schema in document["components"]["schemas"].items()
+        for value in schema.get("examples", [])
+        for problem in invalid(document, schema, value)
+    ]
+
+    assert wrong == []
+
+
 def _success_media(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     for method, path, operation in operations(document):
         for status, response in operation["responses"].items():

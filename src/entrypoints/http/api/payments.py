@@ -53,6 +53,7 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
 
 _LATE = ResponseSpec(
     data_container=PaymentOut,
+    generate_examples=False,
     description=(
         "The gateway's answer is late: the payment is recorded with status pending and the "
         "service finishes it itself; read it with GET /payments/{id}, or send the same request "

@@ -138,6 +138,7 @@ _ONBOARD_RESPONSES = {
     **command_problems("concurrency-conflict", *_GATEWAY_PROBLEMS),
     200: ResponseSpec(
         data_container=OnboardingOut,
+        generate_examples=False,
         description="The seller's account existed: a new onboarding link for it",
     ),
 }

@@ -36,12 +36,12 @@ WEBHOOKS = "/api/v1/webhooks"
 WHO = "**Who may call it:**"
 
 
-def who_may_call(path: str, group: RouteGroup | None) -> str:
+def who_may_call(method: str, path: str, group: RouteGroup | None) -> str:
     """The sentence of an operation's description that names the roles allowed."""
     if group is None:
         return f"{WHO} nobody yet: the route has no rule in the role matrix (403)."
     if group.roles == PUBLIC:
-        if path.startswith(WEBHOOKS):
+        if method == "POST" and path.startswith(WEBHOOKS):
             return (
                 f"{WHO} the payment gateway; no API key, the gateway's "
                 "signature authenticates the request."
@@ -52,11 +52,12 @@ def who_may_call(path: str, group: RouteGroup | None) -> str:
     return f"{WHO} API keys of the role {named} (role matrix: {group.name})."
 
 
-def description_of(docstring: str | None, path: str, group: RouteGroup | None) -> str:
+def description_of(docstring: str | None, method: str, path: str) -> str:
     text = inspect.cleandoc(docstring or "")
     if WHO in text:  # described already: a route registered again
         return text
-    return "\n\n".join(part for part in (text, who_may_call(path, group)) if part)
+    who = who_may_call(method, path, rule_of(method, path))
+    return "\n\n".join(part for part in (text, who) if part)
 
 
 def _returned(annotation: Any) -> Any:
@@ -98,10 +99,9 @@ class DocumentOperations(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             if not handler.resolve_include_in_schema():
                 continue
-            methods = sorted(handler.http_methods)
-            group = rule_of(methods[0], route.path_format)
+            method = sorted(handler.http_methods)[0]
             handler.description = description_of(
-                handler.description or handler.fn.__doc__, route.path_format, group
+                handler.description or handler.fn.__doc__, method, route.path_format
             )
             returned = _returned(handler.parsed_fn_signature.return_type.annotation)
             keyed = needs_auth(route.path) and bool(handler.http_methods & KEYED_METHODS)

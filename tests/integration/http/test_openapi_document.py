@@ -67,7 +67,7 @@ def test_every_operation_says_what_it_does_and_who_may_call_it(document: dict[st
     for method, path, operation in operations(document):
         description = operation.get("description", "")
         what = description.split(WHO)[0].strip()
-        who = who_may_call(path, rule_of(method, path))
+        who = who_may_call(method, path, rule_of(method, path))
         if not what or not description.endswith(who):
             wrong.append((method, path))
 
@@ -78,10 +78,12 @@ def test_the_roles_named_are_those_of_the_role_matrix(document: dict[str, Any]) 
     charge = document["paths"]["/api/v1/payments/charge"]["post"]["description"]
     approve = document["paths"]["/api/v1/refunds/{refund_id}/approve"]["post"]["description"]
     webhook = document["paths"]["/api/v1/webhooks/{gateway}"]["post"]["description"]
+    health = document["paths"]["/api/v1/webhooks/health"]["get"]["description"]
 
     assert "`admin`, `service` or `staff`" in charge
     assert "role `admin` (" in approve
-    assert "no API key" in webhook
+    assert "the payment gateway; no API key" in webhook
+    assert "anyone; no API key" in health
 
 
 def test_summaries_and_operation_ids_are_there_and_distinct(document: dict[str, Any]) -> None:

@@ -190,7 +190,8 @@ class OrdersController(Controller):
     ) -> RefundOut:
         """Refunds ``amount`` (default: all that is refundable), optionally restocking. By a
         non-admin key, one that takes the order's refunds above the tenant's threshold
-        answers ``"status": "pending_approval"`` and waits for an admin."""
+        answers ``"status": "pending_approval"`` and waits for an admin. A ``service`` key
+        refunds only with the ``refunds`` grant."""
         if principal.role is Role.SERVICE:
             order = await service.get_order(services.repo, ctx.tenant_id, order_id)
             may_refund(principal, order.refundable.amount if data.amount is None else data.amount)

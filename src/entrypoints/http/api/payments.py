@@ -223,7 +223,8 @@ class PaymentsController(Controller):
     ) -> RefundOut:
         """Refunds part or all of what was captured; never more than captured minus refunded.
         By a non-admin key, one that takes the order's refunds above the tenant's threshold
-        answers ``"status": "pending_approval"`` and waits for an admin."""
+        answers ``"status": "pending_approval"`` and waits for an admin. A ``service`` key
+        refunds only with the ``refunds`` grant."""
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
         may_refund(principal, data.amount)
         refund = await refund_payment(

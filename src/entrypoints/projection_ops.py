@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 import msgspec
@@ -31,6 +32,7 @@ from commerce_core.projections.rebuild import (
     ProgressListener,
     ProjectionRebuilder,
     RebuildRunningError,
+    Status,
 )
 from commerce_core.projections.shadow import Purpose, RebuildProgress, RebuildStore, RowDifference
 from commerce_core.shared.ports.clock import Clock
@@ -45,7 +47,7 @@ class UnknownProjectionError(LookupError):
 class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
     """A rebuild or verify run: events done of the (estimated) total, rate, time left."""
 
-    status: str
+    status: Status
     done: int
     total: int
     rate: float | None
@@ -91,6 +93,19 @@ class QuarantineInfo(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class ProjectionStatus(StrEnum):
+    """A projection's state in its runner, ``degraded`` while it holds events in
+    quarantine, or ``not_started`` before any runner took it."""
+
+    STANDBY = ProjectionState.STANDBY.value
+    CATCHING_UP = ProjectionState.CATCHING_UP.value
+    REBUILDING = ProjectionState.REBUILDING.value
+    LIVE = ProjectionState.LIVE.value
+    FAILED = ProjectionState.FAILED.value
+    DEGRADED = "degraded"
+    NOT_STARTED = "not_started"
+
+
 class ProjectionInfo(msgspec.Struct, frozen=True, kw_only=True):
     """One projection version: its checkpoint (global position), lag, status, and its
     newest rebuild and verify runs.
@@ -105,7 +120,7 @@ class ProjectionInfo(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     tx_id: int
     lag: int
-    status: str
+    status: ProjectionStatus
     serving: bool
     error: str | None
     rebuild: RunInfo | None
@@ -261,9 +276,9 @@ def _info(
     runs: dict[tuple[str, int, Purpose], RunInfo],
     everything: bool,
 ) -> ProjectionInfo:
-    status = str(c.state)
+    status = ProjectionStatus(c.state.value)
     if held and c.state in (ProjectionState.LIVE, ProjectionState.CATCHING_UP):
-        status = "degraded"
+        status = ProjectionStatus.DEGRADED
     return ProjectionInfo(
         name=c.name,
         version=c.version,
@@ -295,7 +310,7 @@ def _not_started(projection: Projection, head: int) -> ProjectionInfo:
         position=0,
         tx_id=0,
         lag=head,
-        status="not_started",
+        status=ProjectionStatus.NOT_STARTED,
         serving=False,
         error=None,
         rebuild=None,

@@ -32,7 +32,7 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
 
     id: UUID
     tenant_id: str
-    status: str
+    status: CustomerStatus
     email: str | None
     name: str | None
     phone: str | None
@@ -91,7 +91,7 @@ async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
     return CustomerView(
         id=customer.id,
         tenant_id=customer.tenant_id,
-        status=status.value,
+        status=status,
         email=await unseal(keyring, customer.email, "email", str),
         name=await unseal(keyring, customer.name, "name", str),
         phone=await unseal(keyring, customer.phone, "phone", str),

@@ -10,6 +10,7 @@ one status, oldest first (the order an admin works through them).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -47,9 +48,18 @@ REFUND_APPROVALS_TABLE = TableSpec(
     indexes=[Index(("tenant_id", "status", "requested_at", "refund_id"))],
 )
 
-PENDING_APPROVAL = "pending_approval"
-APPROVED = "approved"
-REJECTED = "rejected"
+
+class ApprovalStatus(StrEnum):
+    """Where a refund's approval stands."""
+
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+PENDING_APPROVAL = ApprovalStatus.PENDING_APPROVAL.value
+APPROVED = ApprovalStatus.APPROVED.value
+REJECTED = ApprovalStatus.REJECTED.value
 
 
 class RefundApproval(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +71,7 @@ class RefundApproval(msgspec.Struct, frozen=True, kw_only=True):
     amount: int
     currency: str
     reason: str | None
-    status: str
+    status: ApprovalStatus
     requested_by: str | None
     requested_at: datetime
     decided_by: str | None = None
@@ -153,7 +163,7 @@ def _approval(row: dict[str, Any]) -> RefundApproval:
         amount=row["amount"],
         currency=row["currency"],
         reason=row["reason"],
-        status=row["status"],
+        status=ApprovalStatus(row["status"]),
         requested_by=row["requested_by"],
         requested_at=row["requested_at"],
         decided_by=row["decided_by"],

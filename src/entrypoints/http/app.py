@@ -25,7 +25,8 @@ from entrypoints.http.limits.edge import EdgeLimits
 from entrypoints.http.limits.middleware import KeyRateLimitMiddleware
 from entrypoints.http.metrics import MetricsMiddleware
 from entrypoints.http.metrics_access import metrics_endpoint, serve_metrics
-from entrypoints.http.openapi import DocumentIdempotencyKey, openapi_config
+from entrypoints.http.openapi import docs_assets, openapi_config
+from entrypoints.http.operation_docs import DocumentOperations
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
@@ -78,7 +79,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint, api_router(), *bench_routes],
+        route_handlers=[
+            HealthController,
+            metrics_endpoint,
+            api_router(),
+            docs_assets(),
+            *bench_routes,
+        ],
         # outermost first: limits and idempotency need the key
         middleware=[
             DefineMiddleware(MetricsMiddleware, registry=container.metrics()),
@@ -106,7 +113,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_config=openapi_config(),
         # its default set-up replaces the root logger's handler with "INFO - ..." lines
         logging_config=None,
-        plugins=[DocumentIdempotencyKey()],
+        plugins=[DocumentOperations()],
         lifespan=[lifespan],
         state=None,
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import msgspec
 
 from entrypoints.http.metrics import MetricsRegistry
-from entrypoints.projection_ops import ProjectionInfo, ProjectionOps
+from entrypoints.projection_ops import ProjectionInfo, ProjectionOps, ProjectionStatus
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class ProjectionHealth(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     version: int
-    status: str
+    status: ProjectionStatus
     lag: int
     quarantined: int
     degraded_tenants: int

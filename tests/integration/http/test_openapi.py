@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -78,19 +79,50 @@ async def test_every_operation_of_the_contract_is_documented(
     assert operation in documented_operations(document)
 
 
-@pytest.mark.parametrize("page", ["/schema", "/schema/swagger", "/schema/redoc"])
+@pytest.mark.parametrize("page", ["/schema", "/schema/swagger"])
 async def test_the_docs_ui_is_served(client: httpx.AsyncClient, page: str) -> None:
     answer = await client.get(page)
 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/html")
     assert "commerce-core" in answer.text
+    assert "SwaggerUIBundle" in answer.text
 
 
-async def test_the_default_docs_ui_is_scalar(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/schema")
+# what a page loads: <script src>, <link href>, <img src> and CSS url(...)
+LOADED = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)""")
 
-    assert "@scalar/api-reference" in answer.text
+
+@pytest.mark.parametrize("page", ["/schema", "/schema/swagger"])
+async def test_the_docs_ui_loads_nothing_from_outside_and_its_files_load(
+    client: httpx.AsyncClient, page: str
+) -> None:
+    html = (await client.get(page)).text
+    loaded = [a or b for a, b in LOADED.findall(html)]
+
+    assert loaded, "the page loads its script and styles"
+    # data: URIs are part of the page; anything else must come from this server
+    assert [url for url in loaded if not url.startswith(("/", "data:"))] == []
+    for url in (url for url in loaded if url.startswith("/")):
+        answer = await client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.content, url
+    css = (await client.get("/schema/static/swagger-ui.css")).text
+    from_css = [a or b for a, b in LOADED.findall(css)]
+    assert [url for url in from_css if not url.startswith(("/", "data:", "#"))] == []
+
+
+async def test_the_docs_ui_files_carry_their_licence(client: httpx.AsyncClient) -> None:
+    licence = await client.get("/schema/static/LICENSE")
+
+    assert licence.status_code == 200
+    assert "Apache License" in licence.text
+
+
+async def test_a_file_outside_the_docs_ui_files_is_not_served(client: httpx.AsyncClient) -> None:
+    for path in ("/schema/static/../openapi.py", "/schema/static/%2e%2e/openapi.py"):
+        answer = await client.get(path)
+        assert answer.status_code == 404, path
 
 
 async def test_every_error_answer_is_documented_as_a_problem(document: dict[str, Any]) -> None:

@@ -9,6 +9,9 @@ from uuid import UUID
 
 import msgspec
 
+from commerce_core.ordering.order.states import OrderStatus
+from commerce_core.ordering.order.values import Channel
+
 
 class OrderFilters(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
@@ -22,13 +25,13 @@ class OrderFilters(msgspec.Struct, frozen=True, kw_only=True):
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     number: str
-    status: str
+    status: OrderStatus
     customer_id: UUID | None
     currency: str
     total: int
     paid: int
     refunded: int
-    channel: str | None
+    channel: Channel | None
     created_at: datetime
     updated_at: datetime
 
@@ -38,13 +41,13 @@ def summary_of(row: Mapping[str, Any]) -> OrderSummary:
     return OrderSummary(
         id=row["order_id"],
         number=row["number"],
-        status=row["status"],
+        status=OrderStatus(row["status"]),
         customer_id=row["customer_id"],
         currency=row["currency"],
         total=row["total"] or 0,
         paid=row["paid"] or 0,
         refunded=row["refunded"] or 0,
-        channel=row["channel"],
+        channel=None if row["channel"] is None else Channel(row["channel"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

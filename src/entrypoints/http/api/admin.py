@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Litestar, Request, get, post
@@ -53,7 +53,7 @@ async def close_projection_ops(state: Any) -> None:
 class RebuildAccepted(msgspec.Struct):
     name: str
     version: int
-    status: str
+    status: Literal["started"]
     progress: str
 
 
@@ -65,7 +65,7 @@ class ProjectionsAdminController(Controller):
     tags = ["admin"]
     dependencies = {"ops": Provide(provide_projection_ops, sync_to_thread=False)}
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="List projections", responses=query_problems("forbidden"))
     async def list_projections(
         self, ops: NamedDependency[ProjectionOps], principal: NamedDependency[Principal]
     ) -> list[ProjectionInfo]:
@@ -79,6 +79,7 @@ class ProjectionsAdminController(Controller):
 
     @post(
         "/{name:str}/rebuild",
+        summary="Rebuild a projection",
         status_code=202,
         responses=command_problems(
             "forbidden", "not-found", "projection-not-started", "rebuild-running"

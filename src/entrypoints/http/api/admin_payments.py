@@ -20,7 +20,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 from msgspec import UNSET, UnsetType
 
 from commerce_core.payments.fees import FeeSchedule
@@ -35,9 +35,14 @@ from commerce_core.payments.ports.gateway_configs import (
     GatewayCredentials,
     GatewaySummary,
 )
-from commerce_core.payments.ports.reconciliation import ReconciliationReport, ReconciliationReports
+from commerce_core.payments.ports.reconciliation import (
+    DiscrepancyKind,
+    ReconciliationReport,
+    ReconciliationReports,
+)
 from commerce_core.tenancy.fee_terms import FeeTerms, fee_terms, tier_schedules
 from commerce_core.tenancy.ports.tenants import FeeTier
+from entrypoints.http.api import examples
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
@@ -99,11 +104,16 @@ class GatewaysAdminController(Controller):
     tags = ["admin"]
     dependencies = _DEPENDENCIES
 
-    @put("/{gateway:str}", status_code=200, responses=command_problems("forbidden"))
+    @put(
+        "/{gateway:str}",
+        summary="Configure a payment gateway",
+        status_code=200,
+        responses=command_problems("forbidden"),
+    )
     async def configure(
         self,
         gateway: FromPath[str],
-        data: JSONBody[GatewayConfigIn],
+        data: Annotated[GatewayConfigIn, examples.GATEWAY],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         admin: NamedDependency[PaymentAdmin],
@@ -150,7 +160,7 @@ class GatewaysAdminController(Controller):
             )
         return GatewayOut.of(summary)
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="List payment gateways", responses=query_problems("forbidden"))
     async def list_gateways(
         self, principal: NamedDependency[Principal], admin: NamedDependency[PaymentAdmin]
     ) -> list[GatewayOut]:
@@ -217,7 +227,7 @@ class FeeTiersAdminController(Controller):
     path = "/admin/fee-tiers"
     tags = ["admin"]
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="Show the tenant's own fee terms", responses=query_problems("forbidden"))
     async def show(
         self, services: NamedDependency[Services], principal: NamedDependency[Principal]
     ) -> FeeTermsOut:
@@ -231,7 +241,7 @@ class DiscrepancyOut(msgspec.Struct):
     order_id: UUID
     gateway: str
     gateway_payment_id: str | None
-    kind: str
+    kind: DiscrepancyKind
     currency: str
     ours: int | None
     theirs: int | None
@@ -253,7 +263,7 @@ class ReconciliationOut(msgspec.Struct):
                 d.order_id,
                 d.gateway,
                 d.gateway_payment_id,
-                str(d.kind),
+                d.kind,
                 d.currency,
                 d.ours,
                 d.theirs,
@@ -269,7 +279,11 @@ class ReconciliationAdminController(Controller):
     tags = ["admin"]
     dependencies = _DEPENDENCIES
 
-    @get("/{day:date}", responses=query_problems("forbidden", "not-found"))
+    @get(
+        "/{day:date}",
+        summary="Show a day's reconciliation",
+        responses=query_problems("forbidden", "not-found"),
+    )
     async def report(
         self,
         day: FromPath[date],

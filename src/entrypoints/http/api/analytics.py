@@ -42,7 +42,7 @@ class AnalyticsController(Controller):
     path = "/analytics"
     tags = ["analytics"]
 
-    @get("/orders/dashboard", responses=query_problems())
+    @get("/orders/dashboard", summary="Orders dashboard", responses=query_problems())
     async def orders_dashboard(
         self,
         services: NamedDependency[Services],
@@ -62,7 +62,7 @@ class AnalyticsController(Controller):
             tenant_of(principal), currency or settings.segment_rules.currency, start, end
         )
 
-    @get("/customers/dashboard", responses=query_problems())
+    @get("/customers/dashboard", summary="Customers dashboard", responses=query_problems())
     async def customers_dashboard(
         self,
         services: NamedDependency[Services],
@@ -83,7 +83,7 @@ class CustomerAnalyticsController(Controller):
     path = "/customers/{customer_id:uuid}"
     tags = ["customers"]
 
-    @get("/analytics", responses=query_problems("not-found"))
+    @get("/analytics", summary="Show a customer's analytics", responses=query_problems("not-found"))
     async def analytics(
         self,
         customer_id: UUID,
@@ -98,7 +98,7 @@ class CustomerAnalyticsController(Controller):
             tenant, customer_id, settings.segment_rules, services.clock.now()
         )
 
-    @get("/orders", responses=query_problems("not-found"))
+    @get("/orders", summary="List a customer's orders", responses=query_problems("not-found"))
     async def orders(
         self,
         customer_id: UUID,

@@ -96,7 +96,12 @@ async def get_product(repo: Repository, tenant_id: str, sku: str) -> Product:
 class CatalogController(Controller):
     tags = ["catalog"]
 
-    @put("/products/{sku:str}", status_code=200, responses=command_problems("concurrency-conflict"))
+    @put(
+        "/products/{sku:str}",
+        summary="Create or change a product",
+        status_code=200,
+        responses=command_problems("concurrency-conflict"),
+    )
     async def put_product(
         self,
         sku: SkuPath,
@@ -113,17 +118,19 @@ class CatalogController(Controller):
         )
         return ProductOut.of(product)
 
-    @get("/products/{sku:str}", responses=query_problems("not-found"))
+    @get("/products/{sku:str}", summary="Show a product", responses=query_problems("not-found"))
     async def get_product(
         self,
         sku: SkuPath,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> ProductOut:
+        """The product: its name, the price orders charge, its tax rate. Changes nothing."""
         return ProductOut.of(await get_product(services.repo, tenant_of(principal), sku))
 
     @post(
         "/inventory/{sku:str}/receipts",
+        summary="Receive stock",
         status_code=201,
         responses=command_problems("not-found", "concurrency-conflict"),
     )
@@ -142,7 +149,7 @@ class CatalogController(Controller):
         )
         return StockOut.of(levels)
 
-    @get("/inventory/{sku:str}", responses=query_problems("not-found"))
+    @get("/inventory/{sku:str}", summary="Show stock levels", responses=query_problems("not-found"))
     async def stock(
         self,
         sku: SkuPath,

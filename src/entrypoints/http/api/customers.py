@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.customers import services as service
 from commerce_core.customers.services import CustomerPatch, RegisterCustomer
@@ -16,6 +16,7 @@ from commerce_core.customers.views import CustomerExport, CustomerView
 from commerce_core.processes.customer_export import export_customer_with_orders
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
+from entrypoints.http.api import examples
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import customer_services
 from entrypoints.http.openapi import command_problems, query_problems
@@ -39,13 +40,14 @@ class CustomersController(Controller):
 
     @post(
         "/",
+        summary="Register a customer",
         status_code=201,
         responses=command_problems("email-taken", "idempotent-response-erased"),
     )
     async def register(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[RegisterCustomer],
+        data: Annotated[RegisterCustomer, examples.CUSTOMER],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
@@ -54,19 +56,22 @@ class CustomersController(Controller):
         names_customer(request, view.id)
         return view
 
-    @get("/{customer_id:uuid}", responses=query_problems("not-found"))
+    @get("/{customer_id:uuid}", summary="Show a customer", responses=query_problems("not-found"))
     async def show(
         self,
         customer_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> CustomerView:
+        """The customer's profile, addresses, tags and notes, decrypted; once erased, the
+        personal fields are null. Changes nothing."""
         return await service.get_customer(
             services.repo, services.keyring, tenant_of(principal), customer_id
         )
 
     @patch(
         "/{customer_id:uuid}",
+        summary="Change a customer",
         responses=command_problems(
             "not-found",
             "email-taken",
@@ -79,7 +84,7 @@ class CustomersController(Controller):
         self,
         request: Request[Any, Any, Any],
         customer_id: FromPath[UUID],
-        data: JSONBody[CustomerPatch],
+        data: Annotated[CustomerPatch, examples.CUSTOMER_PATCH],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
@@ -92,6 +97,7 @@ class CustomersController(Controller):
 
     @post(
         "/{customer_id:uuid}/notes",
+        summary="Add a note to a customer",
         status_code=201,
         responses=command_problems(
             "not-found", "customer-erased", "concurrency-conflict", "idempotent-response-erased"
@@ -101,10 +107,12 @@ class CustomersController(Controller):
         self,
         request: Request[Any, Any, Any],
         customer_id: FromPath[UUID],
-        data: JSONBody[NoteIn],
+        data: Annotated[NoteIn, examples.NOTE],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> NoteOut:
+        """Adds a note for staff to the customer (stored encrypted, erased with them);
+        notes are numbered in order."""
         number = await retry_on_conflict(
             lambda: service.add_customer_note(
                 customer_services(services), ctx, customer_id, data.text
@@ -113,7 +121,11 @@ class CustomersController(Controller):
         names_customer(request, customer_id)
         return NoteOut(customer_id, number, data.text)
 
-    @get("/{customer_id:uuid}/export", responses=query_problems("not-found"))
+    @get(
+        "/{customer_id:uuid}/export",
+        summary="Export a customer's data (GDPR)",
+        responses=query_problems("not-found"),
+    )
     async def export(
         self,
         customer_id: FromPath[UUID],
@@ -133,6 +145,7 @@ class CustomersController(Controller):
 
     @delete(
         "/{customer_id:uuid}",
+        summary="Erase a customer's personal data",
         status_code=204,
         responses=command_problems("not-found", "concurrency-conflict"),
     )

@@ -115,3 +115,125 @@ SELLER_ONBOARDING = Body(
         ),
     )
 )
+
+CUSTOMER = Body(
+    examples=example_body(
+        (
+            "A customer with an address and a tag",
+            {
+                "email": "ada@example.com",
+                "name": "Ada Lovelace",
+                "phone": "+44 20 7946 0000",
+                "addresses": [ADDRESS],
+                "tags": ["vip"],
+            },
+        ),
+        ("The least it needs", {"email": "grace@example.com"}),
+    )
+)
+
+CUSTOMER_PATCH = Body(
+    examples=example_body(
+        ("A new phone number", {"phone": "+44 20 7946 0001"}),
+        ("Replace the tags", {"tags": ["wholesale", "newsletter"]}),
+    )
+)
+
+NOTE = Body(examples=example_body(("A note for staff", {"text": "prefers email"})))
+
+STATUS_CHANGE = Body(
+    examples=example_body(
+        ("Start fulfilment of a paid order", {"status": "processing"}),
+        ("Cancel, with the reason", {"status": "cancelled", "reason": "customer request"}),
+    )
+)
+
+CANCEL = Body(
+    examples=example_body(
+        ("With a reason", {"reason": "customer changed their mind"}),
+        ("Without one", {}),
+    )
+)
+
+SHIPMENT = Body(
+    examples=example_body(
+        (
+            "Part of the order, with tracking",
+            {
+                "carrier": "ups",
+                "service": "ground",
+                "tracking_number": "1Z999AA10123456784",
+                "lines": [{"sku": "MUG-1", "quantity": 1}],
+            },
+        ),
+        ("All that is left to ship", {"carrier": "royal-mail"}),
+    )
+)
+
+SHIPMENT_EVENT = Body(
+    examples=example_body(
+        ("Delivered", {"status": "delivered"}),
+        (
+            "On its way, at a given time",
+            {"status": "in_transit", "at": "2026-03-15T08:00:00Z", "detail": "left the depot"},
+        ),
+    )
+)
+
+CAPTURE = Body(
+    examples=example_body(
+        ("All that is authorized", {}),
+        ("Part of it (more captures may follow)", {"amount": 1000}),
+    )
+)
+
+PAYMENT_REFUND = Body(
+    examples=example_body(("12.00 back, with the reason", {"amount": 1200, "reason": "damaged"}))
+)
+
+REJECTION = Body(
+    examples=example_body(("With the reason", {"reason": "the goods were never returned"}))
+)
+
+MANUAL_PAYMENT = Body(
+    examples=example_body(
+        ("A bank transfer arrived", {"method": "bank_transfer", "reference": "BANK-REF-2026-0042"}),
+        (
+            "Cash collected on delivery of a shipment",
+            {
+                "method": "cash_on_delivery",
+                "shipment_id": "c4d5e6f7-1a2b-4c3d-9e8f-7a6b5c4d3e2f",
+            },
+        ),
+    )
+)
+
+MANUAL_REFUND = Body(
+    examples=example_body(
+        (
+            "Money sent back by bank transfer",
+            {"amount": 1200, "reason": "damaged", "reference": "BANK-REF-2026-0057"},
+        ),
+    )
+)
+
+GATEWAY = Body(
+    examples=example_body(
+        (
+            "The tenant's own Stripe account, stored but not used yet",
+            {
+                "secret_key": "sk_test_51PqR8sT2uV4wX6yZ",
+                "webhook_secret": "whsec_5f2d7c1e9a8b4c3d",
+                "publishable_key": "pk_test_51PqR8sT2uV4wX6yZ",
+                "enabled": False,
+            },
+        ),
+    )
+)
+
+FEE_TERMS = Body(
+    examples=example_body(
+        ("Move the tenant to another tier", {"tier": "professional"}),
+        ("A negotiated fee", {"override": {"basis_points": 150, "fixed": 10}}),
+    )
+)

@@ -50,7 +50,11 @@ class HistoryController(Controller):
 
     tags = ["history"]
 
-    @get("/orders/{order_id:uuid}/history", responses=query_problems("not-found", "forbidden"))
+    @get(
+        "/orders/{order_id:uuid}/history",
+        summary="Show an order's history",
+        responses=query_problems("not-found", "forbidden"),
+    )
     async def order_history(
         self,
         order_id: FromPath[UUID],
@@ -67,7 +71,11 @@ class HistoryController(Controller):
         state = None if timeline.state is None else order_state_out(timeline.state)
         return OrderHistoryOut(timeline.events, state)
 
-    @get("/payments/{payment_id:uuid}/history", responses=query_problems("not-found", "forbidden"))
+    @get(
+        "/payments/{payment_id:uuid}/history",
+        summary="Show a payment's history",
+        responses=query_problems("not-found", "forbidden"),
+    )
     async def payment_history(
         self,
         payment_id: FromPath[UUID],

@@ -18,7 +18,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.payments.services import get_payment
 from commerce_core.processes.manual_payments import (
@@ -30,6 +30,7 @@ from commerce_core.processes.manual_payments import (
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.values import PaymentMethod
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
+from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import check_refund_allowed
 from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
@@ -59,6 +60,7 @@ class ManualPaymentsController(Controller):
 
     @post(
         "/orders/{order_id:uuid}/payments/manual",
+        summary="Record a payment received by hand",
         status_code=201,
         responses=command_problems(
             "forbidden", "not-found", "invalid-transition", "concurrency-conflict"
@@ -67,7 +69,7 @@ class ManualPaymentsController(Controller):
     async def record_payment(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[ManualPaymentIn],
+        data: Annotated[ManualPaymentIn, examples.MANUAL_PAYMENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -91,6 +93,7 @@ class ManualPaymentsController(Controller):
 
     @post(
         "/payments/{payment_id:uuid}/manual-refund",
+        summary="Record a refund given by hand",
         status_code=201,
         responses=command_problems(
             "forbidden",
@@ -103,7 +106,7 @@ class ManualPaymentsController(Controller):
     async def record_refund(
         self,
         payment_id: FromPath[UUID],
-        data: JSONBody[ManualRefundIn],
+        data: Annotated[ManualRefundIn, examples.MANUAL_REFUND],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],

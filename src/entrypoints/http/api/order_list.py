@@ -56,7 +56,7 @@ class OrderListController(Controller):
     path = "/orders"
     tags = ["orders"]
 
-    @get("/", responses=query_problems())
+    @get("/", summary="List orders", responses=query_problems())
     async def list_orders(
         self,
         services: NamedDependency[Services],

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.ordering import services as service
 from commerce_core.ordering.order import OrderStatus
@@ -80,6 +80,7 @@ class OrdersController(Controller):
 
     @post(
         "/",
+        summary="Place an order",
         status_code=201,
         responses=command_problems("insufficient-stock", "not-found", "concurrency-conflict"),
     )
@@ -102,7 +103,7 @@ class OrdersController(Controller):
         order = await service.place_order(order_services(services), ctx, data, defaults)
         return order_out(order)
 
-    @get("/{order_id:uuid}", responses=query_problems("not-found"))
+    @get("/{order_id:uuid}", summary="Show an order", responses=query_problems("not-found"))
     async def show(
         self,
         order_id: FromPath[UUID],
@@ -122,6 +123,7 @@ class OrdersController(Controller):
 
     @patch(
         "/{order_id:uuid}",
+        summary="Change an order's status",
         responses=command_problems(
             "not-found",
             "invalid-transition",
@@ -133,7 +135,7 @@ class OrdersController(Controller):
     async def change_status(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[StatusChangeIn],
+        data: Annotated[StatusChangeIn, examples.STATUS_CHANGE],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -154,6 +156,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:uuid}/cancel",
+        summary="Cancel an order",
         status_code=200,
         responses=command_problems(
             "not-found",
@@ -166,7 +169,7 @@ class OrdersController(Controller):
     async def cancel(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[CancelIn],
+        data: Annotated[CancelIn, examples.CANCEL],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -187,6 +190,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:uuid}/refund",
+        summary="Refund an order",
         status_code=201,
         responses=REFUND_PROBLEMS,
     )
@@ -200,7 +204,8 @@ class OrdersController(Controller):
     ) -> RefundOut:
         """Refunds ``amount`` (default: all that is refundable), optionally restocking. By a
         non-admin key, one that takes the order's refunds above the tenant's threshold
-        answers ``"status": "pending_approval"`` and waits for an admin."""
+        answers ``"status": "pending_approval"`` and waits for an admin. A ``service`` key
+        refunds only with the ``refunds`` grant."""
         if principal.role is Role.SERVICE:
             order = await service.get_order(services.repo, ctx.tenant_id, order_id)
             may_refund(principal, order.refundable.amount if data.amount is None else data.amount)
@@ -218,19 +223,25 @@ class OrdersController(Controller):
         )
         return _one_refund([refund_out(r) for r in refunds])
 
-    @get("/{order_id:uuid}/payments", responses=query_problems("not-found"))
+    @get(
+        "/{order_id:uuid}/payments",
+        summary="List an order's payments",
+        responses=query_problems("not-found"),
+    )
     async def payments(
         self,
         order_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> list[PaymentOut]:
+        """Every payment of the order, oldest first, with its fees. Changes nothing."""
         # order_payments loads the order for the tenant: 404 when it is not theirs
         payments = await order_payments(services.repo, tenant_of(principal), order_id)
         return [payment_out(p) for p in payments]
 
     @post(
         "/{order_id:uuid}/shipments",
+        summary="Ship an order",
         status_code=201,
         responses=command_problems(
             "not-found", "invalid-transition", "concurrency-conflict", "carrier-error"
@@ -239,7 +250,7 @@ class OrdersController(Controller):
     async def ship(
         self,
         order_id: FromPath[UUID],
-        data: JSONBody[CreateShipment],
+        data: Annotated[CreateShipment, examples.SHIPMENT],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> ShipmentOut:

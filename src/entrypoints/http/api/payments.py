@@ -9,8 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.payments import services as service
 from commerce_core.payments.refunds import refund_payment
@@ -19,11 +18,12 @@ from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS, refund_ctx
+from entrypoints.http.api.response_examples import PENDING_PAYMENT
 from entrypoints.http.api.schemas import PositiveAmount
 from entrypoints.http.api.views import PaymentOut, RefundOut, payment_out, refund_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import payment_services
-from entrypoints.http.openapi import command_problems, query_problems
+from entrypoints.http.openapi import VerbatimExample, command_problems, query_problems
 from entrypoints.http.problems import RETRYABLE_FLAG
 from entrypoints.http.roles import may_refund
 from entrypoints.http.services import Services, tenant_of, tenant_settings
@@ -53,12 +53,13 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
 
 _LATE = ResponseSpec(
     data_container=PaymentOut,
+    generate_examples=False,
     description=(
         "The gateway's answer is late: the payment is recorded with status pending and the "
         "service finishes it itself; read it with GET /payments/{id}, or send the same request "
         "with the same Idempotency-Key to wait for it again."
     ),
-    examples=[Example(id="pending", summary="answer late", value={"status": "pending"})],
+    examples=[VerbatimExample(id="pending", summary="answer late", value=PENDING_PAYMENT)],
 )
 
 
@@ -117,7 +118,9 @@ class PaymentsController(Controller):
         opener = service.charge_payment if capture else service.authorize_payment
         return await opener(payments, ctx, command, fees)
 
-    @post("/authorize", status_code=201, responses=_OPEN_PROBLEMS)
+    @post(
+        "/authorize", summary="Authorize a card payment", status_code=201, responses=_OPEN_PROBLEMS
+    )
     async def authorize(
         self,
         request: Request[Any, Any, Any],
@@ -133,7 +136,7 @@ class PaymentsController(Controller):
         result = await self._open(data, services, principal, ctx, capture=False)
         return answered(request, result, 201)
 
-    @post("/charge", status_code=201, responses=_OPEN_PROBLEMS)
+    @post("/charge", summary="Charge a card", status_code=201, responses=_OPEN_PROBLEMS)
     async def charge(
         self,
         request: Request[Any, Any, Any],
@@ -150,6 +153,7 @@ class PaymentsController(Controller):
 
     @post(
         "/{payment_id:uuid}/capture",
+        summary="Capture a payment",
         status_code=200,
         responses=_late_or(
             "not-found",
@@ -165,7 +169,7 @@ class PaymentsController(Controller):
         self,
         request: Request[Any, Any, Any],
         payment_id: FromPath[UUID],
-        data: JSONBody[CaptureIn],
+        data: Annotated[CaptureIn, examples.CAPTURE],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> Response[PaymentOut]:
@@ -180,6 +184,7 @@ class PaymentsController(Controller):
 
     @post(
         "/{payment_id:uuid}/void",
+        summary="Void a payment",
         status_code=200,
         responses=command_problems(
             "not-found",
@@ -204,20 +209,22 @@ class PaymentsController(Controller):
 
     @post(
         "/{payment_id:uuid}/refund",
+        summary="Refund a payment",
         status_code=201,
         responses=REFUND_PROBLEMS,
     )
     async def refund(
         self,
         payment_id: FromPath[UUID],
-        data: JSONBody[PaymentRefundIn],
+        data: Annotated[PaymentRefundIn, examples.PAYMENT_REFUND],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
     ) -> RefundOut:
         """Refunds part or all of what was captured; never more than captured minus refunded.
         By a non-admin key, one that takes the order's refunds above the tenant's threshold
-        answers ``"status": "pending_approval"`` and waits for an admin."""
+        answers ``"status": "pending_approval"`` and waits for an admin. A ``service`` key
+        refunds only with the ``refunds`` grant."""
         await service.get_payment(services.repo, ctx.tenant_id, payment_id)
         may_refund(principal, data.amount)
         refund = await refund_payment(
@@ -229,12 +236,14 @@ class PaymentsController(Controller):
         )
         return refund_out(refund)
 
-    @get("/{payment_id:uuid}", responses=query_problems("not-found"))
+    @get("/{payment_id:uuid}", summary="Show a payment", responses=query_problems("not-found"))
     async def show(
         self,
         payment_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> PaymentOut:
+        """The payment as its events say now: amounts authorized, captured and refunded,
+        fees and net amount. Changes nothing."""
         payment = await service.get_payment(services.repo, tenant_of(principal), payment_id)
         return payment_out(payment)

@@ -10,17 +10,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 from msgspec import UNSET, UnsetType
 
 from commerce_core.payments.fees import FeeOverride
 from commerce_core.tenancy.fee_terms import fee_terms, set_fee_terms
 from commerce_core.tenancy.ports.tenants import PLATFORM_SLUG, TenantNotFoundError
+from entrypoints.http.api import examples
 from entrypoints.http.api.admin_payments import FeeTermsIn, FeeTermsOut, OverrideIn
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
@@ -38,7 +40,7 @@ class TenantsAdminController(Controller):
     path = "/admin/tenants"
     tags = ["platform"]
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="List tenants", responses=query_problems("forbidden"))
     async def list_tenants(self, services: NamedDependency[Services]) -> list[TenantOut]:
         """Every tenant (the operators' own ``platform`` tenant left out), oldest first."""
         return [
@@ -47,7 +49,11 @@ class TenantsAdminController(Controller):
             if t.slug != PLATFORM_SLUG
         ]
 
-    @get("/{tenant_id:uuid}/fee-tiers", responses=query_problems("forbidden", "not-found"))
+    @get(
+        "/{tenant_id:uuid}/fee-tiers",
+        summary="Show a tenant's fee terms",
+        responses=query_problems("forbidden", "not-found"),
+    )
     async def show_fee_terms(
         self, tenant_id: FromPath[UUID], services: NamedDependency[Services]
     ) -> FeeTermsOut:
@@ -59,13 +65,14 @@ class TenantsAdminController(Controller):
 
     @put(
         "/{tenant_id:uuid}/fee-tiers",
+        summary="Change a tenant's fee terms",
         status_code=200,
         responses=command_problems("forbidden", "not-found"),
     )
     async def change_fee_terms(
         self,
         tenant_id: FromPath[UUID],
-        data: JSONBody[FeeTermsIn],
+        data: Annotated[FeeTermsIn, examples.FEE_TERMS],
         services: NamedDependency[Services],
     ) -> FeeTermsOut:
         """Changes the tenant's tier and/or fee override; payments made already keep

@@ -15,23 +15,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, Parameter
 
 from commerce_core.payments.refund_approvals import approve_refund, reject_refund
 from commerce_core.projections.refund_approvals import (
     ApprovalCursor,
+    ApprovalStatus,
     RefundApproval,
     list_refund_approvals,
 )
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.ports.tenants import Role
+from entrypoints.http.api import examples
 from entrypoints.http.api.refund_policy import REFUND_PROBLEMS
 from entrypoints.http.api.views import RefundOut, refund_out
 from entrypoints.http.auth import Principal, requires_role
@@ -39,12 +40,6 @@ from entrypoints.http.bundles import payment_services
 from entrypoints.http.openapi import query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
-
-
-class ApprovalStatus(StrEnum):
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,7 +71,12 @@ class RefundsController(Controller):
     path = "/refunds"
     tags = ["refunds"]
 
-    @get("/", guards=[requires_role(Role.STAFF)], responses=query_problems("forbidden"))
+    @get(
+        "/",
+        summary="List refunds that needed approval",
+        guards=[requires_role(Role.STAFF)],
+        responses=query_problems("forbidden"),
+    )
     async def list_refunds(
         self,
         services: NamedDependency[Services],
@@ -97,6 +97,7 @@ class RefundsController(Controller):
 
     @post(
         "/{refund_id:uuid}/approve",
+        summary="Approve a refund",
         status_code=200,
         guards=[requires_role(Role.ADMIN)],
         responses=REFUND_PROBLEMS,
@@ -115,6 +116,7 @@ class RefundsController(Controller):
 
     @post(
         "/{refund_id:uuid}/reject",
+        summary="Reject a refund",
         status_code=200,
         guards=[requires_role(Role.ADMIN)],
         responses=REFUND_PROBLEMS,
@@ -122,7 +124,7 @@ class RefundsController(Controller):
     async def reject(
         self,
         refund_id: FromPath[UUID],
-        data: JSONBody[RejectIn],
+        data: Annotated[RejectIn, examples.REJECTION],
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> RefundOut:

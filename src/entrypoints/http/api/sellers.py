@@ -20,7 +20,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 
 from commerce_core.marketplace import services as service
-from commerce_core.marketplace.ports import Payout
+from commerce_core.marketplace.ports import Payout, PayoutStatus
 from commerce_core.marketplace.seller import Seller
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.retry import retry_on_conflict
@@ -110,7 +110,7 @@ class PayoutOut(msgspec.Struct):
 
     id: str
     amount: MoneyOut
-    status: str
+    status: PayoutStatus
     arrival_date: date
     created_at: datetime
     failure_code: str | None
@@ -120,7 +120,7 @@ class PayoutOut(msgspec.Struct):
         return cls(
             id=payout.payout_id,
             amount=MoneyOut.of(payout.amount),
-            status=str(payout.status),
+            status=payout.status,
             arrival_date=payout.arrival_date,
             created_at=payout.created_at,
             failure_code=payout.failure_code,
@@ -138,6 +138,7 @@ _ONBOARD_RESPONSES = {
     **command_problems("concurrency-conflict", *_GATEWAY_PROBLEMS),
     200: ResponseSpec(
         data_container=OnboardingOut,
+        generate_examples=False,
         description="The seller's account existed: a new onboarding link for it",
     ),
 }
@@ -149,6 +150,7 @@ class SellersController(Controller):
 
     @post(
         "/{seller_id:str}/stripe-onboard",
+        summary="Onboard a seller",
         status_code=201,
         responses=_ONBOARD_RESPONSES,
         description="The account was opened now (201) or existed (200); either way the "
@@ -188,7 +190,7 @@ class SellersController(Controller):
         )
         return Response(body, status_code=201 if onboarding.opened else 200)
 
-    @get("/{seller_id:str}", responses=query_problems("not-found"))
+    @get("/{seller_id:str}", summary="Show a seller", responses=query_problems("not-found"))
     async def get_seller(
         self,
         seller_id: FromPath[SellerIdPath],
@@ -202,6 +204,7 @@ class SellersController(Controller):
 
     @post(
         "/{seller_id:str}/refresh",
+        summary="Refresh a seller's account",
         status_code=200,
         responses=command_problems("not-found", "concurrency-conflict", *_GATEWAY_PROBLEMS),
     )
@@ -218,6 +221,7 @@ class SellersController(Controller):
 
     @get(
         "/{seller_id:str}/payouts",
+        summary="List a seller's payouts",
         responses=query_problems("not-found", *_GATEWAY_PROBLEMS),
     )
     async def payouts(

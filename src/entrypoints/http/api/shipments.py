@@ -9,13 +9,14 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from commerce_core.fulfilment.loading import get_shipment
 from commerce_core.fulfilment.shipment import ShipmentStatus
 from commerce_core.processes.shipping import CarrierUpdate, record_shipment_event
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
+from entrypoints.http.api import examples
 from entrypoints.http.api.views import ShipmentOut, shipment_out
 from entrypoints.http.auth import Principal
 from entrypoints.http.bundles import shipping_services
@@ -35,13 +36,14 @@ class ShipmentsController(Controller):
 
     @post(
         "/{shipment_id:uuid}/events",
+        summary="Record a carrier event",
         status_code=201,
         responses=command_problems("not-found", "invalid-transition", "concurrency-conflict"),
     )
     async def record_event(
         self,
         shipment_id: FromPath[UUID],
-        data: JSONBody[ShipmentEventIn],
+        data: Annotated[ShipmentEventIn, examples.SHIPMENT_EVENT],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
         ctx: NamedDependency[CommandContext],
@@ -56,11 +58,12 @@ class ShipmentsController(Controller):
         )
         return shipment_out(shipment)
 
-    @get("/{shipment_id:uuid}", responses=query_problems("not-found"))
+    @get("/{shipment_id:uuid}", summary="Show a shipment", responses=query_problems("not-found"))
     async def show(
         self,
         shipment_id: FromPath[UUID],
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
     ) -> ShipmentOut:
+        """The shipment: carrier, tracking, lines, and every carrier event. Changes nothing."""
         return shipment_out(await get_shipment(services.repo, tenant_of(principal), shipment_id))

@@ -7,11 +7,12 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.fulfilment.shipment import Shipment
-from commerce_core.ordering.order import Order
+from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
+from commerce_core.ordering.order import Channel, Order, OrderStatus
 from commerce_core.payments.payment import Payment
+from commerce_core.payments.payment.states import PaymentStatus, RefundStatus
 from commerce_core.payments.refunds import RefundResult
-from commerce_core.shared.values import Address
+from commerce_core.shared.values import Address, PaymentMethod
 from entrypoints.http.api.schemas import MoneyOut
 
 
@@ -35,7 +36,7 @@ class TotalsOut(msgspec.Struct):
 
 
 class StatusChangeOut(msgspec.Struct):
-    status: str
+    status: OrderStatus
     at: datetime
     actor: str
     reason: str | None
@@ -44,14 +45,14 @@ class StatusChangeOut(msgspec.Struct):
 class OrderOut(msgspec.Struct):
     id: UUID
     number: str
-    status: str
+    status: OrderStatus
     currency: str
     lines: list[LineOut]
     totals: TotalsOut
     customer_id: UUID
-    channel: str
+    channel: Channel
     shipping_method: str | None
-    payment_method: str | None
+    payment_method: PaymentMethod | None
     metadata: dict[str, str]
     reservation_expires_at: datetime | None
     created_at: datetime
@@ -63,8 +64,8 @@ class PaymentOut(msgspec.Struct):
     id: UUID
     order_id: UUID
     gateway: str
-    method: str
-    status: str
+    method: PaymentMethod
+    status: PaymentStatus
     amount: int
     authorized: int
     captured: int
@@ -84,7 +85,7 @@ class PaymentOut(msgspec.Struct):
 
 
 class TrackingOut(msgspec.Struct):
-    status: str
+    status: ShipmentStatus
     at: datetime
     detail: str | None
 
@@ -97,7 +98,7 @@ class ShipmentLineOut(msgspec.Struct):
 class ShipmentOut(msgspec.Struct):
     id: UUID
     order_id: UUID
-    status: str
+    status: ShipmentStatus
     carrier: str
     service: str | None
     tracking_number: str | None
@@ -133,7 +134,7 @@ class RefundOut(msgspec.Struct):
     payment_id: UUID
     amount: int
     currency: str
-    status: str
+    status: RefundStatus
     attention: str | None = None
 
 
@@ -142,7 +143,7 @@ def _order_fields(order: Order) -> dict[str, object]:
     return {
         "id": order.id,
         "number": str(order.number),
-        "status": str(order.status),
+        "status": order.status,
         "currency": order.currency,
         "lines": [
             LineOut(
@@ -165,9 +166,9 @@ def _order_fields(order: Order) -> dict[str, object]:
             order.currency,
         ),
         "customer_id": order.customer_id,
-        "channel": str(order.channel),
+        "channel": order.channel,
         "shipping_method": order.shipping_method,
-        "payment_method": None if order.payment_method is None else str(order.payment_method),
+        "payment_method": order.payment_method,
         "metadata": order.metadata,
         "reservation_expires_at": order.reservation_expires_at,
         "created_at": order.created_at,
@@ -197,7 +198,7 @@ def order_detail_out(
 
 
 def _history(order: Order) -> list[StatusChangeOut]:
-    return [StatusChangeOut(str(c.status), c.at, c.actor, c.reason) for c in order.status_history]
+    return [StatusChangeOut(c.status, c.at, c.actor, c.reason) for c in order.status_history]
 
 
 def order_state_out(order: Order) -> OrderStateOut:
@@ -216,8 +217,8 @@ def payment_out(
         id=payment.id,
         order_id=payment.order_id,
         gateway=payment.gateway,
-        method=str(payment.method),
-        status=str(payment.status),
+        method=payment.method,
+        status=payment.status,
         amount=payment.amount.amount,
         authorized=payment.authorized.amount,
         captured=payment.captured.amount,
@@ -241,13 +242,13 @@ def shipment_out(shipment: Shipment) -> ShipmentOut:
     return ShipmentOut(
         id=shipment.id,
         order_id=shipment.order_id,
-        status=str(shipment.status),
+        status=shipment.status,
         carrier=shipment.carrier,
         service=shipment.service,
         tracking_number=shipment.tracking_number,
         label_url=shipment.label_url,
         lines=[ShipmentLineOut(line.sku, line.quantity) for line in shipment.lines],
-        events=[TrackingOut(str(e.status), e.at, e.detail) for e in shipment.tracking],
+        events=[TrackingOut(e.status, e.at, e.detail) for e in shipment.tracking],
         created_at=shipment.created_at,
         delivered_at=shipment.delivered_at,
     )
@@ -260,6 +261,6 @@ def refund_out(refund: RefundResult) -> RefundOut:
         refund.payment_id,
         refund.amount.amount,
         refund.amount.currency,
-        str(refund.status),
+        refund.status,
         refund.attention,
     )

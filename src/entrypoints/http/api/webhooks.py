@@ -18,7 +18,7 @@ are the operators': an operator key sees and retries those, and only those.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -64,7 +64,7 @@ class WebhookReceived(msgspec.Struct):
 class WebhookHealth(msgspec.Struct):
     """``degraded`` when events died or the oldest waiting one waited too long."""
 
-    status: str
+    status: Literal["ok", "degraded"]
     received: int
     failed: int
     dead: int
@@ -122,6 +122,7 @@ class WebhooksController(Controller):
 
     @post(
         "/{gateway:str}",
+        summary="Receive a gateway event",
         status_code=200,
         responses=problem_responses(
             [
@@ -147,6 +148,7 @@ class WebhooksController(Controller):
 
     @post(
         "/{gateway:str}/{tenant_id:uuid}",
+        summary="Receive a tenant's gateway event",
         status_code=200,
         responses=problem_responses(
             [
@@ -170,7 +172,11 @@ class WebhooksController(Controller):
         only concern that tenant."""
         return await _receive(webhooks, gateway, request, tenant_id)
 
-    @get("/health", responses=problem_responses(["service-unavailable"]))
+    @get(
+        "/health",
+        summary="Show webhook processing health",
+        responses=problem_responses(["service-unavailable"]),
+    )
     async def health(self, webhooks: NamedDependency[Webhooks]) -> WebhookHealth:
         """How many events wait, failed (and will be retried) or died, across tenants."""
         counts = await webhooks.inbox.counts()
@@ -237,7 +243,7 @@ class WebhooksAdminController(Controller):
     tags = ["admin"]
     dependencies = _PROVIDE
 
-    @get("/", responses=query_problems("forbidden"))
+    @get("/", summary="List webhook events", responses=query_problems("forbidden"))
     async def list_webhooks(
         self,
         webhooks: NamedDependency[Webhooks],
@@ -258,7 +264,11 @@ class WebhooksAdminController(Controller):
         next_cursor = str(events[-1].seq) if len(events) == limit else None
         return WebhookPage([WebhookOut.of(e) for e in events], next_cursor)
 
-    @get("/{webhook_id:uuid}", responses=query_problems("forbidden", "not-found"))
+    @get(
+        "/{webhook_id:uuid}",
+        summary="Show a webhook event",
+        responses=query_problems("forbidden", "not-found"),
+    )
     async def get_webhook(
         self,
         webhook_id: FromPath[UUID],
@@ -273,6 +283,7 @@ class WebhooksAdminController(Controller):
 
     @post(
         "/{webhook_id:uuid}/retry",
+        summary="Retry a webhook event",
         status_code=202,
         responses=query_problems("forbidden", "not-found", "conflict"),
     )

@@ -18,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.customers import profile
+from commerce_core.customers.customer import CustomerStatus
 from commerce_core.customers.emails import email_index
 from commerce_core.customers.segments import AT_RISK, HIGH_VALUE_NEW, VIP, SegmentRules
 from commerce_core.customers.tags import tag_index
@@ -52,7 +53,7 @@ class CustomerListItem(msgspec.Struct, frozen=True, kw_only=True):
     """A customer as the list shows them; personal fields null once erased."""
 
     id: UUID
-    status: str
+    status: CustomerStatus
     email: str | None
     name: str | None
     tags: list[str]
@@ -128,10 +129,10 @@ async def _item(
     now: datetime,
 ) -> CustomerListItem:
     metrics = metrics or CustomerMetrics(customer_id=row.customer_id, currency=rules.currency)
-    erased = row.status == "erased"
+    erased = row.status == CustomerStatus.ERASED
     return CustomerListItem(
         id=row.customer_id,
-        status=row.status,
+        status=CustomerStatus(row.status),
         email=None if erased else await unseal(keyring, _sealed(row.email), "email", str),
         name=None if erased else await unseal(keyring, _sealed(row.name), "name", str),
         tags=[] if erased else await customer_tags(keyring, [_tag_value(t) for t in row.tags]),

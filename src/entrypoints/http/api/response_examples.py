@@ -21,12 +21,16 @@ from commerce_core.projections.ports.analytics import (
 from entrypoints.http.api.admin import RebuildAccepted
 from entrypoints.http.api.admin_payments import FeeTermsOut, GatewayOut, ReconciliationOut
 from entrypoints.http.api.catalog import ProductOut, StockOut
+from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
 from entrypoints.http.api.order_list import OrderListOut
+from entrypoints.http.api.payment_list import PaymentListOut
 from entrypoints.http.api.platform import TenantOut
+from entrypoints.http.api.product_list import ProductListOut
 from entrypoints.http.api.refunds import RefundApprovalList
 from entrypoints.http.api.sellers import OnboardingOut, PayoutsOut, SellerOut
+from entrypoints.http.api.settings import SettingsHistoryOut, SettingsOut
 from entrypoints.http.api.views import (
     OrderDetailOut,
     OrderOut,
@@ -239,7 +243,72 @@ SELLER = {
     "updated_at": PAID,
 }
 
+CUSTOMER_ITEM = {
+    "id": CUSTOMER,
+    "status": "active",
+    "email": "ada@example.com",
+    "name": "Ada Lovelace",
+    "tags": ["wholesale"],
+    "segments": ["high_value_new"],
+    "total_orders": 1,
+    "total_spent": 2640,
+    "currency": "USD",
+    "created_at": PLACED,
+}
+SEGMENT_RULES = {
+    "currency": "USD",
+    "vip_min_lifetime_value": 100000,
+    "vip_min_orders": 10,
+    "high_value_min_first_order": 10000,
+    "new_customer_days": 30,
+    "at_risk_after_days": 90,
+}
+SETTINGS_OUT = {
+    "reservation_minutes": 45,
+    "auto_cancel_unpaid_hours": 24,
+    "refund_approval_threshold": 100000,
+    "default_currency": "USD",
+    "accepted_currencies": ["USD", "EUR"],
+    "segment_rules": SEGMENT_RULES,
+    "version": 3,
+    "updated_at": PAID,
+    "updated_by": "key:1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
+}
+
 EXAMPLES: dict[type, Any] = {
+    ProductListOut: {
+        "items": [
+            {
+                "sku": "MUG-1",
+                "name": "Mug",
+                "price": {"amount": 1200, "currency": "USD"},
+                "tax_rate_bps": 1000,
+                "updated_at": PLACED,
+            }
+        ],
+        "next_cursor": "TVVHLTE",
+    },
+    CustomerListOut: {"items": [CUSTOMER_ITEM], "next_cursor": None},
+    SegmentOut: {
+        "name": "high_value_new",
+        "currency": "USD",
+        "items": [CUSTOMER_ITEM],
+        "next_cursor": None,
+    },
+    PaymentListOut: {"items": [PAYMENT_OUT], "next_cursor": None},
+    SettingsOut: SETTINGS_OUT,
+    SettingsHistoryOut: {
+        "items": [
+            {
+                "version": 3,
+                "at": PAID,
+                "actor": "key:1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
+                "role": "admin",
+                "changes": [{"field": "reservation_minutes", "old": 30, "new": 45}],
+            }
+        ],
+        "next_cursor": None,
+    },
     Health: {"status": "ok"},
     ProductOut: PRODUCT,
     StockOut: STOCK,

@@ -10,6 +10,7 @@ their own key, as `GET /customers/{id}` shows them: an erased customer shows non
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -44,9 +45,21 @@ class SegmentName(StrEnum):
 
 
 class CustomerSearch(msgspec.Struct, frozen=True, kw_only=True):
+    """What to look for (every criterion given must match) and which page."""
+
     email: str | None = None
     tag: str | None = None
     segment: SegmentName | None = None
+    limit: int = 50
+    after: CreatedCursor | None = None
+
+
+@dataclass(frozen=True)
+class CustomerLists:
+    """What searching customers reads: the list read models and the keys of the blind indexes."""
+
+    queries: ListQueries
+    keyring: Keyring
 
 
 class CustomerListItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,16 +83,14 @@ class CustomerListPage(msgspec.Struct, frozen=True):
 
 
 async def search_customers(
-    queries: ListQueries,
-    keyring: Keyring,
+    lists: CustomerLists,
     tenant_id: str,
     search: CustomerSearch,
     rules: SegmentRules,
     now: datetime,
-    limit: int,
-    after: CreatedCursor | None,
 ) -> CustomerListPage:
     """One page of the tenant's customers matching every criterion given, oldest first."""
+    queries, keyring = lists.queries, lists.keyring
     filters = CustomerFilters(
         email_index=None
         if search.email is None
@@ -91,7 +102,7 @@ async def search_customers(
         if search.segment is None
         else await _members(queries, tenant_id, search.segment, rules, now),
     )
-    page = await queries.customers(tenant_id, filters, limit, after)
+    page = await queries.customers(tenant_id, filters, search.limit, search.after)
     ids = [row.customer_id for row in page.rows]
     metrics = {
         m.customer_id: m for m in await queries.customer_metrics(tenant_id, rules.currency, ids)

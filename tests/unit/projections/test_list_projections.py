@@ -20,6 +20,7 @@ from commerce_core.projections.customer_list import CustomerList
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.customer_search import (
     CustomerListPage,
+    CustomerLists,
     CustomerSearch,
     SegmentName,
     search_customers,
@@ -64,9 +65,8 @@ class Lists:
 
     async def search(self, now_days: float = 0, **criteria: object) -> CustomerListPage:
         search = CustomerSearch(**criteria)  # type: ignore[arg-type]
-        return await search_customers(
-            self.queries, self.keyring, "acme", search, RULES, T0 + days(now_days), 50, None
-        )
+        lists = CustomerLists(self.queries, self.keyring)
+        return await search_customers(lists, "acme", search, RULES, T0 + days(now_days))
 
 
 async def test_customers_are_found_by_email_and_tag_and_not_once_erased() -> None:

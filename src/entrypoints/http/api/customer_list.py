@@ -12,6 +12,7 @@ from litestar.params import FromPath, Parameter
 from commerce_core.projections.customer_search import (
     CustomerListItem,
     CustomerListPage,
+    CustomerLists,
     CustomerSearch,
     SegmentName,
     search_customers,
@@ -104,12 +105,11 @@ class CustomerListController(Controller):
     ) -> CustomerListPage:
         settings = await tenant_settings(services, principal)
         return await search_customers(
-            services.list_queries,
-            services.keyring,
+            CustomerLists(services.list_queries, services.keyring),
             tenant_of(principal),
-            search,
+            msgspec.structs.replace(
+                search, limit=limit, after=cursors.decode(cursor, CreatedCursor)
+            ),
             settings.segment_rules,
             services.clock.now(),
-            limit,
-            cursors.decode(cursor, CreatedCursor),
         )

@@ -95,7 +95,7 @@ def test_zones_that_could_tie_for_an_address_are_refused(first: Zone, second: Zo
     assert list(book.zones) == ["a"]
 
 
-def test_zones_of_different_kinds_of_match_live_together_and_putting_again_records_nothing() -> (
+def test_zones_matching_in_different_ways_live_together_and_a_same_put_records_nothing() -> (
     None
 ):
     book = ShippingZones.start("t1", AT)

@@ -20,6 +20,7 @@ from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.ports import CarrierDirectory
 from commerce_core.fulfilment.quote import QuoteProblem, QuoteRefusedError, ShippingQuote
 from commerce_core.fulfilment.quoting import (
+    TenantCarriers,
     address_index,
     basket_of,
     where,
@@ -63,9 +64,8 @@ class ZoneShippingPrices:
             )
         products = await products_for(self.repo, tenant_id, [line.sku for line in ask.lines])
         basket = basket_of(products, ask.lines, ask.subtotal)
-        [chosen] = await zone_offers(
-            self.carriers, tenant_id, zone, ask.address, basket, only=method
-        )
+        carriers = TenantCarriers(self.carriers, tenant_id)
+        [chosen] = await zone_offers(carriers, zone, ask.address, basket, only=method)
         return ShippingChoice(method=method.code, price=chosen.price)
 
     async def _quoted(self, tenant_id: str, ask: ShippingAsk) -> ShippingChoice:

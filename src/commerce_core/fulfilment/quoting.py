@@ -19,7 +19,13 @@ import msgspec
 from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import products_for
 from commerce_core.eventstore import Repository
-from commerce_core.fulfilment.ports import CarrierDirectory, CarrierError, Parcel, Quote
+from commerce_core.fulfilment.ports import (
+    Carrier,
+    CarrierDirectory,
+    CarrierError,
+    Parcel,
+    Quote,
+)
 from commerce_core.fulfilment.pricing import Basket, Offer, offer, refusal
 from commerce_core.fulfilment.quote import QUOTE_LIFETIME, ShippingQuote, basket_key
 from commerce_core.fulfilment.zone_services import tenant_zones
@@ -84,9 +90,19 @@ def where(zone: Zone | None, address: Address) -> Zone:
     return zone
 
 
+@dataclass(frozen=True)
+class TenantCarriers:
+    """The carriers one tenant reaches."""
+
+    directory: CarrierDirectory
+    tenant_id: str
+
+    async def named(self, name: str) -> Carrier | None:
+        return await self.directory.carrier_for(self.tenant_id, name)
+
+
 async def _rates(
-    carriers: CarrierDirectory,
-    tenant_id: str,
+    carriers: TenantCarriers,
     zone: Zone,
     methods: Sequence[MethodSpec],
     address: Address,
@@ -101,7 +117,7 @@ async def _rates(
     currency = basket.subtotal.currency
 
     async def rates_of(name: str) -> list[Quote] | str:
-        carrier = await carriers.carrier_for(tenant_id, name)
+        carrier = await carriers.named(name)
         if carrier is None:
             return f"carrier {name} is not connected"
         try:
@@ -124,8 +140,7 @@ async def _rates(
 
 
 async def zone_offers(
-    carriers: CarrierDirectory,
-    tenant_id: str,
+    carriers: TenantCarriers,
     zone: Zone,
     address: Address,
     basket: Basket,
@@ -142,7 +157,7 @@ async def zone_offers(
             offered.append(method)
         else:
             why.append(reason)
-    rates, failures = await _rates(carriers, tenant_id, zone, offered, address, basket)
+    rates, failures = await _rates(carriers, zone, offered, address, basket)
     why.extend(failures)
     offers = []
     for method in offered:
@@ -171,7 +186,8 @@ async def quote_shipping(
     basket = basket_of(products, command.lines, goods.subtotal - goods.discount)
     address = command.shipping_address
     zone = where(zone_for(await tenant_zones(repo, tenant), address), address)
-    offers = await zone_offers(services.carriers, tenant, zone, address, basket)
+    carriers = TenantCarriers(services.carriers, tenant)
+    offers = await zone_offers(carriers, zone, address, basket)
     index = await address_index(services.keyring, tenant, address)
     now = services.clock.now()
     quotes = [

@@ -26,7 +26,7 @@ NYC = {**SF, "city": "New York", "region": "NY", "postal_code": "10001"}
 PARIS = {**SF, "city": "Paris", "region": None, "postal_code": "75001", "country": "FR"}
 WAREHOUSE = {**SF, "name": "Warehouse", "line1": "2 Dock Rd", "postal_code": "94607"}
 
-US_ZONE = {
+US_ZONE: dict[str, Any] = {
     "name": "United States",
     "countries": ["US"],
     "ship_from": WAREHOUSE,
@@ -48,7 +48,7 @@ US_ZONE = {
         },
     ],
 }
-CA_ZONE = {
+CA_ZONE: dict[str, Any] = {
     "name": "California",
     "countries": ["US"],
     "regions": ["CA"],

@@ -95,9 +95,7 @@ def test_zones_that_could_tie_for_an_address_are_refused(first: Zone, second: Zo
     assert list(book.zones) == ["a"]
 
 
-def test_zones_matching_in_different_ways_live_together_and_a_same_put_records_nothing() -> (
-    None
-):
+def test_zones_matching_in_different_ways_live_together_and_a_same_put_records_nothing() -> None:
     book = ShippingZones.start("t1", AT)
     for each in (zone("us"), zone("ca", regions=("CA",)), zone("bay", postal_prefixes=("94",))):
         book.put(each, AT)

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from adapters.memory.clock import FixedClock
+from commerce_core.eventstore import START
 from commerce_core.tenancy.ports.tenants import Role
 from tests.integration.http.conftest import Api, bearer
 
@@ -352,3 +353,26 @@ async def test_products_carry_weight_and_dimensions(api: Api) -> None:
     assert cleared["weight_grams"] is None
     for bad in ({"weight_grams": 0}, {"weight_grams": 1_000_001}, {"length_mm": 10_001}):
         refused(await shop.call("PUT", "/products/MUG-1", {**body, **bad}), "validation-error")
+
+
+async def test_malformed_quote_requests_are_refused_and_store_nothing(api: Api) -> None:
+    shop = await shop_with_zones(api)
+    good = {"lines": [{"sku": "MUG-1", "quantity": 1}], "currency": "USD", "shipping_address": SF}
+    bad = [
+        {**good, "lines": []},
+        {**good, "lines": [{"sku": "NOPE-1", "quantity": 1}]},
+        {**good, "lines": [{"sku": "MUG-1", "quantity": 0}]},
+        {**good, "currency": "EUR"},
+        {**good, "currency": "usd"},
+        {**good, "shipping_address": {**SF, "country": "XX"}},
+        {**good, "price": {"amount": 0, "currency": "USD"}},
+        {k: v for k, v in good.items() if k != "shipping_address"},
+    ]
+    for body in bad:
+        answer = await shop.call("POST", "/shipping/quotes", body)
+        refused(answer, "validation-error")
+    events = await api.container.event_store().read_all(START, 10_000)
+    assert not [e for e in events if e.type.endswith("ShippingQuote.Offered")]
+    assert (await shop.call("POST", "/shipping/quotes", good)).status_code == 200
+    events = await api.container.event_store().read_all(START, 10_000)
+    assert [e for e in events if e.type.endswith("ShippingQuote.Offered")]

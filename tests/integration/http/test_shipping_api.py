@@ -357,7 +357,11 @@ async def test_products_carry_weight_and_dimensions(api: Api) -> None:
 
 async def test_malformed_quote_requests_are_refused_and_store_nothing(api: Api) -> None:
     shop = await shop_with_zones(api)
-    good = {"lines": [{"sku": "MUG-1", "quantity": 1}], "currency": "USD", "shipping_address": SF}
+    good: dict[str, Any] = {
+        "lines": [{"sku": "MUG-1", "quantity": 1}],
+        "currency": "USD",
+        "shipping_address": SF,
+    }
     bad = [
         {**good, "lines": []},
         {**good, "lines": [{"sku": "NOPE-1", "quantity": 1}]},

@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/request_cost.py
+	$(BIN)/python bench/quotes.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from commerce_core.shared.bounds import MAX_UNIT_PRICE, check_at_most
@@ -19,6 +21,32 @@ def check_tax_rate(tax_rate_bps: int) -> None:
         raise InvalidValueError("tax_rate_bps must be between 0 and 10000")
 
 
+MAX_WEIGHT_GRAMS = 1_000_000
+"""A product weighs at most 1,000 kg."""
+MAX_SIDE_MM = 10_000
+"""A product's length, width or height: at most 10 m."""
+
+
+class Measures(msgspec.Struct, frozen=True, kw_only=True):
+    """What a product weighs (grams) and measures (millimetres); ``None``: unknown."""
+
+    weight_grams: int | None = None
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.weight_grams is not None and not 0 < self.weight_grams <= MAX_WEIGHT_GRAMS:
+            raise InvalidValueError(f"weight_grams is 1 to {MAX_WEIGHT_GRAMS}")
+        for side in ("length_mm", "width_mm", "height_mm"):
+            value = getattr(self, side)
+            if value is not None and not 0 < value <= MAX_SIDE_MM:
+                raise InvalidValueError(f"{side} is 1 to {MAX_SIDE_MM}")
+
+
+UNKNOWN_MEASURES = Measures()
+
+
 def check_price(price: Money) -> None:
     if price.is_negative:
         raise InvalidValueError("a price cannot be negative")
@@ -26,13 +54,22 @@ def check_price(price: Money) -> None:
 
 
 class Product(Aggregate):
-    """One SKU of one tenant. Its id derives from (tenant, sku), so it is found without a lookup."""
+    """One SKU of one tenant. Its id derives from (tenant, sku), so it is found without a lookup.
+    Its weight and dimensions are recorded apart (``Measured``), only when given."""
+
+    # 2: ``measures``. Snapshots of 1 predate weights: their products are unmeasured.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["measures"] = {}
 
     tenant_id: str
     sku: str
     name: str
     price: Money
     tax_rate_bps: int
+    measures: Measures
     updated_at: datetime
 
     @staticmethod
@@ -73,6 +110,21 @@ class Product(Aggregate):
         self.name = name
         self.price = price
         self.tax_rate_bps = tax_rate_bps
+        self.measures = UNKNOWN_MEASURES
+        self.updated_at = at
+
+    @property
+    def weight_grams(self) -> int | None:
+        return self.measures.weight_grams
+
+    def measure(self, measures: Measures, at: datetime) -> None:
+        """Records new measures only if they differ (absent ones become unknown)."""
+        if measures != self.measures:
+            self._measured(measures, at)
+
+    @event("Measured")
+    def _measured(self, measures: Measures, at: datetime) -> None:
+        self.measures = measures
         self.updated_at = at
 
     def change(self, name: str, price: Money, tax_rate_bps: int, at: datetime) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from commerce_core.catalog.product import Product
+from commerce_core.catalog.product import UNKNOWN_MEASURES, Measures, Product
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
@@ -29,13 +29,15 @@ class PutProduct(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     price: Money
     tax_rate_bps: int = 0
+    measures: Measures = UNKNOWN_MEASURES
 
 
 async def put_product(
     repo: Repository, clock: Clock, ctx: CommandContext, command: PutProduct
 ) -> Product:
-    """Creates the product or changes it to these values (PUT semantics). The SKU
-    follows the rule orders check (``parse_sku``), so every product can be ordered."""
+    """Creates the product or changes it to these values (PUT semantics: measures left
+    out become unknown). The SKU follows the rule orders check (``parse_sku``), so every
+    product can be ordered."""
     parse_sku(command.sku)
     name, price, tax_rate_bps = command.name, command.price, command.tax_rate_bps
     try:
@@ -43,6 +45,7 @@ async def put_product(
         product.change(name, price, tax_rate_bps, clock.now())
     except AggregateNotFoundError:
         product = Product.define(ctx.tenant_id, command.sku, name, price, tax_rate_bps, clock.now())
+    product.measure(command.measures, clock.now())
     await repo.save(product, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
     return product
 

@@ -172,3 +172,14 @@ class Carrier(Protocol):
     async def void_label(self, label_id: str) -> None: ...
 
     async def track(self, tracking_number: str) -> list[TrackingEvent]: ...
+
+
+class CarrierDirectory(Protocol):
+    """The carriers a tenant reaches, by name (what a zone method's ``carrier`` says).
+
+    ``carrier_for`` returns ``None`` when the tenant has no carrier by that name. Today
+    every tenant reaches the service's configured carriers; per-tenant connections
+    (their own accounts) answer here for each tenant instead.
+    """
+
+    async def carrier_for(self, tenant_id: str, name: str) -> Carrier | None: ...

@@ -37,11 +37,12 @@ from commerce_core.ordering.order import (
 )
 from commerce_core.ordering.order.guards import check_metadata
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
+from commerce_core.ordering.ports.shipping_prices import ShippingAsk, ShippingPrices
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.loading import find_owned
-from commerce_core.shared.money import check_currency
+from commerce_core.shared.money import Money, check_currency
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.shared.retry import retry_on_conflict
@@ -76,6 +77,8 @@ class OrderServices:
     ids: Ids
     order_numbers: OrderNumbers
     keyring: Keyring
+    shipping: ShippingPrices | None = None
+    """Zones and quotes (ADR 0029); ``None``: the flat table only."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +114,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     shipping_address: Address | None = None
     billing_address: Address | None = None
     shipping_method: str | None = None
+    shipping_quote_id: UUID | None = None
     payment_method: PaymentMethod | None = None
     channel: Channel = Channel.API
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
@@ -122,9 +126,11 @@ def price_lines(
     lines: Sequence[SkuQuantity],
     currency: str,
     shipping_method: str | None = None,
+    shipping: Money | None = None,
 ) -> PricedOrder:
     """The lines priced at the catalog's prices; ``PricingError`` when a product is priced
-    in another currency than the order's (or a SKU appears twice, or there are no lines)."""
+    in another currency than the order's (or a SKU appears twice, or there are no lines).
+    Shipping is ``shipping`` when given, else the flat table's price of ``shipping_method``."""
     check_currency(currency)
     specs = []
     for line in lines:
@@ -142,7 +148,37 @@ def price_lines(
                 tax_rate_bps=product.tax_rate_bps,
             )
         )
-    return price_order(specs, currency, shipping=shipping_price(shipping_method, currency))
+    if shipping is None:
+        shipping = shipping_price(shipping_method, currency)
+    return price_order(specs, currency, shipping=shipping)
+
+
+async def price_with_shipping(
+    shipping: ShippingPrices | None,
+    tenant_id: str,
+    products: Mapping[str, Product],
+    command: PlaceOrder,
+    currency: str,
+) -> tuple[PricedOrder, str | None]:
+    """The order priced with its shipping, and the shipping method it records: from the
+    tenant's zones or a quote when ``shipping`` decides, else from the flat table."""
+    lines = command.lines
+    goods = price_lines(products, lines, currency)
+    ask = ShippingAsk(
+        lines=lines,
+        currency=currency,
+        subtotal=goods.totals.subtotal - goods.totals.discount,
+        address=command.shipping_address,
+        method=command.shipping_method,
+        quote_id=command.shipping_quote_id,
+    )
+    chosen = await shipping.price(tenant_id, ask) if shipping is not None else None
+    if chosen is None:
+        if command.shipping_quote_id is not None:
+            raise InvalidValueError("shipping quotes are not available here")
+        method = command.shipping_method
+        return price_lines(products, lines, currency, method), method
+    return price_lines(products, lines, currency, shipping=chosen.price), chosen.method
 
 
 async def place_order(
@@ -175,7 +211,9 @@ async def place_order(
     channel = parse_enum(Channel, command.channel)
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
     currency = defaults.currency_of(command.currency)
-    priced = price_lines(products, command.lines, currency, command.shipping_method)
+    priced, shipping_method = await price_with_shipping(
+        services.shipping, ctx.tenant_id, products, command, currency
+    )
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     number = await services.order_numbers.next(ctx.tenant_id)
@@ -205,7 +243,7 @@ async def place_order(
             billing_address=await seal_optional(
                 keyring, key, "billing_address", command.billing_address
             ),
-            shipping_method=command.shipping_method,
+            shipping_method=shipping_method,
             payment_method=command.payment_method,
             metadata=command.metadata,
             reservation_expires_at=expires,

@@ -12,6 +12,7 @@ import asyncpg
 from dependency_injector import containers, providers
 
 from adapters.memory.carrier import FakeCarrier
+from adapters.memory.carrier_directory import SharedCarriers
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import limits, payments, projections, stores, webhooks
@@ -44,6 +45,7 @@ class Container(containers.DeclarativeContainer):
     order_numbers = providers.Singleton(stores.order_numbers, pool)
     payment_gateway = providers.Singleton(payments.payment_gateway, settings, pool)
     carrier = providers.Singleton(FakeCarrier)
+    carriers = providers.Singleton(SharedCarriers, carrier)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)

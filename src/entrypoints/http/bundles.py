@@ -8,6 +8,8 @@ are built per request, for the caller's tenant.
 from __future__ import annotations
 
 from commerce_core.customers.services import CustomerServices
+from commerce_core.fulfilment.order_shipping import ZoneShippingPrices
+from commerce_core.fulfilment.quoting import QuoteServices
 from commerce_core.marketplace.services import SellerServices
 from commerce_core.ordering.services import OrderDefaults, OrderServices
 from commerce_core.payments.bundle import PaymentServices
@@ -30,6 +32,22 @@ def order_services(services: Services) -> OrderServices:
         ids=services.ids,
         order_numbers=services.order_numbers,
         keyring=services.keyring,
+        shipping=ZoneShippingPrices(
+            repo=services.repo,
+            clock=services.clock,
+            keyring=services.keyring,
+            carriers=services.carriers,
+        ),
+    )
+
+
+def quote_services(services: Services) -> QuoteServices:
+    return QuoteServices(
+        repo=services.repo,
+        clock=services.clock,
+        ids=services.ids,
+        keyring=services.keyring,
+        carriers=services.carriers,
     )
 
 

@@ -59,6 +59,7 @@ TAGS = [
     Tag(name="orders", description="Placing, changing, cancelling, refunding and shipping orders."),
     Tag(name="payments", description="Authorize, charge, capture, void and refund."),
     Tag(name="shipments", description="Carrier events of shipments."),
+    Tag(name="shipping", description="Delivery zones, shipping methods and quotes at checkout."),
     Tag(name="sellers", description="Marketplace sellers: Stripe Connect onboarding, payouts."),
     Tag(name="customers", description="Customers, their orders and analytics, GDPR export."),
     Tag(name="analytics", description="Dashboards from the read models (may lag a moment)."),

@@ -29,6 +29,8 @@ from commerce_core.customers.customer import CustomerBlockedError, CustomerErase
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
 from commerce_core.fulfilment.ports import CarrierError
+from commerce_core.fulfilment.quote import QuoteRefusedError
+from commerce_core.fulfilment.quoting import NotDeliverableError
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.marketplace.seller import SellerNotFoundError
 from commerce_core.ordering.order import OrderAlreadyPaidError, PaymentInProgressError
@@ -105,6 +107,10 @@ def _in_progress(error: PaymentInProgressError) -> dict[str, Any]:
     return {"payment_id": str(error.payment_id)}
 
 
+def _quote(error: QuoteRefusedError) -> dict[str, Any]:
+    return {"reason": error.reason.value}
+
+
 def _busy(error: PaymentBusyError) -> dict[str, Any]:
     return {"payment_id": str(error.payment_id), "busy_with": error.busy_with}
 
@@ -133,6 +139,8 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     OrderAlreadyPaidError: (409, "order-already-paid"),
     PaymentInProgressError: (409, "payment-in-progress", _in_progress),
     PaymentBusyError: (409, "payment-in-progress", _busy),
+    NotDeliverableError: (422, "not-deliverable"),
+    QuoteRefusedError: (422, "shipping-quote-refused", _quote),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
@@ -179,6 +187,8 @@ TITLES = {
     "rate-limited": "Too many requests",
     "unsupported-media-type": "Unsupported media type",
     "service-unavailable": "Service unavailable; retry later",
+    "not-deliverable": "The shop does not ship this there",
+    "shipping-quote-refused": "The shipping quote cannot be used for this order",
 }
 
 HTTP_SLUGS = {

@@ -158,6 +158,21 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # checkout clients (service keys) ask for quotes as they place orders
+        "shipping quotes",
+        EVERY_TENANT_ROLE,
+        (f"POST {API}/shipping/quotes",),
+    ),
+    RouteGroup(
+        "delivery zones",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/shipping/zones",
+            f"GET {API}/admin/shipping/zones/{{code}}",
+            f"PUT {API}/admin/shipping/zones/{{code}}",
+        ),
+    ),
+    RouteGroup(
         "history and manual payments",
         frozenset({ADMIN, STAFF}),
         (

@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from commerce_core.eventstore import EventStore, Repository
-from commerce_core.fulfilment.ports import Carrier
+from commerce_core.fulfilment.ports import Carrier, CarrierDirectory
 from commerce_core.marketplace.ports import Marketplace
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
@@ -53,6 +53,7 @@ class Services:
     gateways: Gateways
     read_models: ReadModelStore
     list_queries: ListQueries
+    carriers: CarrierDirectory
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -71,6 +72,7 @@ class Services:
             gateways=c.gateway_resolver(),
             read_models=c.read_models(),
             list_queries=c.list_queries(),
+            carriers=c.carriers(),
         )
 
 

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 
-from commerce_core.catalog.product import Product
+from commerce_core.catalog.product import MAX_SIDE_MM, MAX_WEIGHT_GRAMS, Measures, Product
 from commerce_core.catalog.services import PutProduct, UnknownProductError, put_product
 from commerce_core.catalog.services import get_product as load_product
 from commerce_core.eventstore import Repository
@@ -30,11 +30,29 @@ from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.problems import problem
 from entrypoints.http.services import Services, tenant_of
 
+Grams = Annotated[int, msgspec.Meta(gt=0, le=MAX_WEIGHT_GRAMS, description="grams")]
+Side = Annotated[int, msgspec.Meta(gt=0, le=MAX_SIDE_MM, description="millimetres")]
+
 
 class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Weight and dimensions are optional; left out, they are unknown (a basket with a
+    product of unknown weight gets no carrier-priced or weight-limited shipping)."""
+
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     price: MoneyIn
     tax_rate_bps: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    weight_grams: Grams | None = None
+    length_mm: Side | None = None
+    width_mm: Side | None = None
+    height_mm: Side | None = None
+
+    def measures(self) -> Measures:
+        return Measures(
+            weight_grams=self.weight_grams,
+            length_mm=self.length_mm,
+            width_mm=self.width_mm,
+            height_mm=self.height_mm,
+        )
 
 
 class ProductOut(msgspec.Struct):
@@ -43,15 +61,24 @@ class ProductOut(msgspec.Struct):
     price: MoneyOut
     tax_rate_bps: int
     updated_at: datetime
+    weight_grams: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
 
     @classmethod
     def of(cls, product: Product) -> ProductOut:
+        measures = product.measures
         return cls(
             product.sku,
             product.name,
             MoneyOut.of(product.price),
             product.tax_rate_bps,
             product.updated_at,
+            measures.weight_grams,
+            measures.length_mm,
+            measures.width_mm,
+            measures.height_mm,
         )
 
 
@@ -109,9 +136,14 @@ class CatalogController(Controller):
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> ProductOut:
-        """Creates or changes a product; its price is what orders will charge."""
+        """Creates or changes a product; its price is what orders will charge, its
+        ``weight_grams`` what shipping quotes weigh (left out: unknown)."""
         command = PutProduct(
-            sku=sku, name=data.name, price=data.price.to_money(), tax_rate_bps=data.tax_rate_bps
+            sku=sku,
+            name=data.name,
+            price=data.price.to_money(),
+            tax_rate_bps=data.tax_rate_bps,
+            measures=data.measures(),
         )
         product = await retry_on_conflict(
             lambda: put_product(services.repo, services.clock, ctx, command)

@@ -237,3 +237,72 @@ FEE_TERMS = Body(
         ("A negotiated fee", {"override": {"basis_points": 150, "fixed": 10}}),
     )
 )
+
+US_ADDRESS = {
+    "name": "Grace Hopper",
+    "line1": "1 Market St",
+    "city": "San Francisco",
+    "region": "CA",
+    "postal_code": "94105",
+    "country": "US",
+}
+
+SHIPPING_ZONE = Body(
+    examples=example_body(
+        (
+            "The contiguous US: a flat rate free over 50.00, and UPS Ground at its rate + 1.00",
+            {
+                "name": "United States",
+                "countries": ["US"],
+                "methods": [
+                    {
+                        "code": "standard",
+                        "name": "Standard (3-5 days)",
+                        "price": {"amount": 599, "currency": "USD"},
+                        "free_over": {"amount": 5000, "currency": "USD"},
+                        "delivery_days": [3, 5],
+                    },
+                    {
+                        "code": "ground",
+                        "name": "Ground",
+                        "carrier": "fake",
+                        "service": "standard",
+                        "handling_fee": {"amount": 100, "currency": "USD"},
+                        "max_weight_grams": 30000,
+                    },
+                ],
+                "ship_from": US_ADDRESS,
+            },
+        ),
+        (
+            "California, closer than the country zone, express only",
+            {
+                "name": "California",
+                "countries": ["US"],
+                "regions": ["CA"],
+                "methods": [
+                    {
+                        "code": "express",
+                        "name": "Express (next day)",
+                        "price": {"amount": 1299, "currency": "USD"},
+                        "min_subtotal": {"amount": 2000, "currency": "USD"},
+                        "delivery_days": [1, 1],
+                    }
+                ],
+            },
+        ),
+    )
+)
+
+SHIPPING_QUOTE = Body(
+    examples=example_body(
+        (
+            "Two mugs to San Francisco",
+            {
+                "lines": [{"sku": "MUG-1", "quantity": 2}],
+                "currency": "USD",
+                "shipping_address": US_ADDRESS,
+            },
+        ),
+    )
+)

@@ -26,6 +26,8 @@ from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.settings import SettingsController
 from entrypoints.http.api.shipments import ShipmentsController
+from entrypoints.http.api.shipping_quotes import ShippingQuotesController
+from entrypoints.http.api.shipping_zones import ShippingZonesController
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
 from entrypoints.http.roles import role_guard
@@ -46,6 +48,8 @@ def api_router() -> Router:
             PaymentsController,
             RefundsController,
             ShipmentsController,
+            ShippingZonesController,
+            ShippingQuotesController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,

@@ -24,7 +24,10 @@ PROBLEM_JSON = "application/problem+json"
 # fields that name a state or a choice among a fixed few: their values must be listed
 STATUS_LIKE = frozenset({"status", "method", "payment_method", "channel", "kind"})
 # ...except where the name means something else
-NOT_STATUS_LIKE = {("Problem", "status")}  # the HTTP status code, an integer (RFC 9457)
+NOT_STATUS_LIKE = {
+    ("Problem", "status"),  # the HTTP status code, an integer (RFC 9457)
+    ("QuoteOut", "method"),  # the code of a tenant's own shipping method (ADR 0029)
+}
 
 Operation = tuple[str, str, dict[str, Any]]
 

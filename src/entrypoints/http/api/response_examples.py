@@ -31,6 +31,8 @@ from entrypoints.http.api.product_list import ProductListOut
 from entrypoints.http.api.refunds import RefundApprovalList
 from entrypoints.http.api.sellers import OnboardingOut, PayoutsOut, SellerOut
 from entrypoints.http.api.settings import SettingsHistoryOut, SettingsOut
+from entrypoints.http.api.shipping_quotes import QuotesOut
+from entrypoints.http.api.shipping_zones import ZoneList, ZoneOut
 from entrypoints.http.api.views import (
     OrderDetailOut,
     OrderOut,
@@ -70,7 +72,17 @@ ADDRESS = {
     "postal_code": "SW1Y 4JH",
     "country": "GB",
 }
-PRODUCT = {"sku": "MUG-1", "name": "Mug", "price": MUG, "tax_rate_bps": 1000, "updated_at": PLACED}
+PRODUCT = {
+    "sku": "MUG-1",
+    "name": "Mug",
+    "price": MUG,
+    "tax_rate_bps": 1000,
+    "updated_at": PLACED,
+    "weight_grams": 350,
+    "length_mm": 120,
+    "width_mm": 90,
+    "height_mm": 100,
+}
 STOCK = {
     "sku": "MUG-1",
     "on_hand": 100,
@@ -275,7 +287,68 @@ SETTINGS_OUT = {
     "updated_by": "key:1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d",
 }
 
+US_ADDRESS = {
+    "name": "Shop",
+    "line1": "1 Market St",
+    "line2": None,
+    "city": "San Francisco",
+    "region": "CA",
+    "postal_code": "94105",
+    "country": "US",
+}
+ZONE_OUT = {
+    "code": "us",
+    "name": "United States",
+    "countries": ["US"],
+    "regions": [],
+    "postal_prefixes": [],
+    "methods": [
+        {
+            "code": "standard",
+            "name": "Standard (3-5 days)",
+            "price": {"amount": 599, "currency": "USD"},
+            "carrier": None,
+            "service": None,
+            "handling_fee": None,
+            "free_over": {"amount": 5000, "currency": "USD"},
+            "min_subtotal": None,
+            "max_weight_grams": None,
+            "delivery_days": [3, 5],
+        },
+        {
+            "code": "ground",
+            "name": "Ground",
+            "price": None,
+            "carrier": "ups",
+            "service": "03",
+            "handling_fee": {"amount": 100, "currency": "USD"},
+            "free_over": None,
+            "min_subtotal": None,
+            "max_weight_grams": 30000,
+            "delivery_days": None,
+        },
+    ],
+    "ship_from": US_ADDRESS,
+}
+
 EXAMPLES: dict[type, Any] = {
+    ZoneOut: ZONE_OUT,
+    ZoneList: {"items": [ZONE_OUT], "next_cursor": None},
+    QuotesOut: {
+        "quotes": [
+            {
+                "id": "6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817",
+                "method": "standard",
+                "name": "Standard (3-5 days)",
+                "carrier": None,
+                "service": None,
+                "price": {"amount": 0, "currency": "USD"},
+                "delivery_days": [3, 5],
+                "expires_at": "2026-03-14T10:00:00Z",
+                "zone": "us",
+            }
+        ]
+    },
     ProductListOut: {
         "items": [
             {

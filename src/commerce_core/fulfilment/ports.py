@@ -144,6 +144,10 @@ class Carrier(Protocol):
     - ``void_label`` voids a label not yet used (``LabelNotVoidableError`` where
       the carrier will not); voiding twice is not an error.
     - ``track`` lists a parcel's scans, oldest first.
+    - ``deduplicates``: whether ``create_label`` honours ``idempotency_key`` across
+      processes and restarts (the vendor deduplicates, or can be asked by key). A
+      carrier that does not (UPS) is never asked again for a label intent someone
+      else recorded: its outcome is unknown (ADR 0030).
 
     Errors: ``CarrierRefusedError`` (and its kinds ``UnsupportedServiceError``,
     ``AddressRefusedError``, ...) when the carrier refused the request and nothing
@@ -152,6 +156,9 @@ class Carrier(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def deduplicates(self) -> bool: ...
 
     async def quote(
         self, *, ship_from: Address, ship_to: Address, parcel: Parcel, currency: str

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
+from commerce_core.fulfilment.connections import CarrierName
 from commerce_core.fulfilment.packing_slip import PackingSlipRenderer
 from commerce_core.fulfilment.ports import LabelFormat, Parcel
 from commerce_core.ordering.loading import load_order
@@ -48,7 +49,7 @@ class ParcelIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class LabelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    carrier: _Code | None = None
+    carrier: CarrierName | None = None
     service: _Code | None = None
     rate_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
     parcel: ParcelIn | None = None
@@ -123,7 +124,7 @@ class LabelsController(Controller):
         answers 422 with its message and records nothing bought; an unreachable carrier
         503 `carrier-unavailable` (the purchase is finished by recovery)."""
         command = BuyLabel(
-            carrier=data.carrier,
+            carrier=None if data.carrier is None else str(data.carrier),
             service=data.service,
             rate_id=data.rate_id,
             parcel=_parcel(data.parcel),

@@ -347,7 +347,9 @@ async def test_a_connection_keeps_its_secrets_out_of_every_answer_and_log(
         assert UPS_SECRET not in answer.text
         assert "ups-client-id-hidden" not in answer.text
     assert [c["carrier"] for c in answers[2].json()] == ["ups"]
-    async with api.container.pool().acquire() as conn:
+    pool = api.container.pool()
+    assert pool is not None
+    async with pool.acquire() as conn:
         stored = await conn.fetchval(
             "SELECT sealed_secrets FROM carrier_connections WHERE tenant_id = $1", tenant.id
         )

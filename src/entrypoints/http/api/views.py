@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from commerce_core.fulfilment.ports import LabelFormat
 from commerce_core.fulfilment.shipment import LabelStatus, Shipment
 from commerce_core.ordering.order import Order
 from commerce_core.payments.payment import Payment
@@ -112,7 +113,7 @@ class ShipmentOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     delivered_at: datetime | None
     label_status: LabelStatus
-    label_format: str | None = None
+    label_format: LabelFormat | None = None
     carrier_label_url: str | None = None
     rate: MoneyOut | None = None
     cost: MoneyOut | None = None
@@ -262,7 +263,7 @@ def shipment_out(shipment: Shipment, shipping_paid: Money | None = None) -> Ship
         label_url=f"/api/v1/shipments/{shipment.id}/label" if bought else shipment.label_url,
         carrier_label_url=shipment.label_url,
         label_status=shipment.label_status,
-        label_format=shipment.label_format,
+        label_format=LabelFormat(shipment.label_format) if shipment.label_format else None,
         rate=cost,
         cost=cost,
         shipping_paid=MoneyOut.of(shipping_paid) if shipping_paid is not None else None,

@@ -30,7 +30,8 @@ import structlog
 
 from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
-from commerce_core.fulfilment.ports import Carrier
+from commerce_core.fulfilment.connections import TenantCarriers
+from commerce_core.fulfilment.label_documents import LabelDocuments
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
@@ -65,8 +66,9 @@ class JobDeps:
     reports: ReconciliationReports
     ids: Ids
     read_models: ReadModelStore
-    carrier: Carrier
+    carriers: TenantCarriers
     keyring: Keyring
+    labels: LabelDocuments
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -80,8 +82,9 @@ class JobDeps:
             reports=c.reconciliation_reports(),
             ids=c.ids(),
             read_models=c.read_models(),
-            carrier=c.carrier(),
+            carriers=c.carriers(),
             keyring=c.keyring(),
+            labels=c.label_documents(),
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -128,8 +131,9 @@ async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
         clock=deps.clock,
         ids=deps.ids,
         gateways=deps.gateways,
-        carrier=deps.carrier,
+        carriers=deps.carriers,
         keyring=deps.keyring,
+        labels=deps.labels,
     )
     round_ = await recover_effects(services)
     closed = round_.looked_at - round_.still_open

@@ -48,6 +48,12 @@ class Settings:
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_redirect_free: bool = True
+    # carriers (ADR 0030): what a tenant without a carrier connection gets ("fake": the
+    # built-in test carrier, for demos; "none": refused), and base URLs that point every
+    # UPS or ShipEngine call at another server (sandboxes, tests)
+    carrier_fallback: str = "fake"
+    ups_api_base: str | None = None
+    shipengine_api_base: str | None = None
     run_projections: bool = True
     background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
@@ -91,6 +97,9 @@ class Settings:
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_redirect_free=os.environ.get("STRIPE_REDIRECT_FREE", "1")
             not in ("0", "false", "no"),
+            carrier_fallback=os.environ.get("CARRIER_FALLBACK", "fake"),
+            ups_api_base=os.environ.get("UPS_API_BASE") or None,
+            shipengine_api_base=os.environ.get("SHIPENGINE_API_BASE") or None,
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             background_work=frozenset(
                 part.strip()

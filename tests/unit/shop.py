@@ -10,10 +10,11 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.memory.carrier import FakeCarrier
+from adapters.memory.carrier import FakeCarrier, OneCarrier
 from adapters.memory.clock import FixedClock, RandomIds
 from adapters.memory.eventstore import MemoryEventStore
 from adapters.memory.keyring import MemoryKeyring
+from adapters.memory.label_documents import MemoryLabelDocuments
 from adapters.memory.order_numbers import MemoryOrderNumbers
 from adapters.memory.payment_gateway import FakePaymentGateway
 from commerce_core.catalog.services import PutProduct, put_product
@@ -179,6 +180,7 @@ class Shop:
     keyring: MemoryKeyring = field(default_factory=MemoryKeyring)
     gateway: TestGateway = field(default_factory=TestGateway)
     carrier: FakeCarrier = field(default_factory=FakeCarrier)
+    labels: MemoryLabelDocuments = field(default_factory=MemoryLabelDocuments)
 
     def __post_init__(self) -> None:
         self.repo = Repository(self.store)
@@ -205,8 +207,9 @@ class Shop:
             repo=self.repo,
             clock=self.clock,
             ids=self.ids,
-            carrier=self.carrier,
+            carriers=OneCarrier(self.carrier),
             keyring=self.keyring,
+            labels=self.labels,
         )
 
     @property

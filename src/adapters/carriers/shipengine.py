@@ -92,6 +92,11 @@ class ShipEngineCarrier:
     def name(self) -> str:
         return self._name
 
+    @property
+    def deduplicates(self) -> bool:
+        # the key is the shipment's external_shipment_id, looked up before buying
+        return True
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

@@ -111,6 +111,11 @@ class UpsCarrier:
     def name(self) -> str:
         return self._name
 
+    @property
+    def deduplicates(self) -> bool:
+        # UPS takes no idempotency key; keys are remembered by this object only
+        return False
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

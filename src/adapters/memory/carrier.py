@@ -4,10 +4,13 @@ moves by hand (``advance``). No network, no credentials: tests and ``make run`` 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import msgspec
 
+from commerce_core.fulfilment.connections import CarrierDetails, ConnectedCarrier
 from commerce_core.fulfilment.ports import (
+    Carrier,
     CarrierError,
     Label,
     LabelDocument,
@@ -84,6 +87,11 @@ class FakeCarrier:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def deduplicates(self) -> bool:
+        # keys are remembered for this process's lifetime: it plays a vendor that deduplicates
+        return True
 
     def fail_next(self, error: CarrierError | None = None) -> None:
         self._failure = error or CarrierError(f"{self._name} is unavailable")
@@ -176,3 +184,21 @@ class FakeCarrier:
         if scans is None:
             raise UnknownTrackingNumberError(f"{self._name} has no parcel {tracking_number}")
         return sorted(scans, key=lambda scan: scan.at)
+
+
+class OneCarrier:
+    """``TenantCarriers`` giving every tenant the one carrier, whatever the name, shipping
+    from ``ship_from`` (tests: the fake, or an adapter on a test server)."""
+
+    def __init__(self, carrier: Carrier, ship_from: Address | None = None) -> None:
+        self.carrier = carrier
+        self._details = CarrierDetails(ship_from=ship_from)
+
+    async def carrier_for(self, tenant_id: str, name: str) -> Carrier:
+        return self.carrier
+
+    async def connected(self, tenant_id: str, name: str) -> ConnectedCarrier:
+        return ConnectedCarrier(carrier=self.carrier, details=self._details)
+
+    def invalidate(self, tenant_id: str | UUID) -> None:
+        pass

@@ -16,7 +16,9 @@ from uuid import UUID
 
 from commerce_core.effects.open_effects import open_before
 from commerce_core.eventstore import ConcurrencyError, Repository
-from commerce_core.fulfilment.ports import Carrier, CarrierError
+from commerce_core.fulfilment.connections import TenantCarriers
+from commerce_core.fulfilment.label_documents import LabelDocuments
+from commerce_core.fulfilment.ports import CarrierError
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import recover_payment
 from commerce_core.payments.ports.gateway import GatewayError
@@ -42,8 +44,9 @@ class RecoveryServices:
     clock: Clock
     ids: Ids
     gateways: TenantGateways  # tenants may connect their own gateway accounts
-    carrier: Carrier
+    carriers: TenantCarriers  # each tenant's carrier connections
     keyring: Keyring  # opens the shipping address a label is printed with
+    labels: LabelDocuments  # where a recovered label's document is kept
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ async def _recover(
             repo=services.repo,
             clock=services.clock,
             ids=services.ids,
-            carrier=services.carrier,
+            carriers=services.carriers,
             keyring=services.keyring,
+            labels=services.labels,
         )
         return len((await buy_label(shipping, ctx, stream_id)).open_effects)
     gateway = await services.gateways.for_tenant(ctx.tenant_id)

@@ -144,6 +144,10 @@ class Carrier(Protocol):
     - ``void_label`` voids a label not yet used (``LabelNotVoidableError`` where
       the carrier will not); voiding twice is not an error.
     - ``track`` lists a parcel's scans, oldest first.
+    - ``deduplicates``: whether ``create_label`` honours ``idempotency_key`` across
+      processes and restarts (the vendor deduplicates, or can be asked by key). A
+      carrier that does not (UPS) is never asked again for a label intent someone
+      else recorded: its outcome is unknown (ADR 0030).
 
     Errors: ``CarrierRefusedError`` (and its kinds ``UnsupportedServiceError``,
     ``AddressRefusedError``, ...) when the carrier refused the request and nothing
@@ -152,6 +156,9 @@ class Carrier(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def deduplicates(self) -> bool: ...
 
     async def quote(
         self, *, ship_from: Address, ship_to: Address, parcel: Parcel, currency: str
@@ -177,9 +184,9 @@ class Carrier(Protocol):
 class CarrierDirectory(Protocol):
     """The carriers a tenant reaches, by name (what a zone method's ``carrier`` says).
 
-    ``carrier_for`` returns ``None`` when the tenant has no carrier by that name. Today
-    every tenant reaches the service's configured carriers; per-tenant connections
-    (their own accounts) answer here for each tenant instead.
+    ``carrier_for`` returns ``None`` or raises ``CarrierNotConnectedError`` when the
+    tenant has no carrier by that name. The tenant's carrier connections answer here
+    (``connections.TenantCarriers``, ADR 0030).
     """
 
     async def carrier_for(self, tenant_id: str, name: str) -> Carrier | None: ...

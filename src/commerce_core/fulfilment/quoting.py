@@ -19,6 +19,7 @@ import msgspec
 from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import products_for
 from commerce_core.eventstore import Repository
+from commerce_core.fulfilment.connections import CarrierNotConnectedError
 from commerce_core.fulfilment.ports import (
     Carrier,
     CarrierDirectory,
@@ -98,7 +99,10 @@ class TenantCarriers:
     tenant_id: str
 
     async def named(self, name: str) -> Carrier | None:
-        return await self.directory.carrier_for(self.tenant_id, name)
+        try:
+            return await self.directory.carrier_for(self.tenant_id, name)
+        except CarrierNotConnectedError:
+            return None
 
 
 async def _rates(

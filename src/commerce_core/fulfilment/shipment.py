@@ -26,8 +26,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
-from commerce_core.fulfilment.ports import Label, Parcel
-from commerce_core.shared.errors import InvalidTransitionError, InvalidValueError
+from commerce_core.fulfilment.ports import Label, LabelNotVoidableError, Parcel
+from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
 
@@ -63,8 +63,22 @@ class TrackingEvent(msgspec.Struct, frozen=True):
     detail: str | None = None
 
 
+class LabelStatus(StrEnum):
+    NONE = "none"
+    PENDING = "pending"  # decided, the carrier's answer not recorded yet
+    BOUGHT = "bought"
+    UNKNOWN = "unknown"  # the carrier may or may not have sold it: an operator checks
+
+
+UNKNOWN_OUTCOME = "unknown"
+"""The outcome of a label intent nobody can finish (ADR 0030)."""
+
+
 class LabelEffect(msgspec.Struct, frozen=True, kw_only=True):
-    """A label the shipment decided to buy, recorded before the carrier is asked."""
+    """A label the shipment decided to buy, recorded before the carrier is asked.
+
+    ``carrier`` names the tenant's carrier connection that sells it (empty in intents
+    recorded before connections existed: the shipment's carrier)."""
 
     key: str
     kind: str
@@ -72,6 +86,20 @@ class LabelEffect(msgspec.Struct, frozen=True, kw_only=True):
     service: str
     ship_from: Address
     parcel: Parcel
+    carrier: str = ""
+
+
+class LabelInProgressError(DomainError):
+    """A label of this shipment is being bought; its outcome comes first."""
+
+
+class LabelOutcomeUnknownError(DomainError):
+    """The last label's outcome is unknown: check the carrier account, void any label
+    sold for this shipment, then ask again with ``after_unknown``."""
+
+
+class NoLabelError(DomainError):
+    """The shipment has no label bought (nothing to void or to print)."""
 
 
 def _check_lines(lines: Sequence[SkuQuantity]) -> None:
@@ -99,12 +127,30 @@ class Shipment(Aggregate):
     updated_at: datetime
     delivered_at: datetime | None
     effects: dict[str, LabelEffect]
+    label_id: str | None
+    label_format: str | None
+    label_key: str | None
+    labels_requested: int
+    label_unknown: str | None
+    voided_labels: list[str]
 
-    class_version = 2  # 2: ``effects`` (a label bought before intents had none open)
+    class_version = 3  # 2: ``effects``; 3: label id, format, key, voids, unknown outcomes
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["effects"] = {}
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        bought = state.get("tracking_number") is not None or bool(state.get("effects"))
+        state.update(
+            label_id=None,
+            label_format=None,
+            label_key=None,
+            labels_requested=1 if bought else 0,
+            label_unknown=None,
+            voided_labels=[],
+        )
 
     @classmethod
     def create(
@@ -169,6 +215,12 @@ class Shipment(Aggregate):
         self.updated_at = at
         self.delivered_at = None
         self.effects = {}
+        self.label_id = None
+        self.label_format = None
+        self.label_key = None
+        self.labels_requested = 0
+        self.label_unknown = None
+        self.voided_labels = []
 
     @property
     def is_delivered(self) -> bool:
@@ -178,30 +230,71 @@ class Shipment(Aggregate):
     def open_effects(self) -> list[LabelEffect]:
         return list(self.effects.values())
 
+    @property
+    def has_label(self) -> bool:
+        return self.tracking_number is not None
+
+    @property
+    def label_status(self) -> LabelStatus:
+        if self.effects:
+            return LabelStatus.PENDING
+        if self.has_label:
+            return LabelStatus.BOUGHT
+        return LabelStatus.UNKNOWN if self.label_unknown else LabelStatus.NONE
+
+    def check_can_request_label(self, after_unknown: bool = False) -> None:
+        """Refuses a second label while one is being bought, one whose last outcome is
+        unknown (unless ``after_unknown``), and a parcel already on its way."""
+        if self.effects:
+            raise LabelInProgressError(f"a label of shipment {self.id} is being bought")
+        if self.label_unknown and not after_unknown:
+            raise LabelOutcomeUnknownError(
+                f"the carrier may have sold a label for shipment {self.id} (intent"
+                f" {self.label_unknown}): void it at the carrier if so, then ask again"
+                " with after_unknown"
+            )
+        if self.status is not T.CREATED and not self.has_label:
+            raise InvalidTransitionError("shipment", self.status, "label")
+
     def request_label(
-        self, service: str, ship_from: Address, parcel: Parcel, at: datetime
+        self,
+        service: str,
+        ship_from: Address,
+        parcel: Parcel,
+        at: datetime,
+        carrier: str = "",
+        after_unknown: bool = False,
     ) -> LabelEffect:
-        """Decides to buy this shipment's label; the key is the shipment's own."""
-        if self.tracking_number is not None or self.effects:
+        """Decides to buy this shipment's next label. Its key is the shipment's own and
+        the label's number (``<id>:label``, then ``<id>:label:2`` after a void), never
+        an aggregate version: two concurrent requests contend for one intent."""
+        if self.has_label:
             raise InvalidValueError(f"shipment {self.id} has its label already")
+        self.check_can_request_label(after_unknown)
+        number = self.labels_requested + 1
         effect = LabelEffect(
-            key=f"{self.id}:label",
+            key=f"{self.id}:label" if number == 1 else f"{self.id}:label:{number}",
             kind="label",
             requested_at=at,
             service=service,
             ship_from=ship_from,
             parcel=parcel,
+            carrier=carrier,
         )
         self._effect_requested(effect=effect, at=at)
         return effect
 
-    def record_label(self, label: Label, at: datetime) -> None:
-        """The carrier sold the label: its tracking number, its link if it has one, its cost."""
+    def record_label(self, label: Label, at: datetime, key: str | None = None) -> None:
+        """The carrier sold the label: its tracking number, id, format, link and cost;
+        ``key`` is the intent's (where the label's document is kept)."""
         if self.tracking_number is None:
-            self._label_bought(
+            self._label_purchased(
+                key=key,
                 carrier=label.carrier,
                 service=label.service,
                 tracking_number=label.tracking_number,
+                label_id=label.label_id,
+                label_format=str(label.document.format),
                 label_url=label.url,
                 rate=label.cost,
                 at=at,
@@ -211,12 +304,56 @@ class Shipment(Aggregate):
         if key in self.effects:
             self._effect_completed(key=key, outcome=outcome, at=at)
 
+    def check_voidable(self) -> str:
+        """The label id to void; refused without a label or once the parcel moves."""
+        if self.label_id is None or self.tracking_number is None:
+            raise NoLabelError(f"shipment {self.id} has no label to void")
+        if self.status is not T.CREATED:
+            raise LabelNotVoidableError(
+                f"shipment {self.id} is {self.status}: its label was used and cannot be voided"
+            )
+        return self.label_id
+
+    def record_void(self, at: datetime) -> None:
+        """The carrier voided the label: the shipment may buy another."""
+        if self.tracking_number is not None:
+            self._label_voided(at=at)
+
     @event("EffectRequested")
     def _effect_requested(self, effect: LabelEffect, at: datetime) -> None:
         self.effects[effect.key] = effect
+        self.labels_requested += 1
         self.updated_at = at
 
-    @event("LabelBought")
+    @event("LabelPurchased")
+    def _label_purchased(
+        self,
+        key: str | None,
+        carrier: str,
+        service: str,
+        tracking_number: str,
+        label_id: str,
+        label_format: str,
+        label_url: str | None,
+        rate: Money,
+        at: datetime,
+    ) -> None:
+        self.carrier, self.service = carrier, service
+        self.tracking_number, self.label_url, self.rate = tracking_number, label_url, rate
+        self.label_id, self.label_format, self.label_key = label_id, label_format, key
+        self.label_unknown = None
+        self.updated_at = at
+
+    @event("LabelVoided")
+    def _label_voided(self, at: datetime) -> None:
+        if self.tracking_number is not None:
+            self.voided_labels.append(self.tracking_number)
+        self.tracking_number = self.label_url = self.label_id = None
+        self.label_format = self.label_key = None
+        self.rate = None
+        self.updated_at = at
+
+    @event("LabelBought")  # labels bought before issue 14 (no id, format or key)
     def _label_bought(
         self,
         carrier: str,
@@ -233,6 +370,8 @@ class Shipment(Aggregate):
     @event("EffectCompleted")
     def _effect_completed(self, key: str, outcome: str, at: datetime) -> None:
         self.effects.pop(key)
+        if outcome == UNKNOWN_OUTCOME:
+            self.label_unknown = key
         self.updated_at = at
 
     def record_tracking(

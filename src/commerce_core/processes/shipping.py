@@ -10,7 +10,6 @@ cash the courier collected, in the same appends (``cash_on_delivery``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.loading import load_shipments
-from commerce_core.fulfilment.ports import Carrier, CarrierRefusedError, Label, Parcel
+from commerce_core.fulfilment.ports import Parcel
 from commerce_core.fulfilment.shipment import (
     TRACKING_UPDATES,
     Shipment,
@@ -35,27 +34,16 @@ from commerce_core.processes.cash_on_delivery import (
     record_collection,
     take_stock_on_shipping,
 )
+from commerce_core.processes.labels import buy_label
+from commerce_core.processes.shipping_services import ShippingServices
 from commerce_core.shared.command_ids import new_id
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.loading import find_owned, load_owned
-from commerce_core.shared.ports.clock import Clock, Ids
-from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.shared.retry import DECISION_ATTEMPTS, retry_on_conflict
-from commerce_core.shared.sealing import unseal
 from commerce_core.shared.values import Address, SkuQuantity, check_aware, parse_enum
 
-
-@dataclass(frozen=True, kw_only=True)
-class ShippingServices:
-    """The ports of shipping: the repository, the clock, ids for new shipments, the
-    carrier that sells labels and the keyring that opens the address to print on one."""
-
-    repo: Repository
-    clock: Clock
-    ids: Ids
-    carrier: Carrier
-    keyring: Keyring
+__all__ = ["CarrierUpdate", "CreateShipment", "LabelRequest", "ShippingServices", "buy_label"]
 
 
 class CreateShipment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -130,7 +118,7 @@ async def create_shipment(
         )
         if buys and label is not None:
             service = command.service or label.service
-            shipment.request_label(service, label.ship_from, label.parcel, at)
+            shipment.request_label(service, label.ship_from, label.parcel, at, command.carrier)
         order.record_shipment(shipment_id, lines, at, ctx.actor)
         ledger = await load_ledger(repo, order)
         items = await take_stock_on_shipping(repo, order, ledger, at)
@@ -142,52 +130,7 @@ async def create_shipment(
 
     shipment = await retry_on_conflict(attempt, attempts=DECISION_ATTEMPTS)
     if shipment.open_effects:
-        shipment = await buy_label(services, ctx, shipment_id)
-    return shipment
-
-
-async def buy_label(services: ShippingServices, ctx: CommandContext, shipment_id: UUID) -> Shipment:
-    """Buys the label a shipment decided on, with the intent's key, and records it; the
-    same key again (a retry, recovery) returns the label bought the first time. A carrier
-    that refuses the request leaves the intent closed as refused and the shipment without
-    a label (``CarrierRefusedError``, e.g. ``UnsupportedServiceError``, says why); a carrier
-    that fails otherwise leaves the intent open for recovery (``CarrierError``)."""
-    repo = services.repo
-    shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
-    if not shipment.open_effects:
-        return shipment
-    effect = shipment.open_effects[0]
-    order = await load_order(repo, ctx.tenant_id, shipment.order_id)
-    ship_to = await unseal(services.keyring, order.shipping_address, "shipping_address", Address)
-    if ship_to is None:
-        raise InvalidValueError(f"order {order.number} has no shipping address to label")
-    refused: CarrierRefusedError | None = None
-    bought: Label | None = None
-    try:
-        bought = await services.carrier.create_label(
-            ship_from=effect.ship_from,
-            ship_to=ship_to,
-            parcel=effect.parcel,
-            service=effect.service,
-            currency=order.currency,
-            reference=str(shipment_id),
-            idempotency_key=effect.key,
-        )
-    except CarrierRefusedError as error:
-        refused = error  # the carrier refused the request itself: nothing was bought
-
-    async def record() -> Shipment:
-        shipment = await load_owned(repo, ctx.tenant_id, shipment_id, Shipment)
-        at = services.clock.now()
-        if bought is not None:
-            shipment.record_label(bought, at)
-        shipment.complete(effect.key, "bought" if bought else f"refused:{refused}", at)
-        await repo.save(shipment, metadata=ctx.metadata())
-        return shipment
-
-    shipment = await retry_on_conflict(record)
-    if refused is not None:
-        raise refused
+        shipment = await buy_label(services, ctx, shipment_id, fresh=True)
     return shipment
 
 

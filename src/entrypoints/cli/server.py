@@ -85,6 +85,7 @@ async def _run_worker() -> None:
         container.pool.override(providers.Object(pool))
         resolver = container.gateway_resolver()
         stack.push_async_callback(resolver.close)
+        stack.push_async_callback(container.carriers().close)
         state = SimpleNamespace(
             webhooks=build_webhooks(container, tenant_secret=resolver.webhook_secret)
         )

@@ -2,7 +2,8 @@
 
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
-``projections`` (locks, rebuild store), ``webhooks`` and ``limits`` (the rate limiter).
+``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter) and
+``carriers`` (tenants' carrier connections, label documents, packing slips).
 Tests override the providers.
 """
 
@@ -12,9 +13,9 @@ import asyncpg
 from dependency_injector import containers, providers
 
 from adapters.memory.carrier import FakeCarrier
-from adapters.memory.carrier_directory import SharedCarriers
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
+from entrypoints.container import carriers as carrier_wiring
 from entrypoints.container import limits, payments, projections, stores, webhooks
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
@@ -44,8 +45,13 @@ class Container(containers.DeclarativeContainer):
     plain_tag_sealer = providers.Factory(stores.plain_tag_sealer, pool, keyring)
     order_numbers = providers.Singleton(stores.order_numbers, pool)
     payment_gateway = providers.Singleton(payments.payment_gateway, settings, pool)
-    carrier = providers.Singleton(FakeCarrier)
-    carriers = providers.Singleton(SharedCarriers, carrier)
+    carrier = providers.Singleton(FakeCarrier)  # the fake: demo mode, `fake` connections
+    carrier_connections = providers.Singleton(carrier_wiring.carrier_connections, settings, pool)
+    carriers = providers.Singleton(
+        carrier_wiring.carrier_resolver, settings, carrier_connections, carrier, clock
+    )
+    label_documents = providers.Singleton(carrier_wiring.label_documents, pool)
+    packing_slips = providers.Singleton(carrier_wiring.packing_slips)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)

@@ -86,8 +86,9 @@ def shipping_services(services: Services) -> ShippingServices:
         repo=services.repo,
         clock=services.clock,
         ids=services.ids,
-        carrier=services.carrier,
+        carriers=services.carriers,
         keyring=services.keyring,
+        labels=services.labels,
     )
 
 

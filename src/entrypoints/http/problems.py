@@ -28,9 +28,22 @@ from commerce_core.catalog.services import UnknownProductError
 from commerce_core.customers.customer import CustomerBlockedError, CustomerErasedError
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
-from commerce_core.fulfilment.ports import CarrierError
+from commerce_core.fulfilment.connections import CarrierNotConnectedError
+from commerce_core.fulfilment.ports import (
+    AddressRefusedError,
+    CarrierError,
+    CarrierRefusedError,
+    CarrierUnavailableError,
+    LabelNotVoidableError,
+    UnsupportedServiceError,
+)
 from commerce_core.fulfilment.quote import QuoteRefusedError
 from commerce_core.fulfilment.quoting import NotDeliverableError
+from commerce_core.fulfilment.shipment import (
+    LabelInProgressError,
+    LabelOutcomeUnknownError,
+    NoLabelError,
+)
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.marketplace.seller import SellerNotFoundError
 from commerce_core.ordering.order import OrderAlreadyPaidError, PaymentInProgressError
@@ -41,6 +54,7 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
 )
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.processes.labels import LabelErasedError, UnknownRateError
 from commerce_core.processes.manual_payments import NotManualPaymentError
 from commerce_core.shared.bounds import OutOfBoundsError
 from commerce_core.shared.errors import DomainError, InvalidTransitionError, InvalidValueError
@@ -127,6 +141,18 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     GatewayUnavailableError: (503, "gateway-unavailable"),
     GatewayRequestError: (409, "gateway-error", _gateway),
     CarrierError: (502, "carrier-error"),
+    # labels (ADR 0030): a carrier's refusal is the client's to fix, with its message
+    CarrierUnavailableError: (503, "carrier-unavailable"),
+    CarrierRefusedError: (422, "carrier-refused"),
+    AddressRefusedError: (422, "address-refused"),
+    UnsupportedServiceError: (422, "unsupported-service"),
+    LabelNotVoidableError: (409, "label-not-voidable"),
+    CarrierNotConnectedError: (422, "carrier-not-connected"),
+    UnknownRateError: (422, "rate-not-found"),
+    LabelInProgressError: (409, "label-in-progress"),
+    LabelOutcomeUnknownError: (409, "label-outcome-unknown"),
+    NoLabelError: (404, "no-label"),
+    LabelErasedError: (410, "label-erased"),
     InsufficientStockError: (409, "insufficient-stock", _stock),
     PaymentDeclinedError: (402, "payment-declined", _decline),
     RefundExceedsCapturedError: (409, "refund-exceeds-captured", _refund),
@@ -159,6 +185,8 @@ RETRYABLE_SLUGS = frozenset(
     {
         "concurrency-conflict",
         "gateway-unavailable",
+        "carrier-unavailable",
+        "label-in-progress",
         "payment-in-progress",
         "rate-limited",
         "service-unavailable",

@@ -204,6 +204,26 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # labels and packing slips print addresses: people's keys only (ADR 0030)
+        "shipping labels and packing slips",
+        frozenset({ADMIN, STAFF}),
+        (
+            f"POST {API}/shipments/{{shipment_id}}/label",
+            f"GET {API}/shipments/{{shipment_id}}/label",
+            f"POST {API}/shipments/{{shipment_id}}/label/void",
+            f"GET {API}/shipments/{{shipment_id}}/packing-slip",
+        ),
+    ),
+    RouteGroup(
+        "carrier connections",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/carriers",
+            f"GET {API}/admin/carriers/{{carrier}}",
+            f"PUT {API}/admin/carriers/{{carrier}}",
+        ),
+    ),
+    RouteGroup(
         # an admin sees its tenant's events; an operator the ones no tenant owns
         "webhook events",
         frozenset({OPERATOR, ADMIN}),

@@ -10,7 +10,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from commerce_core.eventstore import EventStore, Repository
-from commerce_core.fulfilment.ports import Carrier, CarrierDirectory
+from commerce_core.fulfilment.connections import TenantCarriers
+from commerce_core.fulfilment.label_documents import LabelDocuments
 from commerce_core.marketplace.ports import Marketplace
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
@@ -46,14 +47,14 @@ class Services:
     keyring: Keyring
     order_numbers: OrderNumbers
     gateway: PaymentGateway
-    carrier: Carrier
+    carriers: TenantCarriers
+    labels: LabelDocuments
     tenants: Tenants
     order_queries: OrderQueries
     analytics: AnalyticsQueries
     gateways: Gateways
     read_models: ReadModelStore
     list_queries: ListQueries
-    carriers: CarrierDirectory
 
     @classmethod
     def from_container(cls, c: Container) -> Services:
@@ -65,14 +66,14 @@ class Services:
             keyring=c.keyring(),
             order_numbers=c.order_numbers(),
             gateway=c.payment_gateway(),
-            carrier=c.carrier(),
+            carriers=c.carriers(),
+            labels=c.label_documents(),
             tenants=c.tenants(),
             order_queries=c.order_queries(),
             analytics=c.analytics_queries(),
             gateways=c.gateway_resolver(),
             read_models=c.read_models(),
             list_queries=c.list_queries(),
-            carriers=c.carriers(),
         )
 
 

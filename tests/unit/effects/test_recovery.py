@@ -14,6 +14,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.memory.carrier import OneCarrier
 from adapters.memory.readmodel import MemoryReadModel
 from commerce_core.effects.open_effects import OpenEffects, open_before
 from commerce_core.effects.recovery import GRACE, RecoveryServices, recover_effects
@@ -52,7 +53,14 @@ def recovery_services(shop: Shop, read_model: MemoryReadModel) -> RecoveryServic
     """Recovery on the shop's ports, finding open intents in ``read_model``."""
     gateways = OneGateway(shop.gateway)
     return RecoveryServices(
-        shop.repo, read_model, shop.clock, shop.ids, gateways, shop.carrier, shop.keyring
+        repo=shop.repo,
+        read_models=read_model,
+        clock=shop.clock,
+        ids=shop.ids,
+        gateways=gateways,
+        carriers=OneCarrier(shop.carrier),
+        keyring=shop.keyring,
+        labels=shop.labels,
     )
 
 

@@ -11,10 +11,12 @@ from entrypoints.http.api.admin_payments import (
     ReconciliationAdminController,
 )
 from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
+from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
+from entrypoints.http.api.labels import LabelsController
 from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
@@ -50,6 +52,8 @@ def api_router() -> Router:
             ShipmentsController,
             ShippingZonesController,
             ShippingQuotesController,
+            LabelsController,
+            CarriersAdminController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,

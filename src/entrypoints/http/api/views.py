@@ -7,11 +7,13 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.fulfilment.shipment import Shipment, ShipmentStatus
+from commerce_core.fulfilment.ports import LabelFormat
+from commerce_core.fulfilment.shipment import LabelStatus, Shipment, ShipmentStatus
 from commerce_core.ordering.order import Channel, Order, OrderStatus
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.payment.states import PaymentStatus, RefundStatus
 from commerce_core.payments.refunds import RefundResult
+from commerce_core.shared.money import Money
 from commerce_core.shared.values import Address, PaymentMethod
 from entrypoints.http.api.schemas import MoneyOut
 
@@ -95,7 +97,11 @@ class ShipmentLineOut(msgspec.Struct):
     quantity: int
 
 
-class ShipmentOut(msgspec.Struct):
+class ShipmentOut(msgspec.Struct, kw_only=True):
+    """``label_url`` is this API's ``GET /shipments/{id}/label`` once a label is bought
+    (``carrier_label_url`` the carrier's own link, if any); ``rate`` and ``cost`` are what
+    the label cost us, ``shipping_paid`` what the customer paid for the order's shipping."""
+
     id: UUID
     order_id: UUID
     status: ShipmentStatus
@@ -107,6 +113,13 @@ class ShipmentOut(msgspec.Struct):
     events: list[TrackingOut]
     created_at: datetime
     delivered_at: datetime | None
+    label_status: LabelStatus
+    label_format: LabelFormat | None = None
+    carrier_label_url: str | None = None
+    rate: MoneyOut | None = None
+    cost: MoneyOut | None = None
+    shipping_paid: MoneyOut | None = None
+    voided_tracking_numbers: list[str] = msgspec.field(default_factory=list)
 
 
 class OrderDetailOut(OrderOut, kw_only=True):
@@ -191,7 +204,7 @@ def order_detail_out(
         **_order_fields(order),  # type: ignore[arg-type]
         status_history=_history(order),
         payments=[payment_out(p) for p in payments],
-        shipments=[shipment_out(s) for s in shipments],
+        shipments=[shipment_out(s, order.totals.shipping) for s in shipments],
         shipping_address=addresses[0],
         billing_address=addresses[1],
     )
@@ -238,7 +251,9 @@ def payment_out(
     )
 
 
-def shipment_out(shipment: Shipment) -> ShipmentOut:
+def shipment_out(shipment: Shipment, shipping_paid: Money | None = None) -> ShipmentOut:
+    bought = shipment.label_key is not None and shipment.has_label
+    cost = MoneyOut.of(shipment.rate) if shipment.rate is not None else None
     return ShipmentOut(
         id=shipment.id,
         order_id=shipment.order_id,
@@ -246,7 +261,14 @@ def shipment_out(shipment: Shipment) -> ShipmentOut:
         carrier=shipment.carrier,
         service=shipment.service,
         tracking_number=shipment.tracking_number,
-        label_url=shipment.label_url,
+        label_url=f"/api/v1/shipments/{shipment.id}/label" if bought else shipment.label_url,
+        carrier_label_url=shipment.label_url,
+        label_status=shipment.label_status,
+        label_format=LabelFormat(shipment.label_format) if shipment.label_format else None,
+        rate=cost,
+        cost=cost,
+        shipping_paid=MoneyOut.of(shipping_paid) if shipping_paid is not None else None,
+        voided_tracking_numbers=list(shipment.voided_labels),
         lines=[ShipmentLineOut(line.sku, line.quantity) for line in shipment.lines],
         events=[TrackingOut(e.status, e.at, e.detail) for e in shipment.tracking],
         created_at=shipment.created_at,

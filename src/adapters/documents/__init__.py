@@ -1,0 +1,1 @@
+"""Printable documents (PDF) made from domain values."""

@@ -20,6 +20,7 @@ from commerce_core.projections.ports.analytics import (
 )
 from entrypoints.http.api.admin import RebuildAccepted
 from entrypoints.http.api.admin_payments import FeeTermsOut, GatewayOut, ReconciliationOut
+from entrypoints.http.api.carriers_admin import CarrierOut
 from entrypoints.http.api.catalog import ProductOut, StockOut
 from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
@@ -163,11 +164,18 @@ SHIPMENT_OUT = {
     "carrier": "ups",
     "service": "ground",
     "tracking_number": "1Z999AA10123456784",
-    "label_url": None,
+    "label_url": f"/api/v1/shipments/{SHIPMENT}/label",
     "lines": [{"sku": "MUG-1", "quantity": 2}],
     "events": [{"status": "in_transit", "at": SHIPPED, "detail": "left the depot"}],
     "created_at": SHIPPED,
     "delivered_at": None,
+    "label_status": "bought",
+    "label_format": "png",
+    "carrier_label_url": None,
+    "rate": {"amount": 812, "currency": "USD"},
+    "cost": {"amount": 812, "currency": "USD"},
+    "shipping_paid": {"amount": 599, "currency": "USD"},
+    "voided_tracking_numbers": [],
 }
 REFUND_OUT = {
     "id": REFUND,
@@ -332,6 +340,17 @@ ZONE_OUT = {
 }
 
 EXAMPLES: dict[type, Any] = {
+    CarrierOut: {
+        "carrier": "ups",
+        "enabled": True,
+        "configured_at": PLACED,
+        "ship_from": US_ADDRESS,
+        "default_weight_grams": 1000,
+        "account_number": "A1B2C3",
+        "environment": "sandbox",
+        "carrier_ids": None,
+        "phone": None,
+    },
     ZoneOut: ZONE_OUT,
     ZoneList: {"items": [ZONE_OUT], "next_cursor": None},
     QuotesOut: {

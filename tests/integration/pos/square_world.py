@@ -60,6 +60,9 @@ class SquareWorld:
     spec: Spec = SQUARE_SPEC
     access_token: str = "sq-token-1"
     signature_key: str = "sq-signature-key"
+    client_secret: str = "sq-app-secret"
+    code: str = "sq-code-1"
+    refresh_token: str = ""
     location_id: str = "L1"
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -76,6 +79,8 @@ class SquareWorld:
         return (T0 + timedelta(seconds=next(self.ticks))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     def answer(self, received: Received) -> Answer:
+        if received.path == "/oauth2/token":
+            return self.token(received.json())
         if received.headers.get("authorization") != f"Bearer {self.access_token}":
             return error(401, "AUTHENTICATION_ERROR", "UNAUTHORIZED", "bad token")
         if self.failures:
@@ -95,6 +100,28 @@ class SquareWorld:
         if received.method == "GET":
             return Answer(200, {"order": self.orders[order_id]})
         return self.update(order_id, received.json())
+
+    def token(self, request: dict[str, Any]) -> Answer:
+        """OAuth: a code or a refresh token for new tokens, which then reach the API."""
+        valid = (request["grant_type"], request.get("code") or request.get("refresh_token"))
+        if request.get("client_secret") != self.client_secret or valid not in {
+            ("authorization_code", self.code),
+            ("refresh_token", self.refresh_token),
+        }:
+            return error(401, "AUTHENTICATION_ERROR", "UNAUTHORIZED", "bad code or secret")
+        self.access_token = f"sq-token-{next(self.ticks)}"
+        self.refresh_token = f"sq-refresh-{next(self.ticks)}"
+        expires = T0 + timedelta(days=30)
+        return Answer(
+            200,
+            {
+                "access_token": self.access_token,
+                "token_type": "bearer",
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "merchant_id": "MERCHANT-1",
+                "refresh_token": self.refresh_token,
+            },
+        )
 
     def locations(self) -> Answer:
         location = {"id": self.location_id, "name": "Main street", "status": "ACTIVE"}

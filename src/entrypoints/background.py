@@ -2,7 +2,8 @@
 merchant webhook deliveries.
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
-it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks") picks which parts run.
+it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks") picks
+which parts run.
 Several processes may run it at once: each projection and each job is worked on by one
 process at a time (PostgreSQL advisory locks), and webhook events are claimed with
 SKIP LOCKED leases.

@@ -23,12 +23,12 @@ class HttpxWebhookSender:
         )
 
     async def post(
-        self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
+        self, url: str, headers: Mapping[str, str], body: bytes, time_limit: float
     ) -> SendResult:
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(time_limit):
                 async with self._client.stream(
-                    "POST", url, headers=dict(headers), content=body, timeout=timeout
+                    "POST", url, headers=dict(headers), content=body, timeout=time_limit
                 ) as response:
                     kept = b""
                     async for chunk in response.aiter_bytes():
@@ -40,7 +40,7 @@ class HttpxWebhookSender:
                         response_body=kept[:MAX_BODY].decode("utf-8", "replace"),
                     )
         except TimeoutError:
-            return SendResult(status_code=None, error=f"no answer within {timeout:g} s")
+            return SendResult(status_code=None, error=f"no answer within {time_limit:g} s")
         except httpx.HTTPError as failed:
             return SendResult(status_code=None, error=f"{type(failed).__name__}: {failed}")
 

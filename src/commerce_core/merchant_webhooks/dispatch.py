@@ -108,12 +108,11 @@ async def _send(deps: DispatchDeps, endpoint: WebhookEndpoint, delivery: Deliver
     except InvalidValueError as refused:
         return SendResult(status_code=None, error=str(refused))
     now = deps.clock.now()
+    signed = signature_header(endpoint.secrets.signing(now), int(now.timestamp()), delivery.body)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "commerce-core-webhooks/1",
-        HEADER: signature_header(
-            endpoint.secrets.signing(now), int(now.timestamp()), delivery.body
-        ),
+        HEADER: signed,
         "Commerce-Event-Id": str(delivery.event_id),
         "Commerce-Event-Type": delivery.event_type,
         "Commerce-Delivery-Id": str(delivery.id),

@@ -87,11 +87,11 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WebhookSender(Protocol):
-    """Posts a body to a URL with a timeout; never raises for the receiver's failures
-    (refused, timed out, any status): they are in the result."""
+    """Posts a body to a URL, waiting at most ``time_limit`` seconds; never raises for
+    the receiver's failures (refused, timed out, any status): they are in the result."""
 
     async def post(
-        self, url: str, headers: Mapping[str, str], body: bytes, timeout: float
+        self, url: str, headers: Mapping[str, str], body: bytes, time_limit: float
     ) -> SendResult: ...
 
 

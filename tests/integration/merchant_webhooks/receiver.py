@@ -53,8 +53,8 @@ class Receiver:
         status = self.answers.pop(0) if self.answers else 200
         status = status if verified else 400
         reply = b"ok" if status == 200 else b"x" * 5000  # a long answer is cut short
-        head = f"HTTP/1.1 {status} X\r\nContent-Length: {len(reply)}\r\nConnection: close"
-        writer.write(head.encode() + b"\r\n\r\n" + reply)
+        status_line = f"HTTP/1.1 {status} X\r\nContent-Length: {len(reply)}\r\nConnection: close"
+        writer.write(status_line.encode() + b"\r\n\r\n" + reply)
         await writer.drain()
         writer.close()
 

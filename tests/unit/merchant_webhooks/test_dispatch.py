@@ -134,7 +134,8 @@ async def test_an_endpoint_failing_for_days_is_disabled_with_a_notice() -> None:
     endpoint = await world.endpoints.get(TENANT, endpoint_id)
     assert endpoint is not None
     assert endpoint.status is EndpointStatus.DISABLED
-    assert endpoint.notice is not None and "PATCH enabled: true" in endpoint.notice
+    assert endpoint.notice is not None
+    assert "PATCH enabled: true" in endpoint.notice
     posts = len(world.sender.posts)
     await world.fan_out(world.event())
     await world.run_for(timedelta(days=1))
@@ -142,7 +143,8 @@ async def test_an_endpoint_failing_for_days_is_disabled_with_a_notice() -> None:
 
     enabled = services.ChangeEndpoint(enabled=True)
     again = await services.change(world.endpoint_deps, TENANT, endpoint_id, enabled)
-    assert again.status is EndpointStatus.ENABLED and again.notice is None
+    assert again.status is EndpointStatus.ENABLED
+    assert again.notice is None
 
 
 async def test_a_success_ends_the_failure_streak() -> None:
@@ -155,7 +157,8 @@ async def test_a_success_ends_the_failure_streak() -> None:
     await world.run_for(timedelta(days=4))
     endpoint = await world.endpoints.get(TENANT, endpoint_id)
     assert endpoint is not None
-    assert endpoint.status is EndpointStatus.ENABLED and endpoint.failing_since is None
+    assert endpoint.status is EndpointStatus.ENABLED
+    assert endpoint.failing_since is None
 
 
 async def test_attempts_to_one_endpoint_run_at_most_per_endpoint_at_once() -> None:

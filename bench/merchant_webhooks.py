@@ -44,7 +44,7 @@ from commerce_core.eventstore import Position  # noqa: E402
 from commerce_core.merchant_webhooks import services  # noqa: E402
 from commerce_core.merchant_webhooks.dispatch import DispatchDeps, deliver_due  # noqa: E402
 from commerce_core.merchant_webhooks.events import WebhookEvent  # noqa: E402
-from commerce_core.merchant_webhooks.fanout import body_of, fan_out  # noqa: E402
+from commerce_core.merchant_webhooks.fanout import FanOutDeps, body_of, fan_out  # noqa: E402
 from commerce_core.merchant_webhooks.urls import UrlRules  # noqa: E402
 
 DSN = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -112,9 +112,10 @@ async def main() -> None:
             for _ in range(EVENTS)
         ]
 
+        fanning = FanOutDeps(endpoints, deliveries, clock, ids)
         started = time.perf_counter()
         for n in range(0, EVENTS, 500):
-            await fan_out(events[n : n + 500], Position(1, n), endpoints, deliveries, clock, ids)
+            await fan_out(events[n : n + 500], Position(1, n), fanning)
         fanned = EVENTS * ENDPOINTS / (time.perf_counter() - started)
 
         dispatch = DispatchDeps(

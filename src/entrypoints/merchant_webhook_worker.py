@@ -15,7 +15,7 @@ import structlog
 
 from commerce_core.eventstore import EventStore
 from commerce_core.merchant_webhooks.dispatch import DispatchDeps, deliver_due
-from commerce_core.merchant_webhooks.fanout import ToWebhookEvents, fan_out_next
+from commerce_core.merchant_webhooks.fanout import FanOutDeps, ToWebhookEvents, fan_out_next
 from commerce_core.merchant_webhooks.order_events import webhook_events_of
 from commerce_core.merchant_webhooks.urls import UrlRules
 from commerce_core.shared.ports.clock import Ids
@@ -38,9 +38,8 @@ class MerchantWebhooks:
 
     async def fan_out(self) -> int:
         d = self.dispatch
-        return await fan_out_next(
-            self.log, self.to_webhook_events, d.endpoints, d.deliveries, d.clock, self.ids
-        )
+        deps = FanOutDeps(d.endpoints, d.deliveries, d.clock, self.ids)
+        return await fan_out_next(self.log, self.to_webhook_events, deps)
 
     async def deliver(self) -> int:
         return await deliver_due(self.dispatch)

@@ -4,6 +4,7 @@ anything is sent (the delivery is the intent of an effect, ADR 0036)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import msgspec
 
@@ -37,17 +38,19 @@ def body_of(event: WebhookEvent) -> bytes:
     )
 
 
-async def fan_out(
-    events: Sequence[WebhookEvent],
-    checkpoint: Position,
-    endpoints: WebhookEndpoints,
-    deliveries: WebhookDeliveries,
-    clock: Clock,
-    ids: Ids,
-) -> int:
+@dataclass(frozen=True)
+class FanOutDeps:
+    endpoints: WebhookEndpoints
+    deliveries: WebhookDeliveries
+    clock: Clock
+    ids: Ids
+
+
+async def fan_out(events: Sequence[WebhookEvent], checkpoint: Position, deps: FanOutDeps) -> int:
     """Records the deliveries of ``events`` and moves the checkpoint past them; returns how
     many deliveries it made. An endpoint gets the events that occur after it was created."""
-    now = clock.now()
+    endpoints, deliveries, ids = deps.endpoints, deps.deliveries, deps.ids
+    now = deps.clock.now()
     made: list[Delivery] = []
     by_tenant: dict[str, list[WebhookEvent]] = {}
     for event in events:
@@ -89,18 +92,15 @@ event schema replaces it."""
 async def fan_out_next(
     log: EventStore,
     to_webhook_events: ToWebhookEvents,
-    endpoints: WebhookEndpoints,
-    deliveries: WebhookDeliveries,
-    clock: Clock,
-    ids: Ids,
+    deps: FanOutDeps,
     limit: int = 500,
 ) -> int:
     """Reads the next events after the checkpoint and records their deliveries; returns
     how many events it read (0: caught up). Reading an event twice (a crash between the
     two writes) makes no second delivery: one per (endpoint, event)."""
-    read = await log.read_all(await deliveries.checkpoint(), limit)
+    read = await log.read_all(await deps.deliveries.checkpoint(), limit)
     if not read:
         return 0
     events = [event for recorded in read for event in to_webhook_events(recorded)]
-    await fan_out(events, read[-1].position, endpoints, deliveries, clock, ids)
+    await fan_out(events, read[-1].position, deps)
     return len(read)

@@ -16,7 +16,7 @@ from commerce_core.merchant_webhooks.deliveries import DeliveryStatus
 from commerce_core.merchant_webhooks.dispatch import DispatchDeps, deliver_due
 from commerce_core.merchant_webhooks.endpoints import EndpointStatus
 from commerce_core.merchant_webhooks.events import WebhookEvent
-from commerce_core.merchant_webhooks.fanout import fan_out
+from commerce_core.merchant_webhooks.fanout import FanOutDeps, fan_out
 from commerce_core.merchant_webhooks.ports import SendResult
 from commerce_core.merchant_webhooks.urls import UrlRules
 
@@ -86,9 +86,8 @@ class World:
         )
 
     async def fan_out(self, *events: WebhookEvent) -> int:
-        return await fan_out(
-            events, Position(1, 1), self.endpoints, self.deliveries, self.clock, self.ids
-        )
+        deps = FanOutDeps(self.endpoints, self.deliveries, self.clock, self.ids)
+        return await fan_out(events, Position(1, 1), deps)
 
     async def run_for(self, span: timedelta) -> None:
         """Delivers whatever falls due, minute by minute, for ``span``."""

@@ -1,7 +1,9 @@
-"""The background work of a process: projections, webhook processing and payment jobs.
+"""The background work of a process: projections, webhook processing, payment jobs and
+merchant webhook deliveries.
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
-it alone. BACKGROUND_WORK (default "projections,webhooks,jobs") picks which parts run.
+it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks") picks
+which parts run.
 Several processes may run it at once: each projection and each job is worked on by one
 process at a time (PostgreSQL advisory locks), and webhook events are claimed with
 SKIP LOCKED leases.
@@ -16,6 +18,7 @@ import asyncpg
 
 from entrypoints.container import Container
 from entrypoints.jobs import JobDeps, running_jobs
+from entrypoints.merchant_webhook_worker import merchant_webhooks, running_merchant_webhooks
 from entrypoints.projections import running_projections
 from entrypoints.settings import Settings
 from entrypoints.webhook_worker import running_webhook_worker
@@ -41,6 +44,10 @@ async def start_background_work(
         )
     if "webhooks" in work:
         state.webhook_worker = await stack.enter_async_context(running_webhook_worker(webhooks))
+    if "merchant_webhooks" in work:
+        state.merchant_webhooks = await stack.enter_async_context(
+            running_merchant_webhooks(merchant_webhooks(container, settings))
+        )
     if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
         await stack.enter_async_context(
             running_jobs(JobDeps.from_container(container), container.projection_locks())

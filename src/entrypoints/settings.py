@@ -55,7 +55,9 @@ class Settings:
     ups_api_base: str | None = None
     shipengine_api_base: str | None = None
     run_projections: bool = True
-    background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
+    background_work: frozenset[str] = frozenset(
+        {"projections", "webhooks", "jobs", "merchant_webhooks"}
+    )
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
     # rate limits (ADR 0022): counted in this process, or in Redis shared by every node
@@ -69,6 +71,12 @@ class Settings:
     # host:port of a listener serving GET /metrics without a key (a private interface);
     # on the API's own address /metrics needs an operator key (ADR 0019)
     metrics_address: str | None = None
+    # merchant webhooks (ADR 0036): http to any host (else https, http on loopback only);
+    # private, loopback and link-local targets (else public addresses only); the timeout
+    # of one attempt in seconds
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -103,9 +111,9 @@ class Settings:
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             background_work=frozenset(
                 part.strip()
-                for part in os.environ.get("BACKGROUND_WORK", "projections,webhooks,jobs").split(
-                    ","
-                )
+                for part in os.environ.get(
+                    "BACKGROUND_WORK", "projections,webhooks,jobs,merchant_webhooks"
+                ).split(",")
                 if part.strip()
             ),
             bench_routes=os.environ.get("BENCH_ROUTES", "0") in ("1", "true", "yes"),
@@ -117,6 +125,10 @@ class Settings:
             rate_limit_burst=_int("RATE_LIMIT_BURST", 200),
             auth_failures_per_minute=_int("AUTH_FAILURES_PER_MINUTE", 60),
             metrics_address=os.environ.get("METRICS_ADDRESS") or None,
+            webhook_allow_http=os.environ.get("WEBHOOK_ALLOW_HTTP", "0") in ("1", "true", "yes"),
+            webhook_allow_private=os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0")
+            in ("1", "true", "yes"),
+            webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
         )
 
 

@@ -3,7 +3,8 @@
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
 ``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter) and
-``carriers`` (tenants' carrier connections, label documents, packing slips).
+``carriers`` (tenants' carrier connections, label documents, packing slips) and
+``merchant_webhooks`` (endpoints, deliveries, the sender).
 Tests override the providers.
 """
 
@@ -17,6 +18,7 @@ from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
 from entrypoints.container import limits, payments, projections, stores, webhooks
+from entrypoints.container import merchant_webhooks as merchant_hooks
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
 from entrypoints.http.metrics import MetricsRegistry
@@ -70,6 +72,12 @@ class Container(containers.DeclarativeContainer):
     payment_tenants = providers.Singleton(webhooks.payment_tenants, pool)
     stripe_webhooks = providers.Singleton(webhooks.stripe_webhooks, settings)
     rate_limiter = providers.Singleton(limits.rate_limiter, settings, clock.provider)
+    webhook_deliveries = providers.Singleton(merchant_hooks.webhook_deliveries, pool)
+    webhook_endpoints = providers.Singleton(
+        merchant_hooks.webhook_endpoints, settings, pool, webhook_deliveries
+    )
+    webhook_sender = providers.Singleton(merchant_hooks.webhook_sender)
+    host_resolver = providers.Singleton(merchant_hooks.host_resolver)
 
 
 def build_container(settings: Settings) -> Container:

@@ -65,6 +65,7 @@ TAGS = [
     Tag(name="analytics", description="Dashboards from the read models (may lag a moment)."),
     Tag(name="history", description="Timelines and past states, for investigations."),
     Tag(name="admin", description="Projection operations (admin keys)."),
+    Tag(name="webhooks", description="Merchant webhook endpoints and signed deliveries."),
 ]
 
 

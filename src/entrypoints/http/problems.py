@@ -46,6 +46,11 @@ from commerce_core.fulfilment.shipment import (
 )
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.marketplace.seller import SellerNotFoundError
+from commerce_core.merchant_webhooks.services import (
+    DeliveryNotFoundError,
+    EndpointNotFoundError,
+    TooManyEndpointsError,
+)
 from commerce_core.ordering.order import OrderAlreadyPaidError, PaymentInProgressError
 from commerce_core.payments.destinations import SellerNotReadyError
 from commerce_core.payments.payment import (
@@ -167,6 +172,9 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     PaymentBusyError: (409, "payment-in-progress", _busy),
     NotDeliverableError: (422, "not-deliverable"),
     QuoteRefusedError: (422, "shipping-quote-refused", _quote),
+    EndpointNotFoundError: (404, "not-found"),
+    DeliveryNotFoundError: (404, "not-found"),
+    TooManyEndpointsError: (409, "webhook-endpoint-limit"),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 

@@ -224,6 +224,27 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # secrets are never shown after creation; deliveries carry ids only (ADR 0036)
+        "merchant webhook endpoints (read)",
+        frozenset({ADMIN, STAFF}),
+        (
+            f"GET {API}/webhook-endpoints",
+            f"GET {API}/webhook-endpoints/{{endpoint_id}}",
+            f"GET {API}/webhook-endpoints/{{endpoint_id}}/deliveries",
+        ),
+    ),
+    RouteGroup(
+        "merchant webhook endpoints (change)",
+        frozenset({ADMIN}),
+        (
+            f"POST {API}/webhook-endpoints",
+            f"PATCH {API}/webhook-endpoints/{{endpoint_id}}",
+            f"DELETE {API}/webhook-endpoints/{{endpoint_id}}",
+            f"POST {API}/webhook-endpoints/{{endpoint_id}}/rotate-secret",
+            f"POST {API}/webhook-deliveries/{{delivery_id}}/retry",
+        ),
+    ),
+    RouteGroup(
         # an admin sees its tenant's events; an operator the ones no tenant owns
         "webhook events",
         frozenset({OPERATOR, ADMIN}),

@@ -41,6 +41,13 @@ from entrypoints.http.api.views import (
     RefundOut,
     ShipmentOut,
 )
+from entrypoints.http.api.webhook_endpoints import (
+    DeliveryList,
+    DeliveryOut,
+    EndpointList,
+    EndpointOut,
+    EndpointWithSecretOut,
+)
 from entrypoints.http.api.webhooks import (
     WebhookDetailOut,
     WebhookHealth,
@@ -339,7 +346,51 @@ ZONE_OUT = {
     "ship_from": US_ADDRESS,
 }
 
+WEBHOOK_ENDPOINT = {
+    "id": "6b0f7a52-3c1d-4e8f-9a2b-5d4c3b2a1f00",
+    "url": "https://shop.example.com/hooks/commerce",
+    "events": ["order.*"],
+    "description": "order sync to the warehouse",
+    "status": "enabled",
+    "notice": None,
+    "created_at": PLACED,
+    "updated_at": PLACED,
+    "previous_secret_expires_at": None,
+}
+WEBHOOK_DELIVERY = {
+    "id": "0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+    "endpoint_id": WEBHOOK_ENDPOINT["id"],
+    "event_id": "9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a",
+    "event_type": "order.paid",
+    "status": "succeeded",
+    "created_at": PLACED,
+    "next_attempt_at": None,
+    "attempts": [
+        {
+            "number": 1,
+            "at": PLACED,
+            "status_code": 503,
+            "duration_ms": 41,
+            "error": None,
+            "response_body": "busy, try later",
+        },
+        {
+            "number": 2,
+            "at": PLACED,
+            "status_code": 200,
+            "duration_ms": 12,
+            "error": None,
+            "response_body": "ok",
+        },
+    ],
+}
+
 EXAMPLES: dict[type, Any] = {
+    EndpointOut: WEBHOOK_ENDPOINT,
+    EndpointWithSecretOut: {**WEBHOOK_ENDPOINT, "secret": "whsec_" + "3f" * 32},
+    EndpointList: {"items": [WEBHOOK_ENDPOINT], "next_cursor": None},
+    DeliveryOut: WEBHOOK_DELIVERY,
+    DeliveryList: {"items": [WEBHOOK_DELIVERY], "next_cursor": None},
     CarrierOut: {
         "carrier": "ups",
         "enabled": True,

@@ -30,6 +30,10 @@ from entrypoints.http.api.settings import SettingsController
 from entrypoints.http.api.shipments import ShipmentsController
 from entrypoints.http.api.shipping_quotes import ShippingQuotesController
 from entrypoints.http.api.shipping_zones import ShippingZonesController
+from entrypoints.http.api.webhook_endpoints import (
+    WebhookDeliveriesController,
+    WebhookEndpointsController,
+)
 from entrypoints.http.api.webhooks import WebhooksAdminController, WebhooksController
 from entrypoints.http.auth import API_SECURITY
 from entrypoints.http.roles import role_guard
@@ -66,6 +70,8 @@ def api_router() -> Router:
             SellersController,
             WebhooksController,
             WebhooksAdminController,
+            WebhookEndpointsController,
+            WebhookDeliveriesController,
         ],
         security=API_SECURITY,
         guards=[role_guard],  # the role matrix: entrypoints/http/roles.py

@@ -1,0 +1,1 @@
+"""Sending merchant webhooks over HTTP (httpx) and resolving their hosts."""

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from adapters.postgres.eventstore import PostgresEventStore
-from commerce_core.eventstore import START, AppendStream, EventMetadata, NewEvent
+from commerce_core.eventstore import START, AppendStream, EventMetadata, NewEvent, RecordedEvent
 from tests.conftest import PgSchema
 
 META = EventMetadata(tenant_id="t1")
+
+
+async def _once_visible(store: PostgresEventStore, count: int) -> list[RecordedEvent]:
+    """The events once ``count`` are readable: the horizon is cluster-wide, so a transaction
+    open in another database (another test run on the same server) may hold it a moment."""
+    for _ in range(200):
+        seen = await store.read_all(START)
+        if len(seen) >= count:
+            return seen
+        await asyncio.sleep(0.05)
+    return await store.read_all(START)
 
 
 def one_event() -> list[NewEvent]:
@@ -38,7 +50,7 @@ async def test_an_open_transaction_holds_back_later_commits_until_it_ends(
         assert await store.horizon_lag() == 1
 
         await transaction.commit()
-        seen = await store.read_all(START)
+        seen = await _once_visible(store, 2)
         assert [r.stream_id for r in seen] == [early, late]
         assert await store.horizon_lag() == 0
     finally:

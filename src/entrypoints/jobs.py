@@ -32,6 +32,7 @@ from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.fulfilment.connections import TenantCarriers
 from commerce_core.fulfilment.label_documents import LabelDocuments
+from commerce_core.fulfilment.tracking import TrackedParcels
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
@@ -69,6 +70,7 @@ class JobDeps:
     carriers: TenantCarriers
     keyring: Keyring
     labels: LabelDocuments
+    parcels: TrackedParcels
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -85,6 +87,7 @@ class JobDeps:
             carriers=c.carriers(),
             keyring=c.keyring(),
             labels=c.label_documents(),
+            parcels=c.tracked_parcels(),
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -134,6 +137,7 @@ async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
         carriers=deps.carriers,
         keyring=deps.keyring,
         labels=deps.labels,
+        parcels=deps.parcels,
     )
     round_ = await recover_effects(services)
     closed = round_.looked_at - round_.still_open

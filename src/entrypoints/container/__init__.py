@@ -51,6 +51,7 @@ class Container(containers.DeclarativeContainer):
         carrier_wiring.carrier_resolver, settings, carrier_connections, carrier, clock
     )
     label_documents = providers.Singleton(carrier_wiring.label_documents, pool)
+    tracked_parcels = providers.Singleton(carrier_wiring.tracked_parcels, pool)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)

@@ -10,8 +10,9 @@ parcels due for a check, oldest check first, a bounded batch at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -73,3 +74,33 @@ class ParcelScans(msgspec.Struct, frozen=True, kw_only=True):
     carrier: str
     tracking_number: str
     scans: list[TrackingEvent]
+
+
+class TrackingWebhookError(ValueError):
+    """A carrier's tracking webhook that is signed but not one we can read."""
+
+
+class TrackingWebhooks(Protocol):
+    """A carrier's tracking webhooks: how they are authenticated and what they say.
+
+    - ``carrier`` is the connection name (``POST /webhooks/carriers/{carrier}``);
+      ``gateway`` is the inbox's name for its events (``carrier:<name>``).
+    - ``credential_header`` / ``credential_query``: where the request carries the
+      shared secret the carrier was given (a header, or a query parameter of the URL
+      registered with it).
+    - ``verify`` returns the event when ``credential`` equals one of ``secrets``
+      (compared in constant time) and the body is a readable event; otherwise
+      ``InvalidSignatureError`` (payments' webhook port), or ``TrackingWebhookError``
+      for a body it cannot read.
+    - ``translate`` returns a stored event's scans, or None for an event that is not
+      about tracking; ``TrackingWebhookError`` when unreadable.
+    """
+
+    carrier: str
+    gateway: str
+    credential_header: str | None
+    credential_query: str | None
+
+    def verify(self, payload: bytes, credential: str | None, secrets: Sequence[str]) -> Any: ...
+
+    def translate(self, payload: bytes) -> ParcelScans | None: ...

@@ -161,7 +161,7 @@ async def record_shipment_event(
         order = await load_order(repo, ctx.tenant_id, shipment.order_id)
         cash: list[Aggregate] = []
         if update is ShipmentStatus.DELIVERED:
-            cash = await _delivered(repo, order, shipment, fees, when, ctx.actor)
+            cash = await record_delivery(repo, order, shipment, fees, when, ctx.actor)
         elif update is ShipmentStatus.IN_TRANSIT and order.can_change_to(OrderStatus.IN_TRANSIT):
             order.change_status(OrderStatus.IN_TRANSIT, when, ctx.actor)
         await repo.save(
@@ -176,7 +176,7 @@ async def record_shipment_event(
     return await retry_on_conflict(attempt)
 
 
-async def _delivered(
+async def record_delivery(
     repo: Repository,
     order: Order,
     shipment: Shipment,

@@ -52,6 +52,7 @@ class Container(containers.DeclarativeContainer):
     )
     label_documents = providers.Singleton(carrier_wiring.label_documents, pool)
     tracked_parcels = providers.Singleton(carrier_wiring.tracked_parcels, pool)
+    tracking_webhooks = providers.Singleton(carrier_wiring.tracking_webhooks)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)

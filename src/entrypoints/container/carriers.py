@@ -16,6 +16,10 @@ import asyncpg
 
 from adapters.carriers import shipengine, ups
 from adapters.carriers.shipengine import ShipEngineCarrier
+from adapters.carriers.tracking_webhooks import (
+    ShipEngineTrackingWebhooks,
+    UpsTrackAlertWebhooks,
+)
 from adapters.carriers.ups import UpsCarrier
 from adapters.documents.packing_slip_pdf import FpdfPackingSlips
 from adapters.memory.carrier import FakeCarrier
@@ -37,7 +41,7 @@ from commerce_core.fulfilment.connections import (
 from commerce_core.fulfilment.label_documents import LabelDocuments
 from commerce_core.fulfilment.packing_slip import PackingSlipRenderer
 from commerce_core.fulfilment.ports import Carrier
-from commerce_core.fulfilment.tracking import TrackedParcels
+from commerce_core.fulfilment.tracking import TrackedParcels, TrackingWebhooks
 from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.values import Address
 from entrypoints.settings import Settings, master_key
@@ -66,6 +70,10 @@ def label_documents(pool: asyncpg.Pool | None) -> LabelDocuments:
 
 def tracked_parcels(pool: asyncpg.Pool | None) -> TrackedParcels:
     return MemoryTrackedParcels() if pool is None else PostgresTrackedParcels(pool)
+
+
+def tracking_webhooks() -> list[TrackingWebhooks]:
+    return [ShipEngineTrackingWebhooks(), UpsTrackAlertWebhooks()]
 
 
 def packing_slips() -> PackingSlipRenderer:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
-from commerce_core.tenancy.ports.tenants import TenantSettings
 
 from commerce_core.fulfilment.tracking import TrackingWebhooks
 from commerce_core.payments.fees import FeeSchedule
@@ -21,6 +20,7 @@ from commerce_core.payments.webhooks.processing import (
 from commerce_core.processes.tracking import TrackingServices, process_tracking_webhook
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
+from commerce_core.tenancy.ports.tenants import TenantSettings
 from entrypoints.container import Container
 from entrypoints.http.metrics import MetricsRegistry
 

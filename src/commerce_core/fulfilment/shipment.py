@@ -62,7 +62,8 @@ TRACKING_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
     T.RETURNED_TO_SENDER: frozenset(),
 }
 
-_PROGRESS = {T.CREATED: 0, T.IN_TRANSIT: 1, T.EXCEPTION: 1, T.OUT_FOR_DELIVERY: 2}
+# at the same instant, the scan that needs attention or is further along wins
+_PROGRESS = {T.CREATED: 0, T.IN_TRANSIT: 1, T.EXCEPTION: 2, T.OUT_FOR_DELIVERY: 3}
 
 TRACKING_UPDATES = _MOVING
 """The statuses a carrier update may report (``POST /shipments/{id}/events``)."""
@@ -417,8 +418,8 @@ class Shipment(Aggregate):
     ) -> None:
         self.tracking.append(TrackingEvent(status, at, detail))
         self.updated_at = max(self.updated_at, at)
-        if becomes is T.DELIVERED and self.status is not T.DELIVERED:
-            self.delivered_at = at
+        if status is T.DELIVERED and (self.delivered_at is None or at < self.delivered_at):
+            self.delivered_at = at  # the first delivery scan, whichever came in first
         self.status = becomes
 
     @event("Tracked")

@@ -8,6 +8,8 @@ Jobs (``commerce_core.processes.payment_jobs`` and ``reconciliation``):
   tenant's ``auto_cancel_unpaid_hours``.
 - ``resolve-pending-payments`` (every 5 minutes): asks the gateway about payments left
   waiting for 3-D Secure for 15 minutes and records its answer.
+- ``poll-tracking`` (every 5 minutes): asks carriers without webhooks (UPS, the fake)
+  about up to 100 open parcels not checked for an hour (``processes.tracking``).
 - ``reconcile`` (checked hourly): compares yesterday's (UTC) card payments with the
   gateway and stores a report per tenant, once the day is 30 minutes over; from the
   CLI any ``--date`` (run again, it replaces that day's reports).
@@ -44,11 +46,13 @@ from commerce_core.processes.payment_jobs import (
     expire_reservations,
     resolve_pending_payments,
 )
+from commerce_core.processes.tracking import FeesOf, TrackingServices, poll_tracking
 from commerce_core.projections.ports.read_models import ProjectionLocks, ReadModelStore
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import LocksFactory
+from entrypoints.webhooks import tracking_services
 
 RECONCILE_AFTER = timedelta(minutes=30)
 """How long after midnight (UTC) the day before is reconciled: late commits land first."""
@@ -71,6 +75,7 @@ class JobDeps:
     keyring: Keyring
     labels: LabelDocuments
     parcels: TrackedParcels
+    fees: FeesOf
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -88,6 +93,7 @@ class JobDeps:
             keyring=c.keyring(),
             labels=c.label_documents(),
             parcels=c.tracked_parcels(),
+            fees=tracking_services(c).fees,
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -145,6 +151,20 @@ async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
     return JobOutcome("recover-effects", examined=round_.looked_at, changed=closed, errors=errors)
 
 
+async def _poll_tracking(deps: JobDeps, day: date | None) -> JobOutcome:
+    services = TrackingServices(
+        repo=deps.repo,
+        clock=deps.clock,
+        parcels=deps.parcels,
+        carriers=deps.carriers,
+        fees=deps.fees,
+    )
+    round_ = await poll_tracking(services)
+    return JobOutcome(
+        "poll-tracking", examined=round_.looked_at, changed=round_.changed, errors=round_.errors
+    )
+
+
 def yesterday(clock: Clock) -> date:
     return clock.now().astimezone(UTC).date() - timedelta(days=1)
 
@@ -180,6 +200,7 @@ JOBS: dict[str, Job] = {
     "resolve-pending-payments": _resolve_pending,
     "reconcile": _reconcile,
     "recover-effects": _recover_effects,
+    "poll-tracking": _poll_tracking,
 }
 """The jobs by name, as run once (``reconcile``: the given day, default yesterday)."""
 
@@ -191,6 +212,7 @@ EVERY: dict[str, float] = {
     "resolve-pending-payments": 300.0,
     "reconcile": 3600.0,
     "recover-effects": 5.0,
+    "poll-tracking": 300.0,
 }
 """Seconds between periodic runs of each job."""
 

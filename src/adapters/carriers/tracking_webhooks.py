@@ -20,7 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -43,7 +43,7 @@ def _check(credential: str | None, secrets: Sequence[str]) -> None:
 def _decode(payload: bytes, kind: type[T], vendor: str) -> T:
     try:
         return msgspec.json.decode(payload, type=kind)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise TrackingWebhookError(f"not a {vendor} tracking event: {error}") from None
 
 
@@ -67,7 +67,7 @@ class _ShipEngineEvent(msgspec.Struct, kw_only=True):
 
 
 class _ShipEngineTracking(msgspec.Struct, kw_only=True):
-    tracking_number: str
+    tracking_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     status_code: str | None = None
     status_detail_code: str | None = None
     status_description: str | None = None
@@ -150,9 +150,9 @@ class _UpsStatus(msgspec.Struct, kw_only=True):
 
 
 class _UpsEvent(msgspec.Struct, kw_only=True, rename="camel"):
-    tracking_number: str
-    gmt_activity_date: str
-    gmt_activity_time: str
+    tracking_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    gmt_activity_date: Annotated[str, msgspec.Meta(pattern=r"^\d{8}$")]  # the spec's YYYYMMDD
+    gmt_activity_time: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]  # and HHMMSS
     activity_status: _UpsStatus
 
 

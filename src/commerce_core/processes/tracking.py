@@ -40,7 +40,7 @@ from commerce_core.payments.ports.webhooks import (
     WebhookFailedError,
 )
 from commerce_core.payments.webhooks.processing import ProcessedWebhook
-from commerce_core.processes.shipping import record_delivery
+from commerce_core.processes.shipping import ParcelDelivered, record_delivery
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.loading import load_owned
@@ -109,7 +109,8 @@ async def record_scans(
         if shipment.is_delivered and before is not ShipmentStatus.DELIVERED:
             fees = await services.fees(parcel.tenant_id)
             delivered_at = shipment.delivered_at or at
-            cash = await record_delivery(repo, order, shipment, fees, delivered_at, SYSTEM)
+            delivered = ParcelDelivered(shipment, fees, delivered_at, SYSTEM)
+            cash = await record_delivery(repo, order, delivered)
         elif shipment.status in _MOVES_ORDER and order.can_change_to(OrderStatus.IN_TRANSIT):
             order.change_status(OrderStatus.IN_TRANSIT, at, SYSTEM)
         await repo.save(shipment, order, *cash, metadata=ctx.metadata())

@@ -8,6 +8,8 @@ Jobs (``commerce_core.processes.payment_jobs`` and ``reconciliation``):
   tenant's ``auto_cancel_unpaid_hours``.
 - ``resolve-pending-payments`` (every 5 minutes): asks the gateway about payments left
   waiting for 3-D Secure for 15 minutes and records its answer.
+- ``poll-tracking`` (every 5 minutes): asks carriers without webhooks (UPS, the fake)
+  about up to 100 open parcels not checked for an hour (``processes.tracking``).
 - ``reconcile`` (checked hourly): compares yesterday's (UTC) card payments with the
   gateway and stores a report per tenant, once the day is 30 minutes over; from the
   CLI any ``--date`` (run again, it replaces that day's reports).
@@ -32,6 +34,7 @@ from commerce_core.effects.recovery import RecoveryServices, recover_effects
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.fulfilment.connections import TenantCarriers
 from commerce_core.fulfilment.label_documents import LabelDocuments
+from commerce_core.fulfilment.tracking import TrackedParcels
 from commerce_core.ordering.ports.order_queries import OrderQueries
 from commerce_core.payments.ports.gateway_configs import TenantGateways
 from commerce_core.payments.ports.reconciliation import ReconciliationReports
@@ -43,11 +46,13 @@ from commerce_core.processes.payment_jobs import (
     expire_reservations,
     resolve_pending_payments,
 )
+from commerce_core.processes.tracking import FeesOf, TrackingServices, poll_tracking
 from commerce_core.projections.ports.read_models import ProjectionLocks, ReadModelStore
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
 from commerce_core.tenancy.ports.tenant_directory import TenantDirectory
 from entrypoints.container import LocksFactory
+from entrypoints.webhooks import tracking_services
 
 RECONCILE_AFTER = timedelta(minutes=30)
 """How long after midnight (UTC) the day before is reconciled: late commits land first."""
@@ -69,6 +74,8 @@ class JobDeps:
     carriers: TenantCarriers
     keyring: Keyring
     labels: LabelDocuments
+    parcels: TrackedParcels
+    fees: FeesOf
 
     @classmethod
     def from_container(cls, c: Any) -> JobDeps:
@@ -85,6 +92,8 @@ class JobDeps:
             carriers=c.carriers(),
             keyring=c.keyring(),
             labels=c.label_documents(),
+            parcels=c.tracked_parcels(),
+            fees=tracking_services(c).fees,
         )
 
     def reconciliation_services(self) -> ReconciliationServices:
@@ -134,11 +143,26 @@ async def _recover_effects(deps: JobDeps, day: date | None) -> JobOutcome:
         carriers=deps.carriers,
         keyring=deps.keyring,
         labels=deps.labels,
+        parcels=deps.parcels,
     )
     round_ = await recover_effects(services)
     closed = round_.looked_at - round_.still_open
     errors = [f"{round_.still_open} intents still open"] if round_.still_open else []
     return JobOutcome("recover-effects", examined=round_.looked_at, changed=closed, errors=errors)
+
+
+async def _poll_tracking(deps: JobDeps, day: date | None) -> JobOutcome:
+    services = TrackingServices(
+        repo=deps.repo,
+        clock=deps.clock,
+        parcels=deps.parcels,
+        carriers=deps.carriers,
+        fees=deps.fees,
+    )
+    round_ = await poll_tracking(services)
+    return JobOutcome(
+        "poll-tracking", examined=round_.looked_at, changed=round_.changed, errors=round_.errors
+    )
 
 
 def yesterday(clock: Clock) -> date:
@@ -176,6 +200,7 @@ JOBS: dict[str, Job] = {
     "resolve-pending-payments": _resolve_pending,
     "reconcile": _reconcile,
     "recover-effects": _recover_effects,
+    "poll-tracking": _poll_tracking,
 }
 """The jobs by name, as run once (``reconcile``: the given day, default yesterday)."""
 
@@ -187,6 +212,7 @@ EVERY: dict[str, float] = {
     "resolve-pending-payments": 300.0,
     "reconcile": 3600.0,
     "recover-effects": 5.0,
+    "poll-tracking": 300.0,
 }
 """Seconds between periodic runs of each job."""
 

@@ -54,6 +54,10 @@ class Settings:
     carrier_fallback: str = "fake"
     ups_api_base: str | None = None
     shipengine_api_base: str | None = None
+    # the platform's own tracking webhook secrets (ADR 0032): ShipEngine's is the
+    # `secret` of the URL registered with it, UPS's the Track Alert `credential`
+    shipengine_webhook_secret: str | None = None
+    ups_webhook_credential: str | None = None
     run_projections: bool = True
     background_work: frozenset[str] = frozenset(
         {"projections", "webhooks", "jobs", "merchant_webhooks"}
@@ -108,6 +112,8 @@ class Settings:
             carrier_fallback=os.environ.get("CARRIER_FALLBACK", "fake"),
             ups_api_base=os.environ.get("UPS_API_BASE") or None,
             shipengine_api_base=os.environ.get("SHIPENGINE_API_BASE") or None,
+            shipengine_webhook_secret=os.environ.get("SHIPENGINE_WEBHOOK_SECRET") or None,
+            ups_webhook_credential=os.environ.get("UPS_WEBHOOK_CREDENTIAL") or None,
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             background_work=frozenset(
                 part.strip()

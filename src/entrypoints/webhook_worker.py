@@ -35,7 +35,6 @@ from commerce_core.payments.ports.webhooks import (
     UnreadableWebhookError,
     WebhookFailedError,
 )
-from commerce_core.payments.webhooks.processing import process_webhook
 from entrypoints.webhooks import Webhooks
 
 log = structlog.get_logger("webhooks.worker")
@@ -118,7 +117,7 @@ class WebhookWorker:
             await self._inbox.mark_dead(event.id, claim, at=self._clock.now(), error=error)
             return
         try:
-            done = await process_webhook(self._webhooks.processing, event)
+            done = await self._webhooks.process(event)
         except UnreadableWebhookError as error:
             await self._give_up(event, claim, error)
         except Exception as error:

@@ -9,14 +9,37 @@ from uuid import UUID
 
 import structlog
 
-from commerce_core.payments.ports.webhooks import WebhookInbox, WebhookVerifier
-from commerce_core.payments.webhooks.processing import WebhookServices
+from commerce_core.fulfilment.tracking import TrackingWebhooks
+from commerce_core.payments.fees import FeeSchedule
+from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookInbox, WebhookVerifier
+from commerce_core.payments.webhooks.processing import (
+    ProcessedWebhook,
+    WebhookServices,
+    process_webhook,
+)
+from commerce_core.processes.tracking import TrackingServices, process_tracking_webhook
 from commerce_core.shared.ports.clock import Clock, Ids
+from commerce_core.tenancy.fee_terms import tenant_fee_schedule
+from commerce_core.tenancy.ports.tenants import TenantSettings
 from entrypoints.container import Container
 from entrypoints.http.metrics import MetricsRegistry
 
 TenantSecret = Callable[[UUID, str], Awaitable[str | None]]
 """The webhook secret of a tenant's own account at a gateway, or None (it has none)."""
+
+
+@dataclass(frozen=True)
+class CarrierTracking:
+    """Carriers' tracking webhooks: ``hooks`` by inbox name (``carrier:<name>``),
+    ``platform_secrets`` the platform's own by carrier, ``tenant_secret`` a tenant's."""
+
+    services: TrackingServices
+    hooks: Mapping[str, TrackingWebhooks]
+    platform_secrets: Mapping[str, str]
+    tenant_secret: TenantSecret
+
+    def by_carrier(self, carrier: str) -> TrackingWebhooks | None:
+        return self.hooks.get(f"carrier:{carrier}")
 
 
 @dataclass(frozen=True)
@@ -31,6 +54,14 @@ class Webhooks:
     ids: Ids
     tenant_secret: TenantSecret | None = None
     metrics: MetricsRegistry | None = None
+    tracking: CarrierTracking | None = None
+
+    async def process(self, event: StoredWebhook) -> ProcessedWebhook:
+        """A stored event processed by its kind: a carrier's tracking, or a payment's."""
+        if self.tracking is not None and event.gateway in self.tracking.hooks:
+            tracking = self.tracking
+            return await process_tracking_webhook(tracking.services, tracking.hooks, event)
+        return await process_webhook(self.processing, event)
 
     def count_delivery(self, gateway: str, result: str) -> None:
         """A webhook request: ``stored``, ``duplicate`` or ``invalid_signature``."""
@@ -71,6 +102,7 @@ def build_webhooks(container: Container, *, tenant_secret: TenantSecret | None =
     )
     metrics = container.metrics()
     _export_counts(metrics, inbox)
+    tracking = build_tracking(container)
     return Webhooks(
         metrics=metrics,
         inbox=inbox,
@@ -78,6 +110,49 @@ def build_webhooks(container: Container, *, tenant_secret: TenantSecret | None =
         processing=processing,
         clock=container.clock(),
         ids=container.ids(),
+        tenant_secret=tenant_secret,
+        tracking=tracking,
+    )
+
+
+def tracking_services(container: Container) -> TrackingServices:
+    """The ports tracking scans are recorded with (webhooks and the poller)."""
+    tenants = container.tenants()
+
+    async def fees(tenant_id: str) -> FeeSchedule:
+        tenant = await tenants.get_tenant(UUID(tenant_id))
+        return tenant_fee_schedule(tenant.settings if tenant else TenantSettings())
+
+    return TrackingServices(
+        repo=container.repository(),
+        clock=container.clock(),
+        parcels=container.tracked_parcels(),
+        carriers=container.carriers(),
+        fees=fees,
+    )
+
+
+def build_tracking(container: Container) -> CarrierTracking:
+    """ShipEngine's and UPS Track Alert's webhooks; a tenant's secret is the
+    ``webhook_secret`` of its enabled carrier connection (``PUT /admin/carriers``)."""
+    settings = container.settings()
+    connections = container.carrier_connections()
+    hooks = container.tracking_webhooks()
+
+    async def tenant_secret(tenant_id: UUID, carrier: str) -> str | None:
+        connection = await connections.get(tenant_id, carrier)
+        if connection is None or not connection.enabled:
+            return None
+        return connection.secrets.values.get("webhook_secret")
+
+    platform = {
+        "shipengine": settings.shipengine_webhook_secret,
+        "ups": settings.ups_webhook_credential,
+    }
+    return CarrierTracking(
+        services=tracking_services(container),
+        hooks={hook.gateway: hook for hook in hooks},
+        platform_secrets={name: secret for name, secret in platform.items() if secret},
         tenant_secret=tenant_secret,
     )
 

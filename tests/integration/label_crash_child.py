@@ -83,6 +83,7 @@ async def main(schema: str, tenant_id: str, shipment_id: str, url: str, step: st
             carriers=DyingCarriers(container.carriers(), step),
             keyring=container.keyring(),
             labels=container.label_documents(),
+            parcels=container.tracked_parcels(),
         )
         ctx = CommandContext(tenant_id=tenant_id, actor="crash-test")
         command = BuyLabel(carrier="shipengine", service="usps_priority_mail")

@@ -19,6 +19,7 @@ from commerce_core.eventstore import ConcurrencyError, Repository
 from commerce_core.fulfilment.connections import TenantCarriers
 from commerce_core.fulfilment.label_documents import LabelDocuments
 from commerce_core.fulfilment.ports import CarrierError
+from commerce_core.fulfilment.tracking import TrackedParcels
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.effects import recover_payment
 from commerce_core.payments.ports.gateway import GatewayError
@@ -47,6 +48,7 @@ class RecoveryServices:
     carriers: TenantCarriers  # each tenant's carrier connections
     keyring: Keyring  # opens the shipping address a label is printed with
     labels: LabelDocuments  # where a recovered label's document is kept
+    parcels: TrackedParcels | None = None  # where its parcel is watched
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ async def _recover(
             carriers=services.carriers,
             keyring=services.keyring,
             labels=services.labels,
+            parcels=services.parcels,
         )
         return len((await buy_label(shipping, ctx, stream_id)).open_effects)
     gateway = await services.gateways.for_tenant(ctx.tenant_id)

@@ -3,8 +3,11 @@
 A shipment is created for lines the order still has to ship
 (``Order.lines_to_ship`` checks them; the application records the shipment on
 both aggregates in one append). Carrier updates move it through
-``created -> in_transit -> delivered``, with ``exception`` (delayed, damaged,
-address problem) possible before delivery; ``delivered`` is final. The order
+``created -> in_transit -> out_for_delivery -> delivered``, with ``exception``
+(delayed, damaged, address problem) possible before delivery; ``delivered`` and
+``returned_to_sender`` are final. Carrier scans (webhooks, the poller) arrive late, twice
+or out of order: ``record_scan`` keeps every scan once in the history and derives the
+status from the whole history (ADR 0032), so the order they arrive in does not matter. The order
 is delivered when it is fully shipped and ``all_delivered`` holds for its
 shipments.
 
@@ -37,19 +40,30 @@ class ShipmentStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     DELIVERED = "delivered"
     EXCEPTION = "exception"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    RETURNED_TO_SENDER = "returned_to_sender"
 
 
 T = ShipmentStatus
 
 _MOVING = frozenset({T.IN_TRANSIT, T.DELIVERED, T.EXCEPTION})
+_SCANNED = _MOVING | {T.OUT_FOR_DELIVERY, T.RETURNED_TO_SENDER}
+
+FINAL = frozenset({T.DELIVERED, T.RETURNED_TO_SENDER})
+"""Where a parcel's journey ends: no later scan moves it again."""
 
 TRACKING_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
     # Carriers repeat in_transit (every scan) and exception; both are recorded.
-    T.CREATED: _MOVING,
-    T.IN_TRANSIT: _MOVING,
-    T.EXCEPTION: _MOVING,
+    T.CREATED: _SCANNED,
+    T.IN_TRANSIT: _SCANNED,
+    T.EXCEPTION: _SCANNED,
+    T.OUT_FOR_DELIVERY: _SCANNED,
     T.DELIVERED: frozenset(),
+    T.RETURNED_TO_SENDER: frozenset(),
 }
+
+# at the same instant, the scan that needs attention or is further along wins
+_PROGRESS = {T.CREATED: 0, T.IN_TRANSIT: 1, T.EXCEPTION: 2, T.OUT_FOR_DELIVERY: 3}
 
 TRACKING_UPDATES = _MOVING
 """The statuses a carrier update may report (``POST /shipments/{id}/events``)."""
@@ -384,6 +398,30 @@ class Shipment(Aggregate):
             raise InvalidTransitionError("shipment", self.status, status)
         self._tracked(status, at, detail)
 
+    def record_scan(self, status: ShipmentStatus, at: datetime, detail: str | None = None) -> bool:
+        """Records a carrier's scan once (a scan of the same status at the same time is
+        the same scan) and returns whether it was new. The status becomes the one the
+        whole history says (``status_of``), whatever order the scans came in."""
+        check_aware(at)
+        status = parse_enum(ShipmentStatus, status)
+        if status not in _SCANNED:
+            raise InvalidValueError(f"a carrier scan is one of {sorted(_SCANNED)}")
+        if any(seen.status is status and seen.at == at for seen in self.tracking):
+            return False
+        becomes = status_of([*self.tracking, TrackingEvent(status, at, detail)])
+        self._scanned(status=status, at=at, detail=detail, becomes=becomes)
+        return True
+
+    @event("Scanned")
+    def _scanned(
+        self, status: ShipmentStatus, at: datetime, detail: str | None, becomes: ShipmentStatus
+    ) -> None:
+        self.tracking.append(TrackingEvent(status, at, detail))
+        self.updated_at = max(self.updated_at, at)
+        if status is T.DELIVERED and (self.delivered_at is None or at < self.delivered_at):
+            self.delivered_at = at  # the first delivery scan, whichever came in first
+        self.status = becomes
+
     @event("Tracked")
     def _tracked(self, status: ShipmentStatus, at: datetime, detail: str | None) -> None:
         self.status = status
@@ -391,6 +429,19 @@ class Shipment(Aggregate):
         self.updated_at = at
         if status is T.DELIVERED:
             self.delivered_at = at
+
+
+def status_of(history: Sequence[TrackingEvent]) -> ShipmentStatus:
+    """The status a parcel's scans say, in any order: ``delivered`` once any scan says
+    so (then nothing moves it: the order may be delivered already), else
+    ``returned_to_sender`` once any says so, else the latest scan (at the same time,
+    the furthest along), else ``created``."""
+    for final in (T.DELIVERED, T.RETURNED_TO_SENDER):
+        if any(scan.status is final for scan in history):
+            return final
+    if not history:
+        return T.CREATED
+    return max(history, key=lambda scan: (scan.at, _PROGRESS.get(scan.status, 0))).status
 
 
 def all_delivered(shipments: Iterable[Shipment]) -> bool:

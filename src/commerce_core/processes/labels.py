@@ -30,6 +30,7 @@ from commerce_core.fulfilment.ports import (
     Parcel,
 )
 from commerce_core.fulfilment.shipment import UNKNOWN_OUTCOME, NoLabelError, Shipment
+from commerce_core.fulfilment.tracking import TrackedParcel
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import Order
 from commerce_core.processes.shipping_services import ShippingServices
@@ -180,6 +181,7 @@ async def buy_label(
             refused = error  # the carrier refused the request itself: nothing was bought
     if bought is not None:
         await _store_document(services, ctx, order, shipment_id, effect.key, bought)
+        await _watch(services, ctx, shipment_id, effect.carrier or shipment.carrier, bought)
     outcome = "bought" if bought else f"refused:{refused}" if refused else UNKNOWN_OUTCOME
 
     async def record() -> Shipment:
@@ -195,6 +197,20 @@ async def buy_label(
     if refused is not None:
         raise refused
     return shipment
+
+
+async def _watch(
+    services: ShippingServices, ctx: CommandContext, shipment_id: UUID, carrier: str, label: Label
+) -> None:
+    """Tracks the parcel (ADR 0032) before the label is recorded, as its document is."""
+    if services.parcels is not None:
+        parcel = TrackedParcel(
+            tenant_id=ctx.tenant_id,
+            shipment_id=shipment_id,
+            carrier=carrier,
+            tracking_number=label.tracking_number,
+        )
+        await services.parcels.watch(parcel)
 
 
 async def _store_document(

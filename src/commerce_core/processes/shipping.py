@@ -10,6 +10,7 @@ cash the courier collected, in the same appends (``cash_on_delivery``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -161,7 +162,8 @@ async def record_shipment_event(
         order = await load_order(repo, ctx.tenant_id, shipment.order_id)
         cash: list[Aggregate] = []
         if update is ShipmentStatus.DELIVERED:
-            cash = await _delivered(repo, order, shipment, fees, when, ctx.actor)
+            delivered = ParcelDelivered(shipment, fees, when, ctx.actor)
+            cash = await record_delivery(repo, order, delivered)
         elif update is ShipmentStatus.IN_TRANSIT and order.can_change_to(OrderStatus.IN_TRANSIT):
             order.change_status(OrderStatus.IN_TRANSIT, when, ctx.actor)
         await repo.save(
@@ -176,16 +178,23 @@ async def record_shipment_event(
     return await retry_on_conflict(attempt)
 
 
-async def _delivered(
-    repo: Repository,
-    order: Order,
-    shipment: Shipment,
-    fees: FeeSchedule,
-    at: datetime,
-    actor: str,
+@dataclass(frozen=True)
+class ParcelDelivered:
+    """A parcel of the order delivered at ``at`` (reported by ``actor``); ``fees`` price
+    the cash it collected, if it was sent cash on delivery."""
+
+    shipment: Shipment
+    fees: FeeSchedule
+    at: datetime
+    actor: str
+
+
+async def record_delivery(
+    repo: Repository, order: Order, delivered: ParcelDelivered
 ) -> list[Aggregate]:
     """Records a delivered parcel's cash on delivery (if any) and delivers the order once
     every parcel of it is delivered; returns the payment and ledger to save with them."""
+    shipment, fees, at, actor = delivered.shipment, delivered.fees, delivered.at, delivered.actor
     shipments = [shipment if s.id == shipment.id else s for s in await load_shipments(repo, order)]
     ledger = await load_ledger(repo, order)
     due = due_on_delivery(order, ledger, shipments, shipment)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.connections import TenantCarriers
 from commerce_core.fulfilment.label_documents import LabelDocuments
+from commerce_core.fulfilment.tracking import TrackedParcels
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.shared.ports.keyring import Keyring
 
@@ -15,7 +16,8 @@ from commerce_core.shared.ports.keyring import Keyring
 class ShippingServices:
     """The repository, the clock, ids for new shipments, each tenant's carriers (that
     sell labels), the keyring that opens the address to print on one and seals the
-    label bought, and where label documents are kept."""
+    label bought, where label documents are kept, and the parcels tracked (``None``:
+    labels bought are not watched, as in tests of labels alone)."""
 
     repo: Repository
     clock: Clock
@@ -23,3 +25,4 @@ class ShippingServices:
     carriers: TenantCarriers
     keyring: Keyring
     labels: LabelDocuments
+    parcels: TrackedParcels | None = None

@@ -53,6 +53,8 @@ class Container(containers.DeclarativeContainer):
         carrier_wiring.carrier_resolver, settings, carrier_connections, carrier, clock
     )
     label_documents = providers.Singleton(carrier_wiring.label_documents, pool)
+    tracked_parcels = providers.Singleton(carrier_wiring.tracked_parcels, pool)
+    tracking_webhooks = providers.Singleton(carrier_wiring.tracking_webhooks)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)

@@ -16,13 +16,19 @@ import asyncpg
 
 from adapters.carriers import shipengine, ups
 from adapters.carriers.shipengine import ShipEngineCarrier
+from adapters.carriers.tracking_webhooks import (
+    ShipEngineTrackingWebhooks,
+    UpsTrackAlertWebhooks,
+)
 from adapters.carriers.ups import UpsCarrier
 from adapters.documents.packing_slip_pdf import FpdfPackingSlips
 from adapters.memory.carrier import FakeCarrier
 from adapters.memory.carrier_connections import MemoryCarrierConnections
 from adapters.memory.label_documents import MemoryLabelDocuments
+from adapters.memory.tracked_parcels import MemoryTrackedParcels
 from adapters.postgres.carrier_connections import PostgresCarrierConnections
 from adapters.postgres.label_documents import PostgresLabelDocuments
+from adapters.postgres.tracked_parcels import PostgresTrackedParcels
 from commerce_core.fulfilment.connections import (
     CarrierConnection,
     CarrierConnections,
@@ -35,6 +41,7 @@ from commerce_core.fulfilment.connections import (
 from commerce_core.fulfilment.label_documents import LabelDocuments
 from commerce_core.fulfilment.packing_slip import PackingSlipRenderer
 from commerce_core.fulfilment.ports import Carrier
+from commerce_core.fulfilment.tracking import TrackedParcels, TrackingWebhooks
 from commerce_core.shared.ports.clock import Clock
 from commerce_core.shared.values import Address
 from entrypoints.settings import Settings, master_key
@@ -59,6 +66,14 @@ def carrier_connections(settings: Settings, pool: asyncpg.Pool | None) -> Carrie
 
 def label_documents(pool: asyncpg.Pool | None) -> LabelDocuments:
     return MemoryLabelDocuments() if pool is None else PostgresLabelDocuments(pool)
+
+
+def tracked_parcels(pool: asyncpg.Pool | None) -> TrackedParcels:
+    return MemoryTrackedParcels() if pool is None else PostgresTrackedParcels(pool)
+
+
+def tracking_webhooks() -> list[TrackingWebhooks]:
+    return [ShipEngineTrackingWebhooks(), UpsTrackAlertWebhooks()]
 
 
 def packing_slips() -> PackingSlipRenderer:

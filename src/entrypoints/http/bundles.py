@@ -89,6 +89,7 @@ def shipping_services(services: Services) -> ShippingServices:
         carriers=services.carriers,
         keyring=services.keyring,
         labels=services.labels,
+        parcels=services.parcels,
     )
 
 

@@ -61,6 +61,8 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/webhooks/health",
             f"POST {API}/webhooks/{{gateway}}",
             f"POST {API}/webhooks/{{gateway}}/{{tenant_id}}",
+            f"POST {API}/webhooks/carriers/{{carrier}}",
+            f"POST {API}/webhooks/carriers/{{carrier}}/{{tenant_id}}",
         ),
     ),
     RouteGroup(

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from commerce_core.eventstore import EventStore, Repository
 from commerce_core.fulfilment.connections import TenantCarriers
 from commerce_core.fulfilment.label_documents import LabelDocuments
+from commerce_core.fulfilment.tracking import TrackedParcels
 from commerce_core.marketplace.ports import Marketplace
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.order_queries import OrderQueries
@@ -49,6 +50,7 @@ class Services:
     gateway: PaymentGateway
     carriers: TenantCarriers
     labels: LabelDocuments
+    parcels: TrackedParcels
     tenants: Tenants
     order_queries: OrderQueries
     analytics: AnalyticsQueries
@@ -68,6 +70,7 @@ class Services:
             gateway=c.payment_gateway(),
             carriers=c.carriers(),
             labels=c.label_documents(),
+            parcels=c.tracked_parcels(),
             tenants=c.tenants(),
             order_queries=c.order_queries(),
             analytics=c.analytics_queries(),

@@ -36,7 +36,10 @@ _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 class CarrierConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Each carrier takes its own fields: UPS ``client_id``, ``client_secret``,
     ``account_number``, ``environment``; ShipEngine ``api_key``, ``carrier_ids``,
-    ``phone``; both need ``ship_from``. The fake needs nothing."""
+    ``phone``; both need ``ship_from``. The fake needs nothing. ``webhook_secret``
+    (any carrier, write-only) authenticates its tracking webhooks at
+    ``/webhooks/carriers/{carrier}/{tenant_id}`` (ShipEngine: the URL's ``secret``; UPS
+    Track Alert: the ``credential`` header)."""
 
     enabled: bool = True
     ship_from: Address | None = None
@@ -46,6 +49,7 @@ class CarrierConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tr
     account_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9]{6,10}$")] | None = None
     environment: UpsEnvironment = UpsEnvironment.SANDBOX
     api_key: _Secret | None = None
+    webhook_secret: Annotated[str, msgspec.Meta(min_length=16, max_length=512)] | None = None
     carrier_ids: Annotated[list[_Text], msgspec.Meta(max_length=20)] = msgspec.field(
         default_factory=list
     )
@@ -112,6 +116,7 @@ def _command(carrier: CarrierName, data: CarrierConnectionIn) -> ConnectCarrier:
         "client_id": data.client_id,
         "client_secret": data.client_secret,
         "api_key": data.api_key,
+        "webhook_secret": data.webhook_secret,
     }
     ups = carrier is CarrierName.UPS
     return ConnectCarrier(

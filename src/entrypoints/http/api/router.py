@@ -11,6 +11,7 @@ from entrypoints.http.api.admin_payments import (
     ReconciliationAdminController,
 )
 from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalyticsController
+from entrypoints.http.api.carrier_webhooks import CarrierWebhooksController
 from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.customer_list import CustomerListController
@@ -68,6 +69,7 @@ def api_router() -> Router:
             SettingsController,
             ManualPaymentsController,
             SellersController,
+            CarrierWebhooksController,
             WebhooksController,
             WebhooksAdminController,
             WebhookEndpointsController,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from commerce_core.fulfilment.loading import get_shipment
-from commerce_core.fulfilment.shipment import ShipmentStatus
 from commerce_core.processes.shipping import CarrierUpdate, record_shipment_event
 from commerce_core.shared.context import CommandContext
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
@@ -25,7 +24,9 @@ from entrypoints.http.services import Services, tenant_of, tenant_settings
 
 
 class ShipmentEventIn(msgspec.Struct, forbid_unknown_fields=True):
-    status: ShipmentStatus
+    # what a person may report by hand; carriers' own scans (out for delivery, returned to
+    # sender) come through POST /webhooks/carriers/{carrier} and the poller (ADR 0032)
+    status: Literal["in_transit", "delivered", "exception"]
     at: datetime | None = None
     detail: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 

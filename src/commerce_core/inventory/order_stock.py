@@ -6,10 +6,13 @@ append. A function that raises may have changed some items already: the
 caller discards them (it reloads on the next attempt).
 
 Rules:
-- Lines are held **first-fit over the SKU's locations** in the order they
-  first received stock (``SkuLocations``), splitting a line where one location
-  lacks units. ``InsufficientStockError`` names the SKU, the units asked for
-  and the units available at all its locations together.
+- A new order holds its lines where its fulfilment plan puts them
+  (``hold_plan``; ``routing`` makes the plan). Holding again keeps each line's
+  units at the locations that held them; units not held before are held
+  **first-fit over the SKU's locations** in the order they first received stock
+  (``SkuLocations``), splitting a line where one location lacks units.
+  ``InsufficientStockError`` names the SKU, the units asked for and the units
+  available at all its locations together.
 - An order holds at most one reservation per stock item. Holding again (a
   longer hold once a payment is authorized, or a fresh hold after the expiry
   job released the first) releases what it held and reserves anew.
@@ -21,11 +24,13 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
+from commerce_core.inventory.location_book import Location
+from commerce_core.inventory.routing import PlannedShipment, Source
 from commerce_core.inventory.services import stock_items_of
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.shared.values import SkuQuantity
@@ -77,21 +82,75 @@ def hold_lines(
         held_until = _held_until(items, order_id, at)
         if _held_quantity(items, order_id) == line.quantity and held_until and held_until >= until:
             continue
+        previous: dict[UUID, int] = {}
         for item in items:
-            if item.reservation(order_id) is not None:
+            if (held := item.reservation(order_id)) is not None:
+                previous[item.id] = held.quantity
                 item.release(order_id, at)
                 touched.append(item)
         available = sum(max(item.available(at), 0) for item in items)
         if available < line.quantity:
             raise InsufficientStockError(line.sku, line.quantity, available)
-        left = line.quantity
-        for item in items:
-            part = min(left, item.available(at))
-            if part > 0:
-                item.reserve(order_id, part, until, at)
-                touched.append(item)
-                left -= part
+        for item, part in _spread(items, line.quantity, previous, at):
+            item.reserve(order_id, part, until, at)
+            touched.append(item)
     return _unique(touched)
+
+
+def _spread(
+    items: Sequence[StockItem], quantity: int, previous: Mapping[UUID, int], at: datetime
+) -> list[tuple[StockItem, int]]:
+    """Where ``quantity`` units go: back where they were held (``previous``: the order's
+    fulfilment plan), then first-fit."""
+    parts = dict.fromkeys((item.id for item in items), 0)
+    left = quantity
+    for first_pass in (True, False):
+        for item in items:
+            cap = item.available(at)
+            if first_pass:
+                cap = min(cap, previous.get(item.id, 0))
+            part = min(left, cap - parts[item.id])
+            if part > 0:
+                parts[item.id] += part
+                left -= part
+    return [(item, parts[item.id]) for item in items if parts[item.id] > 0]
+
+
+def sources_of(stock: Stock, declared: Mapping[str, Location], at: datetime) -> list[Source]:
+    """Every location holding the SKUs of ``stock``, as routing sees it at ``at``."""
+    available: dict[str, dict[str, int]] = {}
+    for items in stock.values():
+        for item in items:
+            available.setdefault(item.location_id, {})[item.sku] = item.available(at)
+    sources = []
+    for location_id, units in available.items():
+        location = declared.get(location_id)
+        if location is None:
+            sources.append(Source(location_id=location_id, available=units))
+        else:
+            sources.append(
+                Source(
+                    location_id=location_id,
+                    available=units,
+                    address=location.address,
+                    ships=location.ships,
+                    priority=location.priority,
+                )
+            )
+    return sources
+
+
+def hold_plan(
+    stock: Stock, order_id: UUID, plan: Sequence[PlannedShipment], until: datetime, at: datetime
+) -> list[StockItem]:
+    """Makes a new order hold each planned line at its planned location; returns the items."""
+    touched = []
+    for shipment in plan:
+        for line in shipment.lines:
+            item = next(i for i in stock[line.sku] if i.location_id == shipment.location_id)
+            item.reserve(order_id, line.quantity, until, at)
+            touched.append(item)
+    return touched
 
 
 def take_lines(

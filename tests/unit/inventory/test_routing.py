@@ -15,7 +15,7 @@ from commerce_core.inventory.routing import (
     nearness,
     plan_fulfilment,
 )
-from commerce_core.shared.values import Address, SkuQuantity
+from commerce_core.shared.values import Address, Sku, SkuQuantity
 
 
 def address(country: str = "US", region: str | None = "CA", postal: str = "94107") -> Address:
@@ -45,7 +45,7 @@ def source(
 
 
 def lines(**units: int) -> list[SkuQuantity]:
-    return [SkuQuantity(sku, n) for sku, n in units.items()]
+    return [SkuQuantity(Sku(sku), n) for sku, n in units.items()]
 
 
 def shipped_from(plan: list[PlannedShipment]) -> list[str]:
@@ -59,7 +59,9 @@ def test_one_location_with_everything_ships_alone_even_when_farther() -> None:
     plan = plan_fulfilment(lines(A=2, B=2), [near, far], SF)
 
     assert plan == [
-        PlannedShipment(location_id="far", lines=(SkuQuantity("A", 2), SkuQuantity("B", 2)))
+        PlannedShipment(
+            location_id="far", lines=(SkuQuantity(Sku("A"), 2), SkuQuantity(Sku("B"), 2))
+        )
     ]
 
 

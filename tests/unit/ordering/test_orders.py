@@ -77,7 +77,7 @@ async def test_one_location_with_every_unit_ships_the_line_alone() -> None:
         ("warehouse", 4),
     ]
     assert [(p.location_id, p.lines) for p in order.fulfilment_plan] == [
-        ("warehouse", (SkuQuantity("MUG-1", 4),))
+        ("warehouse", (SkuQuantity(Sku("MUG-1"), 4),))
     ]
 
 

@@ -19,7 +19,7 @@ from commerce_core.ordering.services import CustomerRef, get_order
 from commerce_core.processes.order_status import change_order_status
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.sealing import unseal
-from commerce_core.shared.values import Address, SkuQuantity
+from commerce_core.shared.values import Address, Sku, SkuQuantity
 from tests.unit.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
 S = OrderStatus

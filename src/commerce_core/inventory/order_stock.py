@@ -71,11 +71,14 @@ def hold_lines(
     lines: Sequence[SkuQuantity],
     until: datetime,
     at: datetime,
+    plan: Sequence[PlannedShipment] = (),
 ) -> list[StockItem]:
     """Makes the order hold every line until at least ``until``; returns the items changed.
 
-    A line already held in full until then is left alone.
+    A line already held in full until then is left alone. Units go where ``plan`` (the
+    order's fulfilment plan) puts them, else where they were held, then first-fit.
     """
+    planned = _by_sku(plan)
     touched: list[StockItem] = []
     for line in lines:
         items = stock.get(line.sku, [])
@@ -91,10 +94,22 @@ def hold_lines(
         available = sum(max(item.available(at), 0) for item in items)
         if available < line.quantity:
             raise InsufficientStockError(line.sku, line.quantity, available)
+        if line.sku in planned:
+            where = planned[line.sku]
+            previous = {item.id: where.get(item.location_id, 0) for item in items}
         for item, part in _spread(items, line.quantity, previous, at):
             item.reserve(order_id, part, until, at)
             touched.append(item)
     return _unique(touched)
+
+
+def _by_sku(plan: Sequence[PlannedShipment]) -> dict[str, dict[str, int]]:
+    """The plan as SKU -> location -> units."""
+    planned: dict[str, dict[str, int]] = {}
+    for shipment in plan:
+        for line in shipment.lines:
+            planned.setdefault(line.sku, {})[shipment.location_id] = line.quantity
+    return planned
 
 
 def _spread(
@@ -154,16 +169,21 @@ def hold_plan(
 
 
 def take_lines(
-    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+    stock: Stock,
+    order_id: UUID,
+    lines: Sequence[SkuQuantity],
+    at: datetime,
+    plan: Sequence[PlannedShipment] = (),
 ) -> list[StockItem]:
-    """Deducts the order's lines from on hand (it is paid); returns the items changed."""
+    """Deducts the order's lines from on hand (it is paid); returns the items changed.
+    A line no longer held is held anew first, where ``plan`` puts it if it can."""
     touched: list[StockItem] = []
     for line in lines:
         items = stock.get(line.sku, [])
         if not (
             _held_quantity(items, order_id) == line.quantity and _held_until(items, order_id, at)
         ):
-            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at)
+            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at, plan)
         for item in items:
             if item.reservation(order_id) is not None:
                 item.commit(order_id, at)

@@ -19,7 +19,8 @@ Rules:
 - Taking (the order is paid) commits the order's reservations; when they no
   longer cover a line (released, or expired), the line is held anew first, so
   payment takes whatever is available rather than failing on a stale hold.
-- Units go back (cancel, refund with restock) to the SKU's first location.
+- Units go back (cancel, refund with restock) to the location the plan first ships
+  the SKU from, else to the SKU's first location.
 """
 
 from __future__ import annotations
@@ -207,14 +208,22 @@ def release_lines(
 
 
 def put_back(
-    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+    stock: Stock,
+    order_id: UUID,
+    lines: Sequence[SkuQuantity],
+    at: datetime,
+    plan: Sequence[PlannedShipment] = (),
 ) -> list[StockItem]:
-    """Restores the lines' units at each SKU's first location."""
+    """Restores the lines' units where ``plan`` first ships the SKU from (the location
+    they left), else at the SKU's first location."""
+    planned = _by_sku(plan)
     touched = []
     for line in lines:
         items = stock.get(line.sku, [])
         if not items:
             continue  # never stocked, so nothing was taken either
-        items[0].restore(line.quantity, at, order_id)
-        touched.append(items[0])
+        first = next(iter(planned.get(line.sku, {})), None)
+        item = next((i for i in items if i.location_id == first), items[0])
+        item.restore(line.quantity, at, order_id)
+        touched.append(item)
     return _unique(touched)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from commerce_core.inventory.order_stock import Stock, hold_lines, hold_plan, take_lines
+from commerce_core.inventory.order_stock import (
+    Stock,
+    hold_lines,
+    hold_plan,
+    put_back,
+    take_lines,
+)
 from commerce_core.inventory.routing import PlannedShipment
 from commerce_core.inventory.stock import StockItem
 from commerce_core.shared.values import Sku, SkuQuantity
@@ -73,3 +79,19 @@ def test_what_the_planned_location_lacks_now_comes_first_fit_from_elsewhere() ->
     take_lines(stock, ORDER, [SkuQuantity(MUG, 3)], T0, PLAN)
 
     assert {item.location_id: item.on_hand for item in stock[MUG]} == {"near": 3, "far": 0}
+
+
+def test_units_put_back_return_to_the_location_the_plan_shipped_them_from() -> None:
+    stock = stock_at(near=5, far=5)
+
+    put_back(stock, ORDER, [SkuQuantity(MUG, 2)], T0, PLAN)
+
+    assert {item.location_id: item.on_hand for item in stock[MUG]} == {"near": 5, "far": 7}
+
+
+def test_units_of_orders_without_a_plan_go_back_to_the_first_location() -> None:
+    stock = stock_at(near=5, far=5)
+
+    put_back(stock, ORDER, [SkuQuantity(MUG, 2)], T0)
+
+    assert {item.location_id: item.on_hand for item in stock[MUG]} == {"near": 7, "far": 5}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from itertools import combinations
 
 import pytest
 from hypothesis import given
@@ -14,6 +16,7 @@ from commerce_core.inventory.routing import (
     Source,
     nearness,
     plan_fulfilment,
+    rank,
 )
 from commerce_core.shared.values import Address, Sku, SkuQuantity
 
@@ -228,8 +231,6 @@ def test_the_chosen_single_location_is_the_nearest_complete_one(
 def test_no_smaller_set_of_shipping_locations_could_have_shipped_the_basket(
     basket: dict[str, int], sources: list[Source]
 ) -> None:
-    from itertools import combinations
-
     plan = try_plan(basket, sources)
     if plan is None:
         return
@@ -238,3 +239,22 @@ def test_no_smaller_set_of_shipping_locations_could_have_shipped_the_basket(
         assert not all(
             sum(s.available.get(sku, 0) for s in smaller) >= n for sku, n in basket.items()
         )
+
+
+@given(basket_st, sources_st)
+def test_among_sets_of_the_fewest_locations_the_nearest_ranked_one_ships(
+    basket: dict[str, int], sources: list[Source]
+) -> None:
+    plan = try_plan(basket, sources)
+    if plan is None:
+        return
+    by_id = {s.location_id: s for s in sources}
+
+    def ranks(locations: Iterable[Source]) -> list[tuple[int, int, int, int, str]]:
+        return sorted(rank(s, SF) for s in locations)
+
+    chosen = ranks(by_id[p.location_id] for p in plan)
+    shipping = [s for s in sources if s.ships]
+    for same_size in combinations(shipping, len(plan)):
+        if all(sum(s.available.get(sku, 0) for s in same_size) >= n for sku, n in basket.items()):
+            assert chosen <= ranks(same_size)

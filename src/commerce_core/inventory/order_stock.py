@@ -6,26 +6,32 @@ append. A function that raises may have changed some items already: the
 caller discards them (it reloads on the next attempt).
 
 Rules:
-- Lines are held **first-fit over the SKU's locations** in the order they
-  first received stock (``SkuLocations``), splitting a line where one location
-  lacks units. ``InsufficientStockError`` names the SKU, the units asked for
-  and the units available at all its locations together.
+- A new order holds its lines where its fulfilment plan puts them
+  (``hold_plan``; ``routing`` makes the plan). Holding again keeps each line's
+  units at the locations that held them; units not held before are held
+  **first-fit over the SKU's locations** in the order they first received stock
+  (``SkuLocations``), splitting a line where one location lacks units.
+  ``InsufficientStockError`` names the SKU, the units asked for and the units
+  available at all its locations together.
 - An order holds at most one reservation per stock item. Holding again (a
   longer hold once a payment is authorized, or a fresh hold after the expiry
   job released the first) releases what it held and reserves anew.
 - Taking (the order is paid) commits the order's reservations; when they no
   longer cover a line (released, or expired), the line is held anew first, so
   payment takes whatever is available rather than failing on a stale hold.
-- Units go back (cancel, refund with restock) to the SKU's first location.
+- Units go back (cancel, refund with restock) to the location the plan first ships
+  the SKU from, else to the SKU's first location.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from commerce_core.eventstore import Repository
+from commerce_core.inventory.location_book import Location
+from commerce_core.inventory.routing import PlannedShipment, Source
 from commerce_core.inventory.services import stock_items_of
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.shared.values import SkuQuantity
@@ -66,45 +72,119 @@ def hold_lines(
     lines: Sequence[SkuQuantity],
     until: datetime,
     at: datetime,
+    plan: Sequence[PlannedShipment] = (),
 ) -> list[StockItem]:
     """Makes the order hold every line until at least ``until``; returns the items changed.
 
-    A line already held in full until then is left alone.
+    A line already held in full until then is left alone. Units go where ``plan`` (the
+    order's fulfilment plan) puts them, else where they were held, then first-fit.
     """
+    planned = _by_sku(plan)
     touched: list[StockItem] = []
     for line in lines:
         items = stock.get(line.sku, [])
         held_until = _held_until(items, order_id, at)
         if _held_quantity(items, order_id) == line.quantity and held_until and held_until >= until:
             continue
+        previous: dict[UUID, int] = {}
         for item in items:
-            if item.reservation(order_id) is not None:
+            if (held := item.reservation(order_id)) is not None:
+                previous[item.id] = held.quantity
                 item.release(order_id, at)
                 touched.append(item)
         available = sum(max(item.available(at), 0) for item in items)
         if available < line.quantity:
             raise InsufficientStockError(line.sku, line.quantity, available)
-        left = line.quantity
-        for item in items:
-            part = min(left, item.available(at))
-            if part > 0:
-                item.reserve(order_id, part, until, at)
-                touched.append(item)
-                left -= part
+        if line.sku in planned:
+            where = planned[line.sku]
+            previous = {item.id: where.get(item.location_id, 0) for item in items}
+        for item, part in _spread(items, line.quantity, previous, at):
+            item.reserve(order_id, part, until, at)
+            touched.append(item)
     return _unique(touched)
 
 
-def take_lines(
-    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+def _by_sku(plan: Sequence[PlannedShipment]) -> dict[str, dict[str, int]]:
+    """The plan as SKU -> location -> units."""
+    planned: dict[str, dict[str, int]] = {}
+    for shipment in plan:
+        for line in shipment.lines:
+            planned.setdefault(line.sku, {})[shipment.location_id] = line.quantity
+    return planned
+
+
+def _spread(
+    items: Sequence[StockItem], quantity: int, previous: Mapping[UUID, int], at: datetime
+) -> list[tuple[StockItem, int]]:
+    """Where ``quantity`` units go: back where they were held (``previous``: the order's
+    fulfilment plan), then first-fit."""
+    parts = dict.fromkeys((item.id for item in items), 0)
+    left = quantity
+    for first_pass in (True, False):
+        for item in items:
+            cap = item.available(at)
+            if first_pass:
+                cap = min(cap, previous.get(item.id, 0))
+            part = min(left, cap - parts[item.id])
+            if part > 0:
+                parts[item.id] += part
+                left -= part
+    return [(item, parts[item.id]) for item in items if parts[item.id] > 0]
+
+
+def sources_of(stock: Stock, declared: Mapping[str, Location], at: datetime) -> list[Source]:
+    """Every location holding the SKUs of ``stock``, as routing sees it at ``at``."""
+    available: dict[str, dict[str, int]] = {}
+    for items in stock.values():
+        for item in items:
+            available.setdefault(item.location_id, {})[item.sku] = item.available(at)
+    sources = []
+    for location_id, units in available.items():
+        location = declared.get(location_id)
+        if location is None:
+            sources.append(Source(location_id=location_id, available=units))
+        else:
+            sources.append(
+                Source(
+                    location_id=location_id,
+                    available=units,
+                    address=location.address,
+                    ships=location.ships,
+                    priority=location.priority,
+                )
+            )
+    return sources
+
+
+def hold_plan(
+    stock: Stock, order_id: UUID, plan: Sequence[PlannedShipment], until: datetime, at: datetime
 ) -> list[StockItem]:
-    """Deducts the order's lines from on hand (it is paid); returns the items changed."""
+    """Makes a new order hold each planned line at its planned location; returns the items."""
+    touched = []
+    for shipment in plan:
+        for line in shipment.lines:
+            item = next(i for i in stock[line.sku] if i.location_id == shipment.location_id)
+            item.reserve(order_id, line.quantity, until, at)
+            touched.append(item)
+    return touched
+
+
+def take_lines(
+    stock: Stock,
+    order_id: UUID,
+    lines: Sequence[SkuQuantity],
+    at: datetime,
+    plan: Sequence[PlannedShipment] = (),
+) -> list[StockItem]:
+    """Deducts the order's lines from on hand (it is paid); returns the items changed.
+    A line no longer held is held anew first, where ``plan`` puts it if it can."""
     touched: list[StockItem] = []
     for line in lines:
         items = stock.get(line.sku, [])
         if not (
             _held_quantity(items, order_id) == line.quantity and _held_until(items, order_id, at)
         ):
-            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at)
+            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at, plan)
         for item in items:
             if item.reservation(order_id) is not None:
                 item.commit(order_id, at)
@@ -128,14 +208,22 @@ def release_lines(
 
 
 def put_back(
-    stock: Stock, order_id: UUID, lines: Sequence[SkuQuantity], at: datetime
+    stock: Stock,
+    order_id: UUID,
+    lines: Sequence[SkuQuantity],
+    at: datetime,
+    plan: Sequence[PlannedShipment] = (),
 ) -> list[StockItem]:
-    """Restores the lines' units at each SKU's first location."""
+    """Restores the lines' units where ``plan`` first ships the SKU from (the location
+    they left), else at the SKU's first location."""
+    planned = _by_sku(plan)
     touched = []
     for line in lines:
         items = stock.get(line.sku, [])
         if not items:
             continue  # never stocked, so nothing was taken either
-        items[0].restore(line.quantity, at, order_id)
-        touched.append(items[0])
+        first = next(iter(planned.get(line.sku, {})), None)
+        item = next((i for i in items if i.location_id == first), items[0])
+        item.restore(line.quantity, at, order_id)
+        touched.append(item)
     return _unique(touched)

@@ -43,6 +43,7 @@ class InsufficientStockError(DomainError):
         self.sku = sku
         self.requested = requested
         self.available = available
+        self.skus = [sku]
 
 
 class ReservationNotFoundError(DomainError):

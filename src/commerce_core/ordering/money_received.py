@@ -51,7 +51,7 @@ async def check_money_in(
     copy.mark_paid(amount, payment_id, at)
     if copy.status is OrderStatus.PAID:
         stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
-        take_lines(stock, order.id, order_lines(order), at)
+        take_lines(stock, order.id, order_lines(order), at, order.fulfilment_plan)
 
 
 async def take_order_stock(
@@ -61,7 +61,7 @@ async def take_order_stock(
     lines = order_lines(order)
     stock = await load_stock(repo, order.tenant_id, [line.sku for line in lines])
     try:
-        items = take_lines(stock, order.id, lines, at)
+        items = take_lines(stock, order.id, lines, at, order.fulfilment_plan)
     except InsufficientStockError as short:
         return [], f"order {order.number} is paid but its stock ran out ({short})"
     ledger.record_taken(lines)

@@ -1,7 +1,8 @@
 """Order use cases: place an order, read it, change its status, cancel it.
 
-Placing an order prices it from the catalog (never from the caller), holds
-its stock and records the order, its ledger, every touched stock item and a
+Placing an order prices it from the catalog (never from the caller), routes it
+to the locations that ship it (``inventory.routing``, ADR 0031), holds its stock
+there and records the order, its ledger, every touched stock item and a
 newly registered customer in **one atomic append**. A lost race on a stock
 item retries with fresh stock; the order number is allocated once, before.
 A cash-on-delivery order holds its stock until it ships or is cancelled, not for
@@ -23,7 +24,14 @@ from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import products_for
 from commerce_core.customers.order_customers import CustomerRef, CustomerResolver
 from commerce_core.eventstore import Repository
-from commerce_core.inventory.order_stock import HELD_UNTIL_SHIPPED, hold_lines, load_stock
+from commerce_core.inventory.location_services import tenant_locations
+from commerce_core.inventory.order_stock import (
+    HELD_UNTIL_SHIPPED,
+    hold_plan,
+    load_stock,
+    sources_of,
+)
+from commerce_core.inventory.routing import plan_fulfilment
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (
@@ -191,8 +199,8 @@ async def place_order(
     (a cash-on-delivery order: until it ships or is cancelled).
 
     Refusals record nothing: ``UnknownProductError``, ``PricingError`` /
-    ``InvalidValueError``, ``InsufficientStockError`` (not enough at all the
-    SKU's locations together), customer errors (blocked, erased, not found).
+    ``InvalidValueError``, ``NoFulfilmentPlanError`` (an ``InsufficientStockError``:
+    the locations that ship lack units of some SKUs), customer errors (blocked, erased, not found).
     With an idempotency key, placing again returns the order placed first.
     """
     repo, clock, ids, keyring = services.repo, services.clock, services.ids, services.keyring
@@ -216,6 +224,7 @@ async def place_order(
     )
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
+    locations = await tenant_locations(repo, ctx.tenant_id)
     number = await services.order_numbers.next(ctx.tenant_id)
 
     async def attempt() -> Order:
@@ -227,7 +236,9 @@ async def place_order(
         customer = await customers.resolve(ref, at)
         stock = await load_stock(repo, ctx.tenant_id, products)
         expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
-        items = hold_lines(stock, order_id, command.lines, expires or HELD_UNTIL_SHIPPED, at)
+        sources = sources_of(stock, locations, at)
+        plan = plan_fulfilment(command.lines, sources, command.shipping_address)
+        items = hold_plan(stock, order_id, plan, expires or HELD_UNTIL_SHIPPED, at)
         key = customer.customer_id
         order = Order.place(
             id=order_id,
@@ -248,6 +259,7 @@ async def place_order(
             metadata=command.metadata,
             reservation_expires_at=expires,
             actor=ctx.actor,
+            fulfilment_plan=plan,
         )
         ledger = OrderLedger.start(ctx.tenant_id, order_id)
         await repo.save(

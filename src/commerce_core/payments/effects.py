@@ -351,6 +351,8 @@ async def hold_for_authorization(
         return [], f"order {order.number} is {order.status}: void this authorization"
     stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
     try:
-        return hold_lines(stock, order.id, order_lines(order), until, at), None
+        return hold_lines(
+            stock, order.id, order_lines(order), until, at, order.fulfilment_plan
+        ), None
     except InsufficientStockError as short:
         return [], f"order {order.number} is authorized but its stock ran out ({short})"

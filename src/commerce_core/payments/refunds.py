@@ -187,7 +187,7 @@ async def _refund(
         if restock:
             ledger.check_restock(restock)
             stock = await load_stock(repo, ctx.tenant_id, [line.sku for line in restock])
-            items = put_back(stock, order_id, restock, at)
+            items = put_back(stock, order_id, restock, at, order.fulfilment_plan)
             ledger.record_restocked(restock)
         await repo.save(
             ledger,

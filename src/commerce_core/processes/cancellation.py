@@ -122,6 +122,6 @@ async def _free_stock(
     stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
     released = release_lines(stock, order.id, at)
     restock = ledger.restockable()
-    restored = put_back(stock, order.id, restock, at)
+    restored = put_back(stock, order.id, restock, at, order.fulfilment_plan)
     ledger.record_restocked(restock)
     return list({item.id: item for item in [*released, *restored]}.values())

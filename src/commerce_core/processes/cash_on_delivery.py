@@ -124,6 +124,6 @@ async def take_stock_on_shipping(
         return []
     lines = order_lines(order)
     stock = await load_stock(repo, order.tenant_id, [line.sku for line in lines])
-    items = take_lines(stock, order.id, lines, at)
+    items = take_lines(stock, order.id, lines, at, order.fulfilment_plan)
     ledger.record_taken(lines)
     return items

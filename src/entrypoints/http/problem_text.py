@@ -14,6 +14,7 @@ from litestar.types import Scope
 
 from commerce_core.catalog.services import UnknownProductError
 from commerce_core.eventstore import AggregateNotFoundError
+from commerce_core.inventory.routing import NoFulfilmentPlanError
 from commerce_core.inventory.stock import InsufficientStockError
 from commerce_core.ordering.order import OrderAlreadyPaidError
 from commerce_core.ordering.order.errors import CommandRequiredError, TransitionGuardError
@@ -165,6 +166,15 @@ def already_paid(error: OrderAlreadyPaidError, scope: Scope) -> str:
 
 
 def insufficient_stock(error: InsufficientStockError, scope: Scope) -> str:
+    if isinstance(error, NoFulfilmentPlanError):
+        short = ", ".join(
+            f"{s.sku} ({s.available} available, {s.requested} requested)" for s in error.shortages
+        )
+        return (
+            f"the locations that ship do not hold enough of {short}; order fewer, receive stock"
+            f" with POST {API}/inventory/{{sku}}/receipts, or let a location ship with"
+            f" PUT {API}/admin/locations/{{id}}"
+        )
     return (
         f"product {error.sku} has {error.available} available, {error.requested} requested; "
         f"order fewer or receive stock with POST {API}/inventory/{error.sku}/receipts"

@@ -82,7 +82,12 @@ def _transition(error: InvalidTransitionError) -> dict[str, Any]:
 
 
 def _stock(error: InsufficientStockError) -> dict[str, Any]:
-    return {"sku": error.sku, "requested": error.requested, "available": error.available}
+    return {
+        "sku": error.sku,
+        "requested": error.requested,
+        "available": error.available,
+        "skus": error.skus,
+    }
 
 
 def _product(error: UnknownProductError) -> dict[str, Any]:

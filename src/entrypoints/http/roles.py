@@ -175,6 +175,19 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        "stock locations",
+        frozenset({ADMIN, STAFF}),
+        (
+            f"GET {API}/admin/locations",
+            f"GET {API}/admin/locations/{{location_id}}",
+        ),
+    ),
+    RouteGroup(
+        "stock location changes",
+        frozenset({ADMIN}),
+        (f"PUT {API}/admin/locations/{{location_id}}",),
+    ),
+    RouteGroup(
         "history and manual payments",
         frozenset({ADMIN, STAFF}),
         (

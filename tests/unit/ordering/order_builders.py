@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from commerce_core.inventory.routing import PlannedShipment
 from commerce_core.ordering.order import LineSpec, Order, OrderStatus, price_order
 from commerce_core.shared.money import Money
 from commerce_core.shared.pii import Encrypted
@@ -30,7 +31,10 @@ def sealed(text: str = "sealed-address") -> Encrypted:
 
 
 def new_order(
-    shipping: int = 500, tax_bps: int = 1000, payment_method: PaymentMethod | None = None
+    shipping: int = 500,
+    tax_bps: int = 1000,
+    payment_method: PaymentMethod | None = None,
+    fulfilment_plan: Sequence[PlannedShipment] = (),
 ) -> Order:
     """2 mugs at 10.00 and 1 tee at 20.00, 10 % tax, 5.00 shipping: total 49.00."""
     priced = price_order(
@@ -53,6 +57,7 @@ def new_order(
         payment_method=payment_method,
         metadata={"campaign": "spring"},
         reservation_expires_at=T0 + timedelta(minutes=30),
+        fulfilment_plan=fulfilment_plan,
     )
 
 

@@ -19,7 +19,7 @@ from commerce_core.ordering.services import CustomerRef, get_order
 from commerce_core.processes.order_status import change_order_status
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.sealing import unseal
-from commerce_core.shared.values import Address
+from commerce_core.shared.values import Address, Sku, SkuQuantity
 from tests.unit.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
 S = OrderStatus
@@ -64,7 +64,7 @@ async def test_the_order_its_ledger_its_stock_and_a_new_customer_are_one_append(
     assert StockItem.id_for(TENANT, "TEE-M") in streams
 
 
-async def test_a_line_is_split_across_locations_in_the_order_they_first_received_stock() -> None:
+async def test_one_location_with_every_unit_ships_the_line_alone() -> None:
     shop = Shop()
     await shop.product("MUG-1", stock=2, location="shop-floor")
     await shop.product("MUG-1", stock=5, location="warehouse")
@@ -73,10 +73,26 @@ async def test_a_line_is_split_across_locations_in_the_order_they_first_received
 
     levels = await shop.levels("MUG-1")
     assert [(loc.location_id, loc.reserved) for loc in levels.locations] == [
-        ("shop-floor", 2),
-        ("warehouse", 2),
+        ("shop-floor", 0),
+        ("warehouse", 4),
     ]
-    assert order.lines[0].quantity == 4
+    assert [(p.location_id, p.lines) for p in order.fulfilment_plan] == [
+        ("warehouse", (SkuQuantity(Sku("MUG-1"), 4),))
+    ]
+
+
+async def test_a_line_no_location_has_in_full_is_split_and_held_as_planned() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", stock=3, location="shop-floor")
+    await shop.product("MUG-1", stock=2, location="warehouse")
+
+    order = await shop.place(("MUG-1", 4))
+
+    levels = await shop.levels("MUG-1")
+    held = {loc.location_id: loc.reserved for loc in levels.locations}
+    planned = {p.location_id: p.lines[0].quantity for p in order.fulfilment_plan}
+    assert held == planned
+    assert sum(planned.values()) == 4
 
 
 async def test_not_enough_stock_in_total_refuses_the_order_and_appends_nothing(shop: Shop) -> None:

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.inventory.routing import PlannedShipment
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
     OrderAlreadyPaidError,
@@ -71,13 +72,18 @@ class Order(Aggregate):
 
     # 2: ``payments_in_progress``, ``received``, ``refund_ids``. Snapshots of 1 cannot
     # know them; migration 0011 drops those snapshots and orders load from their events.
-    class_version = 2
+    # 3: ``fulfilment_plan`` (ADR 0031); orders placed before routing have none.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["payments_in_progress"] = []
         state["received"] = {}
         state["refund_ids"] = []
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["fulfilment_plan"] = []
 
     tenant_id: str
     number: OrderNumber
@@ -109,6 +115,35 @@ class Order(Aggregate):
     # The fulfilment status a partial refund paused, and the status a dispute interrupted.
     paused_status: OrderStatus | None
     disputed_from: OrderStatus | None
+    # Which location ships which units (ADR 0031); empty for orders placed before routing.
+    fulfilment_plan: list[PlannedShipment]
+
+    class Placed(Aggregate.Created):
+        """The order was placed. Version 2 added ``fulfilment_plan``; events stored before
+        it are read as orders without a plan."""
+
+        class_version = 2
+        tenant_id: str
+        number: OrderNumber
+        customer_id: UUID
+        currency: str
+        lines: list[OrderLine]
+        totals: OrderTotals
+        discounts: list[Discount]
+        shipping_address: Encrypted | None
+        billing_address: Encrypted | None
+        shipping_method: str | None
+        payment_method: PaymentMethod | None
+        channel: Channel
+        metadata: dict[str, str]
+        reservation_expires_at: datetime | None
+        at: datetime
+        actor: str
+        fulfilment_plan: list[PlannedShipment]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["fulfilment_plan"] = []
 
     @classmethod
     def place(
@@ -128,8 +163,10 @@ class Order(Aggregate):
         metadata: dict[str, str] | None = None,
         reservation_expires_at: datetime | None = None,
         actor: str = SYSTEM,
+        fulfilment_plan: Sequence[PlannedShipment] = (),
     ) -> Order:
-        """A new order in ``pending_payment``, priced by ``pricing.price_order``."""
+        """A new order in ``pending_payment``, priced by ``pricing.price_order``, shipped as
+        ``fulfilment_plan`` says (``inventory.routing``)."""
         check_priced(priced.lines, priced.totals)
         check_sealed_for(customer_id, shipping_address, billing_address)
         check_metadata(metadata or {})
@@ -156,9 +193,10 @@ class Order(Aggregate):
             reservation_expires_at=reservation_expires_at,
             at=at,
             actor=actor,
+            fulfilment_plan=list(fulfilment_plan),
         )
 
-    @event("Placed")
+    @event(Placed)
     def __init__(
         self,
         id: UUID,
@@ -178,6 +216,7 @@ class Order(Aggregate):
         reservation_expires_at: datetime | None,
         at: datetime,
         actor: str,
+        fulfilment_plan: list[PlannedShipment],
     ) -> None:
         self.tenant_id = tenant_id
         self.number = number
@@ -207,6 +246,7 @@ class Order(Aggregate):
         self.shipped = {}
         self.paused_status = None
         self.disputed_from = None
+        self.fulfilment_plan = fulfilment_plan
 
     # -- queries ---------------------------------------------------------------------------
 

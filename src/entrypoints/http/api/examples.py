@@ -306,3 +306,32 @@ SHIPPING_QUOTE = Body(
         ),
     )
 )
+
+LOCATION = Body(
+    examples=example_body(
+        (
+            "A warehouse that ships, ranked first among equally near locations",
+            {
+                "name": "San Francisco warehouse",
+                "address": {
+                    "name": "Acme SF",
+                    "line1": "500 Terry Francois St",
+                    "city": "San Francisco",
+                    "region": "CA",
+                    "postal_code": "94158",
+                    "country": "US",
+                },
+                "ships": True,
+                "priority": 1,
+            },
+        ),
+        (
+            "A shop floor whose stock is sold over the counter, never shipped",
+            {
+                "name": "London shop",
+                "address": ADDRESS,
+                "ships": False,
+            },
+        ),
+    )
+)

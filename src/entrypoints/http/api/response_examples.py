@@ -25,6 +25,7 @@ from entrypoints.http.api.catalog import ProductOut, StockOut
 from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
+from entrypoints.http.api.locations import LocationList, LocationOut
 from entrypoints.http.api.order_list import OrderListOut
 from entrypoints.http.api.payment_list import PaymentListOut
 from entrypoints.http.api.platform import TenantOut
@@ -131,6 +132,24 @@ ORDER_OUT = {
     "created_at": PLACED,
     "updated_at": PLACED,
     "version": 1,
+    "fulfilment_plan": [
+        {"location_id": "warehouse-sf", "lines": [{"sku": "MUG-1", "quantity": 2}]}
+    ],
+}
+LOCATION_OUT = {
+    "id": "warehouse-sf",
+    "name": "San Francisco warehouse",
+    "address": {
+        "name": "Acme SF",
+        "line1": "500 Terry Francois St",
+        "line2": None,
+        "city": "San Francisco",
+        "region": "CA",
+        "postal_code": "94158",
+        "country": "US",
+    },
+    "ships": True,
+    "priority": 1,
 }
 PAYMENT_OUT = {
     "id": PAYMENT,
@@ -403,6 +422,8 @@ EXAMPLES: dict[type, Any] = {
         "phone": None,
     },
     ZoneOut: ZONE_OUT,
+    LocationOut: LOCATION_OUT,
+    LocationList: {"items": [LOCATION_OUT], "next_cursor": None},
     ZoneList: {"items": [ZONE_OUT], "next_cursor": None},
     QuotesOut: {
         "quotes": [

@@ -18,6 +18,7 @@ from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
 from entrypoints.http.api.labels import LabelsController
+from entrypoints.http.api.locations import LocationsController
 from entrypoints.http.api.manual_payments import ManualPaymentsController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
@@ -56,6 +57,7 @@ def api_router() -> Router:
             RefundsController,
             ShipmentsController,
             ShippingZonesController,
+            LocationsController,
             ShippingQuotesController,
             LabelsController,
             CarriersAdminController,

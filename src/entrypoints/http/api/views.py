@@ -44,7 +44,22 @@ class StatusChangeOut(msgspec.Struct):
     reason: str | None
 
 
+class PlannedLineOut(msgspec.Struct):
+    sku: str
+    quantity: int
+
+
+class PlannedShipmentOut(msgspec.Struct):
+    """The units one location ships (ADR 0031)."""
+
+    location_id: str
+    lines: list[PlannedLineOut]
+
+
 class OrderOut(msgspec.Struct):
+    """``fulfilment_plan``: which location ships which units, decided when the order was
+    placed (empty for orders placed before routing)."""
+
     id: UUID
     number: str
     status: OrderStatus
@@ -60,6 +75,7 @@ class OrderOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     version: int
+    fulfilment_plan: list[PlannedShipmentOut]
 
 
 class PaymentOut(msgspec.Struct):
@@ -187,6 +203,12 @@ def _order_fields(order: Order) -> dict[str, object]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "version": order.version,
+        "fulfilment_plan": [
+            PlannedShipmentOut(
+                p.location_id, [PlannedLineOut(line.sku, line.quantity) for line in p.lines]
+            )
+            for p in order.fulfilment_plan
+        ],
     }
 
 

@@ -27,6 +27,7 @@ from tests.integration.carriers.worlds import ShipEngineWorld
 from tests.integration.http.conftest import MakeApi
 from tests.integration.http.test_shipping_api import (
     CA_ZONE,
+    NYC,
     PARIS,
     SF,
     US_ZONE,
@@ -62,6 +63,17 @@ async def test_an_order_from_zone_and_quote_to_delivery_by_carrier_webhooks(
         }
         assert (await shop.call("PUT", "/admin/carriers/shipengine", connection)).is_success
 
+        # two warehouses with everything: the order goes to the nearer one, whatever the priority
+        for location, address, priority in (("east", NYC, 1), ("oakland", WAREHOUSE, 200)):
+            body = {"name": location.title(), "address": address, "ships": True}
+            put = await shop.call(
+                "PUT", f"/admin/locations/{location}", body | {"priority": priority}
+            )
+            assert put.status_code == 200, put.text
+            for sku in ("MUG-1", "SPOON-1"):
+                receipt = {"quantity": 20, "location_id": location}
+                assert (await shop.call("POST", f"/inventory/{sku}/receipts", receipt)).is_success
+
         # an address outside every zone is refused
         refused(await shop.quotes([("MUG-1", 1)], PARIS), "not-deliverable")
 
@@ -84,8 +96,13 @@ async def test_an_order_from_zone_and_quote_to_delivery_by_carrier_webhooks(
         )
         assert charged.status_code == 201, charged.text
 
-        # routed to the right location: issue 14 item 4 (locations and routing) is built in
-        # parallel; assert the order's `fulfilment_plan` here once it lands.
+        # routed to the nearest location that has everything, in one shipment
+        assert order["fulfilment_plan"] == [
+            {
+                "location_id": "oakland",
+                "lines": [{"sku": "MUG-1", "quantity": 3}, {"sku": "SPOON-1", "quantity": 5}],
+            }
+        ]
 
         shipped = await shop.call(
             "POST", f"/orders/{order['id']}/shipments", {"carrier": "shipengine"}

@@ -1,5 +1,11 @@
 """The order: lifecycle table, pricing, and the ``Order`` aggregate."""
 
+from commerce_core.ordering.order.attribution import (
+    Attribution,
+    ImportChannel,
+    ImportedFrom,
+    check_attribution,
+)
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
     OrderAlreadyPaidError,
@@ -35,6 +41,10 @@ from commerce_core.shared.values import PaymentMethod
 
 __all__ = [
     "AWAITING_PAYMENT",
+    "Attribution",
+    "ImportChannel",
+    "ImportedFrom",
+    "check_attribution",
     "CANCELLABLE",
     "COLLECTING_CASH",
     "COMMAND_ONLY",

@@ -19,6 +19,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.ordering.order.attribution import (
+    Attribution,
+    ImportedFrom,
+    check_attribution,
+)
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
     OrderAlreadyPaidError,
@@ -109,6 +114,9 @@ class Order(Aggregate):
     # The fulfilment status a partial refund paused, and the status a dispute interrupted.
     paused_status: OrderStatus | None
     disputed_from: OrderStatus | None
+    # Class defaults: snapshots taken before these existed load without them.
+    attribution: Attribution | None = None
+    imported: ImportedFrom | None = None
 
     @classmethod
     def place(
@@ -128,11 +136,15 @@ class Order(Aggregate):
         metadata: dict[str, str] | None = None,
         reservation_expires_at: datetime | None = None,
         actor: str = SYSTEM,
+        attribution: Attribution | None = None,
+        imported: ImportedFrom | None = None,
     ) -> Order:
-        """A new order in ``pending_payment``, priced by ``pricing.price_order``."""
+        """A new order in ``pending_payment``, priced by ``pricing.price_order``;
+        ``imported``: the outside channel's order it is (``processes.channel_imports``)."""
         check_priced(priced.lines, priced.totals)
         check_sealed_for(customer_id, shipping_address, billing_address)
         check_metadata(metadata or {})
+        check_attribution(attribution)
         check_aware(at)
         if reservation_expires_at is not None:
             check_aware(reservation_expires_at)
@@ -156,6 +168,8 @@ class Order(Aggregate):
             reservation_expires_at=reservation_expires_at,
             at=at,
             actor=actor,
+            attribution=attribution,
+            imported=imported,
         )
 
     @event("Placed")
@@ -178,6 +192,9 @@ class Order(Aggregate):
         reservation_expires_at: datetime | None,
         at: datetime,
         actor: str,
+        # Defaults: events recorded before these existed decode without them.
+        attribution: Attribution | None = None,
+        imported: ImportedFrom | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.number = number
@@ -207,6 +224,8 @@ class Order(Aggregate):
         self.shipped = {}
         self.paused_status = None
         self.disputed_from = None
+        self.attribution = attribution
+        self.imported = imported
 
     # -- queries ---------------------------------------------------------------------------
 

@@ -47,6 +47,14 @@ ORDER = Body(
                 "payment_method": "card",
                 "channel": "web",
                 "metadata": {"campaign": "spring"},
+                "attribution": {
+                    "source": "google",
+                    "medium": "cpc",
+                    "campaign": "spring-mugs",
+                    "term": "ceramic mug",
+                    "referrer": "https://www.google.com/",
+                    "landing_page": "https://shop.example/mugs?utm_source=google",
+                },
             },
         ),
         (

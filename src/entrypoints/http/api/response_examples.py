@@ -124,6 +124,8 @@ ORDER_OUT = {
     "created_at": PLACED,
     "updated_at": PLACED,
     "version": 1,
+    "attribution": {"source": "google", "medium": "cpc", "campaign": "spring-mugs"},
+    "imported": None,
 }
 PAYMENT_OUT = {
     "id": PAYMENT,

@@ -9,7 +9,13 @@ import msgspec
 
 from commerce_core.fulfilment.ports import LabelFormat
 from commerce_core.fulfilment.shipment import LabelStatus, Shipment, ShipmentStatus
-from commerce_core.ordering.order import Channel, Order, OrderStatus
+from commerce_core.ordering.order import (
+    Attribution,
+    Channel,
+    ImportChannel,
+    Order,
+    OrderStatus,
+)
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.payment.states import PaymentStatus, RefundStatus
 from commerce_core.payments.refunds import RefundResult
@@ -44,7 +50,18 @@ class StatusChangeOut(msgspec.Struct):
     reason: str | None
 
 
+class ImportedOut(msgspec.Struct, kw_only=True):
+    """The outside channel's order an imported order is (``POST /channels/{channel}/orders``)."""
+
+    channel: ImportChannel
+    external_id: str
+    placed_at: datetime
+
+
 class OrderOut(msgspec.Struct):
+    """``attribution``: UTM parameters and referral given when placed; ``imported``: the
+    channel order it was imported from (null for orders placed here)."""
+
     id: UUID
     number: str
     status: OrderStatus
@@ -60,6 +77,8 @@ class OrderOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     version: int
+    attribution: Attribution | None = None
+    imported: ImportedOut | None = None
 
 
 class PaymentOut(msgspec.Struct):
@@ -187,6 +206,14 @@ def _order_fields(order: Order) -> dict[str, object]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "version": order.version,
+        "attribution": order.attribution,
+        "imported": None
+        if order.imported is None
+        else ImportedOut(
+            channel=order.imported.channel,
+            external_id=order.imported.external_id,
+            placed_at=order.imported.placed_at,
+        ),
     }
 
 

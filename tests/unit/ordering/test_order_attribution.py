@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory.eventstore import MemoryEventStore
-from eventsourcing.persistence import StoredEvent
-
 from commerce_core.eventstore import EventMapper, EventMetadata, Repository
 from commerce_core.eventstore.records import SnapshotRecord
 from commerce_core.ordering.order import (
@@ -67,7 +67,8 @@ def test_an_order_placed_before_attribution_existed_decodes_without_it() -> None
     del state["attribution"], state["imported"]  # the payload an older version recorded
     old = StoredEvent(stored.originator_id, 1, stored.topic, json.dumps(state).encode())
 
-    order = mapper.to_domain_event(old).mutate(None)
+    placed: Any = mapper.to_domain_event(old)
+    order = placed.mutate(None)
 
     assert isinstance(order, Order)
     assert (order.attribution, order.imported) == (None, None)
@@ -112,4 +113,3 @@ def test_an_empty_long_or_unprintable_attribution_value_is_refused(
 @given(st.text(min_size=1, max_size=MAX_ATTRIBUTION_TEXT).filter(str.isprintable))
 def test_any_printable_value_within_bounds_is_accepted(value: str) -> None:
     check_attribution(Attribution(source=value, term=value, landing_page=value))
-

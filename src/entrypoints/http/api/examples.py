@@ -203,6 +203,33 @@ REJECTION = Body(
     examples=example_body(("With the reason", {"reason": "the goods were never returned"}))
 )
 
+CHANNEL_ORDER = Body(
+    examples=example_body(
+        (
+            "An Etsy order, paid on Etsy",
+            {
+                "external_id": "3141592653",
+                "lines": [{"sku": "MUG-1", "quantity": 2}],
+                "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+                "shipping_address": ADDRESS,
+                "paid": {"amount": 2640, "currency": "USD"},
+                "placed_at": "2026-03-14T09:12:00Z",
+                "attribution": {"source": "etsy", "medium": "marketplace"},
+            },
+        ),
+        (
+            "A Google Business Profile order, attributed to its location",
+            {
+                "external_id": "gbp-7781",
+                "lines": [{"sku": "MUG-1", "quantity": 1}],
+                "customer": {"email": "grace@example.com"},
+                "placed_at": "2026-03-14T09:30:00Z",
+                "attribution": {"gbp_location_id": "locations/4471120983"},
+            },
+        ),
+    )
+)
+
 MANUAL_PAYMENT = Body(
     examples=example_body(
         ("A bank transfer arrived", {"method": "bank_transfer", "reference": "BANK-REF-2026-0042"}),

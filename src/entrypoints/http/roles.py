@@ -161,6 +161,7 @@ GROUPS: tuple[RouteGroup, ...] = (
         (
             f"GET {API}/analytics/orders/dashboard",
             f"GET {API}/analytics/customers/dashboard",
+            f"GET {API}/analytics/attribution",
         ),
     ),
     RouteGroup(

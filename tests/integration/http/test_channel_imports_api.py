@@ -215,3 +215,24 @@ async def test_another_tenant_importing_the_same_id_gets_its_own_order(api: Api)
     assert other.json()["id"] != mine.json()["id"]
     assert (await theirs.call("GET", f"/orders/{mine.json()['id']}")).status_code == 404
     assert (await ours.call("GET", f"/orders/{mine.json()['id']}")).json()["totals"]["paid"] == 2200
+
+
+async def test_concurrent_imports_of_one_id_with_two_bodies_make_one_order(api: Api) -> None:
+    s = await stocked(api)
+    one, two = sale(quantity=1), sale(quantity=2)
+
+    answers = await asyncio.gather(
+        *(s.call("POST", "/channels/ebay/orders", body) for body in (one, two, one, two))
+    )
+
+    created = [a for a in answers if a.status_code == 201]
+    assert len(created) == 1, [a.text for a in answers]
+    winner = created[0].json()
+    quantity = winner["lines"][0]["quantity"]
+    for body, answer in zip((one, two, one, two), answers, strict=True):
+        if answer.status_code == 201:
+            continue
+        same = body["lines"][0]["quantity"] == quantity
+        assert answer.status_code == (200 if same else 409), answer.text
+    stock = (await s.call("GET", "/inventory/MUG-1")).json()
+    assert (stock["on_hand"], stock["reserved"]) == (5 - quantity, 0)

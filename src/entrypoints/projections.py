@@ -9,6 +9,7 @@ from commerce_core.effects.open_effects import OpenEffects
 from commerce_core.eventstore import EventStore
 from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
+from commerce_core.projections.attribution import OrderAttribution
 from commerce_core.projections.customer_list import CustomerList
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.order_list import OrderList
@@ -30,6 +31,7 @@ def registered_projections() -> list[Projection]:
         CustomerList(),
         ProductList(),
         PaymentList(),
+        OrderAttribution(),
     ]
 
 

@@ -10,6 +10,13 @@ from uuid import UUID
 from adapters.memory.readmodel import MemoryReadModel
 from commerce_core.customers.segments import SegmentRules
 from commerce_core.projections import analytics
+from commerce_core.projections.attribution import ORDER_ATTRIBUTION
+from commerce_core.projections.attribution_report import (
+    AttributionReport,
+    GroupBy,
+    GroupSums,
+    attribution_report,
+)
 from commerce_core.projections.customer_dashboard import customer_analytics, customers_dashboard
 from commerce_core.projections.customer_metrics import TABLE as CUSTOMER_ORDERS
 from commerce_core.projections.customer_metrics import CustomerActivity, activity_of
@@ -85,6 +92,28 @@ class MemoryAnalyticsQueries:
         )
         statuses = [StatusCount(status, channel, n) for (status, channel), n in counts.items()]
         return orders_dashboard(currency, start, end, days, (successes, failures), statuses)
+
+    async def attribution(
+        self, tenant_id: str, currency: str, start: date, end: date, group_by: GroupBy
+    ) -> AttributionReport:
+        check_range(start, end)
+        since, until = created_bounds(start, end)
+        column = GroupBy(group_by).value
+        sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for row in await self._rows(ORDER_ATTRIBUTION, tenant_id=tenant_id, currency=currency):
+            if row["placed_at"] is None or not since <= row["placed_at"] < until:
+                continue
+            paid, refunded = row["paid"] or 0, row["refunded"] or 0
+            totals = sums[row[column]]
+            totals[0] += 1
+            totals[1] += 1 if paid > 0 else 0
+            totals[2] += paid
+            totals[3] += refunded
+        groups = [
+            GroupSums(group=g, orders=o, paid_orders=po, paid=p, refunded=r)
+            for g, (o, po, p, r) in sums.items()
+        ]
+        return attribution_report(currency, start, end, group_by, groups)
 
     async def _rows(self, table: str, **where: Any) -> list[dict[str, Any]]:
         try:

@@ -17,6 +17,13 @@ import asyncpg
 
 from commerce_core.customers.segments import SegmentRules
 from commerce_core.projections import analytics
+from commerce_core.projections.attribution import ORDER_ATTRIBUTION
+from commerce_core.projections.attribution_report import (
+    AttributionReport,
+    GroupBy,
+    GroupSums,
+    attribution_report,
+)
 from commerce_core.projections.customer_dashboard import customer_analytics, customers_dashboard
 from commerce_core.projections.customer_metrics import TABLE as CUSTOMER_ORDERS
 from commerce_core.projections.customer_metrics import CustomerActivity, CustomerMetrics
@@ -68,6 +75,19 @@ SELECT status, channel, count(*) AS orders
  GROUP BY status, channel
 """
 
+# {group} is a column named by ``GroupBy`` (never client text).
+_ATTRIBUTION = f"""
+SELECT {{group}} AS grp,
+       count(*) AS orders,
+       count(*) FILTER (WHERE paid > 0) AS paid_orders,
+       COALESCE(sum(paid), 0)::bigint AS paid,
+       COALESCE(sum(refunded), 0)::bigint AS refunded
+  FROM {serving_name(ORDER_ATTRIBUTION)}
+ WHERE tenant_id = $1 AND currency = $2 AND placed_at >= $3 AND placed_at < $4
+ GROUP BY {{group}}
+"""
+_GROUP_COLUMNS = {g: g.value for g in GroupBy}
+
 
 class PostgresAnalyticsQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -107,6 +127,25 @@ class PostgresAnalyticsQueries:
             (payments[0][0], payments[0][1]) if payments else (0, 0),
             [StatusCount(row["status"], row["channel"], row["orders"]) for row in statuses],
         )
+
+    async def attribution(
+        self, tenant_id: str, currency: str, start: date, end: date, group_by: GroupBy
+    ) -> AttributionReport:
+        check_range(start, end)
+        since, until = created_bounds(start, end)
+        sql = _ATTRIBUTION.format(group=_GROUP_COLUMNS[GroupBy(group_by)])
+        rows = await self._fetch(sql, tenant_id, currency, since, until)
+        sums = [
+            GroupSums(
+                group=row["grp"],
+                orders=row["orders"],
+                paid_orders=row["paid_orders"],
+                paid=row["paid"],
+                refunded=row["refunded"],
+            )
+            for row in rows
+        ]
+        return attribution_report(currency, start, end, group_by, sums)
 
     async def _fetch(self, sql: str, *args: Any) -> Sequence[asyncpg.Record]:
         try:

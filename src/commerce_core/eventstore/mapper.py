@@ -7,7 +7,8 @@ read in ``psql`` and slow to decode. Here payloads are plain JSON and each
 event class's own annotations say how to turn the JSON back into values
 (datetimes, UUIDs, value objects), through a msgspec struct built once per
 class. Older payloads are upcast with the library's ``upcast_vN_vN+1``
-convention before they are typed.
+convention before they are typed; a field typed ``X | None`` that an older
+payload lacks decodes as ``None`` (adding an optional field needs no upcaster).
 """
 
 from __future__ import annotations
@@ -60,7 +61,14 @@ def _struct_field(field: dataclasses.Field[Any], hint: Any) -> tuple[Any, ...]:
         return (field.name, hint, field.default)
     if field.default_factory is not dataclasses.MISSING:
         return (field.name, hint, msgspec.field(default_factory=field.default_factory))
+    if _admits_none(hint):
+        # An optional field added to an event later: payloads recorded before it lack it.
+        return (field.name, hint, None)
     return (field.name, hint)
+
+
+def _admits_none(hint: Any) -> bool:
+    return hint is not Any and type(None) in typing.get_args(hint)
 
 
 def _hints(cls: type[Any]) -> dict[str, Any]:

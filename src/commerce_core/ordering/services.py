@@ -35,7 +35,9 @@ from commerce_core.inventory.routing import plan_fulfilment
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (
+    Attribution,
     Channel,
+    ImportedFrom,
     LineSpec,
     Order,
     PricedOrder,
@@ -43,6 +45,7 @@ from commerce_core.ordering.order import (
     price_order,
     shipping_price,
 )
+from commerce_core.ordering.order.attribution import check_attribution
 from commerce_core.ordering.order.guards import check_metadata
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.ordering.ports.shipping_prices import ShippingAsk, ShippingPrices
@@ -127,6 +130,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     channel: Channel = Channel.API
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
     reservation_minutes: int | None = None
+    attribution: Attribution | None = None
 
 
 def price_lines(
@@ -194,9 +198,11 @@ async def place_order(
     ctx: CommandContext,
     command: PlaceOrder,
     defaults: OrderDefaults = OrderDefaults(),
+    imported: ImportedFrom | None = None,
 ) -> Order:
     """Places an order in ``pending_payment`` holding its stock for ``reservation_minutes``
-    (a cash-on-delivery order: until it ships or is cancelled).
+    (a cash-on-delivery order: until it ships or is cancelled); ``imported`` names the
+    outside channel's order it is (``processes.channel_imports``).
 
     Refusals record nothing: ``UnknownProductError``, ``PricingError`` /
     ``InvalidValueError``, ``NoFulfilmentPlanError`` (an ``InsufficientStockError``:
@@ -216,6 +222,7 @@ async def place_order(
     if not 0 < minutes <= MAX_RESERVATION_MINUTES:
         raise InvalidValueError(f"reservation_minutes must be 1 to {MAX_RESERVATION_MINUTES}")
     check_metadata(command.metadata)
+    check_attribution(command.attribution)
     channel = parse_enum(Channel, command.channel)
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
     currency = defaults.currency_of(command.currency)
@@ -260,6 +267,8 @@ async def place_order(
             reservation_expires_at=expires,
             actor=ctx.actor,
             fulfilment_plan=plan,
+            attribution=command.attribution,
+            imported=imported,
         )
         ledger = OrderLedger.start(ctx.tenant_id, order_id)
         await repo.save(

@@ -138,6 +138,9 @@ EXAMPLE_DETAILS = {
     "stock with POST /api/v1/inventory/MUG-1/receipts",
     "unauthorized": "this API takes API keys, not Basic credentials: use Authorization: Bearer "
     "<api key>",
+    "import-conflict": "etsy order '3141592653' was imported already as order ORD-000123 with "
+    "other contents; send the same body again, or change the order with PATCH "
+    f"/orders/{_EXAMPLE_ID}",
     "unsupported-media-type": "send the body as JSON with Content-Type: application/json (or a "
     "+json type, in UTF-8); not text/plain",
 }

@@ -59,6 +59,7 @@ from commerce_core.payments.payment import (
     PaymentDeclinedError,
 )
 from commerce_core.payments.ports.gateway import GatewayRequestError, GatewayUnavailableError
+from commerce_core.processes.channel_imports import ImportConflictError
 from commerce_core.processes.labels import LabelErasedError, UnknownRateError
 from commerce_core.processes.manual_payments import NotManualPaymentError
 from commerce_core.shared.bounds import OutOfBoundsError
@@ -135,6 +136,10 @@ def _quote(error: QuoteRefusedError) -> dict[str, Any]:
     return {"reason": error.reason.value}
 
 
+def _import(error: ImportConflictError) -> dict[str, Any]:
+    return {"order_id": str(error.order_id)}
+
+
 def _busy(error: PaymentBusyError) -> dict[str, Any]:
     return {"payment_id": str(error.payment_id), "busy_with": error.busy_with}
 
@@ -180,6 +185,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     EndpointNotFoundError: (404, "not-found"),
     DeliveryNotFoundError: (404, "not-found"),
     TooManyEndpointsError: (409, "webhook-endpoint-limit"),
+    ImportConflictError: (409, "import-conflict", _import),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 

@@ -144,6 +144,12 @@ GROUPS: tuple[RouteGroup, ...] = (
         (f"GET {API}/refunds",),
     ),
     RouteGroup(
+        # integrations (service keys) and admins bring in orders sold elsewhere (ADR 0033)
+        "channel order imports",
+        frozenset({ADMIN, SERVICE}),
+        (f"POST {API}/channels/{{channel}}/orders",),
+    ),
+    RouteGroup(
         "refund approval decisions",
         frozenset({ADMIN}),
         (
@@ -157,6 +163,7 @@ GROUPS: tuple[RouteGroup, ...] = (
         (
             f"GET {API}/analytics/orders/dashboard",
             f"GET {API}/analytics/customers/dashboard",
+            f"GET {API}/analytics/attribution",
         ),
     ),
     RouteGroup(

@@ -18,6 +18,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.customers.segments import SegmentRules
 from commerce_core.ordering.order import Order
+from commerce_core.projections.attribution_report import GroupBy
 from commerce_core.projections.runner import ProjectionRunner
 from tests.integration.projections.conftest import newest_position
 from tests.unit.projections.shop import (
@@ -74,6 +75,12 @@ async def test_postgres_and_memory_give_the_same_customer_analytics_and_dashboar
                 expected_orders = await memory.orders_dashboard(tenant, currency, start, end)
                 got = await postgres.orders_dashboard(tenant, currency, start, end)
                 assert got == expected_orders
+                for group_by in GroupBy:
+                    expected_report = await memory.attribution(
+                        tenant, currency, start, end, group_by
+                    )
+                    report = await postgres.attribution(tenant, currency, start, end, group_by)
+                    assert report == expected_report
 
 
 async def test_postgres_answers_the_known_figures(
@@ -108,5 +115,7 @@ async def test_queries_before_the_projections_ran_find_nothing(pool: asyncpg.Poo
     board = await queries.orders_dashboard("acme", "USD", *RANGES[1])
     customers = await queries.customers_dashboard("acme", SegmentRules(), T0)
 
+    report = await queries.attribution("acme", "USD", *RANGES[1], GroupBy.CHANNEL)
     assert (analytics.total_orders, board.orders, customers.customers) == (0, 0, 0)
+    assert report.groups == []
     assert len(board.by_day) == 31

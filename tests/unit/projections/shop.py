@@ -26,6 +26,7 @@ from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.payment import Payment
 from commerce_core.projections import Projection
 from commerce_core.projections.analytics import OrderAnalytics
+from commerce_core.projections.attribution import OrderAttribution
 from commerce_core.projections.customer_metrics import CustomerMetricsProjection
 from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.money import Money
@@ -39,7 +40,7 @@ def days(n: float) -> timedelta:
 
 
 def analytics_projections() -> list[Projection]:
-    return [CustomerMetricsProjection(), OrderAnalytics()]
+    return [CustomerMetricsProjection(), OrderAnalytics(), OrderAttribution()]
 
 
 class Shop:

@@ -160,7 +160,10 @@ def test_the_analytics_tables_hold_ids_amounts_dates_and_statuses_only() -> None
     allowed = {
         "tenant_id", "order_id", "customer_id", "currency", "channel", "status", "day",
         "created_at", "total", "paid", "refunded", "orders", "placed_value", "payments",
-        "refunds", "paid_orders", "successes", "failures",
+        "refunds", "paid_orders", "successes", "failures", "placed_at",
+        # marketing labels (utm_source, utm_medium, utm_campaign); never the term, content,
+        # referrer or landing page, which can carry what a person typed or visited
+        "source", "medium", "campaign",
     }  # fmt: skip
 
     columns = {

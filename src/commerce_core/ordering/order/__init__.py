@@ -1,5 +1,11 @@
 """The order: lifecycle table, pricing, and the ``Order`` aggregate."""
 
+from commerce_core.ordering.order.attribution import (
+    Attribution,
+    ImportChannel,
+    ImportedFrom,
+    check_attribution,
+)
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
     OrderAlreadyPaidError,
@@ -43,10 +49,13 @@ __all__ = [
     "SYSTEM",
     "TRANSITIONS",
     "UNPAID_FULFILMENT",
+    "Attribution",
     "Channel",
     "CommandRequiredError",
     "Discount",
     "DisputeOutcome",
+    "ImportChannel",
+    "ImportedFrom",
     "LineSpec",
     "Order",
     "OrderAlreadyPaidError",
@@ -63,6 +72,7 @@ __all__ = [
     "ShippingMethod",
     "StatusChange",
     "TransitionGuardError",
+    "check_attribution",
     "check_transition",
     "price_order",
     "shipping_price",

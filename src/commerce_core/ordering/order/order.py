@@ -20,6 +20,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from commerce_core.inventory.routing import PlannedShipment
+from commerce_core.ordering.order.attribution import (
+    Attribution,
+    ImportedFrom,
+    check_attribution,
+)
 from commerce_core.ordering.order.errors import (
     CommandRequiredError,
     OrderAlreadyPaidError,
@@ -140,10 +145,16 @@ class Order(Aggregate):
         at: datetime
         actor: str
         fulfilment_plan: list[PlannedShipment]
+        attribution: Attribution | None
+        imported: ImportedFrom | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["fulfilment_plan"] = []
+
+    # Class defaults: snapshots taken before these existed load without them.
+    attribution: Attribution | None = None
+    imported: ImportedFrom | None = None
 
     @classmethod
     def place(
@@ -164,12 +175,16 @@ class Order(Aggregate):
         reservation_expires_at: datetime | None = None,
         actor: str = SYSTEM,
         fulfilment_plan: Sequence[PlannedShipment] = (),
+        attribution: Attribution | None = None,
+        imported: ImportedFrom | None = None,
     ) -> Order:
         """A new order in ``pending_payment``, priced by ``pricing.price_order``, shipped as
-        ``fulfilment_plan`` says (``inventory.routing``)."""
+        ``fulfilment_plan`` says (``inventory.routing``); ``imported``: the outside channel's
+        order it is (``processes.channel_imports``)."""
         check_priced(priced.lines, priced.totals)
         check_sealed_for(customer_id, shipping_address, billing_address)
         check_metadata(metadata or {})
+        check_attribution(attribution)
         check_aware(at)
         if reservation_expires_at is not None:
             check_aware(reservation_expires_at)
@@ -194,6 +209,8 @@ class Order(Aggregate):
             at=at,
             actor=actor,
             fulfilment_plan=list(fulfilment_plan),
+            attribution=attribution,
+            imported=imported,
         )
 
     @event(Placed)
@@ -217,6 +234,9 @@ class Order(Aggregate):
         at: datetime,
         actor: str,
         fulfilment_plan: list[PlannedShipment],
+        # Defaults: events recorded before these existed decode without them.
+        attribution: Attribution | None = None,
+        imported: ImportedFrom | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.number = number
@@ -247,6 +267,8 @@ class Order(Aggregate):
         self.paused_status = None
         self.disputed_from = None
         self.fulfilment_plan = fulfilment_plan
+        self.attribution = attribution
+        self.imported = imported
 
     # -- queries ---------------------------------------------------------------------------
 

@@ -16,10 +16,12 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.customers.segments import SegmentRules
+from commerce_core.projections.attribution_report import AttributionReport, GroupBy
 from commerce_core.projections.customer_metrics import CustomerMetrics
 
 __all__ = [
     "AnalyticsQueries",
+    "AttributionReport",
     "Cohort",
     "CustomerAnalytics",
     "CustomerMetrics",
@@ -125,7 +127,8 @@ class AnalyticsQueries(Protocol):
     ``now`` comes from the ``Clock`` (segments and "this month" depend on it);
     ``rules`` are the tenant's segment rules, whose ``currency`` the customer
     queries measure in. ``orders_dashboard`` raises ``InvalidValueError`` when
-    ``end`` is before ``start`` or the range is longer than ``MAX_DASHBOARD_DAYS``.
+    ``end`` is before ``start`` or the range is longer than ``MAX_DASHBOARD_DAYS``;
+    so does ``attribution``.
     """
 
     async def customer_analytics(
@@ -139,3 +142,7 @@ class AnalyticsQueries(Protocol):
     async def orders_dashboard(
         self, tenant_id: str, currency: str, start: date, end: date
     ) -> OrdersDashboard: ...
+
+    async def attribution(
+        self, tenant_id: str, currency: str, start: date, end: date, group_by: GroupBy
+    ) -> AttributionReport: ...

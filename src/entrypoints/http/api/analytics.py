@@ -13,7 +13,9 @@ from litestar.params import Parameter
 
 from commerce_core.customers.services import load_customer
 from commerce_core.ordering.ports.order_queries import OrderFilters
+from commerce_core.projections.attribution_report import GroupBy
 from commerce_core.projections.ports.analytics import (
+    AttributionReport,
     CustomerAnalytics,
     CustomersDashboard,
     OrdersDashboard,
@@ -60,6 +62,34 @@ class AnalyticsController(Controller):
         start = _dashboard_day(from_, "from") or end - timedelta(days=29)
         return await services.analytics.orders_dashboard(
             tenant_of(principal), currency or settings.segment_rules.currency, start, end
+        )
+
+    @get("/attribution", summary="Orders and revenue by attribution", responses=query_problems())
+    async def attribution(
+        self,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        from_: Annotated[date | None, Parameter(query="from")] = None,
+        to: date | None = None,
+        group_by: GroupBy = GroupBy.SOURCE,
+        currency: Currency | None = None,
+    ) -> AttributionReport:
+        """Orders placed in UTC days ``from``..``to`` (inclusive; default the last 30 days),
+        grouped by UTM ``source``, ``medium``, ``campaign`` or sales ``channel`` (an imported
+        order's channel, e.g. ``etsy``): orders, revenue, average order value and refund
+        rate per group; orders without a value are in ``(none)``. In the tenant's dashboard
+        currency unless ``currency`` is given. Every tenant role; changes nothing."""
+        if currency is not None:
+            check_currency(currency)
+        settings = await tenant_settings(services, principal)
+        end = _dashboard_day(to, "to") or services.clock.now().astimezone(UTC).date()
+        start = _dashboard_day(from_, "from") or end - timedelta(days=29)
+        return await services.analytics.attribution(
+            tenant_of(principal),
+            currency or settings.segment_rules.currency,
+            start,
+            end,
+            group_by,
         )
 
     @get("/customers/dashboard", summary="Customers dashboard", responses=query_problems())

@@ -47,6 +47,14 @@ ORDER = Body(
                 "payment_method": "card",
                 "channel": "web",
                 "metadata": {"campaign": "spring"},
+                "attribution": {
+                    "source": "google",
+                    "medium": "cpc",
+                    "campaign": "spring-mugs",
+                    "term": "ceramic mug",
+                    "referrer": "https://www.google.com/",
+                    "landing_page": "https://shop.example/mugs?utm_source=google",
+                },
             },
         ),
         (
@@ -193,6 +201,33 @@ PAYMENT_REFUND = Body(
 
 REJECTION = Body(
     examples=example_body(("With the reason", {"reason": "the goods were never returned"}))
+)
+
+CHANNEL_ORDER = Body(
+    examples=example_body(
+        (
+            "An Etsy order, paid on Etsy",
+            {
+                "external_id": "3141592653",
+                "lines": [{"sku": "MUG-1", "quantity": 2}],
+                "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+                "shipping_address": ADDRESS,
+                "paid": {"amount": 2640, "currency": "USD"},
+                "placed_at": "2026-03-14T09:12:00Z",
+                "attribution": {"source": "etsy", "medium": "marketplace"},
+            },
+        ),
+        (
+            "A Google Business Profile order, attributed to its location",
+            {
+                "external_id": "gbp-7781",
+                "lines": [{"sku": "MUG-1", "quantity": 1}],
+                "customer": {"email": "grace@example.com"},
+                "placed_at": "2026-03-14T09:30:00Z",
+                "attribution": {"gbp_location_id": "locations/4471120983"},
+            },
+        ),
+    )
 )
 
 MANUAL_PAYMENT = Body(

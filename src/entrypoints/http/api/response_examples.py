@@ -14,6 +14,7 @@ from typing import Any
 
 from commerce_core.customers.views import CustomerExport, CustomerView
 from commerce_core.projections.ports.analytics import (
+    AttributionReport,
     CustomerAnalytics,
     CustomersDashboard,
     OrdersDashboard,
@@ -135,6 +136,8 @@ ORDER_OUT = {
     "fulfilment_plan": [
         {"location_id": "warehouse-sf", "lines": [{"sku": "MUG-1", "quantity": 2}]}
     ],
+    "attribution": {"source": "google", "medium": "cpc", "campaign": "spring-mugs"},
+    "imported": None,
 }
 LOCATION_OUT = {
     "id": "warehouse-sf",
@@ -560,6 +563,36 @@ EXAMPLES: dict[type, Any] = {
         "by_channel": {"web": 100, "pos": 20},
         "by_day": [
             {"date": "2026-03-14", "orders": 5, "revenue": 15700, "payments": 5, "refunds": 0}
+        ],
+    },
+    AttributionReport: {
+        "currency": "USD",
+        "start": "2026-03-01",
+        "end": "2026-03-30",
+        "group_by": "source",
+        "orders": 12,
+        "revenue": 34540,
+        "groups": [
+            {
+                "group": "google",
+                "orders": 8,
+                "revenue": 25120,
+                "average_order_value": 3140,
+                "refund_rate": 0.0,
+                "paid": 25120,
+                "refunded": 0,
+                "paid_orders": 8,
+            },
+            {
+                "group": "(none)",
+                "orders": 4,
+                "revenue": 9420,
+                "average_order_value": 3140,
+                "refund_rate": 0.25,
+                "paid": 12560,
+                "refunded": 3140,
+                "paid_orders": 3,
+            },
         ],
     },
     CustomersDashboard: {

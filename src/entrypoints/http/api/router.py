@@ -14,6 +14,7 @@ from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalytic
 from entrypoints.http.api.carrier_webhooks import CarrierWebhooksController
 from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
+from entrypoints.http.api.channel_imports import ChannelImportsController
 from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
@@ -53,6 +54,7 @@ def api_router() -> Router:
             CustomerAnalyticsController,
             OrderListController,
             OrdersController,
+            ChannelImportsController,
             PaymentsController,
             RefundsController,
             ShipmentsController,

@@ -9,7 +9,13 @@ import msgspec
 
 from commerce_core.fulfilment.ports import LabelFormat
 from commerce_core.fulfilment.shipment import LabelStatus, Shipment, ShipmentStatus
-from commerce_core.ordering.order import Channel, Order, OrderStatus
+from commerce_core.ordering.order import (
+    Attribution,
+    Channel,
+    ImportChannel,
+    Order,
+    OrderStatus,
+)
 from commerce_core.payments.payment import Payment
 from commerce_core.payments.payment.states import PaymentStatus, RefundStatus
 from commerce_core.payments.refunds import RefundResult
@@ -56,9 +62,19 @@ class PlannedShipmentOut(msgspec.Struct):
     lines: list[PlannedLineOut]
 
 
+class ImportedOut(msgspec.Struct, kw_only=True):
+    """The outside channel's order an imported order is (``POST /channels/{channel}/orders``)."""
+
+    channel: ImportChannel
+    external_id: str
+    placed_at: datetime
+
+
 class OrderOut(msgspec.Struct):
     """``fulfilment_plan``: which location ships which units, decided when the order was
-    placed (empty for orders placed before routing)."""
+    placed (empty for orders placed before routing); ``attribution``: UTM parameters and
+    referral given when placed; ``imported``: the channel order it was imported from (null
+    for orders placed here)."""
 
     id: UUID
     number: str
@@ -76,6 +92,8 @@ class OrderOut(msgspec.Struct):
     updated_at: datetime
     version: int
     fulfilment_plan: list[PlannedShipmentOut]
+    attribution: Attribution | None = None
+    imported: ImportedOut | None = None
 
 
 class PaymentOut(msgspec.Struct):
@@ -209,6 +227,14 @@ def _order_fields(order: Order) -> dict[str, object]:
             )
             for p in order.fulfilment_plan
         ],
+        "attribution": order.attribution,
+        "imported": None
+        if order.imported is None
+        else ImportedOut(
+            channel=order.imported.channel,
+            external_id=order.imported.external_id,
+            placed_at=order.imported.placed_at,
+        ),
     }
 
 

@@ -26,6 +26,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -66,20 +67,23 @@ def _held_quantity(items: Sequence[StockItem], order_id: UUID) -> int:
     return sum(r.quantity for item in items if (r := item.reservation(order_id)) is not None)
 
 
-def hold_lines(
-    stock: Stock,
-    order_id: UUID,
-    lines: Sequence[SkuQuantity],
-    until: datetime,
-    at: datetime,
-    plan: Sequence[PlannedShipment] = (),
-) -> list[StockItem]:
+@dataclass(frozen=True)
+class OrderHold:
+    """What an order holds: its lines, and where its fulfilment plan puts them (if it has one)."""
+
+    order_id: UUID
+    lines: Sequence[SkuQuantity]
+    plan: Sequence[PlannedShipment] = ()
+
+
+def hold_lines(stock: Stock, hold: OrderHold, until: datetime, at: datetime) -> list[StockItem]:
     """Makes the order hold every line until at least ``until``; returns the items changed.
 
-    A line already held in full until then is left alone. Units go where ``plan`` (the
+    A line already held in full until then is left alone. Units go where ``hold.plan`` (the
     order's fulfilment plan) puts them, else where they were held, then first-fit.
     """
-    planned = _by_sku(plan)
+    order_id, lines = hold.order_id, hold.lines
+    planned = _by_sku(hold.plan)
     touched: list[StockItem] = []
     for line in lines:
         items = stock.get(line.sku, [])
@@ -184,7 +188,8 @@ def take_lines(
         if not (
             _held_quantity(items, order_id) == line.quantity and _held_until(items, order_id, at)
         ):
-            touched += hold_lines({line.sku: items}, order_id, [line], at + _MOMENT, at, plan)
+            again = OrderHold(order_id, [line], plan)
+            touched += hold_lines({line.sku: items}, again, at + _MOMENT, at)
         for item in items:
             if item.reservation(order_id) is not None:
                 item.commit(order_id, at)

@@ -32,6 +32,7 @@ from commerce_core.inventory.order_stock import (
     sources_of,
 )
 from commerce_core.inventory.routing import plan_fulfilment
+from commerce_core.inventory.stock import ReservationExistsError
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (
@@ -229,7 +230,10 @@ async def place_order(
     priced, shipping_method = await price_with_shipping(
         services.shipping, ctx.tenant_id, products, command, currency
     )
-    customers = CustomerResolver(repo, keyring, ctx.tenant_id, new_id(ctx, ids, "customer"))
+    # A new customer's id is fresh even with an idempotency key: requests sharing a key
+    # (concurrent channel imports of one order) must not share a data key that the loser
+    # forgets (``CustomerResolver.discard``) while the winner's customer uses it.
+    customers = CustomerResolver(repo, keyring, ctx.tenant_id, ids.new_id())
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     locations = await tenant_locations(repo, ctx.tenant_id)
     number = await services.order_numbers.next(ctx.tenant_id)
@@ -245,7 +249,14 @@ async def place_order(
         expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
         sources = sources_of(stock, locations, at)
         plan = plan_fulfilment(command.lines, sources, command.shipping_address)
-        items = hold_plan(stock, order_id, plan, expires or HELD_UNTIL_SHIPPED, at)
+        try:
+            items = hold_plan(stock, order_id, plan, expires or HELD_UNTIL_SHIPPED, at)
+        except ReservationExistsError:
+            # the same command saved its order (and its holds) since this attempt began
+            placed = await _placed_meanwhile(repo, ctx, order_id)
+            if placed is None:
+                raise
+            return placed
         key = customer.customer_id
         order = Order.place(
             id=order_id,
@@ -288,6 +299,12 @@ async def place_order(
         raise
     await customers.discard(order.customer_id)
     return order
+
+
+async def _placed_meanwhile(repo: Repository, ctx: CommandContext, order_id: UUID) -> Order | None:
+    if ctx.idempotency_key is None:
+        return None
+    return await find_owned(repo, ctx.tenant_id, order_id, Order)
 
 
 async def get_order(repo: Repository, tenant_id: str, order_id: UUID) -> Order:

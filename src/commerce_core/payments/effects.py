@@ -27,7 +27,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import ConcurrencyError, Repository
-from commerce_core.inventory.order_stock import hold_lines, load_stock
+from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order_and_ledger
@@ -351,8 +351,7 @@ async def hold_for_authorization(
         return [], f"order {order.number} is {order.status}: void this authorization"
     stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
     try:
-        return hold_lines(
-            stock, order.id, order_lines(order), until, at, order.fulfilment_plan
-        ), None
+        hold = OrderHold(order.id, order_lines(order), order.fulfilment_plan)
+        return hold_lines(stock, hold, until, at), None
     except InsufficientStockError as short:
         return [], f"order {order.number} is authorized but its stock ran out ({short})"

@@ -32,7 +32,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.eventstore import Repository
-from commerce_core.inventory.order_stock import hold_lines, load_stock
+from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.ordering.loading import load_ledger, load_order, load_order_and_ledger
 from commerce_core.ordering.money_received import check_money_in, order_lines
 from commerce_core.ordering.order import AWAITING_PAYMENT, OrderAlreadyPaidError
@@ -207,7 +207,8 @@ async def _decide(
             await check_money_in(repo, order, payment_id, amount, at)
         else:
             stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
-            hold_lines(stock, order.id, order_lines(order), at + request.hold, at)  # a check
+            hold = OrderHold(order.id, order_lines(order))
+            hold_lines(stock, hold, at + request.hold, at)  # a check
         seller = None
         if request.seller_id is not None:
             seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)

@@ -78,6 +78,7 @@ IMPORT_RESERVATION_MINUTES = 7 * 24 * 60
 class ImportOrder(msgspec.Struct, frozen=True, kw_only=True):
     """An order sold on ``channel``: what it sold, to whom, and what the channel collected."""
 
+    channel: ImportChannel
     external_id: str
     lines: list[SkuQuantity]
     customer: CustomerRef
@@ -146,7 +147,6 @@ def check_placed_at(placed_at: datetime, now: datetime) -> None:
 async def import_channel_order(
     services: OrderServices,
     ctx: CommandContext,
-    channel: ImportChannel,
     command: ImportOrder,
     defaults: OrderDefaults,
     fees: FeeSchedule,
@@ -154,7 +154,7 @@ async def import_channel_order(
     """Imports the outside order once (see the module's docstring); refusals record nothing:
     ``InvalidValueError`` (``placed_at``, ``paid``), ``ImportConflictError``, and those of
     ``place_order``."""
-    repo = services.repo
+    repo, channel = services.repo, command.channel
     order_id = imported_order_id(ctx, services.ids, channel, command.external_id)
     digest = import_digest(channel, command)
     order = await find_owned(repo, ctx.tenant_id, order_id, Order)

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from commerce_core.inventory.order_stock import (
+    OrderHold,
     Stock,
     hold_lines,
     hold_plan,
@@ -46,7 +47,7 @@ def test_a_longer_hold_keeps_the_units_where_the_plan_put_them() -> None:
     stock = stock_at(near=5, far=5)
     hold_plan(stock, ORDER, PLAN, T0 + timedelta(minutes=30), T0)
 
-    hold_lines(stock, ORDER, [SkuQuantity(MUG, 3)], T0 + timedelta(days=7), T0, PLAN)
+    hold_lines(stock, OrderHold(ORDER, [SkuQuantity(MUG, 3)], PLAN), T0 + timedelta(days=7), T0)
 
     assert held(stock) == {"far": 3}
 
@@ -55,7 +56,7 @@ def test_a_longer_hold_without_the_plan_keeps_the_units_where_they_were_held() -
     stock = stock_at(near=5, far=5)
     hold_plan(stock, ORDER, PLAN, T0 + timedelta(minutes=30), T0)
 
-    hold_lines(stock, ORDER, [SkuQuantity(MUG, 3)], T0 + timedelta(days=7), T0)
+    hold_lines(stock, OrderHold(ORDER, [SkuQuantity(MUG, 3)]), T0 + timedelta(days=7), T0)
 
     assert held(stock) == {"far": 3}
 

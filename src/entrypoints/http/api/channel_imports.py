@@ -100,6 +100,7 @@ class ChannelImportsController(Controller):
         the order; the same `external_id` with another body: 409 import-conflict."""
         settings = await tenant_settings(services, principal)
         command = ImportOrder(
+            channel=ImportChannel(channel),
             external_id=data.external_id,
             lines=data.lines,
             customer=data.customer,
@@ -111,7 +112,6 @@ class ChannelImportsController(Controller):
         result = await import_channel_order(
             order_services(services),
             ctx,
-            ImportChannel(channel),
             command,
             order_defaults(settings),
             tenant_fee_schedule(settings),

@@ -8,6 +8,7 @@ between the broker's ack and the checkpoint).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -30,6 +31,10 @@ def subject_of(prefix: str, event: IntegrationEvent) -> str:
     return f"{prefix}.{event.tenant}.{event.type.value}"
 
 
+async def _ignore(error: Exception) -> None:
+    return None
+
+
 class JetStreamPublisher:
     """Publishes to the stream ``stream`` (created on first use if missing) on ``url``."""
 
@@ -42,26 +47,37 @@ class JetStreamPublisher:
         self._timeout = timeout
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._connecting = asyncio.Lock()  # partitions publish side by side on one connection
 
     async def _jetstream(self) -> JetStreamContext:
-        if self._js is None or self._nc is None or not self._nc.is_connected:
-            await self.close()
+        async with self._connecting:
+            if self._js is None or self._nc is None or not self._nc.is_connected:
+                await self._connect()
+            assert self._js is not None
+            return self._js
+
+    async def _connect(self) -> None:
+        await self.close()
+        # nats-py retries a refused first connection on its own, without end: bound it
+        async with asyncio.timeout(self._timeout):
             nc = await nats.connect(
-                self._url, connect_timeout=self._timeout, allow_reconnect=False, max_reconnect_attempts=0
+                self._url,
+                connect_timeout=self._timeout,
+                allow_reconnect=False,
+                error_cb=_ignore,  # errors reach the caller as BrokerError, not the log
             )
-            js = nc.jetstream(timeout=self._timeout)
-            try:
-                await js.stream_info(self.stream)
-            except NotFoundError:
-                await js.add_stream(
-                    StreamConfig(
-                        name=self.stream,
-                        subjects=[f"{self.prefix}.>"],
-                        duplicate_window=DUPLICATE_WINDOW.total_seconds(),
-                    )
+        js = nc.jetstream(timeout=self._timeout)
+        try:
+            await js.stream_info(self.stream)
+        except NotFoundError:
+            await js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[f"{self.prefix}.>"],
+                    duplicate_window=DUPLICATE_WINDOW.total_seconds(),
                 )
-            self._nc, self._js = nc, js
-        return self._js
+            )
+        self._nc, self._js = nc, js
 
     async def publish(self, events: Sequence[IntegrationEvent]) -> None:
         try:

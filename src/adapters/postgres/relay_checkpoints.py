@@ -26,8 +26,7 @@ class PostgresRelayCheckpoint:
 
     async def load(self, relay: str) -> Position:
         row = await self._pool.fetchrow(
-            "SELECT tx_id, global_position FROM relay_checkpoints"
-            " WHERE name = $1",
+            "SELECT tx_id, global_position FROM relay_checkpoints WHERE name = $1",
             relay,
         )
         return START if row is None else Position(row["tx_id"], row["global_position"])

@@ -145,7 +145,9 @@ def _shipment_created(ev: Any, stream: Any) -> Derived:
 
 def _shipment_tracked(ev: Any, stream: Any) -> Derived:
     status = ShipmentStatus(ev.status)
-    return [(T.SHIPMENT_TRACKING_UPDATED, e.ShipmentTrackingUpdated(shipment_id=stream, status=status))]
+    return [
+        (T.SHIPMENT_TRACKING_UPDATED, e.ShipmentTrackingUpdated(shipment_id=stream, status=status))
+    ]
 
 
 def _customer_erased(ev: Any, stream: Any) -> Derived:

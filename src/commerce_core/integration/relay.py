@@ -69,7 +69,9 @@ class Relay:
     async def status(self) -> RelayStatus:
         position = await self._checkpoint.load(self.name)
         head = await self._store.head()
-        return RelayStatus(position, head, lag(position, head), await self._checkpoint.last_error(self.name))
+        return RelayStatus(
+            position, head, lag(position, head), await self._checkpoint.last_error(self.name)
+        )
 
 
 async def _publish_by_partition(

@@ -55,7 +55,7 @@ class Settings:
     ups_api_base: str | None = None
     shipengine_api_base: str | None = None
     run_projections: bool = True
-    background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs"})
+    background_work: frozenset[str] = frozenset({"projections", "webhooks", "jobs", "relay"})
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
     # rate limits (ADR 0022): counted in this process, or in Redis shared by every node
@@ -69,6 +69,11 @@ class Settings:
     # host:port of a listener serving GET /metrics without a key (a private interface);
     # on the API's own address /metrics needs an operator key (ADR 0019)
     metrics_address: str | None = None
+    # the integration event relay (ADR 0035): off unless NATS_URL is set; one JetStream
+    # stream per deployment, subjects <prefix>.<tenant>.<type>
+    nats_url: str | None = None
+    nats_stream: str = "COMMERCE"
+    nats_subject_prefix: str = "commerce"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -103,9 +108,9 @@ class Settings:
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             background_work=frozenset(
                 part.strip()
-                for part in os.environ.get("BACKGROUND_WORK", "projections,webhooks,jobs").split(
-                    ","
-                )
+                for part in os.environ.get(
+                    "BACKGROUND_WORK", "projections,webhooks,jobs,relay"
+                ).split(",")
                 if part.strip()
             ),
             bench_routes=os.environ.get("BENCH_ROUTES", "0") in ("1", "true", "yes"),
@@ -117,6 +122,9 @@ class Settings:
             rate_limit_burst=_int("RATE_LIMIT_BURST", 200),
             auth_failures_per_minute=_int("AUTH_FAILURES_PER_MINUTE", 60),
             metrics_address=os.environ.get("METRICS_ADDRESS") or None,
+            nats_url=os.environ.get("NATS_URL") or None,
+            nats_stream=os.environ.get("NATS_STREAM", "COMMERCE"),
+            nats_subject_prefix=os.environ.get("NATS_SUBJECT_PREFIX", "commerce"),
         )
 
 

@@ -28,7 +28,7 @@ from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.payments.payment import Payment
 
 # the event classes are made by the @event decorator at run time
-O: Any = Order
+Ord: Any = Order
 P: Any = Payment
 S: Any = Shipment
 C: Any = Customer
@@ -155,12 +155,12 @@ def _customer_erased(ev: Any, stream: Any) -> Derived:
 
 
 _DERIVERS: dict[str, Callable[[Any, Any], Derived]] = {
-    get_topic(O.Placed): _order_placed,
-    get_topic(O.PaymentRecorded): _order_paid,
-    get_topic(O.Cancelled): _order_cancelled,
-    get_topic(O.ShipmentRecorded): _order_shipment,
-    get_topic(O.StatusChanged): _order_status,
-    get_topic(O.RefundRecorded): _order_refunded,
+    get_topic(Ord.Placed): _order_placed,
+    get_topic(Ord.PaymentRecorded): _order_paid,
+    get_topic(Ord.Cancelled): _order_cancelled,
+    get_topic(Ord.ShipmentRecorded): _order_shipment,
+    get_topic(Ord.StatusChanged): _order_status,
+    get_topic(Ord.RefundRecorded): _order_refunded,
     get_topic(P.Created): _payment_created,
     get_topic(P.Captured): _payment_captured,
     get_topic(P.RefundSucceeded): _payment_refunded,

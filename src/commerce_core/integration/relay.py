@@ -67,11 +67,14 @@ class Relay:
         return len(batch)
 
     async def status(self) -> RelayStatus:
-        position = await self._checkpoint.load(self.name)
-        head = await self._store.head()
-        return RelayStatus(
-            position, head, lag(position, head), await self._checkpoint.last_error(self.name)
-        )
+        return await relay_status(self._store, self._checkpoint, self.name)
+
+
+async def relay_status(store: EventStore, checkpoint: RelayCheckpoint, name: str) -> RelayStatus:
+    """Where the relay ``name`` is, read from its checkpoint (any process may ask)."""
+    position = await checkpoint.load(name)
+    head = await store.head()
+    return RelayStatus(position, head, lag(position, head), await checkpoint.last_error(name))
 
 
 async def _publish_by_partition(

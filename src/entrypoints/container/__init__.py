@@ -16,7 +16,7 @@ from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
-from entrypoints.container import limits, payments, projections, stores, webhooks
+from entrypoints.container import limits, payments, projections, relay, stores, webhooks
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
 from entrypoints.http.metrics import MetricsRegistry
@@ -70,6 +70,8 @@ class Container(containers.DeclarativeContainer):
     payment_tenants = providers.Singleton(webhooks.payment_tenants, pool)
     stripe_webhooks = providers.Singleton(webhooks.stripe_webhooks, settings)
     rate_limiter = providers.Singleton(limits.rate_limiter, settings, clock.provider)
+    relay_checkpoint = providers.Singleton(relay.relay_checkpoint, pool)
+    integration_publisher = providers.Singleton(relay.integration_publisher, settings)
 
 
 def build_container(settings: Settings) -> Container:

@@ -90,7 +90,7 @@ async def last_stored(pool: asyncpg.Pool) -> Position:
 async def all_visible(store: PostgresEventStore) -> list[RecordedEvent]:
     """Every stored event, once readers may see them all: a transaction open elsewhere on
     the server (another test) holds back what readers see for a moment."""
-    last = await last_stored(store._pool)  # noqa: SLF001
+    last = await last_stored(store._pool)
     async with asyncio.timeout(20):
         while await store.head() < last:
             await asyncio.sleep(0.02)
@@ -98,7 +98,7 @@ async def all_visible(store: PostgresEventStore) -> list[RecordedEvent]:
 
 
 async def relay_all(relay: Relay, store: PostgresEventStore) -> None:
-    last = await last_stored(store._pool)  # noqa: SLF001
+    last = await last_stored(store._pool)
     async with asyncio.timeout(20):
         while (await relay.status()).position < last:
             await relay.relay_batch()
@@ -111,7 +111,7 @@ async def test_a_consumer_sees_every_event_once_in_order_across_a_restart(
     mine, other = await tell_story(Repository(store), Clock(), "acme"), None
     other = await tell_story(Repository(store), Clock(), "globex")
     expected = [i for e in await all_visible(store) for i in integration_events_of(e)]
-    pool: asyncpg.Pool = store._pool  # noqa: SLF001 - the checkpoint shares the store's pool
+    pool: asyncpg.Pool = store._pool
     checkpoint = PostgresRelayCheckpoint(pool)
 
     dying = Crashing(NATS_URL, stream_name, prefix, survive=len(expected) // 2)
@@ -150,7 +150,7 @@ async def test_an_unreachable_broker_is_a_broker_error_and_the_checkpoint_stays(
 ) -> None:
     await tell_story(Repository(store), Clock(), "acme")
     await all_visible(store)
-    checkpoint = PostgresRelayCheckpoint(store._pool)  # noqa: SLF001
+    checkpoint = PostgresRelayCheckpoint(store._pool)
     publisher = JetStreamPublisher("nats://127.0.0.1:1", stream_name, timeout=0.5)
     with pytest.raises(BrokerError):
         await Relay(store, publisher, checkpoint).relay_batch()

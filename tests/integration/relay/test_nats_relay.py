@@ -93,7 +93,7 @@ async def all_visible(store: PostgresEventStore) -> list[RecordedEvent]:
     last = await last_stored(store._pool)
     async with asyncio.timeout(20):
         while await store.head() < last:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # noqa: ASYNC110 - nothing signals visibility
     return await store.read_all(START, limit=10_000)
 
 

@@ -92,8 +92,8 @@ async def all_visible(store: PostgresEventStore) -> list[RecordedEvent]:
     the server (another test) holds back what readers see for a moment."""
     last = await last_stored(store._pool)
     async with asyncio.timeout(20):
-        while await store.head() < last:
-            await asyncio.sleep(0.02)  # noqa: ASYNC110 - nothing signals visibility
+        while await store.head() < last:  # noqa: ASYNC110 - nothing signals visibility
+            await asyncio.sleep(0.02)
     return await store.read_all(START, limit=10_000)
 
 

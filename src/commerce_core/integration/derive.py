@@ -24,8 +24,8 @@ from commerce_core.integration.events import (
     Payload,
     integration_event_id,
 )
-from commerce_core.ordering.order import Order, OrderStatus
-from commerce_core.payments.payment import Payment
+from commerce_core.ordering.order import DisputeOutcome, Order, OrderStatus
+from commerce_core.payments.payment import Payment, PaymentStatus
 
 # the event classes are made by the @event decorator at run time
 Ord: Any = Order
@@ -82,7 +82,7 @@ def _order_refunded(ev: Any, stream: Any) -> Derived:
         refund_id=ev.refund_id,
         amount=ev.amount.amount,
         currency=ev.amount.currency,
-        status=str(ev.status),
+        status=OrderStatus(ev.status),
     )
     return [(T.ORDER_REFUNDED, refunded)]
 
@@ -106,7 +106,7 @@ def _payment_captured(ev: Any, stream: Any) -> Derived:
 
 
 def _payment_refunded(ev: Any, stream: Any) -> Derived:
-    refunded = e.PaymentRefunded(payment_id=stream, refund_id=ev.refund_id, status=str(ev.status))
+    refunded = e.PaymentRefunded(payment_id=stream, refund_id=ev.refund_id, status=PaymentStatus(ev.status))
     return [(T.PAYMENT_REFUNDED, refunded)]
 
 
@@ -125,7 +125,7 @@ def _dispute_opened(ev: Any, stream: Any) -> Derived:
     return [(T.DISPUTE_OPENED, opened)]
 
 
-def _dispute_closed(outcome: str) -> Callable[[Any, Any], Derived]:
+def _dispute_closed(outcome: DisputeOutcome) -> Callable[[Any, Any], Derived]:
     def derive(ev: Any, stream: Any) -> Derived:
         return [(T.DISPUTE_CLOSED, e.DisputeClosed(payment_id=stream, outcome=outcome))]
 
@@ -166,8 +166,8 @@ _DERIVERS: dict[str, Callable[[Any, Any], Derived]] = {
     get_topic(P.RefundSucceeded): _payment_refunded,
     get_topic(P.Failed): _payment_failed,
     get_topic(P.DisputeOpened): _dispute_opened,
-    get_topic(P.DisputeWon): _dispute_closed("won"),
-    get_topic(P.DisputeLost): _dispute_closed("lost"),
+    get_topic(P.DisputeWon): _dispute_closed(DisputeOutcome.WON),
+    get_topic(P.DisputeLost): _dispute_closed(DisputeOutcome.LOST),
     get_topic(S.Created): _shipment_created,
     get_topic(S.Tracked): _shipment_tracked,
     get_topic(C.Erased): _customer_erased,

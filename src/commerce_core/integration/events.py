@@ -1,7 +1,8 @@
 """The integration event envelope and the payload of each type (the public schema).
 
 Changing a payload in a way a consumer could notice (a field removed, renamed or retyped)
-means a new ``version`` of that type; adding an optional field does not. Payloads carry
+means a new ``version`` of that type; adding an optional field does not, nor does a new
+status value (consumers ignore values they do not know). Payloads carry
 ids, amounts and statuses only: no names, addresses, emails, phones or free text. Those who
 may see a customer fetch it through the API by ``customer_id``.
 """
@@ -14,6 +15,10 @@ from typing import NamedTuple
 from uuid import UUID, uuid5
 
 import msgspec
+
+from commerce_core.fulfilment.shipment import ShipmentStatus
+from commerce_core.ordering.order import DisputeOutcome, OrderStatus
+from commerce_core.payments.payment import PaymentStatus
 
 
 class IntegrationEventType(StrEnum):
@@ -69,7 +74,7 @@ class OrderRefunded(msgspec.Struct, frozen=True, kw_only=True):
     refund_id: UUID | None
     amount: int
     currency: str
-    status: str
+    status: OrderStatus
 
 
 class PaymentCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +94,7 @@ class PaymentCaptured(msgspec.Struct, frozen=True, kw_only=True):
 class PaymentRefunded(msgspec.Struct, frozen=True, kw_only=True):
     payment_id: UUID
     refund_id: UUID
-    status: str
+    status: PaymentStatus
 
 
 class PaymentFailed(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,7 +112,7 @@ class DisputeOpened(msgspec.Struct, frozen=True, kw_only=True):
 
 class DisputeClosed(msgspec.Struct, frozen=True, kw_only=True):
     payment_id: UUID
-    outcome: str
+    outcome: DisputeOutcome
 
 
 class ShipmentCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,7 +125,7 @@ class ShipmentCreated(msgspec.Struct, frozen=True, kw_only=True):
 
 class ShipmentTrackingUpdated(msgspec.Struct, frozen=True, kw_only=True):
     shipment_id: UUID
-    status: str
+    status: ShipmentStatus
 
 
 class CustomerErased(msgspec.Struct, frozen=True, kw_only=True):

@@ -84,7 +84,7 @@ async def fill(store: PostgresEventStore) -> int:
 
     await asyncio.gather(*(writer() for _ in range(WRITERS)))
     # readers see events once no older transaction is open on the server (ADR 0002)
-    total = await store._pool.fetchval("SELECT count(*) FROM events")  # noqa: SLF001
+    total = await store._pool.fetchval("SELECT count(*) FROM events")
     while (seen := await _count(store)) < total:  # noqa: ASYNC110 - nothing signals it
         await asyncio.sleep(0.1)
     return seen

@@ -106,7 +106,9 @@ def _payment_captured(ev: Any, stream: Any) -> Derived:
 
 
 def _payment_refunded(ev: Any, stream: Any) -> Derived:
-    refunded = e.PaymentRefunded(payment_id=stream, refund_id=ev.refund_id, status=PaymentStatus(ev.status))
+    refunded = e.PaymentRefunded(
+        payment_id=stream, refund_id=ev.refund_id, status=PaymentStatus(ev.status)
+    )
     return [(T.PAYMENT_REFUNDED, refunded)]
 
 

@@ -1,7 +1,7 @@
 """Follows one tenant's integration events from NATS JetStream with a durable consumer.
 
     pip install nats-py
-    python consume_integration_events.py --tenant acme [--url nats://127.0.0.1:4222]
+    python consume_integration_events.py --tenant <tenant id> [--url nats://127.0.0.1:4222]
 
 The durable consumer (``--durable``) remembers on the server which messages were
 acknowledged, so a restarted reader continues where it stopped. Delivery is at least once:

@@ -1,7 +1,7 @@
 """Integration events to a NATS JetStream stream, one message per event.
 
-Subjects are ``<prefix>.<tenant>.<type>`` (``commerce.acme.order.paid``): a consumer of one
-tenant subscribes to ``commerce.acme.>``. The event id is the ``Nats-Msg-Id`` header, so the
+Subjects are ``<prefix>.<tenant id>.<type>`` (``commerce.<uuid>.order.paid``): a consumer of
+one tenant subscribes to ``commerce.<uuid>.>``. The event id is the ``Nats-Msg-Id`` header, so the
 server drops a copy published again within the stream's duplicate window (a relay restart
 between the broker's ack and the checkpoint).
 """

@@ -50,7 +50,7 @@ async def test_the_background_relay_publishes_an_orders_life_and_reports_no_lag(
     api = await make_api(nats_url=NATS_URL, nats_stream=stream, nats_subject_prefix=prefix)
     tenant, _ = await api.tenant("relayshop")
     operator = await api.operator_key()
-    story = await tell_story(Repository(api.container.event_store()), Clock(), tenant.slug)
+    story = await tell_story(Repository(api.container.event_store()), Clock(), str(tenant.id))
     try:
         async with asyncio.timeout(20):
             while True:  # a transaction open elsewhere on the server may hold events back
@@ -68,11 +68,11 @@ async def test_the_background_relay_publishes_an_orders_life_and_reports_no_lag(
     assert info.state.messages == 11  # the story's integration events, each once
     assert subjects.state.subjects is not None
     assert set(subjects.state.subjects) >= {
-        f"{prefix}.{tenant.slug}.order.placed",
-        f"{prefix}.{tenant.slug}.order.paid",
-        f"{prefix}.{tenant.slug}.order.refunded",
-        f"{prefix}.{tenant.slug}.order.shipped",
-        f"{prefix}.{tenant.slug}.payment.captured",
+        f"{prefix}.{tenant.id}.order.placed",
+        f"{prefix}.{tenant.id}.order.paid",
+        f"{prefix}.{tenant.id}.order.refunded",
+        f"{prefix}.{tenant.id}.order.shipped",
+        f"{prefix}.{tenant.id}.payment.captured",
     }
     assert story.order_id
 

@@ -27,7 +27,7 @@ class FlakyBroker(MemoryPublisher):
         await super().publish(events)
 
 
-class Stop(Exception):
+class StopLoopError(Exception):
     pass
 
 
@@ -48,7 +48,7 @@ class Sleeps:
         if len(self.delays) == self._outage:
             self._broker.down = False
         if delay == IDLE:
-            raise Stop
+            raise StopLoopError
 
 
 async def test_broker_errors_back_off_doubling_are_recorded_then_cleared() -> None:
@@ -56,7 +56,7 @@ async def test_broker_errors_back_off_doubling_are_recorded_then_cleared() -> No
     await tell_story(Repository(store), Clock())
     broker, checkpoint = FlakyBroker(), MemoryRelayCheckpoint()
     sleeps = Sleeps(checkpoint, broker, outage=8)
-    with pytest.raises(Stop):
+    with pytest.raises(StopLoopError):
         await relay_forever(Relay(store, broker, checkpoint), checkpoint, sleep=sleeps)
     assert sleeps.delays[:8] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, MAX_BACKOFF, MAX_BACKOFF]
     assert sleeps.errors[0] == "connection refused"

@@ -65,6 +65,11 @@ async def test_the_example_reads_once_per_id_and_resumes_after_a_restart(
         await js.publish(f"{prefix}.other.order.placed", event("other", 2))
         args = {"stream": stream, "prefix": prefix, "tenant": tenant, "durable": "reader"}
         await run_until(example, handled, 1, **args)
+        # the stopped reader's pull request lives on the server until it expires (5 s) and
+        # would take the next message: publish once it is gone
+        async with asyncio.timeout(15):
+            while (await js.consumer_info(stream, "reader")).num_waiting:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
         await js.publish(f"{prefix}.{tenant}.order.placed", event(tenant, 3))
         await run_until(example, handled, 2, **args)  # a new run: only what came since
     finally:

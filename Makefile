@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/request_cost.py
 	$(BIN)/python bench/quotes.py
+	$(BIN)/python bench/relay.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

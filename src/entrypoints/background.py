@@ -1,9 +1,9 @@
-"""The background work of a process: projections, webhook processing, payment jobs and
-merchant webhook deliveries.
+"""The background work of a process: projections, webhook processing, payment jobs,
+merchant webhook deliveries and the integration event relay (only with NATS_URL).
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
-it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks") picks
-which parts run.
+it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks,relay")
+picks which parts run.
 Several processes may run it at once: each projection and each job is worked on by one
 process at a time (PostgreSQL advisory locks), and webhook events are claimed with
 SKIP LOCKED leases.
@@ -20,6 +20,7 @@ from entrypoints.container import Container
 from entrypoints.jobs import JobDeps, running_jobs
 from entrypoints.merchant_webhook_worker import merchant_webhooks, running_merchant_webhooks
 from entrypoints.projections import running_projections
+from entrypoints.relay import running_relay
 from entrypoints.settings import Settings
 from entrypoints.webhook_worker import running_webhook_worker
 from entrypoints.webhooks import Webhooks
@@ -47,6 +48,16 @@ async def start_background_work(
     if "merchant_webhooks" in work:
         state.merchant_webhooks = await stack.enter_async_context(
             running_merchant_webhooks(merchant_webhooks(container, settings))
+        )
+    publisher = container.integration_publisher()
+    if "relay" in work and publisher is not None:  # NATS_URL set (ADR 0035)
+        state.relay = await stack.enter_async_context(
+            running_relay(
+                container.event_store(),
+                publisher,
+                container.relay_checkpoint(),
+                container.projection_locks(),
+            )
         )
     if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
         await stack.enter_async_context(

@@ -60,7 +60,7 @@ class Settings:
     ups_webhook_credential: str | None = None
     run_projections: bool = True
     background_work: frozenset[str] = frozenset(
-        {"projections", "webhooks", "jobs", "merchant_webhooks"}
+        {"projections", "webhooks", "jobs", "merchant_webhooks", "relay"}
     )
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
@@ -81,6 +81,11 @@ class Settings:
     webhook_allow_http: bool = False
     webhook_allow_private: bool = False
     webhook_timeout: float = 10.0
+    # the integration event relay (ADR 0035): off unless NATS_URL is set; one JetStream
+    # stream per deployment, subjects <prefix>.<tenant>.<type>
+    nats_url: str | None = None
+    nats_stream: str = "COMMERCE"
+    nats_subject_prefix: str = "commerce"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -118,7 +123,7 @@ class Settings:
             background_work=frozenset(
                 part.strip()
                 for part in os.environ.get(
-                    "BACKGROUND_WORK", "projections,webhooks,jobs,merchant_webhooks"
+                    "BACKGROUND_WORK", "projections,webhooks,jobs,merchant_webhooks,relay"
                 ).split(",")
                 if part.strip()
             ),
@@ -135,6 +140,9 @@ class Settings:
             webhook_allow_private=os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0")
             in ("1", "true", "yes"),
             webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
+            nats_url=os.environ.get("NATS_URL") or None,
+            nats_stream=os.environ.get("NATS_STREAM", "COMMERCE"),
+            nats_subject_prefix=os.environ.get("NATS_SUBJECT_PREFIX", "commerce"),
         )
 
 

@@ -17,7 +17,7 @@ from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
-from entrypoints.container import limits, payments, projections, stores, webhooks
+from entrypoints.container import limits, payments, projections, relay, stores, webhooks
 from entrypoints.container import merchant_webhooks as merchant_hooks
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
@@ -80,6 +80,8 @@ class Container(containers.DeclarativeContainer):
     )
     webhook_sender = providers.Singleton(merchant_hooks.webhook_sender)
     host_resolver = providers.Singleton(merchant_hooks.host_resolver)
+    relay_checkpoint = providers.Singleton(relay.relay_checkpoint, pool)
+    integration_publisher = providers.Singleton(relay.integration_publisher, settings)
 
 
 def build_container(settings: Settings) -> Container:

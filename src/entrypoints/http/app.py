@@ -32,6 +32,7 @@ from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
 from entrypoints.logs import configure_logging
+from entrypoints.relay import export_relay_metrics
 from entrypoints.settings import Settings, get_settings
 from entrypoints.webhooks import build_webhooks
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                         container, tenant_secret=resolver.webhook_secret
                     )
                     export_projection_metrics(container.metrics(), lambda: projection_ops(app))
+                    export_relay_metrics(container.metrics(), container)
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)
                     if settings.metrics_address:

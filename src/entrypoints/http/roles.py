@@ -290,6 +290,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/admin/tenants",
             f"GET {API}/admin/tenants/{{tenant_id}}/fee-tiers",
             f"PUT {API}/admin/tenants/{{tenant_id}}/fee-tiers",
+            f"GET {API}/admin/relay",
             "GET /metrics",
         ),
     ),

@@ -32,6 +32,7 @@ from entrypoints.http.api.payment_list import PaymentListOut
 from entrypoints.http.api.platform import TenantOut
 from entrypoints.http.api.product_list import ProductListOut
 from entrypoints.http.api.refunds import RefundApprovalList
+from entrypoints.http.api.relay_admin import RelayPosition, RelayStatusOut
 from entrypoints.http.api.sellers import OnboardingOut, PayoutsOut, SellerOut
 from entrypoints.http.api.settings import SettingsHistoryOut, SettingsOut
 from entrypoints.http.api.shipping_quotes import QuotesOut
@@ -656,6 +657,15 @@ EXAMPLES: dict[type, Any] = {
     },
     FeeTermsOut: FEE_TERMS,
     TenantOut: {"id": TENANT, "slug": "shop", "created_at": PLACED, "fee_tier": "starter"},
+    RelayStatusOut: {
+        "enabled": True,
+        "stream": "COMMERCE",
+        "position": {"tx_id": 9120, "global_position": 48210},
+        "head": {"tx_id": 9131, "global_position": 48262},
+        "lag": 52,
+        "last_error": None,
+    },
+    RelayPosition: {"tx_id": 9120, "global_position": 48210},
     ReconciliationOut: {
         "date": "2026-03-14",
         "generated_at": "2026-03-15T02:00:00Z",

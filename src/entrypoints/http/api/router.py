@@ -28,6 +28,7 @@ from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
 from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
+from entrypoints.http.api.relay_admin import RelayAdminController
 from entrypoints.http.api.sellers import SellersController
 from entrypoints.http.api.settings import SettingsController
 from entrypoints.http.api.shipments import ShipmentsController
@@ -69,6 +70,7 @@ def api_router() -> Router:
             GatewaysAdminController,
             FeeTiersAdminController,
             TenantsAdminController,
+            RelayAdminController,
             ReconciliationAdminController,
             SettingsController,
             ManualPaymentsController,

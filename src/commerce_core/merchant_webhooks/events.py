@@ -7,25 +7,10 @@ from uuid import UUID
 
 import msgspec
 
+from commerce_core.integration import IntegrationEventType
 from commerce_core.shared.errors import InvalidValueError
 
-EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "order.placed",
-        "order.paid",
-        "order.cancelled",
-        "order.shipped",
-        "order.delivered",
-        "order.refunded",
-        "payment.captured",
-        "payment.refunded",
-        "payment.failed",
-        "dispute.opened",
-        "dispute.closed",
-        "shipment.tracking_updated",
-        "customer.erased",
-    }
-)
+EVENT_TYPES: frozenset[str] = frozenset(str(kind) for kind in IntegrationEventType)
 """The documented integration event types (issue 16); a pattern must match one of them."""
 
 MAX_PATTERNS = 50

@@ -85,8 +85,7 @@ async def fan_out(events: Sequence[WebhookEvent], checkpoint: Position, deps: Fa
 
 
 ToWebhookEvents = Callable[[RecordedEvent], list[WebhookEvent]]
-"""The seam from the event log: ``order_events.webhook_events_of`` until the integration
-event schema replaces it."""
+"""The seam from the event log: ``order_events.webhook_events_of`` (the integration events)."""
 
 
 async def fan_out_next(

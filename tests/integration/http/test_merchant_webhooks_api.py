@@ -182,8 +182,9 @@ async def test_a_name_that_resolves_to_a_private_address_at_delivery_is_refused(
     )
     order = await paid_order(shop)
     await fan_out_until(hooks, shop, order["id"], "paid")
-    assert await hooks.deliver() == 2
+    attempted = await hooks.deliver()  # placed, payment created and captured, paid
     listed = await shop.call("GET", f"/webhook-endpoints/{created.json()['id']}/deliveries")
+    assert attempted == len(listed.json()["items"]) >= 2
     for delivery in listed.json()["items"]:
         [attempt] = delivery["attempts"]
         assert attempt["status_code"] is None

@@ -31,7 +31,7 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the SDK's signature)
         allow_redirects: bool = False,
     ) -> Response:
         if url.startswith(TWILIO_API):

@@ -141,8 +141,7 @@ class PostgresTemplates:
 
     async def get(self, tenant: str, kind: Kind) -> TemplateOverride | None:
         found = await self._pool.fetchval(
-            "SELECT override::text FROM notification_templates WHERE tenant_id = $1"
-            " AND kind = $2",
+            "SELECT override::text FROM notification_templates WHERE tenant_id = $1 AND kind = $2",
             tenant,
             str(kind),
         )

@@ -47,7 +47,7 @@ def _defaults() -> dict[Kind, TemplateSet]:
             "Order {{ order_number }} is on its way",
             _HELLO + "order {{ order_number }} has shipped. Follow it: {{ tracking_url }}" + _BYE,
             _html(
-                '<p>Order <b>{{ order_number }}</b> has shipped.'
+                "<p>Order <b>{{ order_number }}</b> has shipped."
                 ' <a href="{{ tracking_url }}">Follow it</a>.</p>'
             ),
             "{{ shop_name }}: order {{ order_number }} has shipped. {{ tracking_url }}",

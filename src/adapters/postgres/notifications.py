@@ -101,16 +101,17 @@ class PostgresNotifications:
             WHERE (tenant_id, id) IN (
                 SELECT tenant_id, id FROM notifications
                 WHERE status = 'pending' AND next_attempt_at <= $1
-                ORDER BY next_attempt_at, created_at
+                ORDER BY next_attempt_at, seq
                 LIMIT $3 FOR UPDATE SKIP LOCKED
             )
-            RETURNING {_COLUMNS}
+            RETURNING {_COLUMNS}, seq
             """,
             now,
             lease_until,
             limit,
         )
-        return [_notification(row) for row in rows]
+        # RETURNING keeps no order: send in the order they were recorded
+        return [_notification(row) for row in sorted(rows, key=lambda row: row["seq"])]
 
     async def record(self, notification: Notification, outcome: Outcome) -> None:
         await self._pool.execute(
@@ -128,7 +129,7 @@ class PostgresNotifications:
     async def list(self, tenant: str, limit: int) -> list[Notification]:
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM notifications WHERE tenant_id = $1"
-            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            " ORDER BY seq DESC LIMIT $2",
             tenant,
             limit,
         )

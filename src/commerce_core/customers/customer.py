@@ -77,8 +77,9 @@ class Customer(Aggregate):
     tags: list[Tag]
     notes: list[Note]
     marketing_consent: MarketingConsent
-    consent: NotificationConsent = NotificationConsent()
-    """A class default, so customers recorded before ADR 0038 have the default."""
+    consent = NotificationConsent()
+    """Not a dataclass field: a class default, so customers recorded (and snapshots
+    taken) before ADR 0038 have the default."""
     status: CustomerStatus
     created_at: datetime
     updated_at: datetime

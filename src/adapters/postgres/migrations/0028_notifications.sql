@@ -17,6 +17,8 @@ CREATE TABLE notifications (
     next_attempt_at timestamptz,
     sent_at timestamptz,
     last_error text,
+    -- the order of recording: a receipt never goes out before its confirmation
+    seq bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (event_id, channel)
 );

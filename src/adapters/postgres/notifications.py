@@ -128,8 +128,7 @@ class PostgresNotifications:
 
     async def list(self, tenant: str, limit: int) -> list[Notification]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM notifications WHERE tenant_id = $1"
-            " ORDER BY seq DESC LIMIT $2",
+            f"SELECT {_COLUMNS} FROM notifications WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2",
             tenant,
             limit,
         )

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from adapters.memory.clock import FixedClock
+from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.notification_worker import NotificationWorker, notification_worker
 from tests.integration.http.conftest import Api, MakeApi, bearer
+from tests.integration.http.test_operator_and_grants import paid_order
 from tests.integration.http.test_orders_api import Shop
 from tests.integration.notifications.smtp_server import Mailbox, smtp_server
-from commerce_core.tenancy.ports.tenants import Role
-from tests.integration.http.test_operator_and_grants import paid_order
 
 PROBLEM = "https://commerce-core.dev/problems/"
 ONLY_PROJECTIONS = frozenset({"projections"})  # the test drives the worker itself
@@ -71,8 +71,18 @@ async def place(shop: Shop, email: str = "ada@example.com") -> dict[str, Any]:
 
 
 async def record_all(worker: NotificationWorker) -> None:
-    while await worker.record():
-        pass
+    """Records until every committed event was read: the log shows an event once no
+    older transaction is open (the horizon), so this waits for that, briefly."""
+    log: Any = worker.log
+    for _ in range(250):
+        while await worker.record():
+            pass
+        if await log.horizon_lag() == 0 and (
+            await worker.deps.notifications.checkpoint() == await log.head()
+        ):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the notification worker never caught up with the event log")
 
 
 async def run(worker: NotificationWorker) -> None:
@@ -246,7 +256,9 @@ async def test_preview_renders_sample_data_and_refuses_broken_or_escaping_templa
 
 async def test_a_stored_template_is_used_for_its_tenant_only(world: World) -> None:
     put = await world.shop.call(
-        "PUT", "/admin/notification-templates/order_confirmation", {"subject": "Danke {{ order_number }}"}
+        "PUT",
+        "/admin/notification-templates/order_confirmation",
+        {"subject": "Danke {{ order_number }}"},
     )
     assert put.status_code == 200, put.text
     refused = await world.shop.call(

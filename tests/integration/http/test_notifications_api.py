@@ -133,7 +133,8 @@ async def test_placed_paid_shipped_refunded_sends_each_email_once_across_restart
     shipping = messages[2]
     text = shipping.get_body(("plain",))
     html = shipping.get_body(("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     assert f"/orders/{oid}/tracking" in text.get_content()
     assert f"/orders/{oid}/tracking" in html.get_content()
     assert "100 USD" in messages[3].get_body(("plain",)).get_content()  # type: ignore[union-attr]

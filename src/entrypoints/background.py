@@ -1,9 +1,10 @@
 """The background work of a process: projections, webhook processing, payment jobs,
-merchant webhook deliveries and the integration event relay (only with NATS_URL).
+merchant webhook deliveries, customer notifications and the integration event relay (only
+with NATS_URL).
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
-it alone. BACKGROUND_WORK (default "projections,webhooks,jobs,merchant_webhooks,relay")
-picks which parts run.
+it alone. BACKGROUND_WORK (default
+"projections,webhooks,jobs,merchant_webhooks,notifications,relay") picks which parts run.
 Several processes may run it at once: each projection and each job is worked on by one
 process at a time (PostgreSQL advisory locks), and webhook events are claimed with
 SKIP LOCKED leases.
@@ -19,6 +20,7 @@ import asyncpg
 from entrypoints.container import Container
 from entrypoints.jobs import JobDeps, running_jobs
 from entrypoints.merchant_webhook_worker import merchant_webhooks, running_merchant_webhooks
+from entrypoints.notification_worker import notification_worker, running_notifications
 from entrypoints.projections import running_projections
 from entrypoints.relay import running_relay
 from entrypoints.settings import Settings
@@ -58,6 +60,10 @@ async def start_background_work(
                 container.relay_checkpoint(),
                 container.projection_locks(),
             )
+        )
+    if "notifications" in work:
+        state.notifications = await stack.enter_async_context(
+            running_notifications(notification_worker(container, settings))
         )
     if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
         await stack.enter_async_context(

@@ -60,7 +60,7 @@ class Settings:
     ups_webhook_credential: str | None = None
     run_projections: bool = True
     background_work: frozenset[str] = frozenset(
-        {"projections", "webhooks", "jobs", "merchant_webhooks", "relay"}
+        {"projections", "webhooks", "jobs", "merchant_webhooks", "notifications", "relay"}
     )
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
@@ -86,6 +86,16 @@ class Settings:
     nats_url: str | None = None
     nats_stream: str = "COMMERCE"
     nats_subject_prefix: str = "commerce"
+    # customer notifications (ADR 0038): without SMTP_URL emails, and without Twilio
+    # texts, go to the in-memory outbox (GET /admin/notifications shows them)
+    smtp_url: str | None = None
+    email_from: str = "orders@localhost"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    # the shop's public address: tracking and payment links in messages start with it
+    notification_link_base: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,7 +133,8 @@ class Settings:
             background_work=frozenset(
                 part.strip()
                 for part in os.environ.get(
-                    "BACKGROUND_WORK", "projections,webhooks,jobs,merchant_webhooks,relay"
+                    "BACKGROUND_WORK",
+                    "projections,webhooks,jobs,merchant_webhooks,notifications,relay",
                 ).split(",")
                 if part.strip()
             ),
@@ -143,6 +154,15 @@ class Settings:
             nats_url=os.environ.get("NATS_URL") or None,
             nats_stream=os.environ.get("NATS_STREAM", "COMMERCE"),
             nats_subject_prefix=os.environ.get("NATS_SUBJECT_PREFIX", "commerce"),
+            smtp_url=os.environ.get("SMTP_URL") or None,
+            email_from=os.environ.get("EMAIL_FROM", "orders@localhost"),
+            twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_from=os.environ.get("TWILIO_FROM") or None,
+            twilio_base_url=os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com"),
+            notification_link_base=os.environ.get(
+                "NOTIFICATION_LINK_BASE", "http://127.0.0.1:8000"
+            ),
         )
 
 

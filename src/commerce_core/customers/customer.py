@@ -56,6 +56,14 @@ class MarketingConsent(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime | None = None
 
 
+class NotificationConsent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Which channels the customer may be told about their orders on (ADR 0038).
+    Transactional email is on unless refused; text messages only once agreed to."""
+
+    email: bool = True
+    sms: bool = False
+
+
 class Customer(Aggregate):
     """A customer of one tenant. Commands raise a ``DomainError`` and record nothing
     when refused; an erased customer refuses every command."""
@@ -69,6 +77,9 @@ class Customer(Aggregate):
     tags: list[Tag]
     notes: list[Note]
     marketing_consent: MarketingConsent
+    consent = NotificationConsent()
+    """Not a dataclass field: a class default, so customers recorded (and snapshots
+    taken) before ADR 0038 have the default."""
     status: CustomerStatus
     created_at: datetime
     updated_at: datetime
@@ -243,6 +254,17 @@ class Customer(Aggregate):
     @event("MarketingConsentWithdrawn")
     def _marketing_consent_withdrawn(self, at: datetime) -> None:
         self.marketing_consent = MarketingConsent(granted=False, at=at)
+        self.updated_at = at
+
+    def set_consent(self, consent: NotificationConsent, at: datetime) -> None:
+        """Always allowed short of erasure (a person may always say no)."""
+        self.check_not_erased()
+        if consent != self.consent:
+            self._consent_changed(email=consent.email, sms=consent.sms, at=at)
+
+    @event("NotificationConsentChanged")
+    def _consent_changed(self, email: bool, sms: bool, at: datetime) -> None:
+        self.consent = NotificationConsent(email=email, sms=sms)
         self.updated_at = at
 
     # Status.

@@ -19,7 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from commerce_core.customers import profile
-from commerce_core.customers.customer import Customer, CustomerErasedError
+from commerce_core.customers.customer import Customer, CustomerErasedError, NotificationConsent
 from commerce_core.customers.email_claim import EmailClaim, EmailTakenError
 from commerce_core.customers.emails import email_index, load_claim, release_claim, take_claim
 from commerce_core.customers.tags import tag_index
@@ -58,6 +58,7 @@ class RegisterCustomer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     phone: str | None = None
     addresses: list[Address] = []
     tags: list[str] = []
+    consent: NotificationConsent = NotificationConsent()
 
 
 class CustomerPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,6 +70,7 @@ class CustomerPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     phone: str | UnsetType | None = UNSET
     addresses: list[Address] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
+    consent: NotificationConsent | UnsetType = UNSET
 
 
 async def load_customer(repo: Repository, tenant_id: str, customer_id: UUID) -> Customer:
@@ -111,6 +113,7 @@ async def register_customer(
                 tags=[await seal(keyring, customer_id, "tags", t) for t in tags],
                 tag_indexes=[await tag_index(keyring, ctx.tenant_id, t) for t in tags],
             )
+            customer.set_consent(command.consent, at)
             try:
                 await repo.save(customer, claim, metadata=ctx.metadata())
                 break
@@ -186,6 +189,8 @@ async def _update_customer(
             at,
             tag_indexes=[await tag_index(keyring, ctx.tenant_id, t) for t in tags],
         )
+    if not isinstance(patch.consent, UnsetType):
+        customer.set_consent(patch.consent, at)
     await _save(repo, ctx, customer, *claims)
     return await customer_view(keyring, customer)
 

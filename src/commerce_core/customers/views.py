@@ -8,7 +8,13 @@ from uuid import UUID
 
 import msgspec
 
-from commerce_core.customers.customer import Customer, CustomerStatus, MarketingConsent, Tag
+from commerce_core.customers.customer import (
+    Customer,
+    CustomerStatus,
+    MarketingConsent,
+    NotificationConsent,
+    Tag,
+)
 from commerce_core.eventstore import Repository
 from commerce_core.shared.pii import Encrypted
 from commerce_core.shared.ports.keyring import Keyring
@@ -40,6 +46,8 @@ class CustomerView(msgspec.Struct, frozen=True, kw_only=True):
     tags: list[str]
     notes: list[NoteView]
     marketing_consent: MarketingConsent
+    consent: NotificationConsent
+    """Order notifications per channel (ADR 0038)."""
     created_at: datetime
     updated_at: datetime
     erased: bool
@@ -99,6 +107,7 @@ async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
         tags=[] if erased else await customer_tags(keyring, customer.tags),
         notes=notes,
         marketing_consent=customer.marketing_consent,
+        consent=customer.consent,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
         erased=erased,

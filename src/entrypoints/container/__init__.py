@@ -4,7 +4,8 @@ Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
 ``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter) and
 ``carriers`` (tenants' carrier connections, label documents, packing slips) and
-``merchant_webhooks`` (endpoints, deliveries, the sender).
+``merchant_webhooks`` (endpoints, deliveries, the sender) and ``notifications``
+(notifications, templates, the outbox, the SMTP and Twilio senders).
 Tests override the providers.
 """
 
@@ -19,6 +20,7 @@ from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
 from entrypoints.container import limits, payments, projections, relay, stores, webhooks
 from entrypoints.container import merchant_webhooks as merchant_hooks
+from entrypoints.container import notifications as notify
 from entrypoints.container.database import apply_migrations, open_pool
 from entrypoints.container.projections import LocksFactory
 from entrypoints.http.metrics import MetricsRegistry
@@ -82,6 +84,11 @@ class Container(containers.DeclarativeContainer):
     host_resolver = providers.Singleton(merchant_hooks.host_resolver)
     relay_checkpoint = providers.Singleton(relay.relay_checkpoint, pool)
     integration_publisher = providers.Singleton(relay.integration_publisher, settings)
+    notifications = providers.Singleton(notify.notifications, pool)
+    notification_templates = providers.Singleton(notify.notification_templates, pool)
+    outbox = providers.Singleton(notify.outbox)
+    email_sender = providers.Singleton(notify.email_sender, settings, outbox)
+    sms_sender = providers.Singleton(notify.sms_sender, settings, outbox)
 
 
 def build_container(settings: Settings) -> Container:

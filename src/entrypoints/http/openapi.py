@@ -66,6 +66,7 @@ TAGS = [
     Tag(name="history", description="Timelines and past states, for investigations."),
     Tag(name="admin", description="Projection operations (admin keys)."),
     Tag(name="webhooks", description="Merchant webhook endpoints and signed deliveries."),
+    Tag(name="notifications", description="Customer email and SMS notifications, templates."),
 ]
 
 

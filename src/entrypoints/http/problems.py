@@ -51,6 +51,7 @@ from commerce_core.merchant_webhooks.services import (
     EndpointNotFoundError,
     TooManyEndpointsError,
 )
+from commerce_core.notifications.templates import TemplateRenderError
 from commerce_core.ordering.order import OrderAlreadyPaidError, PaymentInProgressError
 from commerce_core.payments.destinations import SellerNotReadyError
 from commerce_core.payments.payment import (
@@ -186,6 +187,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     DeliveryNotFoundError: (404, "not-found"),
     TooManyEndpointsError: (409, "webhook-endpoint-limit"),
     ImportConflictError: (409, "import-conflict", _import),
+    TemplateRenderError: (422, "template-invalid"),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
@@ -236,6 +238,7 @@ TITLES = {
     "service-unavailable": "Service unavailable; retry later",
     "not-deliverable": "The shop does not ship this there",
     "shipping-quote-refused": "The shipping quote cannot be used for this order",
+    "template-invalid": "The notification template does not render",
 }
 
 HTTP_SLUGS = {

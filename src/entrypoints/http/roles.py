@@ -267,6 +267,17 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # masked addresses and order ids of customers; templates shape what they get
+        "customer notifications",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/notifications",
+            f"GET {API}/admin/notification-templates/{{name}}",
+            f"PUT {API}/admin/notification-templates/{{name}}",
+            f"POST {API}/admin/notification-templates/{{name}}/preview",
+        ),
+    ),
+    RouteGroup(
         # an admin sees its tenant's events; an operator the ones no tenant owns
         "webhook events",
         frozenset({OPERATOR, ADMIN}),

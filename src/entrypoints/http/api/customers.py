@@ -51,7 +51,9 @@ class CustomersController(Controller):
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
-        """Registers a customer; personal data is stored encrypted under their own key."""
+        """Registers a customer; personal data is stored encrypted under their own key.
+        `consent` says which channels order notifications may use: email unless
+        refused, SMS only when given (`{"email": true, "sms": false}` by default)."""
         view = await service.register_customer(customer_services(services), ctx, data)
         names_customer(request, view.id)
         return view
@@ -88,7 +90,8 @@ class CustomersController(Controller):
         services: NamedDependency[Services],
         ctx: NamedDependency[CommandContext],
     ) -> CustomerView:
-        """Changes the fields given; a field left out is unchanged, null clears name or phone."""
+        """Changes the fields given; a field left out is unchanged, null clears name or phone.
+        `consent` replaces the order notification consent (email, sms)."""
         view = await retry_on_conflict(
             lambda: service.update_customer(customer_services(services), ctx, customer_id, data)
         )

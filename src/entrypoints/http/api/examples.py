@@ -134,6 +134,7 @@ CUSTOMER = Body(
                 "phone": "+44 20 7946 0000",
                 "addresses": [ADDRESS],
                 "tags": ["vip"],
+                "consent": {"email": True, "sms": True},
             },
         ),
         ("The least it needs", {"email": "grace@example.com"}),
@@ -144,6 +145,7 @@ CUSTOMER_PATCH = Body(
     examples=example_body(
         ("A new phone number", {"phone": "+44 20 7946 0001"}),
         ("Replace the tags", {"tags": ["wholesale", "newsletter"]}),
+        ("No more order emails, texts instead", {"consent": {"email": False, "sms": True}}),
     )
 )
 

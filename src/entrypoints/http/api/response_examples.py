@@ -27,6 +27,12 @@ from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
 from entrypoints.http.api.locations import LocationList, LocationOut
+from entrypoints.http.api.notifications import (
+    NotificationList,
+    NotificationOut,
+    PreviewOut,
+    TemplateOut,
+)
 from entrypoints.http.api.order_list import OrderListOut
 from entrypoints.http.api.payment_list import PaymentListOut
 from entrypoints.http.api.platform import TenantOut
@@ -230,6 +236,7 @@ CUSTOMER_OUT = {
     "tags": ["vip"],
     "notes": [{"number": 1, "text": "prefers email", "author": "key:staff", "at": PLACED}],
     "marketing_consent": {"granted": True, "at": PLACED},
+    "consent": {"email": True, "sms": False},
     "created_at": PLACED,
     "updated_at": PLACED,
     "erased": False,
@@ -408,7 +415,44 @@ WEBHOOK_DELIVERY = {
     ],
 }
 
+NOTIFICATION = {
+    "id": "7d1c6a8e-2f4b-4c1d-9e3a-5b6c7d8e9f01",
+    "kind": "shipped",
+    "channel": "email",
+    "recipient": "a***@example.com",
+    "order_id": "3b9d6f2e-8c1a-4e5b-9f7d-2a4c6e8b0d13",
+    "status": "sent",
+    "attempts": 1,
+    "last_error": None,
+    "created_at": PLACED,
+    "sent_at": PLACED,
+}
+SHIPPED_TEMPLATE = {
+    "name": "shipped",
+    "subject": "Order {{ order_number }} is on its way",
+    "text": "Hello {{ customer_name }}, order {{ order_number }} has shipped: {{ tracking_url }}",
+    "html": (
+        "<p>Order <b>{{ order_number }}</b> has shipped."
+        ' <a href="{{ tracking_url }}">Follow it</a>.</p>'
+    ),
+    "sms": "{{ shop_name }}: order {{ order_number }} has shipped. {{ tracking_url }}",
+}
+
 EXAMPLES: dict[type, Any] = {
+    NotificationOut: NOTIFICATION,
+    NotificationList: {"items": [NOTIFICATION], "next_cursor": None},
+    TemplateOut: SHIPPED_TEMPLATE,
+    PreviewOut: {
+        "name": "shipped",
+        "subject": "Order 1001 is on its way",
+        "text": "Hello Ada Lovelace, order 1001 has shipped: https://shop.example/orders/1001/tracking",
+        "html": (
+            "<p>Order <b>1001</b> has shipped."
+            ' <a href="https://shop.example/orders/1001/tracking">Follow it</a>.</p>'
+        ),
+        "sms": "Example Shop: order 1001 has shipped. https://shop.example/orders/1001/tracking",
+        "values": {"order_number": "1001", "customer_name": "Ada Lovelace"},
+    },
     EndpointOut: WEBHOOK_ENDPOINT,
     EndpointWithSecretOut: {**WEBHOOK_ENDPOINT, "secret": "whsec_" + "3f" * 32},
     EndpointList: {"items": [WEBHOOK_ENDPOINT], "next_cursor": None},

@@ -21,6 +21,7 @@ from entrypoints.http.api.history import HistoryController
 from entrypoints.http.api.labels import LabelsController
 from entrypoints.http.api.locations import LocationsController
 from entrypoints.http.api.manual_payments import ManualPaymentsController
+from entrypoints.http.api.notifications import NotificationsAdminController
 from entrypoints.http.api.order_list import OrderListController
 from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payment_list import PaymentListController
@@ -79,6 +80,7 @@ def api_router() -> Router:
             WebhooksController,
             WebhooksAdminController,
             WebhookEndpointsController,
+            NotificationsAdminController,
             WebhookDeliveriesController,
         ],
         security=API_SECURITY,

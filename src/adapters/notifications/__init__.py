@@ -1,0 +1,1 @@
+"""Senders of customer notifications: SMTP email and Twilio text messages."""

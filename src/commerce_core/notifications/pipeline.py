@@ -1,0 +1,214 @@
+"""From order events to sent messages (ADR 0038), in two steps like merchant webhooks:
+
+- ``record_next`` reads the events after the checkpoint and records one notification per
+  (event, channel) the customer agreed to, together with the new checkpoint, before
+  anything is sent;
+- ``send_due`` claims the due notifications (a lease: one worker each), reads the
+  customer's address and consent again, renders, sends and records the outcome.
+
+A notification is recorded once, so an event read twice (a crash between the reads)
+makes no second message; a send is retried with backoff until ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from commerce_core.eventstore import AggregateNotFoundError, EventStore, Repository
+from commerce_core.fulfilment.shipment import Shipment
+from commerce_core.notifications.notification import (
+    SMS_KINDS,
+    Channel,
+    Notification,
+    NotificationStatus,
+    Outcome,
+    after_failure,
+    mask_email,
+    mask_phone,
+)
+from commerce_core.notifications.order_events import Notice, notice_of
+from commerce_core.notifications.ports import (
+    Contact,
+    Contacts,
+    Email,
+    EmailSender,
+    Notifications,
+    SmsSender,
+    Templates,
+)
+from commerce_core.notifications.templates import (
+    SAMPLE,
+    Rendered,
+    TemplateRenderError,
+    merged,
+    render,
+)
+from commerce_core.ordering.order import Order
+from commerce_core.shared.ports.clock import Clock, Ids
+
+LEASE = timedelta(minutes=2)
+"""How long a claimed notification is left to its worker; longer than any send."""
+
+
+@dataclass(frozen=True)
+class NotificationDeps:
+    notifications: Notifications
+    templates: Templates
+    contacts: Contacts
+    repo: Repository
+    email: EmailSender
+    sms: SmsSender | None
+    clock: Clock
+    ids: Ids
+    jitter: Callable[[], float]
+    links: str
+    """The shop's public base URL: tracking and payment links start with it."""
+
+
+async def record_next(log: EventStore, deps: NotificationDeps, limit: int = 500) -> int:
+    """Records the notifications of the next events; returns how many events it read
+    (0: caught up)."""
+    read = await log.read_all(await deps.notifications.checkpoint(), limit)
+    if not read:
+        return 0
+    made: list[Notification] = []
+    for recorded in read:
+        notice = notice_of(recorded)
+        if notice is not None:
+            made.extend(await _notifications_of(notice, deps))
+    await deps.notifications.add(made, read[-1].position)
+    return len(read)
+
+
+async def _notifications_of(notice: Notice, deps: NotificationDeps) -> list[Notification]:
+    try:
+        order: Any = await deps.repo.get(notice.order_id, kind=Order)
+    except AggregateNotFoundError:
+        return []
+    contact = await deps.contacts.of(notice.tenant, order.customer_id)
+    if contact is None:
+        return []
+    context = await _context(notice, order, deps)
+    now = deps.clock.now()
+    made = []
+    for channel, recipient in _channels(notice, contact):
+        made.append(
+            Notification(
+                id=deps.ids.new_id(),
+                tenant=notice.tenant,
+                event_id=notice.event_id,
+                kind=notice.kind,
+                channel=channel,
+                customer_id=order.customer_id,
+                order_id=notice.order_id,
+                recipient=recipient,
+                context=context,
+                status=NotificationStatus.PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return made
+
+
+def _channels(notice: Notice, contact: Contact) -> list[tuple[Channel, str]]:
+    channels = []
+    if contact.email and contact.email_consent:
+        channels.append((Channel.EMAIL, mask_email(contact.email)))
+    if notice.kind in SMS_KINDS and contact.phone and contact.sms_consent:
+        channels.append((Channel.SMS, mask_phone(contact.phone)))
+    return channels
+
+
+async def _context(notice: Notice, order: Any, deps: NotificationDeps) -> dict[str, str]:
+    base = deps.links.rstrip("/")
+    context = {key: "" for key in SAMPLE}  # every name a default uses: they always render
+    context.update(notice.facts)
+    context.update(
+        shop_name=notice.tenant,
+        order_number=str(order.number),
+        order_id=str(notice.order_id),
+        tracking_url=f"{base}/orders/{notice.order_id}/tracking",
+        retry_url=f"{base}/orders/{notice.order_id}/pay",
+    )
+    if notice.shipment_id is not None:
+        context.update(await _tracking(notice.shipment_id, deps.repo))
+    return context
+
+
+async def _tracking(shipment_id: UUID, repo: Repository) -> dict[str, str]:
+    try:
+        shipment: Any = await repo.get(shipment_id, kind=Shipment)
+    except AggregateNotFoundError:
+        return {}
+    return {"carrier": shipment.carrier or "", "tracking_number": shipment.tracking_number or ""}
+
+
+async def send_due(deps: NotificationDeps, limit: int = 50) -> int:
+    """Attempts every notification due now (up to ``limit``); returns how many."""
+    now = deps.clock.now()
+    due = await deps.notifications.claim_due(now, now + LEASE, limit)
+    for notification in due:
+        await deps.notifications.record(notification, await _attempt(notification, deps))
+    return len(due)
+
+
+async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcome:
+    contact = await deps.contacts.of(notification.tenant, notification.customer_id)
+    address = _address(notification, contact)
+    if address is None:  # erased or consent withdrawn since it was recorded
+        return Outcome(
+            status=NotificationStatus.SKIPPED,
+            attempts=notification.attempts,
+            next_attempt_at=None,
+            error="the customer was erased or withdrew consent",
+        )
+    values = dict(notification.context)
+    values["customer_name"] = (contact.name if contact else None) or ""
+    rendered = await _rendered(notification, values, deps)
+    if notification.channel is Channel.EMAIL:
+        error = await deps.email.send(
+            Email(
+                to=address,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                message_id=f"<{notification.id}@notifications.commerce-core>",
+            )
+        )
+    elif deps.sms is not None:
+        error = await deps.sms.send(address, rendered.sms)
+    else:
+        error = "no SMS provider is configured (TWILIO_ACCOUNT_SID)"
+    at = deps.clock.now()
+    if error is None:
+        return Outcome(
+            status=NotificationStatus.SENT,
+            attempts=notification.attempts + 1,
+            next_attempt_at=None,
+            sent_at=at,
+        )
+    return after_failure(notification, at, error, deps.jitter())
+
+
+def _address(notification: Notification, contact: Contact | None) -> str | None:
+    if contact is None:
+        return None
+    if notification.channel is Channel.EMAIL:
+        return contact.email if contact.email_consent else None
+    return contact.phone if contact.sms_consent else None
+
+
+async def _rendered(
+    notification: Notification, values: dict[str, str], deps: NotificationDeps
+) -> Rendered:
+    override = await deps.templates.get(notification.tenant, notification.kind)
+    try:
+        return render(merged(notification.kind, override), values)
+    except TemplateRenderError:  # a tenant's template that fails here: send the default
+        return render(merged(notification.kind, None), values)

@@ -58,7 +58,7 @@ class RegisterCustomer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     phone: str | None = None
     addresses: list[Address] = []
     tags: list[str] = []
-    consent: NotificationConsent = NotificationConsent()
+    consent: NotificationConsent = msgspec.field(default_factory=NotificationConsent)
 
 
 class CustomerPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

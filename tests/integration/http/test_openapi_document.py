@@ -7,6 +7,7 @@ enums for status-like fields. Each test lists every operation that breaks its ru
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -223,3 +224,9 @@ def _all_properties(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[s
         for body in bodies:
             for media in body.get("content", {}).values():
                 yield from _properties(media.get("schema", {}), f"{method} {path}")
+
+
+def test_the_document_is_plain_json(document: dict[str, Any]) -> None:
+    # a struct default (e.g. a body field defaulting to a value object) would reach the
+    # document as a Python object: clients and schemathesis cannot read it
+    assert json.loads(json.dumps(document)) == document

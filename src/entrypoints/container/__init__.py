@@ -3,7 +3,8 @@
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
 ``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter) and
-``carriers`` (tenants' carrier connections, label documents, packing slips) and
+``carriers`` (tenants' carrier connections, label documents, packing slips),
+``channels`` (tenants' POS connections and the adapters built from them) and
 ``merchant_webhooks`` (endpoints, deliveries, the sender).
 Tests override the providers.
 """
@@ -17,6 +18,7 @@ from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
+from entrypoints.container import channels as channel_wiring
 from entrypoints.container import limits, payments, projections, stores, webhooks
 from entrypoints.container import merchant_webhooks as merchant_hooks
 from entrypoints.container.database import apply_migrations, open_pool
@@ -56,6 +58,8 @@ class Container(containers.DeclarativeContainer):
     tracked_parcels = providers.Singleton(carrier_wiring.tracked_parcels, pool)
     tracking_webhooks = providers.Singleton(carrier_wiring.tracking_webhooks)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
+    pos_connections = providers.Singleton(channel_wiring.pos_connections, settings, pool)
+    pos_resolver = providers.Singleton(channel_wiring.pos_resolver, settings, clock)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)

@@ -239,6 +239,16 @@ GROUPS: tuple[RouteGroup, ...] = (
         ),
     ),
     RouteGroup(
+        # POS secrets are never shown; a forced pull writes orders (ADR 0037)
+        "POS connections",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/channels",
+            f"PUT {API}/admin/channels/{{pos}}",
+            f"POST {API}/admin/channels/{{pos}}/sync",
+        ),
+    ),
+    RouteGroup(
         # secrets are never shown after creation; deliveries carry ids only (ADR 0036)
         "merchant webhook endpoints (read)",
         frozenset({ADMIN, STAFF}),

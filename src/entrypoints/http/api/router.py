@@ -14,6 +14,7 @@ from entrypoints.http.api.analytics import AnalyticsController, CustomerAnalytic
 from entrypoints.http.api.carrier_webhooks import CarrierWebhooksController
 from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
+from entrypoints.http.api.channels_admin import ChannelsAdminController
 from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
@@ -61,6 +62,7 @@ def api_router() -> Router:
             ShippingQuotesController,
             LabelsController,
             CarriersAdminController,
+            ChannelsAdminController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,

@@ -57,6 +57,8 @@ class Settings:
     # POS connections (ADR 0037): a base URL that points every Square call at another
     # server (tests), and how often the background pulls each connection's orders
     square_api_base: str | None = None
+    # the notification URL registered with Square: what its webhook signatures cover
+    square_webhook_url: str | None = None
     pos_sync_seconds: float = 60.0
     # the platform's own tracking webhook secrets (ADR 0032): ShipEngine's is the
     # `secret` of the URL registered with it, UPS's the Track Alert `credential`
@@ -117,6 +119,7 @@ class Settings:
             ups_api_base=os.environ.get("UPS_API_BASE") or None,
             shipengine_api_base=os.environ.get("SHIPENGINE_API_BASE") or None,
             square_api_base=os.environ.get("SQUARE_API_BASE") or None,
+            square_webhook_url=os.environ.get("SQUARE_WEBHOOK_URL") or None,
             pos_sync_seconds=float(os.environ.get("POS_SYNC_SECONDS", "60")),
             shipengine_webhook_secret=os.environ.get("SHIPENGINE_WEBHOOK_SECRET") or None,
             ups_webhook_credential=os.environ.get("UPS_WEBHOOK_CREDENTIAL") or None,

@@ -79,6 +79,15 @@ class PostgresPosConnections:
         )
         return [(row["tenant_id"], PosName(row["pos"])) for row in rows]
 
+    async def by_merchant(self, pos: str, merchant_id: str) -> PosConnection | None:
+        tenant_id = await self._pool.fetchval(
+            "SELECT tenant_id FROM pos_connections WHERE pos = $1"
+            " AND details->>'merchant_id' = $2 ORDER BY configured_at DESC LIMIT 1",
+            pos,
+            merchant_id,
+        )
+        return None if tenant_id is None else await self.get(tenant_id, pos)
+
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
         await self._pool.execute(
             "UPDATE pos_connections SET cursor = $3, last_synced_at = $4, failures = 0,"

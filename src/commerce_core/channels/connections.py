@@ -65,6 +65,9 @@ class PosDetails(msgspec.Struct, frozen=True, kw_only=True):
 
     location_map: dict[_Id, _Id]
     item_map: dict[_Id, _Id] = msgspec.field(default_factory=dict)
+    merchant_id: str | None = None
+    """The POS's id of the tenant's account: how ``POST /webhooks/square`` finds the
+    connection (and its signature key) a delivery is for."""
 
 
 class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,6 +124,7 @@ class PosConnections(Protocol):
     - ``put`` stores (replaces) the connection and resets its failures (not its cursor).
     - ``get`` returns it with its secrets opened, or None; ``of_tenant`` all of a tenant's.
     - ``enabled`` lists (tenant, pos) of every enabled connection, for the background pull.
+    - ``by_merchant`` finds the connection of a POS account (any tenant), for webhooks.
     - ``applied`` stores the cursor after a batch; ``failed`` a failed pull.
     - ``record_oversell`` records it once per (tenant, pos, external id): True if new.
     """
@@ -132,6 +136,8 @@ class PosConnections(Protocol):
     async def of_tenant(self, tenant_id: UUID) -> list[PosConnection]: ...
 
     async def enabled(self) -> list[tuple[UUID, PosName]]: ...
+
+    async def by_merchant(self, pos: str, merchant_id: str) -> PosConnection | None: ...
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None: ...
 

@@ -21,6 +21,8 @@ from commerce_core.channels.connections import (
     backoff,
 )
 from commerce_core.channels.ports import PointOfSale, PosError, PosUnavailableError
+from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookFailedError
+from commerce_core.payments.webhooks.processing import ProcessedWebhook
 from commerce_core.processes.pos_orders import Outcome, PosImportServices, import_pos_order
 
 MAX_PAGES = 20
@@ -101,3 +103,29 @@ async def sync_due(services: PosImportServices, pos_for: PosFor) -> int:
             continue  # recorded on the connection; it backs off
         pulled += 1
     return pulled
+
+
+POS_WEBHOOK_PREFIX = "pos:"
+"""The webhook inbox's ``gateway`` of POS deliveries: ``pos:square``."""
+
+
+async def process_pos_webhook(
+    services: PosImportServices, pos_for: PosFor, webhook: StoredWebhook
+) -> ProcessedWebhook:
+    """A stored POS delivery (verified when received): the connection it came for is
+    pulled now, which applies the order it names (and anything else changed since the
+    cursor). A POS failure is ``WebhookFailedError``: the inbox worker retries it."""
+    owner = webhook.tenant_id
+    name = webhook.gateway.removeprefix(POS_WEBHOOK_PREFIX)
+    connection = None if owner is None else await services.connections.get(UUID(owner), name)
+    if connection is None or not connection.enabled:
+        return ProcessedWebhook(f"ignored: {name} is not connected", owner)
+    try:
+        summary = await pull_connection(services, connection, await pos_for(connection))
+    except PosError as failed:
+        raise WebhookFailedError(f"the {name} pull failed: {failed}", owner) from failed
+    return ProcessedWebhook(
+        f"pulled: {summary.imported} imported, {summary.updated} updated,"
+        f" {summary.oversold} oversold",
+        owner,
+    )

@@ -63,6 +63,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/webhooks/{{gateway}}/{{tenant_id}}",
             f"POST {API}/webhooks/carriers/{{carrier}}",
             f"POST {API}/webhooks/carriers/{{carrier}}/{{tenant_id}}",
+            f"POST {API}/webhooks/square",
         ),
     ),
     RouteGroup(

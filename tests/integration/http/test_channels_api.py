@@ -18,7 +18,8 @@ from commerce_core.shared.money import Money
 from commerce_core.tenancy.ports.tenants import Role
 from tests.integration.carriers.vendor_server import Server, serve
 from tests.integration.http.conftest import Api, MakeApi, bearer
-from tests.integration.pos.square_world import SquareTill, SquareWorld
+from tests.integration.pos.square_world import WEBHOOK_URL, SquareTill, SquareWorld, sign
+from tests.integration.tracking_story import settled
 
 PROBLEM = "https://commerce-core.dev/problems/"
 MAIN = {
@@ -102,10 +103,8 @@ async def test_square_orders_are_pulled_once_paid_and_take_our_stock(
     assert put.json()["cursor"] is None
 
     till = SquareTill(world)
-    first = till.ring_up([("tee", 2, 1500)])  # the till's item ids are ITEM-TEE...
-    world.orders[first]["line_items"][0]["catalog_object_id"] = "ITEM-TEE"
-    second = till.ring_up([("mug", 1, 900)])
-    world.orders[second]["line_items"][0]["catalog_object_id"] = "ITEM-MUG"
+    first = till.ring_up([("TEE", 2, 1500)])  # the till's item ids: ITEM-TEE, ITEM-MUG
+    second = till.ring_up([("MUG", 1, 900)])
 
     pulled = await acme.call("POST", "/admin/channels/square/sync")
     assert pulled.status_code == 200, pulled.text
@@ -237,3 +236,66 @@ async def test_malformed_connections_are_refused(api: Api, pos: str, body: Any) 
     assert answer.status_code == 422, answer.text
     assert answer.json()["type"] == PROBLEM + "validation-error"
     assert await acme.channels() == {}
+
+
+async def test_a_signed_square_webhook_is_stored_once_and_pulls_its_order(
+    make_api: MakeApi, square_server: tuple[SquareWorld, Server]
+) -> None:
+    world, server = square_server
+    api = await make_api(
+        square_api_base=server.url, square_webhook_url=WEBHOOK_URL, background_work=frozenset()
+    )
+    acme = await shop(api, "acme")
+    await acme.stock("TEE", 5)
+    connection = {**square_connection(world), "merchant_id": "MERCHANT-1"}
+    assert (await acme.call("PUT", "/admin/channels/square", connection)).status_code == 200
+    till = SquareTill(world)
+    sale = till.ring_up([("TEE", 1, 1500)])
+    body, headers = till.signed_delivery("EVENT-1", sale)
+
+    first = await api.client.post("/api/v1/webhooks/square", content=body, headers=headers)
+    again = await api.client.post("/api/v1/webhooks/square", content=body, headers=headers)
+    assert (first.status_code, first.json()) == (200, {"received": True, "duplicate": False})
+    assert (again.status_code, again.json()) == (200, {"received": True, "duplicate": True})
+    await settled(api)
+
+    order = await acme.order_of("square", sale)
+    assert order.status_code == 200, order.text
+    assert order.json()["status"] == "paid"
+    [event] = await api.app.state.webhooks.inbox.find()
+    assert event.status == "processed"
+    assert event.note.startswith("pulled: 1 imported")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["signature", "body", "merchant", "not json"],
+)
+async def test_a_badly_signed_square_webhook_is_refused_and_stores_nothing(
+    make_api: MakeApi, square_server: tuple[SquareWorld, Server], tamper: str
+) -> None:
+    world, server = square_server
+    api = await make_api(
+        square_api_base=server.url, square_webhook_url=WEBHOOK_URL, background_work=frozenset()
+    )
+    acme = await shop(api, "acme")
+    connection = {**square_connection(world), "merchant_id": "MERCHANT-1"}
+    assert (await acme.call("PUT", "/admin/channels/square", connection)).status_code == 200
+    sale = SquareTill(world).ring_up([("TEE", 1, 1500)])
+    body, headers = SquareTill(world).signed_delivery("EVENT-1", sale)
+    if tamper == "signature":
+        headers = {"x-square-hmacsha256-signature": sign("another-key", body)}
+    elif tamper == "body":
+        body = body.replace(b"order_updated", b"order_created")
+    elif tamper == "merchant":
+        body = body.replace(b"MERCHANT-1", b"MERCHANT-2")
+        headers = {"x-square-hmacsha256-signature": sign(world.signature_key, body)}
+    else:
+        body = b"not json"
+
+    answer = await api.client.post("/api/v1/webhooks/square", content=body, headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    slug = "bad-request" if tamper == "not json" else "invalid-signature"
+    assert answer.json()["type"] == PROBLEM + slug
+    assert await api.app.state.webhooks.inbox.find() == []

@@ -35,8 +35,9 @@ _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-
 class PosConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``location_map``: each POS location id pulled -> our location id whose stock its
     sales take. ``item_map`` (optional): POS item (variation) id -> our SKU, for lines
-    that do not carry our SKU. Square needs ``access_token`` and ``signature_key``
-    (write-only); the fake needs neither."""
+    that do not carry our SKU. ``merchant_id``: the POS account's id, needed for its
+    webhooks (``POST /webhooks/square``) to reach this connection. Square needs
+    ``access_token`` and ``signature_key`` (write-only); the fake needs neither."""
 
     location_map: Annotated[dict[_Id, _Id], msgspec.Meta(min_length=1, max_length=100)]
     item_map: Annotated[dict[_Id, _Id], msgspec.Meta(max_length=100)] = msgspec.field(
@@ -45,6 +46,7 @@ class PosConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     enabled: bool = True
     access_token: _Secret | None = None
     signature_key: _Secret | None = None
+    merchant_id: _Id | None = None
 
 
 CONNECTION = Body(
@@ -56,6 +58,7 @@ CONNECTION = Body(
                 "signature_key": "your-webhook-signature-key",
                 "location_map": {"LH2G4W1EXAMPLE": "main"},
                 "item_map": {"W62UWFY35CWMYGVWK6TWJDNI": "TEE-BLUE-M"},
+                "merchant_id": "ML2F8EXAMPLE",
             },
         ),
         ("The built-in test POS", {"location_map": {"L1": "main"}}),
@@ -72,6 +75,7 @@ class ChannelOut(msgspec.Struct, kw_only=True):
     configured_at: datetime
     location_map: dict[str, str]
     item_map: dict[str, str]
+    merchant_id: str | None
     cursor: str | None
     last_synced_at: datetime | None
     lag_seconds: int | None
@@ -91,6 +95,7 @@ class ChannelOut(msgspec.Struct, kw_only=True):
             configured_at=connection.configured_at,
             location_map=dict(connection.details.location_map),
             item_map=dict(connection.details.item_map),
+            merchant_id=connection.details.merchant_id,
             cursor=sync.cursor,
             last_synced_at=sync.last_synced_at,
             lag_seconds=None if lag is None else max(int(lag.total_seconds()), 0),
@@ -158,7 +163,11 @@ class ChannelsAdminController(Controller):
         command = ConnectPos(
             pos=name,
             enabled=data.enabled,
-            details=PosDetails(location_map=data.location_map, item_map=data.item_map),
+            details=PosDetails(
+                location_map=data.location_map,
+                item_map=data.item_map,
+                merchant_id=data.merchant_id,
+            ),
             secrets=PosSecrets(
                 access_token=data.access_token or "", signature_key=data.signature_key or ""
             ),

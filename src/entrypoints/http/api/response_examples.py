@@ -412,6 +412,7 @@ CHANNEL_OUT = {
     "configured_at": PLACED,
     "location_map": {"LH2G4W1EXAMPLE": "main"},
     "item_map": {"W62UWFY35CWMYGVWK6TWJDNI": "TEE-BLUE-M"},
+    "merchant_id": "ML2F8EXAMPLE",
     "cursor": "2026-03-14T09:30:00.000Z|",
     "last_synced_at": PLACED,
     "lag_seconds": 42,

@@ -26,6 +26,7 @@ from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payment_list import PaymentListController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
+from entrypoints.http.api.pos_webhooks import PosWebhooksController
 from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.sellers import SellersController
@@ -74,6 +75,7 @@ def api_router() -> Router:
             ManualPaymentsController,
             SellersController,
             CarrierWebhooksController,
+            PosWebhooksController,
             WebhooksController,
             WebhooksAdminController,
             WebhookEndpointsController,

@@ -54,11 +54,13 @@ class MemoryPosConnections:
     async def enabled(self) -> list[tuple[UUID, PosName]]:
         return [(t, PosName(p)) for (t, p), (c, _) in sorted(self.rows.items()) if c.enabled]
 
-    async def by_merchant(self, pos: str, merchant_id: str) -> PosConnection | None:
-        for (tenant_id, name), (kept, _) in self.rows.items():
-            if name == pos and kept.details.merchant_id == merchant_id:
-                return await self.get(tenant_id, name)
-        return None
+    async def with_merchant(self, pos: str, merchant_id: str) -> list[PosConnection]:
+        return [
+            connection
+            for (tenant_id, name), (kept, _) in self.rows.items()
+            if name == pos and kept.enabled and kept.details.merchant_id == merchant_id
+            if (connection := await self.get(tenant_id, name)) is not None
+        ]
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
         self._change(tenant_id, pos, SyncStatus(cursor=cursor, last_synced_at=at))

@@ -79,14 +79,15 @@ class PostgresPosConnections:
         )
         return [(row["tenant_id"], PosName(row["pos"])) for row in rows]
 
-    async def by_merchant(self, pos: str, merchant_id: str) -> PosConnection | None:
-        tenant_id = await self._pool.fetchval(
-            "SELECT tenant_id FROM pos_connections WHERE pos = $1"
-            " AND details->>'merchant_id' = $2 ORDER BY configured_at DESC LIMIT 1",
+    async def with_merchant(self, pos: str, merchant_id: str) -> list[PosConnection]:
+        tenants = await self._pool.fetch(
+            "SELECT tenant_id FROM pos_connections WHERE pos = $1 AND enabled"
+            " AND details->>'merchant_id' = $2 ORDER BY configured_at LIMIT 10",
             pos,
             merchant_id,
         )
-        return None if tenant_id is None else await self.get(tenant_id, pos)
+        found = [await self.get(row["tenant_id"], pos) for row in tenants]
+        return [connection for connection in found if connection is not None]
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
         await self._pool.execute(

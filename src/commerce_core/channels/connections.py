@@ -124,7 +124,8 @@ class PosConnections(Protocol):
     - ``put`` stores (replaces) the connection and resets its failures (not its cursor).
     - ``get`` returns it with its secrets opened, or None; ``of_tenant`` all of a tenant's.
     - ``enabled`` lists (tenant, pos) of every enabled connection, for the background pull.
-    - ``by_merchant`` finds the connection of a POS account (any tenant), for webhooks.
+    - ``with_merchant`` lists the enabled connections naming a POS account (any tenant), for
+      webhooks: several tenants may claim one account; only its signature key tells.
     - ``applied`` stores the cursor after a batch; ``failed`` a failed pull.
     - ``record_oversell`` records it once per (tenant, pos, external id): True if new.
     """
@@ -137,7 +138,7 @@ class PosConnections(Protocol):
 
     async def enabled(self) -> list[tuple[UUID, PosName]]: ...
 
-    async def by_merchant(self, pos: str, merchant_id: str) -> PosConnection | None: ...
+    async def with_merchant(self, pos: str, merchant_id: str) -> list[PosConnection]: ...
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None: ...
 

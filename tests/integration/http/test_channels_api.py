@@ -249,6 +249,9 @@ async def test_a_signed_square_webhook_is_stored_once_and_pulls_its_order(
     await acme.stock("TEE", 5)
     connection = {**square_connection(world), "merchant_id": "MERCHANT-1"}
     assert (await acme.call("PUT", "/admin/channels/square", connection)).status_code == 200
+    intruder = await shop(api, "intruder")  # claims the same Square account, its own key
+    claim = {**connection, "signature_key": "the-intruders-own-key"}
+    assert (await intruder.call("PUT", "/admin/channels/square", claim)).status_code == 200
     till = SquareTill(world)
     sale = till.ring_up([("TEE", 1, 1500)])
     body, headers = till.signed_delivery("EVENT-1", sale)
@@ -263,8 +266,10 @@ async def test_a_signed_square_webhook_is_stored_once_and_pulls_its_order(
     assert order.status_code == 200, order.text
     assert order.json()["status"] == "paid"
     [event] = await api.app.state.webhooks.inbox.find()
+    assert event.tenant_id == str(acme.tenant_id)
     assert event.status == "processed"
     assert event.note.startswith("pulled: 1 imported")
+    assert (await intruder.order_of("square", sale)).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -67,18 +67,20 @@ class PosWebhooksController(Controller):
             raise problem(400, "bad-request", "the body is not a Square event") from None
         container = request.app.state.container
         name = str(PosName.SQUARE)
-        connection = await container.pos_connections().by_merchant(name, merchant)
         gateway = POS_WEBHOOK_PREFIX + name
-        if connection is None or not connection.enabled:
+        url = container.settings().square_webhook_url or str(request.url)
+        # Another tenant may name the same merchant: only the connection whose key signed
+        # the delivery gets it, so a false claim neither receives nor blocks anything.
+        for connection in await container.pos_connections().with_merchant(name, merchant):
+            pos = await container.pos_resolver().pos_for(connection)
+            try:
+                events = pos.verify_webhook(body, dict(request.headers), url)
+            except InvalidSignatureError:
+                continue
+            break
+        else:
             webhooks.count_delivery(gateway, "invalid_signature")
             raise problem(400, "invalid-signature", _UNSIGNED)
-        url = container.settings().square_webhook_url or str(request.url)
-        pos = await container.pos_resolver().pos_for(connection)
-        try:
-            events = pos.verify_webhook(body, dict(request.headers), url)
-        except InvalidSignatureError:
-            webhooks.count_delivery(gateway, "invalid_signature")
-            raise problem(400, "invalid-signature", _UNSIGNED) from None
         added = False
         for event in events:
             received = ReceivedWebhook(

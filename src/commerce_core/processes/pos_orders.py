@@ -29,7 +29,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from commerce_core.catalog.services import UnknownProductError, products_for
 from commerce_core.channels.connections import Oversell, PosConnection, PosConnections
-from commerce_core.channels.ports import PosOrder, PosOrderState, PosTender, TenderKind
+from commerce_core.channels.ports import PosOrder, PosOrderState
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.order_customers import CustomerRef, CustomerResolver
 from commerce_core.eventstore import Repository
@@ -108,12 +108,10 @@ def _paid(order: PosOrder) -> Money:
     return total
 
 
-def _method(tenders: list[PosTender]) -> PaymentMethod:
-    # A card at the till is a card payment; cash and others are recorded as money received
-    # by hand (the till's, not a gateway's).
-    if any(t.kind is TenderKind.CARD for t in tenders):
-        return PaymentMethod.CARD
-    return PaymentMethod.BANK_TRANSFER
+TILL_METHOD = PaymentMethod.BANK_TRANSFER
+"""How money taken at the till is recorded: as money received by hand, never as a card
+payment, so no refund of it is ever asked of a card gateway (which does not hold it); it
+goes back at the till (pulled as a refund) or by hand (``record_manual_refund``)."""
 
 
 async def import_pos_order(
@@ -204,7 +202,7 @@ async def _import(
                 amount,
                 fees,
                 at,
-                _method(pos_order.tenders),
+                TILL_METHOD,
                 pos,
             )
             order.mark_paid(amount, payment.id, at, ACTOR)

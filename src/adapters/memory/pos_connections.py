@@ -63,7 +63,9 @@ class MemoryPosConnections:
         ]
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
-        self._change(tenant_id, pos, SyncStatus(cursor=cursor, last_synced_at=at))
+        kept, _ = self.rows[(tenant_id, pos)]
+        sync = SyncStatus(cursor=cursor, last_synced_at=at, counts_digest=kept.sync.counts_digest)
+        self._change(tenant_id, pos, sync)
 
     async def failed(
         self, tenant_id: UUID, pos: str, error: str, at: datetime, retry_at: datetime
@@ -83,6 +85,11 @@ class MemoryPosConnections:
             return False
         self.oversells[key] = oversell
         return True
+
+    async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None:
+        if (tenant_id, pos) in self.rows:
+            kept, _ = self.rows[(tenant_id, pos)]
+            self._change(tenant_id, pos, msgspec.structs.replace(kept.sync, counts_digest=digest))
 
     def _change(self, tenant_id: UUID, pos: str, sync: SyncStatus) -> None:
         if (tenant_id, pos) in self.rows:

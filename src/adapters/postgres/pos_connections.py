@@ -30,12 +30,13 @@ ON CONFLICT (tenant_id, pos) DO UPDATE SET
     key_id = EXCLUDED.key_id,
     sealed_secrets = EXCLUDED.sealed_secrets,
     failures = 0,
-    next_attempt_at = NULL
+    next_attempt_at = NULL,
+    counts_digest = NULL
 """
 _SELECT = """
 SELECT c.pos, c.enabled, c.configured_at, c.details::text AS details, c.key_id,
        c.sealed_secrets, c.cursor, c.last_synced_at, c.last_error, c.failures,
-       c.next_attempt_at,
+       c.next_attempt_at, c.counts_digest,
        (SELECT count(*) FROM pos_oversells o
          WHERE o.tenant_id = c.tenant_id AND o.pos = c.pos) AS oversells
 FROM pos_connections c
@@ -125,6 +126,14 @@ class PostgresPosConnections:
         )
         return str(status).endswith(" 1")
 
+    async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None:
+        await self._pool.execute(
+            "UPDATE pos_connections SET counts_digest = $3 WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            digest,
+        )
+
     def _connection(self, tenant_id: UUID, row: asyncpg.Record) -> PosConnection:
         pos = PosName(row["pos"])
         sealed = SealedCredentials(row["key_id"], row["sealed_secrets"])
@@ -142,5 +151,6 @@ class PostgresPosConnections:
                 failures=row["failures"],
                 next_attempt_at=row["next_attempt_at"],
                 oversells=row["oversells"],
+                counts_digest=row["counts_digest"],
             ),
         )

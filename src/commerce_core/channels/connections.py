@@ -80,6 +80,8 @@ class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
     failures: int = 0
     next_attempt_at: datetime | None = None
     oversells: int = 0
+    counts_digest: str | None = None
+    """The digest of the stock counts last pushed to the POS (``stock_push``)."""
 
     @property
     def dead(self) -> bool:
@@ -128,6 +130,7 @@ class PosConnections(Protocol):
       webhooks: several tenants may claim one account; only its signature key tells.
     - ``applied`` stores the cursor after a batch; ``failed`` a failed pull.
     - ``record_oversell`` records it once per (tenant, pos, external id): True if new.
+    - ``counts_pushed`` stores the digest of the stock counts last pushed.
     """
 
     async def put(self, connection: PosConnection) -> None: ...
@@ -147,6 +150,8 @@ class PosConnections(Protocol):
     ) -> None: ...
 
     async def record_oversell(self, tenant_id: UUID, pos: str, oversell: Oversell) -> bool: ...
+
+    async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None: ...
 
 
 class PosNotConnectedError(DomainError):

@@ -21,6 +21,7 @@ from commerce_core.channels.connections import (
     backoff,
 )
 from commerce_core.channels.ports import PointOfSale, PosError, PosUnavailableError
+from commerce_core.channels.stock_push import push_changed_counts
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookFailedError
 from commerce_core.payments.webhooks.processing import ProcessedWebhook
 from commerce_core.processes.pos_orders import Outcome, PosImportServices, import_pos_order
@@ -62,12 +63,7 @@ async def pull_connection(
             if not page.more:
                 break
     except PosError as failed:
-        at = services.clock.now()
-        wait = backoff(connection.sync.failures + 1)
-        if isinstance(failed, PosUnavailableError) and failed.retry_after_seconds:
-            wait = max(wait, timedelta(seconds=failed.retry_after_seconds))
-        error = str(failed) or type(failed).__name__
-        await services.connections.failed(tenant_id, name, error, at, at + wait)
+        await _failed(services, connection, failed)
         raise
     return SyncSummary(
         imported=counts[Outcome.IMPORTED],
@@ -77,6 +73,15 @@ async def pull_connection(
         skipped=counts[Outcome.SKIPPED],
         cursor=cursor,
     )
+
+
+async def _failed(services: PosImportServices, connection: PosConnection, failed: PosError) -> None:
+    at = services.clock.now()
+    wait = backoff(connection.sync.failures + 1)
+    if isinstance(failed, PosUnavailableError) and failed.retry_after_seconds:
+        wait = max(wait, timedelta(seconds=failed.retry_after_seconds))
+    error = str(failed) or type(failed).__name__
+    await services.connections.failed(connection.tenant_id, connection.pos, error, at, at + wait)
 
 
 async def sync_pos(
@@ -90,17 +95,26 @@ async def sync_pos(
 
 
 async def sync_due(services: PosImportServices, pos_for: PosFor) -> int:
-    """One round of the background pull: every enabled connection that is due; a failing
-    one does not stop the others. Returns how many were pulled without error."""
+    """One round of the background sync: every enabled connection that is due is pulled,
+    then its stock counts are pushed if they changed (``stock_push``: the round is the
+    debounce); a failing one does not stop the others. Returns how many synced without
+    error."""
     pulled = 0
     for tenant_id, name in await services.connections.enabled():
         connection = await services.connections.get(tenant_id, name)
         if connection is None or not connection.due(services.clock.now()):
             continue
+        pos = await pos_for(connection)
         try:
-            await pull_connection(services, connection, await pos_for(connection))
+            await pull_connection(services, connection, pos)
         except PosError:
             continue  # recorded on the connection; it backs off
+        try:
+            repo, clock, connections = services.repo, services.clock, services.connections
+            await push_changed_counts(repo, clock, connections, connection, pos)
+        except PosError as failed:
+            await _failed(services, connection, failed)
+            continue
         pulled += 1
     return pulled
 

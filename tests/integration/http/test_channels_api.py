@@ -16,6 +16,7 @@ from commerce_core.channels.ports import PosOrderState
 from commerce_core.processes.pos_orders import pos_order_id
 from commerce_core.shared.money import Money
 from commerce_core.tenancy.ports.tenants import Role
+from entrypoints.channel_sync import channel_sync
 from tests.integration.carriers.vendor_server import Server, serve
 from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.pos.square_world import WEBHOOK_URL, SquareTill, SquareWorld, sign
@@ -304,3 +305,31 @@ async def test_a_badly_signed_square_webhook_is_refused_and_stores_nothing(
     slug = "bad-request" if tamper == "not json" else "invalid-signature"
     assert answer.json()["type"] == PROBLEM + slug
     assert await api.app.state.webhooks.inbox.find() == []
+
+
+async def test_our_available_stock_is_pushed_to_square_once_per_change(
+    make_api: MakeApi, square_server: tuple[SquareWorld, Server]
+) -> None:
+    world, server = square_server
+    api = await make_api(square_api_base=server.url, background_work=frozenset())
+    acme = await shop(api, "acme")
+    await acme.stock("TEE", 5)
+    await acme.stock("MUG", 2)
+    assert (
+        await acme.call("PUT", "/admin/channels/square", square_connection(world))
+    ).status_code == 200
+    sync = channel_sync(api.app.state.container)
+    till = SquareTill(world)
+
+    assert await sync.step() == 1
+    assert (till.count("ITEM-TEE"), till.count("ITEM-MUG")) == (5, 2)
+    pushes = len(world.counted)
+    await sync.step()
+    assert len(world.counted) == pushes  # nothing changed: nothing pushed
+
+    web = {"customer": {"email": "ada@example.com"}, "lines": [{"sku": "TEE", "quantity": 2}]}
+    assert (await acme.call("POST", "/orders", {**web, "currency": "USD"})).status_code == 201
+    till.ring_up([("MUG", 1, 900)])  # pulled, then the counts pushed in the same round
+    await sync.step()
+    assert (till.count("ITEM-TEE"), till.count("ITEM-MUG")) == (3, 1)
+    assert len(world.counted) == pushes + 1

@@ -15,6 +15,7 @@ CREATE TABLE pos_connections (
     last_error text,
     failures integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,
+    counts_digest text,
     PRIMARY KEY (tenant_id, pos)
 );
 

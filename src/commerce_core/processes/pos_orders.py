@@ -117,12 +117,17 @@ goes back at the till (pulled as a refund) or by hand (``record_manual_refund``)
 async def import_pos_order(
     services: PosImportServices, connection: PosConnection, pos_order: PosOrder
 ) -> Outcome:
-    """Applies one pulled POS order (see the module's docstring)."""
+    """Applies one pulled POS order (see the module's docstring). A sale our domain
+    refuses (beyond the bounds, in a currency the product is not priced in...) is flagged
+    like an oversell rather than raised: one bad sale must never stop the pull."""
     try:
-        return await _import(services, connection, pos_order)
-    except EmailTakenError:
-        # two first imports raced to register the walk-in customer: it exists now
-        return await _import(services, connection, pos_order)
+        try:
+            return await _import(services, connection, pos_order)
+        except EmailTakenError:
+            # two first imports raced to register the walk-in customer: it exists now
+            return await _import(services, connection, pos_order)
+    except DomainError as refused:
+        return await _oversold(services, connection, pos_order, f"not importable: {refused}")
 
 
 async def _import(

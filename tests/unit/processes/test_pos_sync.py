@@ -187,3 +187,20 @@ async def test_every_sale_is_one_order_or_one_oversell_whatever_the_repeats(
         assert order.status is OrderStatus.PAID
     numbers = {o.number for o in await world.orders()}
     assert len(numbers) == len(ids) - len(oversold)  # one order per sale, however often pulled
+
+
+async def test_a_sale_our_bounds_refuse_is_flagged_and_the_pull_goes_on() -> None:
+    world = World()
+    await world.product("TEE", 5)
+    await world.connect()
+    huge = world.pos.ring_up("L1", [("TEE", 2_000_000, Money(500, "USD"))])
+    fine = world.pos.ring_up("L1", [("TEE", 1, Money(500, "USD"))])
+
+    await world.sync()
+
+    [oversell] = world.connections.oversells.values()
+    assert oversell.external_id == huge.external_id
+    assert "not importable" in oversell.detail
+    order = await load_order(world.shop.repo, str(world.tenant), world.order_id(fine.external_id))
+    assert order.status is OrderStatus.PAID
+    assert await world.on_hand("TEE") == 4

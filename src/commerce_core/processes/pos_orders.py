@@ -8,7 +8,8 @@ taken at the till is recorded as an external payment of the POS (gateway ``squar
 - Idempotent by (tenant, POS, external id): the order id is derived from them, so the
   same POS order pulled twice (poll and webhook, two concurrent pulls) is one order; a
   lost race on the append finds the order saved and applies nothing more.
-- A later version is applied as events: money refunded at the till is recorded as a
+- A later version is applied as events: an open ticket paid later records the till
+  payment and takes its held stock; money refunded at the till is recorded as a
   refund of the till payment (by its running total, so a repeat records nothing); an
   unpaid order cancelled at the till is cancelled.
 - A sale we cannot take (too few units at that location, an item we do not sell) is
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -45,6 +47,7 @@ from commerce_core.inventory.order_stock import (
 from commerce_core.inventory.routing import NoFulfilmentPlanError, plan_fulfilment
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order
+from commerce_core.ordering.money_received import take_order_stock
 from commerce_core.ordering.order import Channel, LineSpec, Order, OrderStatus, price_order
 from commerce_core.ordering.ports.order_numbers import OrderNumbers
 from commerce_core.payments.fees import FeeSchedule
@@ -199,21 +202,7 @@ async def _import(
         ledger = OrderLedger.start(tenant_id, order_id)
         payments: list[Payment] = []
         if paid.amount > 0:
-            amount = order.totals.total
-            payment = Payment.create(
-                uuid5(order_id, "till-payment"),
-                tenant_id,
-                order_id,
-                amount,
-                fees,
-                at,
-                TILL_METHOD,
-                pos,
-            )
-            order.mark_paid(amount, payment.id, at, ACTOR)
-            payment.charge(pos_order.tenders[0].tender_id, at)
-            ledger.add_payment(payment.id)
-            payments.append(payment)
+            payments.append(_till_payment(order, ledger, pos_order, fees, pos, at))
             if order.status is OrderStatus.PAID:
                 touched += take_lines(stock, order_id, lines, at, plan)
                 ledger.record_taken(lines)
@@ -241,6 +230,33 @@ async def _import(
     return Outcome.IMPORTED
 
 
+def _till_payment(
+    order: Order,
+    ledger: OrderLedger,
+    pos_order: PosOrder,
+    fees: FeeSchedule,
+    pos: str,
+    at: datetime,
+) -> Payment:
+    """The money taken at the till, as a captured payment of the whole order (one per
+    order: its id is derived from the order's)."""
+    amount = order.totals.total
+    payment = Payment.create(
+        uuid5(order.id, "till-payment"),
+        order.tenant_id,
+        order.id,
+        amount,
+        fees,
+        at,
+        TILL_METHOD,
+        pos,
+    )
+    order.mark_paid(amount, payment.id, at, ACTOR)
+    payment.charge(pos_order.tenders[0].tender_id, at)
+    ledger.add_payment(payment.id)
+    return payment
+
+
 async def _oversold(
     services: PosImportServices, connection: PosConnection, pos_order: PosOrder, detail: str
 ) -> Outcome:
@@ -257,13 +273,22 @@ async def _oversold(
 async def _apply_change(
     services: PosImportServices, tenant_id: str, order_id: UUID, pos_order: PosOrder
 ) -> Outcome:
-    """A later version of an imported order: refunds and cancellations at the till."""
+    """A later version of an imported order: paid, refunded or cancelled at the till."""
     repo = services.repo
+    fees = await services.fees(tenant_id)
 
     async def apply() -> Outcome:
         order = await load_order(repo, tenant_id, order_id)
         at = services.clock.now()
         metadata = CommandContext(tenant_id=tenant_id, actor=ACTOR).metadata()
+        if order.status is OrderStatus.PENDING_PAYMENT and _paid(pos_order).amount > 0:
+            # an open ticket paid later: the money recorded, the held stock taken
+            ledger = await load_ledger(repo, order)
+            pos = order.metadata.get("pos", "pos")
+            payment = _till_payment(order, ledger, pos_order, fees, pos, at)
+            touched, _note = await take_order_stock(repo, order, ledger, at)
+            await repo.save(order, ledger, payment, *touched, metadata=metadata)
+            return Outcome.UPDATED
         if pos_order.refunded.amount > order.refunded.amount:
             ledger = await load_ledger(repo, order)
             payments = await load_payments(repo, ledger)

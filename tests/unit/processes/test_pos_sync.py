@@ -25,6 +25,7 @@ from commerce_core.channels.connections import (
 from commerce_core.channels.ports import (
     PointOfSale,
     PosOrderPage,
+    PosOrderState,
     PosUnavailableError,
 )
 from commerce_core.inventory.services import ReceiveStock, receive_stock, stock_levels
@@ -204,3 +205,28 @@ async def test_a_sale_our_bounds_refuse_is_flagged_and_the_pull_goes_on() -> Non
     order = await load_order(world.shop.repo, str(world.tenant), world.order_id(fine.external_id))
     assert order.status is OrderStatus.PAID
     assert await world.on_hand("TEE") == 4
+
+
+async def test_an_open_ticket_paid_later_at_the_till_is_paid_once_and_takes_its_stock() -> None:
+    world = World()
+    await world.product("TEE", 5)
+    await world.connect()
+    sale = world.pos.ring_up("L1", [("TEE", 2, Money(500, "USD"))])
+    paid = world.pos.orders[sale.external_id]
+    world.pos._change(paid, tenders=[], state=PosOrderState.OPEN)
+    await world.sync()
+    order_id = world.order_id(sale.external_id)
+    assert (await load_order(world.shop.repo, str(world.tenant), order_id)).status is (
+        OrderStatus.PENDING_PAYMENT
+    )
+    assert await world.on_hand("TEE") == 5  # held, not taken
+
+    world.pos._change(paid, version=3)  # paid at the till
+    await world.sync()
+    world.pos._change(paid, version=4)  # and delivered again
+    await world.sync()
+
+    order = await load_order(world.shop.repo, str(world.tenant), order_id)
+    assert order.status is OrderStatus.PAID
+    assert order.paid == Money(1000, "USD")
+    assert await world.on_hand("TEE") == 3

@@ -1,10 +1,11 @@
 """The background work of a process: projections, webhook processing, payment jobs,
-merchant webhook deliveries, customer notifications and the integration event relay (only
-with NATS_URL).
+merchant webhook deliveries, customer notifications, the POS order pull and the integration
+event relay (only with NATS_URL).
 
 The app runs it in every server process unless RUN_PROJECTIONS=0; `commerce worker` runs
 it alone. BACKGROUND_WORK (default
-"projections,webhooks,jobs,merchant_webhooks,notifications,relay") picks which parts run.
+"projections,webhooks,jobs,merchant_webhooks,notifications,channels,relay") picks which
+parts run.
 Several processes may run it at once: each projection and each job is worked on by one
 process at a time (PostgreSQL advisory locks), and webhook events are claimed with
 SKIP LOCKED leases.
@@ -17,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from entrypoints.channel_sync import channel_sync, running_channel_sync
 from entrypoints.container import Container
 from entrypoints.jobs import JobDeps, running_jobs
 from entrypoints.merchant_webhook_worker import merchant_webhooks, running_merchant_webhooks
@@ -64,6 +66,10 @@ async def start_background_work(
     if "notifications" in work:
         state.notifications = await stack.enter_async_context(
             running_notifications(notification_worker(container, settings))
+        )
+    if "channels" in work:
+        state.channel_sync = await stack.enter_async_context(
+            running_channel_sync(channel_sync(container), settings.pos_sync_seconds)
         )
     if "jobs" in work and pool is not None:  # jobs need PostgreSQL's locks and read models
         await stack.enter_async_context(

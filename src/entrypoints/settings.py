@@ -54,13 +54,27 @@ class Settings:
     carrier_fallback: str = "fake"
     ups_api_base: str | None = None
     shipengine_api_base: str | None = None
+    # POS connections (ADR 0037): a base URL that points every Square call at another
+    # server (tests), and how often the background pulls each connection's orders
+    square_api_base: str | None = None
+    # the notification URL registered with Square: what its webhook signatures cover
+    square_webhook_url: str | None = None
+    pos_sync_seconds: float = 60.0
     # the platform's own tracking webhook secrets (ADR 0032): ShipEngine's is the
     # `secret` of the URL registered with it, UPS's the Track Alert `credential`
     shipengine_webhook_secret: str | None = None
     ups_webhook_credential: str | None = None
     run_projections: bool = True
     background_work: frozenset[str] = frozenset(
-        {"projections", "webhooks", "jobs", "merchant_webhooks", "notifications", "relay"}
+        {
+            "projections",
+            "webhooks",
+            "jobs",
+            "merchant_webhooks",
+            "notifications",
+            "channels",
+            "relay",
+        }
     )
     # POST /bench/hello for bench/http.py (entrypoints/http/bench.py)
     bench_routes: bool = False
@@ -127,6 +141,9 @@ class Settings:
             carrier_fallback=os.environ.get("CARRIER_FALLBACK", "fake"),
             ups_api_base=os.environ.get("UPS_API_BASE") or None,
             shipengine_api_base=os.environ.get("SHIPENGINE_API_BASE") or None,
+            square_api_base=os.environ.get("SQUARE_API_BASE") or None,
+            square_webhook_url=os.environ.get("SQUARE_WEBHOOK_URL") or None,
+            pos_sync_seconds=float(os.environ.get("POS_SYNC_SECONDS", "60")),
             shipengine_webhook_secret=os.environ.get("SHIPENGINE_WEBHOOK_SECRET") or None,
             ups_webhook_credential=os.environ.get("UPS_WEBHOOK_CREDENTIAL") or None,
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
@@ -134,7 +151,7 @@ class Settings:
                 part.strip()
                 for part in os.environ.get(
                     "BACKGROUND_WORK",
-                    "projections,webhooks,jobs,merchant_webhooks,notifications,relay",
+                    "projections,webhooks,jobs,merchant_webhooks,notifications,channels,relay",
                 ).split(",")
                 if part.strip()
             ),

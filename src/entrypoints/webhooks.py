@@ -17,10 +17,12 @@ from commerce_core.payments.webhooks.processing import (
     WebhookServices,
     process_webhook,
 )
+from commerce_core.processes.pos_sync import POS_WEBHOOK_PREFIX, process_pos_webhook
 from commerce_core.processes.tracking import TrackingServices, process_tracking_webhook
 from commerce_core.shared.ports.clock import Clock, Ids
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from commerce_core.tenancy.ports.tenants import TenantSettings
+from entrypoints.channel_sync import ChannelSync, channel_sync
 from entrypoints.container import Container
 from entrypoints.http.metrics import MetricsRegistry
 
@@ -55,9 +57,13 @@ class Webhooks:
     tenant_secret: TenantSecret | None = None
     metrics: MetricsRegistry | None = None
     tracking: CarrierTracking | None = None
+    pos: ChannelSync | None = None
 
     async def process(self, event: StoredWebhook) -> ProcessedWebhook:
-        """A stored event processed by its kind: a carrier's tracking, or a payment's."""
+        """A stored event processed by its kind: a carrier's tracking, a POS's (a pull of
+        its connection, ADR 0037), or a payment's."""
+        if self.pos is not None and event.gateway.startswith(POS_WEBHOOK_PREFIX):
+            return await process_pos_webhook(self.pos.services, self.pos.pos_for, event)
         if self.tracking is not None and event.gateway in self.tracking.hooks:
             tracking = self.tracking
             return await process_tracking_webhook(tracking.services, tracking.hooks, event)
@@ -112,6 +118,7 @@ def build_webhooks(container: Container, *, tenant_secret: TenantSecret | None =
         ids=container.ids(),
         tenant_secret=tenant_secret,
         tracking=tracking,
+        pos=channel_sync(container),
     )
 
 

@@ -86,6 +86,7 @@ async def _run_worker() -> None:
         resolver = container.gateway_resolver()
         stack.push_async_callback(resolver.close)
         stack.push_async_callback(container.carriers().close)
+        stack.push_async_callback(container.pos_resolver().close)
         state = SimpleNamespace(
             webhooks=build_webhooks(container, tenant_secret=resolver.webhook_secret)
         )

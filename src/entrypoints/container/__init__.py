@@ -2,10 +2,12 @@
 
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
-``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter) and
-``carriers`` (tenants' carrier connections, label documents, packing slips) and
-``merchant_webhooks`` (endpoints, deliveries, the sender) and ``notifications``
-(notifications, templates, the outbox, the SMTP and Twilio senders).
+``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter),
+``carriers`` (tenants' carrier connections, label documents, packing slips), ``channels``
+(tenants' POS connections and the adapters built from them), ``merchant_webhooks``
+(endpoints, deliveries, the sender), ``notifications`` (notifications, templates, the
+outbox, the SMTP and Twilio senders) and ``relay`` (the integration event relay's
+checkpoint and publisher).
 Tests override the providers.
 """
 
@@ -18,6 +20,7 @@ from adapters.memory.carrier import FakeCarrier
 from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
+from entrypoints.container import channels as channel_wiring
 from entrypoints.container import limits, payments, projections, relay, stores, webhooks
 from entrypoints.container import merchant_webhooks as merchant_hooks
 from entrypoints.container import notifications as notify
@@ -58,6 +61,8 @@ class Container(containers.DeclarativeContainer):
     tracked_parcels = providers.Singleton(carrier_wiring.tracked_parcels, pool)
     tracking_webhooks = providers.Singleton(carrier_wiring.tracking_webhooks)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
+    pos_connections = providers.Singleton(channel_wiring.pos_connections, settings, pool)
+    pos_resolver = providers.Singleton(channel_wiring.pos_resolver, settings, clock)
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     resolver = container.gateway_resolver()
                     stack.push_async_callback(resolver.close)
                     stack.push_async_callback(container.carriers().close)
+                    stack.push_async_callback(container.pos_resolver().close)
                     stack.push_async_callback(container.rate_limiter().close)
                     app.state.webhooks = build_webhooks(
                         container, tenant_secret=resolver.webhook_secret

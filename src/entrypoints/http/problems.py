@@ -25,6 +25,8 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from commerce_core.catalog.services import UnknownProductError
+from commerce_core.channels.connections import PosNotConnectedError
+from commerce_core.channels.ports import PosError, PosRefusedError, PosUnavailableError
 from commerce_core.customers.customer import CustomerBlockedError, CustomerErasedError
 from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.eventstore import AggregateNotFoundError, ConcurrencyError
@@ -188,6 +190,11 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     TooManyEndpointsError: (409, "webhook-endpoint-limit"),
     ImportConflictError: (409, "import-conflict", _import),
     TemplateRenderError: (422, "template-invalid"),
+    # POS connections (ADR 0037): a forced pull the POS refused or could not answer
+    PosNotConnectedError: (422, "pos-not-connected"),
+    PosUnavailableError: (503, "pos-unavailable"),
+    PosRefusedError: (422, "pos-refused"),
+    PosError: (502, "pos-error"),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
@@ -207,6 +214,7 @@ RETRYABLE_SLUGS = frozenset(
         "concurrency-conflict",
         "gateway-unavailable",
         "carrier-unavailable",
+        "pos-unavailable",
         "label-in-progress",
         "payment-in-progress",
         "rate-limited",
@@ -239,6 +247,10 @@ TITLES = {
     "not-deliverable": "The shop does not ship this there",
     "shipping-quote-refused": "The shipping quote cannot be used for this order",
     "template-invalid": "The notification template does not render",
+    "pos-not-connected": "The point of sale is not connected",
+    "pos-unavailable": "The point of sale did not answer; retry later",
+    "pos-refused": "The point of sale refused the request",
+    "pos-error": "The point of sale failed",
 }
 
 HTTP_SLUGS = {

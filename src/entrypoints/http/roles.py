@@ -63,6 +63,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/webhooks/{{gateway}}/{{tenant_id}}",
             f"POST {API}/webhooks/carriers/{{carrier}}",
             f"POST {API}/webhooks/carriers/{{carrier}}/{{tenant_id}}",
+            f"POST {API}/webhooks/square",
         ),
     ),
     RouteGroup(
@@ -243,6 +244,16 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/admin/carriers",
             f"GET {API}/admin/carriers/{{carrier}}",
             f"PUT {API}/admin/carriers/{{carrier}}",
+        ),
+    ),
+    RouteGroup(
+        # POS secrets are never shown; a forced pull writes orders (ADR 0037)
+        "POS connections",
+        frozenset({ADMIN}),
+        (
+            f"GET {API}/admin/channels",
+            f"PUT {API}/admin/channels/{{pos}}",
+            f"POST {API}/admin/channels/{{pos}}/sync",
         ),
     ),
     RouteGroup(

@@ -23,6 +23,7 @@ from entrypoints.http.api.admin import RebuildAccepted
 from entrypoints.http.api.admin_payments import FeeTermsOut, GatewayOut, ReconciliationOut
 from entrypoints.http.api.carriers_admin import CarrierOut
 from entrypoints.http.api.catalog import ProductOut, StockOut
+from entrypoints.http.api.channels_admin import ChannelList, ChannelOut, SyncOut
 from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
@@ -437,6 +438,22 @@ SHIPPED_TEMPLATE = {
     ),
     "sms": "{{ shop_name }}: order {{ order_number }} has shipped. {{ tracking_url }}",
 }
+CHANNEL_OUT = {
+    "pos": "square",
+    "enabled": True,
+    "state": "active",
+    "configured_at": PLACED,
+    "location_map": {"LH2G4W1EXAMPLE": "main"},
+    "item_map": {"W62UWFY35CWMYGVWK6TWJDNI": "TEE-BLUE-M"},
+    "merchant_id": "ML2F8EXAMPLE",
+    "cursor": "2026-03-14T09:30:00.000Z|",
+    "last_synced_at": PLACED,
+    "lag_seconds": 42,
+    "last_error": None,
+    "failures": 0,
+    "next_attempt_at": None,
+    "oversells": 1,
+}
 
 EXAMPLES: dict[type, Any] = {
     NotificationOut: NOTIFICATION,
@@ -468,6 +485,17 @@ EXAMPLES: dict[type, Any] = {
         "environment": "sandbox",
         "carrier_ids": None,
         "phone": None,
+    },
+    ChannelOut: CHANNEL_OUT,
+    ChannelList: {"items": [CHANNEL_OUT]},
+    SyncOut: {
+        "pos": "square",
+        "imported": 2,
+        "updated": 1,
+        "unchanged": 0,
+        "oversold": 1,
+        "skipped": 0,
+        "cursor": "2026-03-14T09:30:00.000Z|",
     },
     ZoneOut: ZONE_OUT,
     LocationOut: LOCATION_OUT,

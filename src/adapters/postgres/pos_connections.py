@@ -1,0 +1,156 @@
+"""Tenants' POS connections and their pull state in PostgreSQL (migration 0027)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from adapters.crypto.gateway_secrets import SealedCredentials
+from adapters.crypto.pos_secrets import PosSecretBox
+from commerce_core.channels.connections import (
+    Oversell,
+    PosConnection,
+    PosDetails,
+    PosName,
+    SyncStatus,
+)
+
+_UPSERT = """
+INSERT INTO pos_connections
+    (tenant_id, pos, enabled, configured_at, details, key_id, sealed_secrets, cursor,
+     last_synced_at, failures, next_attempt_at, last_error)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, 0, NULL, NULL)
+ON CONFLICT (tenant_id, pos) DO UPDATE SET
+    enabled = EXCLUDED.enabled,
+    configured_at = EXCLUDED.configured_at,
+    details = EXCLUDED.details,
+    key_id = EXCLUDED.key_id,
+    sealed_secrets = EXCLUDED.sealed_secrets,
+    failures = 0,
+    next_attempt_at = NULL,
+    counts_digest = NULL
+"""
+_SELECT = """
+SELECT c.pos, c.enabled, c.configured_at, c.details::text AS details, c.key_id,
+       c.sealed_secrets, c.cursor, c.last_synced_at, c.last_error, c.failures,
+       c.next_attempt_at, c.counts_digest,
+       (SELECT count(*) FROM pos_oversells o
+         WHERE o.tenant_id = c.tenant_id AND o.pos = c.pos) AS oversells
+FROM pos_connections c
+WHERE c.tenant_id = $1
+"""
+
+
+class PostgresPosConnections:
+    """Only sealed secrets reach the database; ``master_key`` never leaves the process."""
+
+    def __init__(self, pool: asyncpg.Pool, master_key: bytes) -> None:
+        self._pool = pool
+        self._secrets = PosSecretBox(master_key)
+
+    async def put(self, connection: PosConnection) -> None:
+        sealed = self._secrets.seal(connection.tenant_id, connection.pos, connection.secrets)
+        await self._pool.execute(
+            _UPSERT,
+            connection.tenant_id,
+            str(connection.pos),
+            connection.enabled,
+            connection.configured_at,
+            msgspec.json.encode(connection.details).decode(),
+            sealed.key_id,
+            sealed.sealed,
+            connection.sync.cursor,
+            connection.sync.last_synced_at,
+        )
+
+    async def get(self, tenant_id: UUID, pos: str) -> PosConnection | None:
+        row = await self._pool.fetchrow(_SELECT + " AND c.pos = $2", tenant_id, pos)
+        return None if row is None else self._connection(tenant_id, row)
+
+    async def of_tenant(self, tenant_id: UUID) -> list[PosConnection]:
+        rows = await self._pool.fetch(_SELECT + " ORDER BY c.pos", tenant_id)
+        return [self._connection(tenant_id, row) for row in rows]
+
+    async def enabled(self) -> list[tuple[UUID, PosName]]:
+        rows = await self._pool.fetch(
+            "SELECT tenant_id, pos FROM pos_connections WHERE enabled ORDER BY tenant_id, pos"
+        )
+        return [(row["tenant_id"], PosName(row["pos"])) for row in rows]
+
+    async def with_merchant(self, pos: str, merchant_id: str) -> list[PosConnection]:
+        tenants = await self._pool.fetch(
+            "SELECT tenant_id FROM pos_connections WHERE pos = $1 AND enabled"
+            " AND details->>'merchant_id' = $2 ORDER BY configured_at LIMIT 10",
+            pos,
+            merchant_id,
+        )
+        found = [await self.get(row["tenant_id"], pos) for row in tenants]
+        return [connection for connection in found if connection is not None]
+
+    async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
+        await self._pool.execute(
+            "UPDATE pos_connections SET cursor = $3, last_synced_at = $4, failures = 0,"
+            " next_attempt_at = NULL, last_error = NULL WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            cursor,
+            at,
+        )
+
+    async def failed(
+        self, tenant_id: UUID, pos: str, error: str, at: datetime, retry_at: datetime
+    ) -> None:
+        await self._pool.execute(
+            "UPDATE pos_connections SET failures = failures + 1, last_error = $3,"
+            " next_attempt_at = $4 WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            error[:500],
+            retry_at,
+        )
+
+    async def record_oversell(self, tenant_id: UUID, pos: str, oversell: Oversell) -> bool:
+        status = await self._pool.execute(
+            "INSERT INTO pos_oversells"
+            " (tenant_id, pos, external_id, location_id, detail, recorded_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            tenant_id,
+            pos,
+            oversell.external_id,
+            oversell.location_id,
+            oversell.detail,
+            oversell.recorded_at,
+        )
+        return str(status).endswith(" 1")
+
+    async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None:
+        await self._pool.execute(
+            "UPDATE pos_connections SET counts_digest = $3 WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            digest,
+        )
+
+    def _connection(self, tenant_id: UUID, row: asyncpg.Record) -> PosConnection:
+        pos = PosName(row["pos"])
+        sealed = SealedCredentials(row["key_id"], row["sealed_secrets"])
+        return PosConnection(
+            tenant_id=tenant_id,
+            pos=pos,
+            enabled=row["enabled"],
+            configured_at=row["configured_at"],
+            details=msgspec.json.decode(row["details"], type=PosDetails),
+            secrets=self._secrets.open(tenant_id, pos, sealed),
+            sync=SyncStatus(
+                cursor=row["cursor"],
+                last_synced_at=row["last_synced_at"],
+                last_error=row["last_error"],
+                failures=row["failures"],
+                next_attempt_at=row["next_attempt_at"],
+                oversells=row["oversells"],
+                counts_digest=row["counts_digest"],
+            ),
+        )

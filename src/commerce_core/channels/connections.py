@@ -1,0 +1,212 @@
+"""Per-tenant POS connections and the state of their order pull (ADR 0037).
+
+``PUT /admin/channels/{pos}`` stores a tenant's connection: its secrets (the access token
+and the webhook signature key) sealed at rest by the store and never returned; what may
+be shown in ``details``: the ``location_map`` (POS location id -> our location id, the
+only POS locations pulled) and the ``item_map`` (POS item id -> our SKU, for lines that
+do not carry our SKU). Each connection keeps the state of its pull: the cursor stored
+after a batch is applied, when it last synced, the last error, how many pulls failed in
+a row, when to try again, and the oversells it recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Protocol
+from uuid import UUID
+
+import msgspec
+
+from commerce_core.shared.errors import DomainError, InvalidValueError
+from commerce_core.shared.ports.clock import Clock
+
+
+class PosName(StrEnum):
+    SQUARE = "square"
+    FAKE = "fake"
+
+
+class SyncState(StrEnum):
+    """``active``: pulled on schedule; ``backing_off``: the last pulls failed, the next
+    waits; ``dead_letter``: too many failures in a row, not pulled until the connection
+    is stored again or a pull is forced; ``disabled``: ``enabled: false``."""
+
+    ACTIVE = "active"
+    BACKING_OFF = "backing_off"
+    DEAD_LETTER = "dead_letter"
+    DISABLED = "disabled"
+
+
+MAX_FAILURES = 8
+"""Failed pulls in a row after which a connection is dead-lettered."""
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+MAX_MAPPED = 200
+
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class PosSecrets(msgspec.Struct, frozen=True, kw_only=True):
+    """The connection's secrets; ``repr`` hides them so logs never show them."""
+
+    access_token: str = ""
+    signature_key: str = ""
+
+    def __repr__(self) -> str:
+        return "PosSecrets(access_token=***, signature_key=***)"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+class PosDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """What may be shown of a connection."""
+
+    location_map: dict[_Id, _Id]
+    item_map: dict[_Id, _Id] = msgspec.field(default_factory=dict)
+    merchant_id: str | None = None
+    """The POS's id of the tenant's account: how ``POST /webhooks/square`` finds the
+    connection (and its signature key) a delivery is for."""
+
+
+class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a connection's pull is. ``cursor`` is the POS's opaque cursor after the last
+    applied batch (None: never pulled)."""
+
+    cursor: str | None = None
+    last_synced_at: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+    oversells: int = 0
+    counts_digest: str | None = None
+    """The digest of the stock counts last pushed to the POS (``stock_push``)."""
+
+    @property
+    def dead(self) -> bool:
+        return self.failures >= MAX_FAILURES
+
+
+class PosConnection(msgspec.Struct, frozen=True, kw_only=True):
+    tenant_id: UUID
+    pos: PosName
+    enabled: bool
+    configured_at: datetime
+    details: PosDetails
+    secrets: PosSecrets
+    sync: SyncStatus = SyncStatus()
+
+    def state(self) -> SyncState:
+        if not self.enabled:
+            return SyncState.DISABLED
+        if self.sync.dead:
+            return SyncState.DEAD_LETTER
+        return SyncState.BACKING_OFF if self.sync.failures else SyncState.ACTIVE
+
+    def due(self, at: datetime) -> bool:
+        """Whether the background pull should pull this connection now."""
+        if self.state() not in (SyncState.ACTIVE, SyncState.BACKING_OFF):
+            return False
+        return self.sync.next_attempt_at is None or self.sync.next_attempt_at <= at
+
+
+class Oversell(msgspec.Struct, frozen=True, kw_only=True):
+    """A POS sale of units our stock did not have: recorded once per POS order, to resolve."""
+
+    external_id: str
+    location_id: str
+    detail: str
+    recorded_at: datetime
+
+
+class PosConnections(Protocol):
+    """Storage of tenants' POS connections and their pull state; secrets encrypted at rest.
+
+    - ``put`` stores (replaces) the connection and resets its failures (not its cursor).
+    - ``get`` returns it with its secrets opened, or None; ``of_tenant`` all of a tenant's.
+    - ``enabled`` lists (tenant, pos) of every enabled connection, for the background pull.
+    - ``with_merchant`` lists the enabled connections naming a POS account (any tenant), for
+      webhooks: several tenants may claim one account; only its signature key tells.
+    - ``applied`` stores the cursor after a batch; ``failed`` a failed pull.
+    - ``record_oversell`` records it once per (tenant, pos, external id): True if new.
+    - ``counts_pushed`` stores the digest of the stock counts last pushed.
+    """
+
+    async def put(self, connection: PosConnection) -> None: ...
+
+    async def get(self, tenant_id: UUID, pos: str) -> PosConnection | None: ...
+
+    async def of_tenant(self, tenant_id: UUID) -> list[PosConnection]: ...
+
+    async def enabled(self) -> list[tuple[UUID, PosName]]: ...
+
+    async def with_merchant(self, pos: str, merchant_id: str) -> list[PosConnection]: ...
+
+    async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None: ...
+
+    async def failed(
+        self, tenant_id: UUID, pos: str, error: str, at: datetime, retry_at: datetime
+    ) -> None: ...
+
+    async def record_oversell(self, tenant_id: UUID, pos: str, oversell: Oversell) -> bool: ...
+
+    async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None: ...
+
+
+class PosNotConnectedError(DomainError):
+    def __init__(self, pos: str) -> None:
+        super().__init__(f"POS {pos!r} is not connected: PUT /admin/channels/{pos} first")
+        self.pos = pos
+
+
+class ConnectPos(msgspec.Struct, frozen=True, kw_only=True):
+    pos: PosName
+    details: PosDetails
+    secrets: PosSecrets
+    enabled: bool = True
+
+
+def backoff(failures: int) -> timedelta:
+    """How long to wait after ``failures`` failed pulls in a row (doubling, capped)."""
+    wait: timedelta = FIRST_BACKOFF * 2 ** max(failures - 1, 0)
+    return min(wait, MAX_BACKOFF)
+
+
+def check_connection(command: ConnectPos) -> None:
+    if command.pos is PosName.SQUARE:
+        missing = [
+            name for name in ("access_token", "signature_key") if not getattr(command.secrets, name)
+        ]
+        if missing:
+            raise InvalidValueError(f"a square connection needs {', '.join(missing)}")
+    if not command.details.location_map:
+        raise InvalidValueError(
+            "location_map needs at least one POS location id -> our location id"
+        )
+    if len(command.details.location_map) + len(command.details.item_map) > MAX_MAPPED:
+        raise InvalidValueError(f"location_map and item_map hold at most {MAX_MAPPED} entries")
+
+
+async def connect_pos(
+    connections: PosConnections, clock: Clock, tenant_id: UUID, command: ConnectPos
+) -> PosConnection:
+    """``PUT /admin/channels/{pos}``: stores (replaces) the connection; a dead-lettered
+    pull starts again (the cursor is kept: nothing is pulled twice as new)."""
+    check_connection(command)
+    earlier = await connections.get(tenant_id, command.pos)
+    connection = PosConnection(
+        tenant_id=tenant_id,
+        pos=command.pos,
+        enabled=command.enabled,
+        configured_at=clock.now(),
+        details=command.details,
+        secrets=command.secrets,
+        sync=SyncStatus(
+            cursor=earlier.sync.cursor if earlier else None,
+            last_synced_at=earlier.sync.last_synced_at if earlier else None,
+            oversells=earlier.sync.oversells if earlier else 0,
+        ),
+    )
+    await connections.put(connection)
+    return connection

@@ -1,0 +1,222 @@
+"""POS connections (role admin, ADR 0037): a tenant's Square account (or the built-in
+``fake``), the state of each connection's order pull, and a forced pull. Secrets are
+write-only: stored sealed, never returned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath
+
+from commerce_core.channels.connections import (
+    ConnectPos,
+    PosConnection,
+    PosDetails,
+    PosName,
+    PosSecrets,
+    SyncState,
+    connect_pos,
+)
+from commerce_core.processes.pos_sync import SyncSummary, sync_pos
+from entrypoints.channel_sync import pos_import_services
+from entrypoints.http.auth import Principal
+from entrypoints.http.openapi import command_problems, example_body, query_problems
+from entrypoints.http.problems import problem
+from entrypoints.http.services import Services
+
+_Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class PosConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``location_map``: each POS location id pulled -> our location id whose stock its
+    sales take. ``item_map`` (optional): POS item (variation) id -> our SKU, for lines
+    that do not carry our SKU. ``merchant_id``: the POS account's id, needed for its
+    webhooks (``POST /webhooks/square``) to reach this connection. Square needs
+    ``access_token`` and ``signature_key`` (write-only); the fake needs neither."""
+
+    location_map: Annotated[dict[_Id, _Id], msgspec.Meta(min_length=1, max_length=100)]
+    item_map: Annotated[dict[_Id, _Id], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=dict
+    )
+    enabled: bool = True
+    access_token: _Secret | None = None
+    signature_key: _Secret | None = None
+    merchant_id: _Id | None = None
+
+
+CONNECTION = Body(
+    examples=example_body(
+        (
+            "Square, one shop",
+            {
+                "access_token": "EAAA-your-square-access-token",
+                "signature_key": "your-webhook-signature-key",
+                "location_map": {"LH2G4W1EXAMPLE": "main"},
+                "item_map": {"W62UWFY35CWMYGVWK6TWJDNI": "TEE-BLUE-M"},
+                "merchant_id": "ML2F8EXAMPLE",
+            },
+        ),
+        ("The built-in test POS", {"location_map": {"L1": "main"}}),
+    )
+)
+
+
+class ChannelOut(msgspec.Struct, kw_only=True):
+    """A connection without its secrets, and where its order pull is."""
+
+    pos: PosName
+    enabled: bool
+    state: SyncState
+    configured_at: datetime
+    location_map: dict[str, str]
+    item_map: dict[str, str]
+    merchant_id: str | None
+    cursor: str | None
+    last_synced_at: datetime | None
+    lag_seconds: int | None
+    last_error: str | None
+    failures: int
+    next_attempt_at: datetime | None
+    oversells: int
+
+    @classmethod
+    def of(cls, connection: PosConnection, now: datetime) -> ChannelOut:
+        sync = connection.sync
+        lag = None if sync.last_synced_at is None else (now - sync.last_synced_at)
+        return cls(
+            pos=connection.pos,
+            enabled=connection.enabled,
+            state=connection.state(),
+            configured_at=connection.configured_at,
+            location_map=dict(connection.details.location_map),
+            item_map=dict(connection.details.item_map),
+            merchant_id=connection.details.merchant_id,
+            cursor=sync.cursor,
+            last_synced_at=sync.last_synced_at,
+            lag_seconds=None if lag is None else max(int(lag.total_seconds()), 0),
+            last_error=sync.last_error,
+            failures=sync.failures,
+            next_attempt_at=sync.next_attempt_at,
+            oversells=sync.oversells,
+        )
+
+
+class ChannelList(msgspec.Struct, kw_only=True):
+    items: list[ChannelOut]
+
+
+class SyncOut(msgspec.Struct, kw_only=True):
+    """What a forced pull did: POS orders imported as new orders, updates applied,
+    repeats that changed nothing, sales flagged as oversells, orders skipped (pushed by
+    us, at an unmapped location, cancelled before import), and the cursor stored."""
+
+    pos: PosName
+    imported: int
+    updated: int
+    unchanged: int
+    oversold: int
+    skipped: int
+    cursor: str | None
+
+    @classmethod
+    def of(cls, pos: PosName, summary: SyncSummary) -> SyncOut:
+        return cls(pos=pos, **msgspec.structs.asdict(summary))
+
+
+def _pos(name: str, status: int) -> PosName:
+    try:
+        return PosName(name)
+    except ValueError:
+        known = ", ".join(str(p) for p in PosName)
+        slug = "not-found" if status == 404 else "validation-error"
+        raise problem(status, slug, f"no POS {name!r} (one of {known})") from None
+
+
+class ChannelsAdminController(Controller):
+    path = "/admin/channels"
+    tags = ["admin"]
+
+    @put(
+        "/{pos:str}",
+        status_code=200,
+        summary="Connect a point of sale",
+        responses=command_problems("forbidden"),
+    )
+    async def connect(
+        self,
+        pos: FromPath[str],
+        data: Annotated[PosConnectionIn, CONNECTION],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> ChannelOut:
+        """Stores (replaces) the tenant's connection to `square` or `fake` (admin); its
+        orders are then pulled in the background. `access_token` and `signature_key` are
+        stored encrypted and never returned. Storing it again keeps the pull's cursor and
+        starts a dead-lettered pull again. 422 when Square's secrets are missing."""
+        name = _pos(pos, 422)
+        command = ConnectPos(
+            pos=name,
+            enabled=data.enabled,
+            details=PosDetails(
+                location_map=data.location_map,
+                item_map=data.item_map,
+                merchant_id=data.merchant_id,
+            ),
+            secrets=PosSecrets(
+                access_token=data.access_token or "", signature_key=data.signature_key or ""
+            ),
+        )
+        container = request.app.state.container
+        connection = await connect_pos(
+            container.pos_connections(), services.clock, principal.tenant_id, command
+        )
+        return ChannelOut.of(connection, services.clock.now())
+
+    @get("/", summary="List POS connections", responses=query_problems("forbidden"))
+    async def list_channels(
+        self,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> ChannelList:
+        """The tenant's POS connections without their secrets (admin): each one's state
+        (`active`, `backing_off`, `dead_letter`, `disabled`), cursor, last sync, lag,
+        last error and the number of oversells recorded."""
+        connections = request.app.state.container.pos_connections()
+        now = services.clock.now()
+        found = await connections.of_tenant(principal.tenant_id)
+        return ChannelList(items=[ChannelOut.of(c, now) for c in found])
+
+    @post(
+        "/{pos:str}/sync",
+        status_code=200,
+        summary="Pull a point of sale's orders now",
+        responses=command_problems(
+            "forbidden", "not-found", "pos-not-connected", "pos-unavailable", "pos-refused"
+        ),
+    )
+    async def sync(
+        self,
+        pos: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> SyncOut:
+        """Pulls the connection's changed orders now, whatever its backoff (admin): new
+        POS orders become orders on channel `pos`, later versions apply refunds and
+        cancellations, sales beyond our stock are flagged as oversells. Answers what it
+        did. 422 `pos-not-connected`, 503 `pos-unavailable` (retry), 422 `pos-refused`."""
+        name = _pos(pos, 404)
+        container = request.app.state.container
+        summary = await sync_pos(
+            pos_import_services(container),
+            container.pos_resolver().pos_for,
+            principal.tenant_id,
+            name,
+        )
+        return SyncOut.of(name, summary)

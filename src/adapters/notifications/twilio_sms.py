@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import httpx
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -59,6 +59,9 @@ class TwilioSmsSender:
     async def send(self, to: str, body: str) -> str | None:
         try:
             await self._client.messages.create_async(to=to, from_=self._from, body=body)
+        except TwilioRestException as error:
+            # Twilio's own code (21211: not a valid number) is what its error pages index
+            return f"Twilio error {error.code} (HTTP {error.status}): {error.msg}"
         except (TwilioException, httpx.HTTPError) as error:
             return f"{type(error).__name__}: {error}"
         return None

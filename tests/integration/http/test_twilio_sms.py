@@ -1,0 +1,171 @@
+"""Shipping texts through the official ``twilio`` SDK to a local Twilio that checks every
+request against Twilio's published spec (form body, account SID, basic auth) and answers
+with the spec's own example: sent once to a customer who consented to SMS; Twilio's 400
+recorded as a failed attempt with its message; a 5xx retried after the backoff."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.memory.clock import FixedClock
+from tests.integration.carriers.vendor_server import Server, serve
+from tests.integration.http.conftest import MakeApi
+from tests.integration.http.test_notifications_api import ONLY_PROJECTIONS, World, run
+from tests.integration.http.test_orders_api import Shop
+from tests.integration.notifications.smtp_server import smtp_server
+from tests.integration.notifications.twilio_world import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM,
+    TwilioWorld,
+    twilio_error,
+)
+
+PHONE = "+14155550123"
+
+
+@dataclasses.dataclass
+class SmsWorld:
+    world: World
+    twilio: TwilioWorld
+    server: Server
+
+
+@pytest.fixture
+async def sms(make_api: MakeApi) -> AsyncIterator[SmsWorld]:
+    twilio = TwilioWorld()
+    with serve(twilio) as server:
+        async with smtp_server() as mailbox:
+            api = await make_api(
+                smtp_url=mailbox.url,
+                email_from="shop@example.com",
+                background_work=ONLY_PROJECTIONS,
+                twilio_account_sid=ACCOUNT_SID,
+                twilio_auth_token=AUTH_TOKEN,
+                twilio_from=FROM,
+                twilio_base_url=server.url,
+            )
+            _, key = await api.tenant("acme")
+            world = World(api, Shop(api, key), FixedClock(datetime.now(UTC)), mailbox)
+            yield SmsWorld(world, twilio, server)
+        assert server.violations == []
+
+
+async def shipped_order(shop: Shop, sms: bool = True) -> dict[str, Any]:
+    """A paid order of a customer with a phone (consenting to texts or not), shipped."""
+    customer = await shop.call(
+        "POST",
+        "/customers",
+        {"email": "ada@example.com", "phone": PHONE, "consent": {"email": False, "sms": sms}},
+    )
+    assert customer.status_code == 201, customer.text
+    await shop.stock_product("MUG-1", 1000, 10)
+    placed = await shop.order(("MUG-1", 1), customer={"id": customer.json()["id"]})
+    assert placed.status_code == 201, placed.text
+    order: dict[str, Any] = placed.json()
+    body = {"order_id": order["id"], "payment_method": {"type": "card", "token": "tok_visa"}}
+    charged = await shop.call("POST", "/payments/charge", body)
+    assert charged.status_code == 201, charged.text
+    shipped = await shop.call("POST", f"/orders/{order['id']}/shipments", {"carrier": "ups"})
+    assert shipped.status_code == 201, shipped.text
+    return order
+
+
+async def sms_rows(world: World) -> list[dict[str, Any]]:
+    listed = await world.shop.call("GET", "/admin/notifications")
+    assert listed.status_code == 200, listed.text
+    return [i for i in listed.json()["items"] if i["channel"] == "sms"]
+
+
+async def test_the_shipping_text_goes_out_once_through_the_sdk_as_twilio_documents(
+    sms: SmsWorld,
+) -> None:
+    order = await shipped_order(sms.world.shop)
+    await sms.world.reached(order["id"], "shipped")
+    await run(sms.world.worker())
+    await run(sms.world.worker())  # a restarted worker sends nothing again
+
+    assert len(sms.twilio.sent) == 1
+    sent = sms.twilio.sent[0]
+    assert (sent["To"], sent["From"]) == (PHONE, FROM)
+    assert f"/orders/{order['id']}/tracking" in sent["Body"]
+    assert sms.server.received[0].path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert sms.server.violations == []
+    rows = await sms_rows(sms.world)
+    assert [(r["kind"], r["status"], r["attempts"]) for r in rows] == [("shipped", "sent", 1)]
+    assert rows[0]["recipient"] == "+14*******23"
+
+
+async def test_no_text_without_sms_consent(sms: SmsWorld) -> None:
+    order = await shipped_order(sms.world.shop, sms=False)
+    await sms.world.reached(order["id"], "shipped")
+    await run(sms.world.worker())
+    assert sms.server.received == []
+    assert await sms_rows(sms.world) == []
+
+
+async def test_twilios_400_is_a_failed_attempt_with_twilios_message(sms: SmsWorld) -> None:
+    message = f"The 'To' number {PHONE} is not a valid phone number."
+    sms.twilio.next_answers.append(lambda _: twilio_error(400, 21211, message))
+    order = await shipped_order(sms.world.shop)
+    await sms.world.reached(order["id"], "shipped")
+    await run(sms.world.worker())
+
+    assert sms.twilio.sent == []
+    [row] = await sms_rows(sms.world)
+    assert (row["status"], row["attempts"], row["sent_at"]) == ("pending", 1, None)
+    assert row["last_error"] == f"Twilio error 21211 (HTTP 400): Unable to create record: {message}"
+
+
+async def test_a_twilio_5xx_is_retried_after_the_backoff_and_sent_once(sms: SmsWorld) -> None:
+    sms.twilio.next_answers.append(lambda _: twilio_error(503, 20503, "Service unavailable"))
+    order = await shipped_order(sms.world.shop)
+    await sms.world.reached(order["id"], "shipped")
+    worker = sms.world.worker()
+    await run(worker)
+    assert sms.twilio.sent == []
+    await run(worker)  # not due before its backoff
+    assert len(sms.server.received) == 1
+
+    sms.world.clock.advance(timedelta(hours=1))
+    await run(worker)
+    await run(worker)
+    assert len(sms.twilio.sent) == 1
+    assert len(sms.server.received) == 2
+    [row] = await sms_rows(sms.world)
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+async def test_a_wrong_auth_token_is_refused_and_recorded(
+    make_api: MakeApi,
+) -> None:
+    twilio = TwilioWorld()
+    with serve(twilio) as server:
+        async with smtp_server() as mailbox:
+            api = await make_api(
+                smtp_url=mailbox.url,
+                email_from="shop@example.com",
+                background_work=ONLY_PROJECTIONS,
+                twilio_account_sid=ACCOUNT_SID,
+                twilio_auth_token="not-the-token",
+                twilio_from=FROM,
+                twilio_base_url=server.url,
+            )
+            _, key = await api.tenant("acme")
+            world = World(api, Shop(api, key), FixedClock(datetime.now(UTC)), mailbox)
+            order = await shipped_order(world.shop)
+            await world.reached(order["id"], "shipped")
+            await run(world.worker())
+            [row] = await sms_rows(world)
+    assert twilio.sent == []
+    assert server.received[0].headers["authorization"].startswith("Basic ")
+    assert row["status"] == "pending"
+    assert (
+        row["last_error"] == "Twilio error 20003 (HTTP 401): Unable to create record: Authenticate"
+    )
+    assert server.violations == []

@@ -68,13 +68,6 @@ class TwilioSpec(Spec):
         form = self._decoded(operation, body)
         return problems + self._errors(operation, "request", form)
 
-    def created_example(self, path: str) -> dict[str, Any]:
-        """The spec's own example of a message just created (its schema requires nothing,
-        so one built from the schema alone would be empty)."""
-        created = self.operation("post", path).spec["responses"]["201"]
-        example: dict[str, Any] = created["content"]["application/json"]["examples"]["create"]
-        return deepcopy(example["value"])
-
     def check_response(self, method: str, path: str, status: int, body: Any) -> list[str]:
         if status < 400:
             return super().check_response(method, path, status, body)
@@ -98,6 +91,14 @@ class TwilioSpec(Spec):
         return fields
 
 
+def created_example(spec: Spec, path: str) -> dict[str, Any]:
+    """The spec's own example of a message just created (its schema requires nothing,
+    so one built from the schema alone would be empty)."""
+    created = spec.operation("post", path).spec["responses"]["201"]
+    example: dict[str, Any] = created["content"]["application/json"]["examples"]["create"]
+    return deepcopy(example["value"])
+
+
 def twilio_error(status: int, code: int, message: str) -> Answer:
     return Answer(
         status,
@@ -114,7 +115,7 @@ def twilio_error(status: int, code: int, message: str) -> Answer:
 class TwilioWorld:
     """Accepts every message, unless ``next_answers`` holds answers to give first."""
 
-    spec: TwilioSpec = field(default_factory=TwilioSpec)
+    spec: Spec = field(default_factory=TwilioSpec)
     next_answers: list[Callable[[dict[str, str]], Answer]] = field(default_factory=list)
     sent: list[dict[str, str]] = field(default_factory=list)
 
@@ -125,7 +126,7 @@ class TwilioWorld:
         if self.next_answers:
             return self.next_answers.pop(0)(form)
         self.sent.append(form)
-        message = self.spec.created_example(received.path)
+        message = created_example(self.spec, received.path)
         number = len(self.sent)
         message.update(
             account_sid=ACCOUNT_SID,

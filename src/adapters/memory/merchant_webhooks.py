@@ -14,6 +14,7 @@ from adapters.crypto.webhook_secrets import WebhookSecretBox
 from commerce_core.eventstore import START, Position
 from commerce_core.merchant_webhooks.deliveries import Delivery, DeliveryStatus, Outcome
 from commerce_core.merchant_webhooks.endpoints import EndpointStatus, WebhookEndpoint
+from commerce_core.merchant_webhooks.ports import DeliveryKey
 
 _Row = tuple[WebhookEndpoint, SealedCredentials]
 
@@ -130,7 +131,12 @@ class MemoryWebhookDeliveries:
         return delivery if delivery is not None and delivery.tenant == tenant else None
 
     async def of_endpoint(
-        self, tenant: str, endpoint_id: UUID, status: DeliveryStatus | None, limit: int
+        self,
+        tenant: str,
+        endpoint_id: UUID,
+        status: DeliveryStatus | None,
+        limit: int,
+        after: DeliveryKey | None = None,
     ) -> list[Delivery]:
         found = [
             d
@@ -138,6 +144,7 @@ class MemoryWebhookDeliveries:
             if d.tenant == tenant
             and d.endpoint_id == endpoint_id
             and (status is None or d.status is status)
+            and (after is None or (d.created_at, d.id) < after.key())
         ]
         return sorted(found, key=lambda d: (d.created_at, d.id), reverse=True)[:limit]
 

@@ -15,7 +15,7 @@ from commerce_core.notifications.notification import (
     NotificationStatus,
     Outcome,
 )
-from commerce_core.notifications.ports import Email
+from commerce_core.notifications.ports import Email, ListKey
 from commerce_core.notifications.templates import TemplateOverride
 
 
@@ -63,9 +63,15 @@ class MemoryNotifications:
             last_error=outcome.error,
         )
 
-    async def list(self, tenant: str, limit: int) -> list[Notification]:
-        mine = [n for n in self._by_id.values() if n.tenant == tenant]
-        return sorted(mine, key=lambda n: (n.created_at, str(n.id)), reverse=True)[:limit]
+    async def list(
+        self, tenant: str, limit: int, after: ListKey | None = None
+    ) -> list[Notification]:
+        mine = [
+            n
+            for n in self._by_id.values()
+            if n.tenant == tenant and (after is None or (n.created_at, n.id) < after.key())
+        ]
+        return sorted(mine, key=lambda n: (n.created_at, n.id), reverse=True)[:limit]
 
 
 class MemoryTemplates:

@@ -19,6 +19,7 @@ from commerce_core.merchant_webhooks.deliveries import (
     Outcome,
 )
 from commerce_core.merchant_webhooks.endpoints import EndpointStatus, WebhookEndpoint
+from commerce_core.merchant_webhooks.ports import DeliveryKey
 
 _ENDPOINT = (
     "tenant_id, id, url, events, description, status, notice, created_at, updated_at,"
@@ -228,16 +229,24 @@ class PostgresWebhookDeliveries:
         return None if row is None else _delivery(row)
 
     async def of_endpoint(
-        self, tenant: str, endpoint_id: UUID, status: DeliveryStatus | None, limit: int
+        self,
+        tenant: str,
+        endpoint_id: UUID,
+        status: DeliveryStatus | None,
+        limit: int,
+        after: DeliveryKey | None = None,
     ) -> list[Delivery]:
         rows = await self._pool.fetch(
             f"SELECT {_DELIVERY} FROM webhook_deliveries"
             " WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)"
+            " AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))"
             " ORDER BY created_at DESC, id DESC LIMIT $4",
             tenant,
             endpoint_id,
             None if status is None else str(status),
             limit,
+            after.created_at if after else None,
+            after.id if after else None,
         )
         return [_delivery(row) for row in rows]
 

@@ -16,6 +16,7 @@ from commerce_core.notifications.notification import (
     NotificationStatus,
     Outcome,
 )
+from commerce_core.notifications.ports import ListKey
 from commerce_core.notifications.templates import TemplateOverride
 
 _COLUMNS = (
@@ -126,11 +127,18 @@ class PostgresNotifications:
             outcome.error,
         )
 
-    async def list(self, tenant: str, limit: int) -> list[Notification]:
+    async def list(
+        self, tenant: str, limit: int, after: ListKey | None = None
+    ) -> list[Notification]:
+        # keyset on (created_at, id), the order of the index notifications_of_tenant
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM notifications WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2",
+            f"SELECT {_COLUMNS} FROM notifications WHERE tenant_id = $1"
+            " AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))"
+            " ORDER BY created_at DESC, id DESC LIMIT $2",
             tenant,
             limit,
+            after.created_at if after else None,
+            after.id if after else None,
         )
         return [_notification(row) for row in rows]
 

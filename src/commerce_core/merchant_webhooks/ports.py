@@ -15,6 +15,20 @@ from commerce_core.merchant_webhooks.deliveries import Delivery, DeliveryStatus,
 from commerce_core.merchant_webhooks.endpoints import WebhookEndpoint
 
 
+class DeliveryKey(msgspec.Struct, frozen=True):
+    """Where a page of deliveries ended: its last one's ``created_at`` and ``id``."""
+
+    created_at: datetime
+    id: UUID
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryKey:
+        return cls(delivery.created_at, delivery.id)
+
+    def key(self) -> tuple[datetime, UUID]:
+        return (self.created_at, self.id)
+
+
 class WebhookEndpoints(Protocol):
     """A tenant's endpoints; secrets are sealed at rest by the store. Every read is by
     tenant, so one tenant never sees another's endpoint."""
@@ -70,9 +84,14 @@ class WebhookDeliveries(Protocol):
     async def get(self, tenant: str, delivery_id: UUID) -> Delivery | None: ...
 
     async def of_endpoint(
-        self, tenant: str, endpoint_id: UUID, status: DeliveryStatus | None, limit: int
+        self,
+        tenant: str,
+        endpoint_id: UUID,
+        status: DeliveryStatus | None,
+        limit: int,
+        after: DeliveryKey | None = None,
     ) -> list[Delivery]:
-        """Newest first."""
+        """Newest first (by ``created_at``, then ``id``), from just after ``after``."""
         ...
 
     async def retry(self, tenant: str, delivery_id: UUID, at: datetime) -> None:

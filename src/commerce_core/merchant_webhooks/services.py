@@ -18,7 +18,7 @@ from commerce_core.merchant_webhooks.endpoints import (
     WebhookEndpoint,
 )
 from commerce_core.merchant_webhooks.events import check_patterns
-from commerce_core.merchant_webhooks.ports import WebhookDeliveries, WebhookEndpoints
+from commerce_core.merchant_webhooks.ports import DeliveryKey, WebhookDeliveries, WebhookEndpoints
 from commerce_core.merchant_webhooks.urls import UrlRules, parse_url
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.ports.clock import Clock, Ids
@@ -152,9 +152,10 @@ async def deliveries_of(
     endpoint_id: UUID,
     status: DeliveryStatus | None,
     limit: int,
+    after: DeliveryKey | None = None,
 ) -> list[Delivery]:
     await endpoint_of(deps, tenant, endpoint_id)
-    return await deps.deliveries.of_endpoint(tenant, endpoint_id, status, limit)
+    return await deps.deliveries.of_endpoint(tenant, endpoint_id, status, limit, after)
 
 
 async def retry_delivery(deps: EndpointDeps, tenant: str, delivery_id: UUID) -> Delivery:

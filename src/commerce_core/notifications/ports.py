@@ -34,9 +34,25 @@ class Notifications(Protocol):
 
     async def record(self, notification: Notification, outcome: Outcome) -> None: ...
 
-    async def list(self, tenant: str, limit: int) -> list[Notification]:
-        """Newest first."""
+    async def list(
+        self, tenant: str, limit: int, after: ListKey | None = None
+    ) -> list[Notification]:
+        """Newest first (by ``created_at``, then ``id``), from just after ``after``."""
         ...
+
+
+class ListKey(msgspec.Struct, frozen=True):
+    """Where a page of notifications ended: its last one's ``created_at`` and ``id``."""
+
+    created_at: datetime
+    id: UUID
+
+    @classmethod
+    def of(cls, notification: Notification) -> ListKey:
+        return cls(notification.created_at, notification.id)
+
+    def key(self) -> tuple[datetime, UUID]:
+        return (self.created_at, self.id)
 
 
 class Templates(Protocol):

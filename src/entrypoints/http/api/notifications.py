@@ -10,11 +10,11 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath
 
 from commerce_core.notifications.notification import Channel, Kind, Notification
 from commerce_core.notifications.notification import NotificationStatus as Status
-from commerce_core.notifications.ports import Templates
+from commerce_core.notifications.ports import ListKey, Templates
 from commerce_core.notifications.templates import (
     MAX_TEMPLATE_CHARS,
     SAMPLE,
@@ -24,6 +24,8 @@ from commerce_core.notifications.templates import (
     parse_kind,
     render,
 )
+from entrypoints.http.api import cursors
+from entrypoints.http.api.customer_list import CursorQuery, Limit
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, example_body, query_problems
 
@@ -138,20 +140,28 @@ class NotificationsAdminController(Controller):
     @get(
         "/notifications",
         summary="List customer notifications",
-        responses=query_problems("forbidden"),
+        responses=query_problems("forbidden", "validation-error"),
     )
     async def list_notifications(
         self,
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        limit: Limit = 50,
+        cursor: CursorQuery = None,
     ) -> NotificationList:
         """The tenant's email and SMS notifications, newest first: kind, channel, masked
-        recipient, status, attempts, when recorded and sent (admin). Without `SMTP_URL`
-        or Twilio settings the messages go to an in-memory outbox and show here."""
+        recipient, status, attempts, when recorded and sent (admin). Pages with `limit`
+        and `cursor` (the previous page's `next_cursor`). Without `SMTP_URL` or Twilio
+        settings the messages go to an in-memory outbox and show here."""
         store = request.app.state.container.notifications()
-        found = await store.list(str(principal.tenant_id), limit)
-        return NotificationList(items=[NotificationOut.of(n) for n in found])
+        after = cursors.decode(cursor, ListKey)
+        found = await store.list(str(principal.tenant_id), limit + 1, after)
+        page = found[:limit]
+        more = len(found) > limit
+        return NotificationList(
+            items=[NotificationOut.of(n) for n in page],
+            next_cursor=cursors.encode(ListKey.of(page[-1])) if more else None,
+        )
 
     @get(
         "/notification-templates/{name:str}",

@@ -10,13 +10,16 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath
 
 from commerce_core.merchant_webhooks import services as hooks
 from commerce_core.merchant_webhooks.deliveries import Delivery, DeliveryStatus
 from commerce_core.merchant_webhooks.endpoints import EndpointStatus, WebhookEndpoint
 from commerce_core.merchant_webhooks.events import MAX_PATTERNS
+from commerce_core.merchant_webhooks.ports import DeliveryKey
 from commerce_core.merchant_webhooks.urls import MAX_URL_LENGTH
+from entrypoints.http.api import cursors
+from entrypoints.http.api.customer_list import CursorQuery, Limit
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, example_body, query_problems
 from entrypoints.http.sealed_responses import names_customer
@@ -293,7 +296,7 @@ class WebhookEndpointsController(Controller):
     @get(
         "/{endpoint_id:uuid}/deliveries",
         summary="List an endpoint's deliveries",
-        responses=query_problems("forbidden", "not-found"),
+        responses=query_problems("forbidden", "not-found", "validation-error"),
     )
     async def deliveries(
         self,
@@ -302,14 +305,27 @@ class WebhookEndpointsController(Controller):
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         status: DeliveryStatus | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        limit: Limit = 50,
+        cursor: CursorQuery = None,
     ) -> DeliveryList:
         """The endpoint's deliveries, newest first, each with every attempt (status
-        code, duration, error, the start of the answer); `status` filters (admin, staff)."""
+        code, duration, error, the start of the answer); `status` filters; pages with
+        `limit` and `cursor` (the previous page's `next_cursor`) (admin, staff)."""
+        after = cursors.decode(cursor, DeliveryKey)
         found = await hooks.deliveries_of(
-            _deps(request, services), str(principal.tenant_id), endpoint_id, status, limit
+            _deps(request, services),
+            str(principal.tenant_id),
+            endpoint_id,
+            status,
+            limit + 1,
+            after,
         )
-        return DeliveryList(items=[DeliveryOut.of(d) for d in found])
+        page = found[:limit]
+        more = len(found) > limit
+        return DeliveryList(
+            items=[DeliveryOut.of(d) for d in page],
+            next_cursor=cursors.encode(DeliveryKey.of(page[-1])) if more else None,
+        )
 
 
 class WebhookDeliveriesController(Controller):

@@ -1,7 +1,7 @@
-"""Shipping texts through the official ``twilio`` SDK to a local Twilio that checks every
-request against Twilio's published spec (form body, account SID, basic auth) and answers
-with the spec's own example: sent once to a customer who consented to SMS; Twilio's 400
-recorded as a failed attempt with its message; a 5xx retried after the backoff."""
+"""Shipped and delivered texts through the official ``twilio`` SDK to a local Twilio that
+checks every request against Twilio's published spec (form body, account SID, basic auth)
+and answers with the spec's own example: sent once to a customer who consented to SMS;
+Twilio's 400 recorded as a failed attempt with its message; a 5xx retried after the backoff."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ async def shipped_order(shop: Shop, sms: bool = True) -> dict[str, Any]:
     assert charged.status_code == 201, charged.text
     shipped = await shop.call("POST", f"/orders/{order['id']}/shipments", {"carrier": "ups"})
     assert shipped.status_code == 201, shipped.text
-    return order
+    return {**order, "shipment_id": shipped.json()["id"]}
 
 
 async def sms_rows(world: World) -> list[dict[str, Any]]:
@@ -82,7 +82,7 @@ async def sms_rows(world: World) -> list[dict[str, Any]]:
     return [i for i in listed.json()["items"] if i["channel"] == "sms"]
 
 
-async def test_the_shipping_text_goes_out_once_through_the_sdk_as_twilio_documents(
+async def test_the_shipped_and_delivered_texts_go_out_once_through_the_sdk_as_twilio_documents(
     sms: SmsWorld,
 ) -> None:
     order = await shipped_order(sms.world.shop)
@@ -99,6 +99,18 @@ async def test_the_shipping_text_goes_out_once_through_the_sdk_as_twilio_documen
     rows = await sms_rows(sms.world)
     assert [(r["kind"], r["status"], r["attempts"]) for r in rows] == [("shipped", "sent", 1)]
     assert rows[0]["recipient"] == "+14*******23"
+
+    delivered = await sms.world.shop.call(
+        "POST", f"/shipments/{order['shipment_id']}/events", {"status": "delivered"}
+    )
+    assert delivered.status_code == 201, delivered.text
+    await sms.world.reached(order["id"], "delivered")
+    await run(sms.world.worker())
+    await run(sms.world.worker())
+    assert len(sms.twilio.sent) == 2
+    assert sms.twilio.sent[1]["To"] == PHONE
+    kinds = sorted((r["kind"], r["status"]) for r in await sms_rows(sms.world))
+    assert kinds == [("delivered", "sent"), ("shipped", "sent")]
 
 
 async def test_no_text_without_sms_consent(sms: SmsWorld) -> None:

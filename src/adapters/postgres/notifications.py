@@ -10,9 +10,9 @@ import msgspec
 
 from commerce_core.eventstore import START, Position
 from commerce_core.notifications.notification import (
-    Channel,
     Kind,
     Notification,
+    NotificationChannel,
     NotificationStatus,
     Outcome,
 )
@@ -34,7 +34,7 @@ def _notification(row: asyncpg.Record) -> Notification:
         tenant=row["tenant_id"],
         event_id=row["event_id"],
         kind=Kind(row["kind"]),
-        channel=Channel(row["channel"]),
+        channel=NotificationChannel(row["channel"]),
         customer_id=row["customer_id"],
         order_id=row["order_id"],
         recipient=row["recipient"],

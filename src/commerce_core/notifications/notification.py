@@ -26,7 +26,7 @@ SMS_KINDS: frozenset[Kind] = frozenset({Kind.SHIPPED, Kind.DELIVERED})
 """Only these also go by SMS (a text is for what the customer waits for at the door)."""
 
 
-class Channel(StrEnum):
+class NotificationChannel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
 
@@ -48,7 +48,7 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     tenant: str
     event_id: UUID
     kind: Kind
-    channel: Channel
+    channel: NotificationChannel
     customer_id: UUID
     order_id: UUID
     recipient: str

@@ -22,8 +22,8 @@ from commerce_core.eventstore import AggregateNotFoundError, EventStore, Reposit
 from commerce_core.fulfilment.shipment import Shipment
 from commerce_core.notifications.notification import (
     SMS_KINDS,
-    Channel,
     Notification,
+    NotificationChannel,
     NotificationStatus,
     Outcome,
     after_failure,
@@ -116,12 +116,12 @@ async def _notifications_of(notice: Notice, deps: NotificationDeps) -> list[Noti
     return made
 
 
-def _channels(notice: Notice, contact: Contact) -> list[tuple[Channel, str]]:
+def _channels(notice: Notice, contact: Contact) -> list[tuple[NotificationChannel, str]]:
     channels = []
     if contact.email and contact.email_consent:
-        channels.append((Channel.EMAIL, mask_email(contact.email)))
+        channels.append((NotificationChannel.EMAIL, mask_email(contact.email)))
     if notice.kind in SMS_KINDS and contact.phone and contact.sms_consent:
-        channels.append((Channel.SMS, mask_phone(contact.phone)))
+        channels.append((NotificationChannel.SMS, mask_phone(contact.phone)))
     return channels
 
 
@@ -171,7 +171,7 @@ async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcom
     values = dict(notification.context)
     values["customer_name"] = (contact.name if contact else None) or ""
     rendered = await _rendered(notification, values, deps)
-    if notification.channel is Channel.EMAIL:
+    if notification.channel is NotificationChannel.EMAIL:
         error = await deps.email.send(
             Email(
                 to=address,
@@ -199,7 +199,7 @@ async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcom
 def _address(notification: Notification, contact: Contact | None) -> str | None:
     if contact is None:
         return None
-    if notification.channel is Channel.EMAIL:
+    if notification.channel is NotificationChannel.EMAIL:
         return contact.email if contact.email_consent else None
     return contact.phone if contact.sms_consent else None
 

@@ -45,7 +45,10 @@ def generate(document: dict[str, Any], folder: Path) -> None:
     spec = folder / "openapi.json"
     spec.write_text(json.dumps(document))
     config = folder / "generator.yaml"
-    config.write_text("post_hooks: []\n")  # no formatter run on the generated code
+    # no formatter run on the generated code; a PDF (the packing slip) is bytes to a client
+    config.write_text(
+        "post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n"
+    )
     done = subprocess.run(
         [
             GENERATOR,

@@ -230,3 +230,11 @@ def test_the_document_is_plain_json(document: dict[str, Any]) -> None:
     # a struct default (e.g. a body field defaulting to a value object) would reach the
     # document as a Python object: clients and schemathesis cannot read it
     assert json.loads(json.dumps(document)) == document
+
+
+def test_every_schema_has_a_name_of_its_own(document: dict[str, Any]) -> None:
+    # two structs of one name get module-prefixed names (``catalog_LocationOut``), which
+    # client generators cannot resolve: each type the document shows needs its own name
+    prefixed = [name for name in document["components"]["schemas"] if "_" in name]
+
+    assert prefixed == []

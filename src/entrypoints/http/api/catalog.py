@@ -87,7 +87,7 @@ class ReceiptIn(msgspec.Struct, forbid_unknown_fields=True):
     location_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = DEFAULT_LOCATION
 
 
-class LocationOut(msgspec.Struct):
+class StockAtLocationOut(msgspec.Struct):
     location_id: str
     on_hand: int
     reserved: int
@@ -99,12 +99,12 @@ class StockOut(msgspec.Struct):
     on_hand: int
     reserved: int
     available: int
-    locations: list[LocationOut]
+    locations: list[StockAtLocationOut]
 
     @classmethod
     def of(cls, levels: StockLevels) -> StockOut:
         locations = [
-            LocationOut(loc.location_id, loc.on_hand, loc.reserved, loc.available)
+            StockAtLocationOut(loc.location_id, loc.on_hand, loc.reserved, loc.available)
             for loc in levels.locations
         ]
         return cls(levels.sku, levels.on_hand, levels.reserved, levels.available, locations)

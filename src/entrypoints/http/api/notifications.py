@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
-from commerce_core.notifications.notification import Channel, Kind, Notification
+from commerce_core.notifications.notification import Kind, Notification, NotificationChannel
 from commerce_core.notifications.notification import NotificationStatus as Status
 from commerce_core.notifications.ports import ListKey, Templates
 from commerce_core.notifications.templates import (
@@ -44,7 +44,7 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class NotificationOut(msgspec.Struct, kw_only=True):
     id: UUID
     kind: Kind
-    channel: Channel
+    channel: NotificationChannel
     recipient: str
     """Masked: enough to tell recipients apart."""
     order_id: UUID

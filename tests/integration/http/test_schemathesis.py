@@ -53,7 +53,9 @@ from entrypoints.http.app import create_app
 from entrypoints.http.roles import rule_of
 from entrypoints.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, PgSchema
+from tests.integration.carriers.vendor_server import serve as serve_vendor
 from tests.integration.http.api_contract import CONTRACT, documented_operations, shape
+from tests.integration.pos.square_world import SquareWorld
 
 COMMERCE = str(Path(sys.executable).with_name("commerce"))
 MAX_EXAMPLES = 25
@@ -126,7 +128,13 @@ def _stock_the_shop(server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``commerce serve`` on a private schema, with a tenant that sells MUG-1."""
+    """``commerce serve`` on a private schema, with a tenant that sells MUG-1; a Square
+    stand-in answers the POS calls a fuzzed connection makes (a wrong token: refused)."""
+    with serve_vendor(SquareWorld()) as square:
+        yield from _live_server(tmp_path_factory, square.url)
+
+
+def _live_server(tmp_path_factory: pytest.TempPathFactory, square_url: str) -> Iterator[LiveServer]:
     schema = asyncio.run(PgSchema.create())
     data_dir = tmp_path_factory.mktemp("schemathesis")
     log = data_dir / "server.log"
@@ -143,6 +151,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "PII_MASTER_KEY": os.urandom(32).hex(),
         "PAYMENT_GATEWAY": "fake",
         "LOG_LEVEL": "warning",
+        "SQUARE_API_BASE": square_url,
     }
     created = subprocess.run(
         [COMMERCE, "tenant", "create", "schemathesis"],

@@ -146,16 +146,22 @@ async def remove(deps: EndpointDeps, tenant: str, endpoint_id: UUID) -> None:
         raise EndpointNotFoundError(endpoint_id)
 
 
+@dataclass(frozen=True)
+class DeliveryPage:
+    """Which of an endpoint's deliveries: a status (or all), how many, after which one."""
+
+    status: DeliveryStatus | None
+    limit: int
+    after: DeliveryKey | None = None
+
+
 async def deliveries_of(
-    deps: EndpointDeps,
-    tenant: str,
-    endpoint_id: UUID,
-    status: DeliveryStatus | None,
-    limit: int,
-    after: DeliveryKey | None = None,
+    deps: EndpointDeps, tenant: str, endpoint_id: UUID, page: DeliveryPage
 ) -> list[Delivery]:
     await endpoint_of(deps, tenant, endpoint_id)
-    return await deps.deliveries.of_endpoint(tenant, endpoint_id, status, limit, after)
+    return await deps.deliveries.of_endpoint(
+        tenant, endpoint_id, page.status, page.limit, page.after
+    )
 
 
 async def retry_delivery(deps: EndpointDeps, tenant: str, delivery_id: UUID) -> Delivery:

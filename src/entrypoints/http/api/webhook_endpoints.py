@@ -316,9 +316,7 @@ class WebhookEndpointsController(Controller):
             _deps(request, services),
             str(principal.tenant_id),
             endpoint_id,
-            status,
-            limit + 1,
-            after,
+            hooks.DeliveryPage(status, limit + 1, after),
         )
         page = found[:limit]
         more = len(found) > limit

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,16 +31,49 @@ _SHARED: list[structlog.types.Processor] = [
 
 class _Output:
     """Where every line goes: loggers cached before a new configuration (another app in
-    the same process, a test's captured output) follow it to the new stream."""
+    the same process, a test's captured output) follow it to the new stream.
 
-    def __init__(self) -> None:
-        self.stream: TextIO = sys.stdout
+    structlog and the standard-library handlers hold locks of their own, and granian's
+    processes share one standard output: a line is kept until its newline and written
+    whole, under one lock, in one system call where the stream has a file descriptor, so
+    two writers never interleave inside a line.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream: TextIO = stream or sys.stdout
+        self._pending = ""
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        return self.stream.write(text)
+        with self._lock:
+            lines, newline, self._pending = (self._pending + text).rpartition("\n")
+            if newline:
+                _write_whole(self.stream, lines + newline)
+        return len(text)
 
     def flush(self) -> None:
-        self.stream.flush()
+        with self._lock:
+            self.stream.flush()
+
+
+def _write_whole(stream: TextIO, text: str) -> None:
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured or in-memory stream
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # what others wrote through the stream's own buffer goes first
+    data = text.encode()
+    while data:
+        data = data[os.write(descriptor, data) :]
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler of granian's processes: whole lines, like every other writer here."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(_Output(stream))
 
 
 _OUTPUT = _Output()
@@ -79,7 +114,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(_OUTPUT),  # type: ignore[arg-type]
+        logger_factory=structlog.WriteLoggerFactory(_OUTPUT),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(_OUTPUT)
@@ -104,7 +139,7 @@ def granian_log_config(fmt: str) -> dict[str, Any]:
         "handlers": {
             "console": {
                 "formatter": "structured",
-                "class": "logging.StreamHandler",
+                "class": "entrypoints.logs.LineHandler",
                 "stream": "ext://sys.stdout",
             }
         },

@@ -7,8 +7,12 @@ request bodies and personal data among them.
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -62,3 +66,31 @@ def test_a_logger_cached_before_logging_is_configured_again_follows_the_new_setu
         log.info("seen")
 
     assert [entry["event"] for entry in captured] == ["seen"]
+
+
+CHILD = """
+import logging, structlog
+from entrypoints.logs import configure_logging
+configure_logging("info", "json")
+events, records = structlog.get_logger("events"), logging.getLogger("records")
+padding = "x" * 10_000  # longer than a stream's buffer, as a traceback can be
+for i in range(200):
+    events.info("event", i=i, padding=padding)
+    records.info("record %s %s", i, padding)
+"""
+
+
+def test_processes_sharing_one_output_never_interleave_inside_a_line(tmp_path: Path) -> None:
+    # granian's server and worker processes write to one standard output
+    path = tmp_path / "out.log"
+    with path.open("wb") as out:
+        children = [
+            subprocess.Popen([sys.executable, "-c", CHILD], stdout=out, stderr=out)
+            for _ in range(3)
+        ]
+        for child in children:
+            assert child.wait(timeout=60) == 0
+
+    lines = path.read_text().splitlines()
+    parsed = [json.loads(line) for line in lines]  # "Extra data" when two lines share one
+    assert len(parsed) == 3 * 2 * 200

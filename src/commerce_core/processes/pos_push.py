@@ -157,8 +157,9 @@ async def reconcile(
     if push.state is PushState.REQUESTED:
         try:
             made = await pos.push_order(push.draft, idempotency_key=push.key)
-        except PosRefusedError:
-            await _record(services, push, lambda p: p.record_refused(str(refused), _now(services)))
+        except PosRefusedError as refused:
+            error = str(refused)
+            await _record(services, push, lambda p: p.record_refused(error, _now(services)))
             summary.refused += 1
             return
         push = await _record(
@@ -191,8 +192,9 @@ async def _mirror(
     assert intent is not None
     try:
         await pos.update_fulfilment(push.external_id, intent.state, idempotency_key=intent.key)
-    except PosRefusedError:
-        await _record(services, push, lambda p: p.record_refused(str(refused), _now(services)))
+    except PosRefusedError as refused:
+        error = str(refused)
+        await _record(services, push, lambda p: p.record_refused(error, _now(services)))
         summary.refused += 1
         return False
     await _record(services, push, lambda p: p.record_mirrored(intent.key, _now(services)))

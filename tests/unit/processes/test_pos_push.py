@@ -3,6 +3,7 @@ POS and in-memory stores: once per order and per change, intent first, echoes ig
 
 from __future__ import annotations
 
+import itertools
 from uuid import UUID, uuid4
 
 import pytest
@@ -30,7 +31,7 @@ from tests.unit.processes.test_pos_sync import World
 from tests.unit.shop import Shop
 
 
-class Killed(Exception):
+class KilledError(Exception):
     """The process died right after the POS answered."""
 
 
@@ -55,7 +56,7 @@ class CountingPos(FakePos):
         made = await super().push_order(draft, idempotency_key=idempotency_key)
         if self.kill_after_push:
             self.kill_after_push = False
-            raise Killed
+            raise KilledError
         return made
 
     async def update_fulfilment(
@@ -115,7 +116,7 @@ async def test_a_process_killed_between_the_call_and_the_record_makes_no_second_
     order_id = await _web_order(world)
     pos.kill_after_push = True
 
-    with pytest.raises(Killed):
+    with pytest.raises(KilledError):
         await _round(world)
     push = await _push(world, order_id)
     assert push is not None
@@ -174,7 +175,7 @@ async def test_our_status_changes_are_mirrored_once_each_and_their_echo_is_nothi
     assert pos.orders[external_id].fulfilment is PosFulfilmentState.RESERVED
 
     await world.sync()  # the pull brings our own change back: nothing happens
-    order = await world.shop.repo.get(order_id)
+    order = await world.shop.order(order_id)
     assert order.status is OrderStatus.PROCESSING
     assert await world.orders() == []  # never imported as a POS order
 
@@ -190,7 +191,7 @@ async def test_a_change_at_the_till_comes_back_once_and_is_not_pushed_back() -> 
     await world.sync()
     await _round(world)
 
-    order = await world.shop.repo.get(order_id)
+    order = await world.shop.order(order_id)
     assert order.status is OrderStatus.READY_FOR_SHIPMENT
     assert [change.status for change in order.status_history].count(
         OrderStatus.READY_FOR_SHIPMENT
@@ -207,7 +208,7 @@ async def test_a_cancellation_at_the_till_is_recorded_but_moves_no_money() -> No
     pos.move_fulfilment(external_id, PosFulfilmentState.CANCELED)
     await world.sync()
 
-    order = await world.shop.repo.get(order_id)
+    order = await world.shop.order(order_id)
     assert order.status is OrderStatus.PAID  # a person cancels and refunds here
     push = await _push(world, order_id)
     assert push is not None
@@ -237,7 +238,7 @@ async def test_pos_orders_other_tenants_and_forged_references_are_not_pushed_or_
         version=5,
     )
     await world.sync()
-    assert (await world.shop.repo.get(victim)).status is OrderStatus.PAID
+    assert (await world.shop.order(victim)).status is OrderStatus.PAID
     assert sale.external_id in pos.orders
 
 
@@ -261,7 +262,7 @@ async def test_whatever_the_interleaving_one_pos_order_and_no_repeated_change(
             await world.sync()
         elif step in ("processing", "ready"):
             target = "processing" if step == "processing" else "ready_for_shipment"
-            order = await world.shop.repo.get(order_id)
+            order = await world.shop.order(order_id)
             if order.can_change_to(OrderStatus(target)):
                 await change_order_status(world.shop.payment_services, world.ctx, order_id, target)
         elif pos.orders:
@@ -275,7 +276,7 @@ async def test_whatever_the_interleaving_one_pos_order_and_no_repeated_change(
     keys = [key for key, _ in pos.updates]
     states = [state for _, state in pos.updates]
     assert len(set(keys)) == len(keys)  # each change asked once (a key per change)
-    assert all(a != b for a, b in zip(states, states[1:], strict=False))  # no repeats
-    order = await world.shop.repo.get(order_id)
+    assert all(a != b for a, b in itertools.pairwise(states))  # no repeats
+    order = await world.shop.order(order_id)
     history = [change.status for change in order.status_history]
     assert len(set(history)) == len(history)  # no ping-pong: never the same status twice

@@ -290,3 +290,25 @@ async def test_another_tenant_can_neither_see_nor_resolve_an_oversell(
     assert resolved.status_code == 404
     assert forbidden.status_code == 403
     assert (await acme.channels())["square"]["oversells"] == 1
+
+
+async def test_concurrent_sync_rounds_push_an_order_once_and_mirror_each_change_once(
+    make_api: MakeApi, lossy_square: tuple[LossySquare, Server]
+) -> None:
+    world, server = lossy_square
+    api = await make_api(square_api_base=server.url, background_work=frozenset())
+    acme, _ = await _connected(api, world, "TEE", "MUG")
+    container = api.app.state.container
+    rounds = [channel_sync(container) for _ in range(4)]  # as four processes would
+    ids = [(await _web_order(acme, sku)).json()["id"] for sku in ("TEE", "MUG")]
+
+    await asyncio.gather(*(r.step() for r in rounds))
+    for order_id in ids:
+        moved = await acme.call("PATCH", f"/orders/{order_id}", {"status": "processing"})
+        assert moved.status_code == 200, moved.text
+    await asyncio.gather(*(r.step() for r in rounds))
+
+    assert sorted(o.get("reference_id") for o in world.orders.values()) == sorted(ids)
+    assert all(o["fulfillments"][0]["state"] == "RESERVED" for o in world.orders.values())
+    keys = [r.json()["idempotency_key"] for r in _calls(server, "PUT", "/v2/orders/")]
+    assert len(set(keys)) == 2  # one change per order, whoever asked

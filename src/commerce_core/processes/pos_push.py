@@ -41,6 +41,7 @@ from commerce_core.channels.ports import (
     PosOrder,
     PosOrderDraft,
     PosRefusedError,
+    PosUnavailableError,
 )
 from commerce_core.channels.pos_push import PosPush, PushState, pos_push_id
 from commerce_core.channels.status_map import mirrored, to_pos
@@ -70,6 +71,10 @@ MANUAL = frozenset(COMMAND_ONLY) | {OrderStatus.CANCELLED}
 """What a POS change never does to our order by itself: a cancellation refunds money and
 frees stock, a shipment records parcels; staff do those here (the change is recorded on
 the push, so it is not news again)."""
+
+
+CHANGED_MEANWHILE = frozenset({"VERSION_MISMATCH"})
+"""Refusals that say the POS order changed under the update, not that it is wrong."""
 
 
 class PushSummary(msgspec.Struct, kw_only=True):
@@ -193,6 +198,10 @@ async def _mirror(
     try:
         await pos.update_fulfilment(push.external_id, intent.state, idempotency_key=intent.key)
     except PosRefusedError as refused:
+        if refused.code in CHANGED_MEANWHILE:
+            # the till changed the order between the POS's read and its update: asking
+            # again later (same key) may well work, so the round stops here
+            raise PosUnavailableError(str(refused)) from refused
         error = str(refused)
         await _record(services, push, lambda p: p.record_refused(error, _now(services)))
         summary.refused += 1
@@ -204,26 +213,30 @@ async def _mirror(
 
 async def apply_pos_state(
     services: PosImportServices, connection: PosConnection, pos_order: PosOrder
-) -> Outcome:
-    """A pulled POS order we pushed (``reference_id`` set): its fulfilment state, when
-    it is news, is recorded on the push and moves our order forward if it may."""
+) -> Outcome | None:
+    """A pulled POS order carrying a ``reference_id``. None when it is not one we pushed
+    (a reference of the seller's own, another order's): the caller imports it as a till
+    sale. Else its fulfilment state, when it is news, is recorded on the push and moves
+    our order forward if it may; an order of ours whose POS id is not recorded yet (the
+    push's answer still to be recorded) is skipped, never imported."""
     tenant_id = str(connection.tenant_id)
     try:
         order_id = UUID(pos_order.reference_id or "")
     except ValueError:
-        return Outcome.SKIPPED
-    state = pos_order.fulfilment
-    if state is None:
-        return Outcome.UNCHANGED
+        return None
 
-    async def attempt() -> Outcome:
+    async def attempt() -> Outcome | None:
         push = await _push_of(services, connection, order_id)
-        # only the POS order we made for it speaks for our order
-        if push is None or push.external_id != pos_order.external_id:
-            return Outcome.SKIPPED
+        if push is None or push.state is PushState.REFUSED:
+            return None  # we never made a POS order for it
+        if push.external_id is None:
+            return Outcome.SKIPPED  # ours, its POS id about to be recorded
+        if push.external_id != pos_order.external_id:
+            return None  # only the POS order we made speaks for our order
+        state = pos_order.fulfilment
         order = await find_owned(services.repo, tenant_id, order_id, Order)
         at = _now(services)
-        if order is None or not push.record_seen(state, at):
+        if order is None or state is None or not push.record_seen(state, at):
             return Outcome.UNCHANGED
         target = mirrored(order.status, state, push.kind)
         if target is not None and target not in MANUAL and order.can_change_to(target):

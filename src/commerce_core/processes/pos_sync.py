@@ -20,7 +20,7 @@ from commerce_core.channels.connections import (
     PosNotConnectedError,
     backoff,
 )
-from commerce_core.channels.ports import PointOfSale, PosError, PosUnavailableError
+from commerce_core.channels.ports import PointOfSale, PosError, PosOrder, PosUnavailableError
 from commerce_core.channels.stock_push import push_changed_counts
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookFailedError
 from commerce_core.payments.webhooks.processing import ProcessedWebhook
@@ -58,11 +58,7 @@ async def pull_connection(
         for _ in range(MAX_PAGES):
             page = await pos.pull_orders(location_ids=locations, cursor=cursor, limit=PAGE_SIZE)
             for pos_order in page.orders:
-                if pos_order.reference_id is not None:
-                    # one we pushed: never imported as new; its state may come back
-                    counts[await apply_pos_state(services, connection, pos_order)] += 1
-                else:
-                    counts[await import_pos_order(services, connection, pos_order)] += 1
+                counts[await _apply(services, connection, pos_order)] += 1
             cursor = page.cursor
             await services.connections.applied(tenant_id, name, cursor, services.clock.now())
             if not page.more:
@@ -78,6 +74,20 @@ async def pull_connection(
         skipped=counts[Outcome.SKIPPED],
         cursor=cursor,
     )
+
+
+async def _apply(
+    services: PosImportServices, connection: PosConnection, pos_order: PosOrder
+) -> Outcome:
+    """An order we pushed is never imported as new: its state may come back
+    (``apply_pos_state``); any other is a till sale (a reference of the seller's own
+    does not make it ours)."""
+    if pos_order.reference_id is not None:
+        outcome = await apply_pos_state(services, connection, pos_order)
+        if outcome is not None:
+            return outcome
+        pos_order = msgspec.structs.replace(pos_order, reference_id=None)
+    return await import_pos_order(services, connection, pos_order)
 
 
 async def _failed(services: PosImportServices, connection: PosConnection, failed: PosError) -> None:

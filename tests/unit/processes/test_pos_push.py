@@ -4,6 +4,7 @@ POS and in-memory stores: once per order and per change, intent first, echoes ig
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -46,6 +47,7 @@ class CountingPos(FakePos):
         self.kill_after_push = False
         self.down = False
         self.refuse = False
+        self.conflicts = 0
 
     async def push_order(self, draft: PosOrderDraft, *, idempotency_key: str) -> PushedOrder:
         if self.down:
@@ -63,6 +65,9 @@ class CountingPos(FakePos):
         self, external_id: str, state: PosFulfilmentState, *, idempotency_key: str
     ) -> PushedOrder:
         self.updates.append((idempotency_key, state))
+        if self.conflicts:
+            self.conflicts -= 1
+            raise PosRefusedError("the order changed since it was read", "VERSION_MISMATCH")
         return await super().update_fulfilment(external_id, state, idempotency_key=idempotency_key)
 
 
@@ -239,7 +244,10 @@ async def test_pos_orders_other_tenants_and_forged_references_are_not_pushed_or_
     )
     await world.sync()
     assert (await world.shop.order(victim)).status is OrderStatus.PAID
-    assert sale.external_id in pos.orders
+    assert {o.metadata["pos_order_id"] for o in await world.orders()} == {
+        sale.external_id,
+        forged.external_id,
+    }  # both are till sales, imported with their stock taken
 
 
 @settings(max_examples=20, deadline=None)
@@ -280,3 +288,68 @@ async def test_whatever_the_interleaving_one_pos_order_and_no_repeated_change(
     order = await world.shop.order(order_id)
     history = [change.status for change in order.status_history]
     assert len(set(history)) == len(history)  # no ping-pong: never the same status twice
+
+
+async def test_an_order_placed_before_the_connection_is_not_pushed_after_the_fact() -> None:
+    world = World()
+    pos = CountingPos(world.shop)
+    world.pos = pos
+    await world.product("TEE", 5)
+    before = await _web_order(world)
+    world.shop.clock.advance(timedelta(minutes=1))
+    await world.connect()
+    after = await _web_order(world)
+    world.shop.clock.advance(timedelta(minutes=1))
+    await world.connect()  # stored again: the first connection's time still counts
+
+    await _round(world)
+
+    assert [o.reference_id for o in pos.orders.values()] == [str(after)]
+    assert await _push(world, before) is None
+
+
+async def test_a_version_conflict_at_the_pos_is_asked_again_with_the_same_key() -> None:
+    world, pos = await _world()
+    order_id = await _web_order(world)
+    await _round(world)
+    await change_order_status(world.shop.payment_services, world.ctx, order_id, "processing")
+    pos.conflicts = 1
+
+    with pytest.raises(PosUnavailableError):
+        await _round(world)
+    await _round(world)
+
+    [external_id] = pos.orders
+    assert pos.orders[external_id].fulfilment is PosFulfilmentState.RESERVED
+    [(first, _), (again, _)] = pos.updates
+    assert first == again
+
+
+async def test_a_till_sale_with_a_reference_of_its_own_is_imported_as_a_sale() -> None:
+    world, pos = await _world()
+    order_id = await _web_order(world)
+    sale = pos.ring_up("L1", [("TEE", 1, Money(500, "USD"))])
+    pos.orders[sale.external_id] = pos._change(
+        pos.orders[sale.external_id], reference_id="table-7", version=7
+    )
+
+    await world.sync()
+
+    [imported] = await world.orders()  # its stock taken like any till sale
+    assert imported.status is OrderStatus.PAID
+    assert (await world.shop.order(order_id)).status is OrderStatus.PAID
+    assert await world.on_hand("TEE") == 3  # 5, less the web order and the till sale
+
+
+async def test_our_order_at_the_pos_before_its_id_is_recorded_is_never_imported() -> None:
+    world, pos = await _world()
+    await _web_order(world)
+    pos.kill_after_push = True
+    with pytest.raises(KilledError):
+        await _round(world)
+
+    await world.sync()  # the pull sees our order before the push's outcome is recorded
+
+    assert await world.orders() == []
+    await _round(world)
+    assert len(pos.orders) == 1

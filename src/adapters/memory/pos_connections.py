@@ -14,8 +14,10 @@ from commerce_core.channels.connections import (
     PosConnection,
     PosName,
     PosSecrets,
+    Resolution,
     SyncStatus,
 )
+from commerce_core.eventstore.records import Position
 
 
 class MemoryPosConnections:
@@ -40,7 +42,11 @@ class MemoryPosConnections:
         if row is None:
             return None
         kept, sealed = row
-        count = sum(1 for key in self.oversells if key[:2] == (tenant_id, pos))
+        count = sum(
+            1
+            for key, oversell in self.oversells.items()
+            if key[:2] == (tenant_id, pos) and oversell.resolution is None
+        )
         return msgspec.structs.replace(
             kept,
             secrets=self._secrets.open(tenant_id, pos, sealed),
@@ -64,7 +70,14 @@ class MemoryPosConnections:
 
     async def applied(self, tenant_id: UUID, pos: str, cursor: str, at: datetime) -> None:
         kept, _ = self.rows[(tenant_id, pos)]
-        sync = SyncStatus(cursor=cursor, last_synced_at=at, counts_digest=kept.sync.counts_digest)
+        sync = msgspec.structs.replace(
+            kept.sync,
+            cursor=cursor,
+            last_synced_at=at,
+            last_error=None,
+            failures=0,
+            next_attempt_at=None,
+        )
         self._change(tenant_id, pos, sync)
 
     async def failed(
@@ -90,6 +103,29 @@ class MemoryPosConnections:
         if (tenant_id, pos) in self.rows:
             kept, _ = self.rows[(tenant_id, pos)]
             self._change(tenant_id, pos, msgspec.structs.replace(kept.sync, counts_digest=digest))
+
+    async def pushed_through(self, tenant_id: UUID, pos: str, position: Position) -> None:
+        if (tenant_id, pos) in self.rows:
+            kept, _ = self.rows[(tenant_id, pos)]
+            self._change(tenant_id, pos, msgspec.structs.replace(kept.sync, push_position=position))
+
+    async def oversells_of(self, tenant_id: UUID, pos: str, open_only: bool) -> list[Oversell]:
+        found = [
+            oversell
+            for key, oversell in self.oversells.items()
+            if key[:2] == (tenant_id, pos) and not (open_only and oversell.resolution)
+        ]
+        return sorted(found, key=lambda o: (-o.recorded_at.timestamp(), o.external_id))
+
+    async def resolve_oversell(
+        self, tenant_id: UUID, pos: str, external_id: str, resolution: Resolution
+    ) -> Oversell | None:
+        key = (tenant_id, pos, external_id)
+        found = self.oversells.get(key)
+        if found is None or found.resolution is not None:
+            return found
+        self.oversells[key] = msgspec.structs.replace(found, resolution=resolution)
+        return self.oversells[key]
 
     def _change(self, tenant_id: UUID, pos: str, sync: SyncStatus) -> None:
         if (tenant_id, pos) in self.rows:

@@ -1,4 +1,4 @@
-"""Tenants' POS connections and their pull state in PostgreSQL (migration 0027)."""
+"""Tenants' POS connections and their pull state in PostgreSQL (migrations 0027, 0030)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from commerce_core.channels.connections import (
     PosConnection,
     PosDetails,
     PosName,
+    Resolution,
     SyncStatus,
 )
+from commerce_core.eventstore.records import Position
 
 _UPSERT = """
 INSERT INTO pos_connections
     (tenant_id, pos, enabled, configured_at, details, key_id, sealed_secrets, cursor,
-     last_synced_at, failures, next_attempt_at, last_error)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, 0, NULL, NULL)
+     last_synced_at, failures, next_attempt_at, last_error, push_since)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, 0, NULL, NULL, $10)
 ON CONFLICT (tenant_id, pos) DO UPDATE SET
     enabled = EXCLUDED.enabled,
     configured_at = EXCLUDED.configured_at,
@@ -36,9 +38,10 @@ ON CONFLICT (tenant_id, pos) DO UPDATE SET
 _SELECT = """
 SELECT c.pos, c.enabled, c.configured_at, c.details::text AS details, c.key_id,
        c.sealed_secrets, c.cursor, c.last_synced_at, c.last_error, c.failures,
-       c.next_attempt_at, c.counts_digest,
+       c.next_attempt_at, c.counts_digest, c.push_tx, c.push_global, c.push_since,
        (SELECT count(*) FROM pos_oversells o
-         WHERE o.tenant_id = c.tenant_id AND o.pos = c.pos) AS oversells
+         WHERE o.tenant_id = c.tenant_id AND o.pos = c.pos AND o.resolved_at IS NULL)
+         AS oversells
 FROM pos_connections c
 WHERE c.tenant_id = $1
 """
@@ -64,6 +67,7 @@ class PostgresPosConnections:
             sealed.sealed,
             connection.sync.cursor,
             connection.sync.last_synced_at,
+            connection.sync.push_since,
         )
 
     async def get(self, tenant_id: UUID, pos: str) -> PosConnection | None:
@@ -134,6 +138,47 @@ class PostgresPosConnections:
             digest,
         )
 
+    async def pushed_through(self, tenant_id: UUID, pos: str, position: Position) -> None:
+        await self._pool.execute(
+            "UPDATE pos_connections SET push_tx = $3, push_global = $4"
+            " WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            position.tx_id,
+            position.global_position,
+        )
+
+    async def oversells_of(self, tenant_id: UUID, pos: str, open_only: bool) -> list[Oversell]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM pos_oversells WHERE tenant_id = $1 AND pos = $2"
+            " AND (NOT $3 OR resolved_at IS NULL) ORDER BY recorded_at DESC, external_id"
+            " LIMIT 500",
+            tenant_id,
+            pos,
+            open_only,
+        )
+        return [_oversell(row) for row in rows]
+
+    async def resolve_oversell(
+        self, tenant_id: UUID, pos: str, external_id: str, resolution: Resolution
+    ) -> Oversell | None:
+        # Only an open one is changed: a second resolution keeps the first.
+        row = await self._pool.fetchrow(
+            "WITH changed AS (UPDATE pos_oversells SET resolved_at = $4, resolved_by = $5,"
+            " resolution_note = $6 WHERE tenant_id = $1 AND pos = $2 AND external_id = $3"
+            " AND resolved_at IS NULL RETURNING *)"
+            " SELECT * FROM changed UNION ALL SELECT * FROM pos_oversells"
+            " WHERE tenant_id = $1 AND pos = $2 AND external_id = $3"
+            " AND NOT EXISTS (SELECT 1 FROM changed)",
+            tenant_id,
+            pos,
+            external_id,
+            resolution.at,
+            resolution.by,
+            resolution.note,
+        )
+        return None if row is None else _oversell(row)
+
     def _connection(self, tenant_id: UUID, row: asyncpg.Record) -> PosConnection:
         pos = PosName(row["pos"])
         sealed = SealedCredentials(row["key_id"], row["sealed_secrets"])
@@ -152,5 +197,22 @@ class PostgresPosConnections:
                 next_attempt_at=row["next_attempt_at"],
                 oversells=row["oversells"],
                 counts_digest=row["counts_digest"],
+                push_position=None
+                if row["push_tx"] is None
+                else Position(row["push_tx"], row["push_global"]),
+                push_since=row["push_since"],
             ),
         )
+
+
+def _oversell(row: asyncpg.Record) -> Oversell:
+    resolved = row["resolved_at"]
+    return Oversell(
+        external_id=row["external_id"],
+        location_id=row["location_id"],
+        detail=row["detail"],
+        recorded_at=row["recorded_at"],
+        resolution=None
+        if resolved is None
+        else Resolution(note=row["resolution_note"], by=row["resolved_by"], at=resolved),
+    )

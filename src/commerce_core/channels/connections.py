@@ -11,13 +11,14 @@ a row, when to try again, and the oversells it recorded.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Protocol
 from uuid import UUID
 
 import msgspec
 
+from commerce_core.eventstore.records import Position
 from commerce_core.shared.errors import DomainError, InvalidValueError
 from commerce_core.shared.ports.clock import Clock
 
@@ -43,6 +44,7 @@ MAX_FAILURES = 8
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_MAPPED = 200
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -82,6 +84,10 @@ class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
     oversells: int = 0
     counts_digest: str | None = None
     """The digest of the stock counts last pushed to the POS (``stock_push``)."""
+    push_position: Position | None = None
+    """The order push's checkpoint in the tenant's events (ADR 0040; None: from the start)."""
+    push_since: datetime = LONG_AGO
+    """When the connection was first stored: only orders placed since are pushed."""
 
     @property
     def dead(self) -> bool:
@@ -111,13 +117,23 @@ class PosConnection(msgspec.Struct, frozen=True, kw_only=True):
         return self.sync.next_attempt_at is None or self.sync.next_attempt_at <= at
 
 
+class Resolution(msgspec.Struct, frozen=True, kw_only=True):
+    """How a person settled an oversell (stock found, the sale written off...)."""
+
+    note: str
+    by: str
+    at: datetime
+
+
 class Oversell(msgspec.Struct, frozen=True, kw_only=True):
-    """A POS sale of units our stock did not have: recorded once per POS order, to resolve."""
+    """A POS sale of units our stock did not have: recorded once per POS order, open
+    (counted at ``GET /admin/channels``) until a person resolves it with a note."""
 
     external_id: str
     location_id: str
     detail: str
     recorded_at: datetime
+    resolution: Resolution | None = None
 
 
 class PosConnections(Protocol):
@@ -131,6 +147,11 @@ class PosConnections(Protocol):
     - ``applied`` stores the cursor after a batch; ``failed`` a failed pull.
     - ``record_oversell`` records it once per (tenant, pos, external id): True if new.
     - ``counts_pushed`` stores the digest of the stock counts last pushed.
+    - ``pushed_through`` stores the order push's checkpoint.
+    - ``oversells_of`` lists a connection's oversells, newest first (open ones only when
+      asked); ``resolve_oversell`` resolves an open one (an already resolved one is left
+      as it was and returned), None when there is none by that id. ``sync.oversells``
+      counts the open ones.
     """
 
     async def put(self, connection: PosConnection) -> None: ...
@@ -152,6 +173,14 @@ class PosConnections(Protocol):
     async def record_oversell(self, tenant_id: UUID, pos: str, oversell: Oversell) -> bool: ...
 
     async def counts_pushed(self, tenant_id: UUID, pos: str, digest: str) -> None: ...
+
+    async def pushed_through(self, tenant_id: UUID, pos: str, position: Position) -> None: ...
+
+    async def oversells_of(self, tenant_id: UUID, pos: str, open_only: bool) -> list[Oversell]: ...
+
+    async def resolve_oversell(
+        self, tenant_id: UUID, pos: str, external_id: str, resolution: Resolution
+    ) -> Oversell | None: ...
 
 
 class PosNotConnectedError(DomainError):
@@ -206,7 +235,42 @@ async def connect_pos(
             cursor=earlier.sync.cursor if earlier else None,
             last_synced_at=earlier.sync.last_synced_at if earlier else None,
             oversells=earlier.sync.oversells if earlier else 0,
+            push_position=earlier.sync.push_position if earlier else None,
+            push_since=earlier.sync.push_since if earlier else clock.now(),
         ),
     )
     await connections.put(connection)
     return connection
+
+
+class UnknownOversellError(DomainError):
+    def __init__(self, pos: str, external_id: str) -> None:
+        super().__init__(f"no oversell of POS order {external_id!r} on {pos}")
+
+
+MAX_NOTE = 1000
+
+
+class ResolveOversell(msgspec.Struct, frozen=True, kw_only=True):
+    pos: PosName
+    external_id: str
+    note: str
+    by: str
+
+
+async def resolve_oversell(
+    connections: PosConnections, clock: Clock, tenant_id: UUID, command: ResolveOversell
+) -> Oversell:
+    """``POST /admin/channels/{pos}/oversells/{external_id}/resolve``: closes an open
+    oversell with a person's note (what was done: stock found and counted, the sale
+    written off...). Resolving it again answers the first resolution, unchanged."""
+    note = command.note.strip()
+    if not note or len(note) > MAX_NOTE or not note.isprintable():
+        raise InvalidValueError(f"note: 1 to {MAX_NOTE} printable characters")
+    resolution = Resolution(note=note, by=command.by, at=clock.now())
+    found = await connections.resolve_oversell(
+        tenant_id, command.pos, command.external_id, resolution
+    )
+    if found is None:
+        raise UnknownOversellError(command.pos, command.external_id)
+    return found

@@ -20,11 +20,12 @@ from commerce_core.channels.connections import (
     PosNotConnectedError,
     backoff,
 )
-from commerce_core.channels.ports import PointOfSale, PosError, PosUnavailableError
+from commerce_core.channels.ports import PointOfSale, PosError, PosOrder, PosUnavailableError
 from commerce_core.channels.stock_push import push_changed_counts
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookFailedError
 from commerce_core.payments.webhooks.processing import ProcessedWebhook
 from commerce_core.processes.pos_orders import Outcome, PosImportServices, import_pos_order
+from commerce_core.processes.pos_push import apply_pos_state, push_orders
 
 MAX_PAGES = 20
 """Pages pulled in one go; the next pull goes on from the stored cursor."""
@@ -57,7 +58,7 @@ async def pull_connection(
         for _ in range(MAX_PAGES):
             page = await pos.pull_orders(location_ids=locations, cursor=cursor, limit=PAGE_SIZE)
             for pos_order in page.orders:
-                counts[await import_pos_order(services, connection, pos_order)] += 1
+                counts[await _apply(services, connection, pos_order)] += 1
             cursor = page.cursor
             await services.connections.applied(tenant_id, name, cursor, services.clock.now())
             if not page.more:
@@ -73,6 +74,20 @@ async def pull_connection(
         skipped=counts[Outcome.SKIPPED],
         cursor=cursor,
     )
+
+
+async def _apply(
+    services: PosImportServices, connection: PosConnection, pos_order: PosOrder
+) -> Outcome:
+    """An order we pushed is never imported as new: its state may come back
+    (``apply_pos_state``); any other is a till sale (a reference of the seller's own
+    does not make it ours)."""
+    if pos_order.reference_id is not None:
+        outcome = await apply_pos_state(services, connection, pos_order)
+        if outcome is not None:
+            return outcome
+        pos_order = msgspec.structs.replace(pos_order, reference_id=None)
+    return await import_pos_order(services, connection, pos_order)
 
 
 async def _failed(services: PosImportServices, connection: PosConnection, failed: PosError) -> None:
@@ -97,8 +112,9 @@ async def sync_pos(
 async def sync_due(services: PosImportServices, pos_for: PosFor) -> int:
     """One round of the background sync: every enabled connection that is due is pulled,
     then its stock counts are pushed if they changed (``stock_push``: the round is the
-    debounce); a failing one does not stop the others. Returns how many synced without
-    error."""
+    debounce), then orders of other channels are pushed and our status changes mirrored
+    (``pos_push``); a failing one does not stop the others. Returns how many synced
+    without error."""
     pulled = 0
     for tenant_id, name in await services.connections.enabled():
         connection = await services.connections.get(tenant_id, name)
@@ -112,6 +128,7 @@ async def sync_due(services: PosImportServices, pos_for: PosFor) -> int:
         try:
             repo, clock, connections = services.repo, services.clock, services.connections
             await push_changed_counts(repo, clock, connections, connection, pos)
+            await push_orders(services, connection, pos)
         except PosError as failed:
             await _failed(services, connection, failed)
             continue

@@ -25,7 +25,7 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from commerce_core.catalog.services import UnknownProductError
-from commerce_core.channels.connections import PosNotConnectedError
+from commerce_core.channels.connections import PosNotConnectedError, UnknownOversellError
 from commerce_core.channels.ports import PosError, PosRefusedError, PosUnavailableError
 from commerce_core.customers.customer import CustomerBlockedError, CustomerErasedError
 from commerce_core.customers.email_claim import EmailTakenError
@@ -192,6 +192,7 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     TemplateRenderError: (422, "template-invalid"),
     # POS connections (ADR 0037): a forced pull the POS refused or could not answer
     PosNotConnectedError: (422, "pos-not-connected"),
+    UnknownOversellError: (404, "not-found"),
     PosUnavailableError: (503, "pos-unavailable"),
     PosRefusedError: (422, "pos-refused"),
     PosError: (502, "pos-error"),

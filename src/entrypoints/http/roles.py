@@ -254,6 +254,8 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/admin/channels",
             f"PUT {API}/admin/channels/{{pos}}",
             f"POST {API}/admin/channels/{{pos}}/sync",
+            f"GET {API}/admin/channels/{{pos}}/oversells",
+            f"POST {API}/admin/channels/{{pos}}/oversells/{{external_id}}/resolve",
         ),
     ),
     RouteGroup(

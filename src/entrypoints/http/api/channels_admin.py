@@ -1,6 +1,6 @@
 """POS connections (role admin, ADR 0037): a tenant's Square account (or the built-in
 ``fake``), the state of each connection's order pull, and a forced pull. Secrets are
-write-only: stored sealed, never returned."""
+write-only: stored sealed, never returned. Oversells (ADR 0040): listed and resolved."""
 
 from __future__ import annotations
 
@@ -13,16 +13,21 @@ from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 
 from commerce_core.channels.connections import (
+    MAX_NOTE,
     ConnectPos,
+    Oversell,
     PosConnection,
     PosDetails,
     PosName,
     PosSecrets,
+    ResolveOversell,
     SyncState,
     connect_pos,
+    resolve_oversell,
 )
 from commerce_core.processes.pos_sync import SyncSummary, sync_pos
 from entrypoints.channel_sync import pos_import_services
+from entrypoints.http.api import examples
 from entrypoints.http.auth import Principal
 from entrypoints.http.openapi import command_problems, example_body, query_problems
 from entrypoints.http.problems import problem
@@ -128,6 +133,46 @@ class SyncOut(msgspec.Struct, kw_only=True):
         return cls(pos=pos, **msgspec.structs.asdict(summary))
 
 
+class ResolutionOut(msgspec.Struct, kw_only=True):
+    note: str
+    by: str
+    at: datetime
+
+
+class OversellOut(msgspec.Struct, kw_only=True):
+    """A POS sale of units we did not have: recorded, not imported as an order, open
+    until a person resolves it (`resolution` null while open)."""
+
+    external_id: str
+    location_id: str
+    detail: str
+    recorded_at: datetime
+    resolution: ResolutionOut | None
+
+    @classmethod
+    def of(cls, oversell: Oversell) -> OversellOut:
+        done = oversell.resolution
+        return cls(
+            external_id=oversell.external_id,
+            location_id=oversell.location_id,
+            detail=oversell.detail,
+            recorded_at=oversell.recorded_at,
+            resolution=None
+            if done is None
+            else ResolutionOut(note=done.note, by=done.by, at=done.at),
+        )
+
+
+class OversellList(msgspec.Struct, kw_only=True):
+    items: list[OversellOut]
+
+
+class ResolveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What was done about the sale (stock found and counted, written off...)."""
+
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE)]
+
+
 def _pos(name: str, status: int) -> PosName:
     try:
         return PosName(name)
@@ -220,3 +265,50 @@ class ChannelsAdminController(Controller):
             name,
         )
         return SyncOut.of(name, summary)
+
+    @get(
+        "/{pos:str}/oversells",
+        summary="List a point of sale's oversells",
+        responses=query_problems("forbidden", "not-found"),
+    )
+    async def oversells(
+        self,
+        pos: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        open_only: bool = True,
+    ) -> OversellList:
+        """The connection's oversells, newest first (admin): POS sales of units our stock
+        did not have at the mapped location, recorded instead of imported. Open ones only
+        unless `open_only=false` (then resolved ones too, with their resolution); at most
+        500. `GET /admin/channels` counts the open ones."""
+        name = _pos(pos, 404)
+        connections = request.app.state.container.pos_connections()
+        found = await connections.oversells_of(principal.tenant_id, name, open_only)
+        return OversellList(items=[OversellOut.of(o) for o in found])
+
+    @post(
+        "/{pos:str}/oversells/{external_id:str}/resolve",
+        status_code=200,
+        summary="Resolve an oversell",
+        responses=command_problems("forbidden", "not-found"),
+    )
+    async def resolve(
+        self,
+        pos: FromPath[str],
+        external_id: FromPath[str],
+        data: Annotated[ResolveIn, examples.OVERSELL_RESOLUTION],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> OversellOut:
+        """Closes an open oversell with a note of what was done (admin); it is no longer
+        counted at `GET /admin/channels`. Resolving it again answers the first resolution,
+        unchanged. 404 when the connection recorded no oversell of that POS order."""
+        name = _pos(pos, 404)
+        command = ResolveOversell(
+            pos=name, external_id=external_id, note=data.note, by=f"key:{principal.key_id}"
+        )
+        connections = request.app.state.container.pos_connections()
+        resolved = await resolve_oversell(connections, services.clock, principal.tenant_id, command)
+        return OversellOut.of(resolved)

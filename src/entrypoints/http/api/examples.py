@@ -372,3 +372,13 @@ LOCATION = Body(
         ),
     )
 )
+
+OVERSELL_RESOLUTION = Body(
+    examples=example_body(
+        (
+            "Stock found in the back room and counted",
+            {"note": "2 units found in the back room; counted and received"},
+        ),
+        ("Written off", {"note": "sale honoured; the unit is written off"}),
+    )
+)

@@ -23,7 +23,13 @@ from entrypoints.http.api.admin import RebuildAccepted
 from entrypoints.http.api.admin_payments import FeeTermsOut, GatewayOut, ReconciliationOut
 from entrypoints.http.api.carriers_admin import CarrierOut
 from entrypoints.http.api.catalog import ProductOut, StockOut
-from entrypoints.http.api.channels_admin import ChannelList, ChannelOut, SyncOut
+from entrypoints.http.api.channels_admin import (
+    ChannelList,
+    ChannelOut,
+    OversellList,
+    OversellOut,
+    SyncOut,
+)
 from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
@@ -454,6 +460,17 @@ CHANNEL_OUT = {
     "next_attempt_at": None,
     "oversells": 1,
 }
+OVERSELL = {
+    "external_id": "CAISENgvlJ6jLWAzERDzjyHVybY",
+    "location_id": "LH2G4W1EXAMPLE",
+    "detail": "not enough TEE-BLUE-M at main: 2 wanted, 1 available",
+    "recorded_at": PLACED,
+    "resolution": {
+        "note": "2 units found in the back room; counted and received",
+        "by": "key:7b1c9a52-0d0e-4c6f-9f2e-4a8e3c1d5b77",
+        "at": PAID,
+    },
+}
 
 EXAMPLES: dict[type, Any] = {
     NotificationOut: NOTIFICATION,
@@ -488,6 +505,8 @@ EXAMPLES: dict[type, Any] = {
     },
     ChannelOut: CHANNEL_OUT,
     ChannelList: {"items": [CHANNEL_OUT]},
+    OversellOut: OVERSELL,
+    OversellList: {"items": [{**OVERSELL, "resolution": None}]},
     SyncOut: {
         "pos": "square",
         "imported": 2,

@@ -178,6 +178,52 @@ async def test_an_unreachable_server_is_retried_with_backoff_then_sends_once(
         assert mailbox.subjects() == [f"Order {placed['number']} confirmed"]
 
 
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [("rcpt", "550 5.1.1 No such user here"), ("data", "554 5.7.1 Message refused as spam")],
+)
+async def test_a_5xx_to_rcpt_or_data_fails_the_email_for_good(
+    world: World, stage: str, reply: str
+) -> None:
+    getattr(world.mailbox, f"{stage}_replies").append(reply)
+    await place(world.shop)
+    worker = world.worker()
+    await run(worker)
+    world.clock.advance(timedelta(days=2))  # past every backoff: nothing is tried again
+    await run(worker)
+    await run(world.worker())
+
+    assert world.mailbox.messages == []
+    [failed] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (failed["status"], failed["attempts"], failed["sent_at"]) == ("failed", 1, None)
+    assert reply.split(" ", 1)[1] in failed["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [("rcpt", "450 4.2.1 Mailbox busy, try later"), ("data", "451 4.3.0 Try again later")],
+)
+async def test_a_4xx_to_rcpt_or_data_is_retried_after_the_backoff_and_sent_once(
+    world: World, stage: str, reply: str
+) -> None:
+    getattr(world.mailbox, f"{stage}_replies").append(reply)
+    placed = await place(world.shop)
+    worker = world.worker()
+    await run(worker)
+    [waiting] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 1)
+    assert reply.split(" ", 1)[1] in waiting["last_error"]
+    assert await worker.send() == 0  # not due before its backoff
+
+    world.clock.advance(timedelta(seconds=30))
+    await run(worker)
+    world.clock.advance(timedelta(days=1))
+    await run(worker)
+    assert world.mailbox.subjects() == [f"Order {placed['number']} confirmed"]
+    [sent] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (sent["status"], sent["attempts"]) == ("sent", 2)
+
+
 async def test_a_customer_who_refused_email_gets_none(world: World) -> None:
     created = await world.shop.call(
         "POST",

@@ -216,6 +216,55 @@ async def test_urls_that_webhooks_may_not_reach_are_refused(api: Api, url: str, 
 
 
 @pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://10.0.0.5/hooks", "private"),
+        ("https://169.254.169.254/latest/meta-data", "private"),
+        ("http://shop.example.com/hooks", "https"),
+        ("not a url", "url"),
+    ],
+)
+async def test_an_endpoint_cannot_be_moved_to_a_url_webhooks_may_not_reach(
+    api: Api, url: str, says: str
+) -> None:
+    _, key = await api.tenant("acme")
+    shop = Shop(api, key)
+    created = await shop.call(
+        "POST", "/webhook-endpoints", {"url": "https://a.example.com/in", "events": ["*"]}
+    )
+    assert created.status_code == 201, created.text
+    path = f"/webhook-endpoints/{created.json()['id']}"
+    refused = await shop.call("PATCH", path, {"url": url, "description": "moved"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == PROBLEM + "validation-error"
+    assert says in refused.json()["detail"]
+    kept = (await shop.call("GET", path)).json()
+    assert (kept["url"], kept["description"]) == ("https://a.example.com/in", None)
+
+
+async def test_a_redirect_is_recorded_as_the_answer_and_never_followed(world: World) -> None:
+    """A receiver may not bounce a signed delivery on to another address (an internal one,
+    say): the 307 is the attempt's answer, retried later like any failure."""
+    async with receiving() as elsewhere:
+        elsewhere.secrets = ["anything"]
+        world.receiver.redirect_to = elsewhere.url
+        endpoint = await register(world, ["order.placed"])
+        await world.shop.stock_product("MUG-1", 1000, 10)
+        assert (await world.shop.order(("MUG-1", 1))).status_code == 201
+        for _ in range(200):  # until the order's event is visible to the fan-out
+            await fan_out_all(world.hooks)
+            if await world.hooks.deliver():
+                break
+            await asyncio.sleep(0.02)
+        assert len(world.receiver.received) == 1
+        assert elsewhere.received == []
+    listed = await world.shop.call("GET", f"/webhook-endpoints/{endpoint['id']}/deliveries")
+    [delivery] = listed.json()["items"]
+    assert delivery["status"] == "pending"
+    assert [a["status_code"] for a in delivery["attempts"]] == [307]
+
+
+@pytest.mark.parametrize(
     "body",
     [
         {"url": "https://shop.example.com/in", "events": ["order.exploded"]},

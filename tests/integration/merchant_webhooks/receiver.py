@@ -34,6 +34,8 @@ class Receiver:
     ``Commerce-Event-Id``) before ``answers`` are used."""
     now: Callable[[], float] | None = None
     received: list[Received] = field(default_factory=list)
+    redirect_to: str | None = None
+    """Answers every verified delivery with a 307 to this URL instead."""
     port: int = 0
     _tries: dict[str, int] = field(default_factory=dict)
 
@@ -60,6 +62,12 @@ class Receiver:
         status = status if verified else 400
         reply = b"ok" if status == 200 else b"x" * 5000  # a long answer is cut short
         status_line = f"HTTP/1.1 {status} X\r\nContent-Length: {len(reply)}\r\nConnection: close"
+        if verified and self.redirect_to is not None:
+            reply = b""
+            status_line = (
+                f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {self.redirect_to}\r\n"
+                "Content-Length: 0\r\nConnection: close"
+            )
         writer.write(status_line.encode() + b"\r\n\r\n" + reply)
         await writer.drain()
         writer.close()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.clock import FixedClock
+from commerce_core.notifications.pipeline import LEASE
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.notification_worker import NotificationWorker, notification_worker
 from tests.integration.http.conftest import Api, MakeApi, bearer
@@ -222,6 +223,53 @@ async def test_a_4xx_to_rcpt_or_data_is_retried_after_the_backoff_and_sent_once(
     assert world.mailbox.subjects() == [f"Order {placed['number']} confirmed"]
     [sent] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
     assert (sent["status"], sent["attempts"]) == ("sent", 2)
+
+
+class KilledAfterSending:
+    """The worker's notifications, except that recording an outcome never happens: the
+    process was killed after the server accepted the message."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def record(self, notification: Any, outcome: Any) -> None:
+        raise RuntimeError("killed before the outcome was recorded")
+
+
+async def test_a_worker_killed_after_sending_resends_after_the_lease_with_the_same_id(
+    world: World,
+) -> None:
+    """ADR 0038's documented limit: at least once, and every copy has the same Message-ID
+    so mail systems can tell a resend; nothing is resent while the lease holds."""
+    placed = await place(world.shop)
+    dying = world.worker()
+    dying = dataclasses.replace(
+        dying,
+        deps=dataclasses.replace(
+            dying.deps, notifications=KilledAfterSending(dying.deps.notifications)
+        ),
+    )
+    await record_all(dying)
+    with pytest.raises(RuntimeError, match="killed"):
+        await dying.send()
+    assert len(world.mailbox.messages) == 1
+
+    await run(world.worker())  # another worker, while the lease holds: nothing
+    world.clock.advance(LEASE - timedelta(seconds=1))
+    await run(world.worker())
+    assert len(world.mailbox.messages) == 1
+    world.clock.advance(timedelta(seconds=2))
+    await run(world.worker())
+    await run(world.worker())
+
+    first, again = world.mailbox.messages
+    assert str(first["Message-ID"]) == str(again["Message-ID"])
+    assert world.mailbox.subjects() == [f"Order {placed['number']} confirmed"] * 2
+    [sent] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (sent["status"], sent["attempts"]) == ("sent", 1)
 
 
 async def test_a_customer_who_refused_email_gets_none(world: World) -> None:

@@ -16,7 +16,7 @@ import pytest
 from adapters.memory.clock import FixedClock
 from tests.integration.carriers.vendor_server import Server, serve
 from tests.integration.http.conftest import MakeApi
-from tests.integration.http.test_notifications_api import ONLY_PROJECTIONS, World, run
+from tests.integration.http.test_notifications_api import ONLY_PROJECTIONS, World, record_all, run
 from tests.integration.http.test_orders_api import Shop
 from tests.integration.notifications.smtp_server import smtp_server
 from tests.integration.notifications.twilio_world import (
@@ -205,3 +205,23 @@ async def test_a_wrong_auth_token_is_refused_and_recorded(
         row["last_error"] == "Twilio error 20003 (HTTP 401): Unable to create record: Authenticate"
     )
     assert server.violations == []
+
+
+async def test_a_text_queued_before_the_customer_was_erased_is_never_sent(
+    sms: SmsWorld,
+) -> None:
+    order = await shipped_order(sms.world.shop)
+    await sms.world.reached(order["id"], "shipped")
+    worker = sms.world.worker()
+    await record_all(worker)  # recorded while the customer and their consent were there
+    [queued] = await sms_rows(sms.world)
+    assert queued["status"] == "pending"
+    erased = await sms.world.shop.call("DELETE", f"/customers/{order['customer_id']}")
+    assert erased.status_code == 204, erased.text
+    await run(worker)
+    sms.world.clock.advance(timedelta(days=1))
+    await run(sms.world.worker())
+
+    assert sms.server.received == []
+    [skipped] = await sms_rows(sms.world)
+    assert (skipped["status"], skipped["attempts"]) == ("skipped", 0)

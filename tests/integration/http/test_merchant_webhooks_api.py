@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.clock import FixedClock
+from commerce_core.merchant_webhooks.dispatch import LEASE
 from entrypoints.merchant_webhook_worker import MerchantWebhooks, merchant_webhooks
 from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.http.test_operator_and_grants import paid_order
@@ -113,6 +114,60 @@ async def test_a_delivery_that_fails_twice_is_retried_with_backoff_until_it_succ
         "GET", f"/webhook-endpoints/{endpoint['id']}/deliveries?status=failed"
     )
     assert failed.json()["items"] == []
+
+
+class KilledAfterPosting:
+    """The worker's deliveries, except that recording an attempt never happens: the
+    process was killed after the receiver answered."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def record(self, delivery: Any, outcome: Any) -> None:
+        raise RuntimeError("killed before the attempt was recorded")
+
+
+async def test_a_worker_killed_after_posting_resends_after_the_lease_with_the_same_event_id(
+    world: World,
+) -> None:
+    """At least once, as documented: the copy carries the same ``Commerce-Event-Id`` for
+    the receiver to drop, and nothing is resent while the lease holds."""
+    endpoint = await register(world, ["order.placed"])
+    await world.shop.stock_product("MUG-1", 1000, 10)
+    assert (await world.shop.order(("MUG-1", 1))).status_code == 201
+    killed = dataclasses.replace(
+        world.hooks,
+        dispatch=dataclasses.replace(
+            world.hooks.dispatch, deliveries=KilledAfterPosting(world.hooks.dispatch.deliveries)
+        ),
+    )
+    for _ in range(200):  # until the order's event is visible to the fan-out
+        await fan_out_all(world.hooks)
+        try:
+            if await killed.deliver():
+                break
+        except RuntimeError:
+            break
+        await asyncio.sleep(0.02)
+    assert len(world.receiver.received) == 1
+
+    world.clock.advance(LEASE - timedelta(seconds=1))
+    assert await world.hooks.deliver() == 0  # the lease holds
+    world.clock.advance(timedelta(seconds=2))
+    assert await world.hooks.deliver() == 1
+    world.clock.advance(timedelta(days=4))
+    assert await world.hooks.deliver() == 0
+
+    first, again = world.receiver.received
+    assert first.headers["commerce-event-id"] == again.headers["commerce-event-id"]
+    assert first.body == again.body
+    listed = await world.shop.call("GET", f"/webhook-endpoints/{endpoint['id']}/deliveries")
+    [delivery] = listed.json()["items"]
+    assert delivery["status"] == "succeeded"
+    assert [a["status_code"] for a in delivery["attempts"]] == [200]
 
 
 async def test_the_secret_is_shown_once_and_never_again(world: World) -> None:

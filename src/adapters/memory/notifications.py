@@ -14,6 +14,7 @@ from commerce_core.notifications.notification import (
     Notification,
     NotificationStatus,
     Outcome,
+    SendFailure,
 )
 from commerce_core.notifications.ports import Email, ListKey
 from commerce_core.notifications.templates import TemplateOverride
@@ -92,11 +93,11 @@ class MemoryOutbox:
         self.emails: list[Email] = []
         self.texts: list[tuple[str, str]] = []
 
-    async def send_email(self, email: Email) -> str | None:
+    async def send_email(self, email: Email) -> SendFailure | None:
         self.emails.append(email)
         return None
 
-    async def send_text(self, to: str, body: str) -> str | None:
+    async def send_text(self, to: str, body: str) -> SendFailure | None:
         self.texts.append((to, body))
         return None
 
@@ -105,7 +106,7 @@ class OutboxEmail:
     def __init__(self, outbox: MemoryOutbox) -> None:
         self._outbox = outbox
 
-    async def send(self, email: Email) -> str | None:
+    async def send(self, email: Email) -> SendFailure | None:
         return await self._outbox.send_email(email)
 
 
@@ -113,5 +114,5 @@ class OutboxSms:
     def __init__(self, outbox: MemoryOutbox) -> None:
         self._outbox = outbox
 
-    async def send(self, to: str, body: str) -> str | None:
+    async def send(self, to: str, body: str) -> SendFailure | None:
         return await self._outbox.send_text(to, body)

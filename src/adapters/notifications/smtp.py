@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import msgspec
 
+from commerce_core.notifications.notification import SendFailure
 from commerce_core.notifications.ports import Email
 
 
@@ -44,7 +45,7 @@ class SmtpEmailSender:
         self._from = from_address
         self._timeout = timeout
 
-    async def send(self, email: Email) -> str | None:
+    async def send(self, email: Email) -> SendFailure | None:
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = email.to
@@ -65,5 +66,21 @@ class SmtpEmailSender:
                 timeout=self._timeout,
             )
         except (aiosmtplib.SMTPException, OSError) as error:
-            return f"{type(error).__name__}: {error}"
+            return SendFailure(f"{type(error).__name__}: {error}", refused_for_good(error))
         return None
+
+
+def refused_for_good(error: Exception) -> bool:
+    """Whether the server refused this message for good: a 5yz reply (RFC 5321: permanent)
+    to RCPT (this recipient) or to DATA (this message). A 4yz reply is a "try later", and a
+    5yz to MAIL FROM or AUTH is this service's own configuration, the same for every message,
+    so both are retried rather than given up on one message at a time."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(_permanent(r.code) for r in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
+        return _permanent(error.code)
+    return False
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600

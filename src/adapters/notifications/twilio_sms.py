@@ -15,7 +15,14 @@ from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from commerce_core.notifications.notification import SendFailure
+
 TWILIO_API = "https://api.twilio.com"
+
+RETRIABLE_4XX = frozenset({408, 429})
+"""Twilio's "request timeout" and "too many requests": the same request may pass later.
+Any other 4xx (400 with 21211 "not a valid number" or 21610 "unsubscribed recipient",
+401, 403, 404) refuses this message for good, like a 5xx never does."""
 
 
 class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
@@ -56,12 +63,15 @@ class TwilioSmsSender:
         self._client = Client(account_sid, auth_token, http_client=HttpxTwilioClient(base_url))
         self._from = from_number
 
-    async def send(self, to: str, body: str) -> str | None:
+    async def send(self, to: str, body: str) -> SendFailure | None:
         try:
             await self._client.messages.create_async(to=to, from_=self._from, body=body)
         except TwilioRestException as error:
             # Twilio's own code (21211: not a valid number) is what its error pages index
-            return f"Twilio error {error.code} (HTTP {error.status}): {error.msg}"
+            return SendFailure(
+                f"Twilio error {error.code} (HTTP {error.status}): {error.msg}",
+                permanent=400 <= error.status < 500 and error.status not in RETRIABLE_4XX,
+            )
         except (TwilioException, httpx.HTTPError) as error:
-            return f"{type(error).__name__}: {error}"
+            return SendFailure(f"{type(error).__name__}: {error}")
         return None

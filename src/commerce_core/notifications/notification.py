@@ -71,6 +71,15 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None = None
 
 
+class SendFailure(msgspec.Struct, frozen=True):
+    """Why a send failed. ``permanent`` when sending again cannot help: the provider
+    refused this recipient or this message for good (an SMTP 5xx to RCPT or DATA, a
+    Twilio 4xx such as 21211 "not a valid number"); otherwise it is retried with backoff."""
+
+    error: str
+    permanent: bool = False
+
+
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=30)
 LONGEST_DELAY = timedelta(hours=2)
@@ -84,17 +93,23 @@ def backoff(attempts: int, jitter: float) -> timedelta:
     return delay * jitter
 
 
-def after_failure(notification: Notification, at: datetime, error: str, jitter: float) -> Outcome:
+def after_failure(
+    notification: Notification, at: datetime, failure: SendFailure, jitter: float
+) -> Outcome:
+    """``failed`` for a permanent refusal or after ``MAX_ATTEMPTS``, else retried later."""
     attempts = notification.attempts + 1
-    if attempts >= MAX_ATTEMPTS:
+    if failure.permanent or attempts >= MAX_ATTEMPTS:
         return Outcome(
-            status=NotificationStatus.FAILED, attempts=attempts, next_attempt_at=None, error=error
+            status=NotificationStatus.FAILED,
+            attempts=attempts,
+            next_attempt_at=None,
+            error=failure.error,
         )
     return Outcome(
         status=NotificationStatus.PENDING,
         attempts=attempts,
         next_attempt_at=at + backoff(attempts, jitter),
-        error=error,
+        error=failure.error,
     )
 
 

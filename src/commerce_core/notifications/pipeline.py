@@ -26,6 +26,7 @@ from commerce_core.notifications.notification import (
     NotificationChannel,
     NotificationStatus,
     Outcome,
+    SendFailure,
     after_failure,
     mask_email,
     mask_phone,
@@ -171,8 +172,9 @@ async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcom
     values = dict(notification.context)
     values["customer_name"] = (contact.name if contact else None) or ""
     rendered = await _rendered(notification, values, deps)
+    failure: SendFailure | None
     if notification.channel is NotificationChannel.EMAIL:
-        error = await deps.email.send(
+        failure = await deps.email.send(
             Email(
                 to=address,
                 subject=rendered.subject,
@@ -182,18 +184,18 @@ async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcom
             )
         )
     elif deps.sms is not None:
-        error = await deps.sms.send(address, rendered.sms)
-    else:
-        error = "no SMS provider is configured (TWILIO_ACCOUNT_SID)"
+        failure = await deps.sms.send(address, rendered.sms)
+    else:  # retried: the provider may be configured by then
+        failure = SendFailure("no SMS provider is configured (TWILIO_ACCOUNT_SID)")
     at = deps.clock.now()
-    if error is None:
+    if failure is None:
         return Outcome(
             status=NotificationStatus.SENT,
             attempts=notification.attempts + 1,
             next_attempt_at=None,
             sent_at=at,
         )
-    return after_failure(notification, at, error, deps.jitter())
+    return after_failure(notification, at, failure, deps.jitter())
 
 
 def _address(notification: Notification, contact: Contact | None) -> str | None:

@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.eventstore import Position
-from commerce_core.notifications.notification import Kind, Notification, Outcome
+from commerce_core.notifications.notification import Kind, Notification, Outcome, SendFailure
 from commerce_core.notifications.templates import TemplateOverride
 
 
@@ -89,13 +89,13 @@ class Email(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EmailSender(Protocol):
-    async def send(self, email: Email) -> str | None:
+    async def send(self, email: Email) -> SendFailure | None:
         """Sends the email; returns why it failed, or ``None``. Never raises for the
         server's refusals: they are the result."""
         ...
 
 
 class SmsSender(Protocol):
-    async def send(self, to: str, body: str) -> str | None:
+    async def send(self, to: str, body: str) -> SendFailure | None:
         """Sends the text; returns why it failed, or ``None``."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.clock import FixedClock
+from commerce_core.merchant_webhooks.dispatch import LEASE
 from entrypoints.merchant_webhook_worker import MerchantWebhooks, merchant_webhooks
 from tests.integration.http.conftest import Api, MakeApi, bearer
 from tests.integration.http.test_operator_and_grants import paid_order
@@ -115,6 +116,60 @@ async def test_a_delivery_that_fails_twice_is_retried_with_backoff_until_it_succ
     assert failed.json()["items"] == []
 
 
+class KilledAfterPosting:
+    """The worker's deliveries, except that recording an attempt never happens: the
+    process was killed after the receiver answered."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def record(self, delivery: Any, outcome: Any) -> None:
+        raise RuntimeError("killed before the attempt was recorded")
+
+
+async def test_a_worker_killed_after_posting_resends_after_the_lease_with_the_same_event_id(
+    world: World,
+) -> None:
+    """At least once, as documented: the copy carries the same ``Commerce-Event-Id`` for
+    the receiver to drop, and nothing is resent while the lease holds."""
+    endpoint = await register(world, ["order.placed"])
+    await world.shop.stock_product("MUG-1", 1000, 10)
+    assert (await world.shop.order(("MUG-1", 1))).status_code == 201
+    killed = dataclasses.replace(
+        world.hooks,
+        dispatch=dataclasses.replace(
+            world.hooks.dispatch, deliveries=KilledAfterPosting(world.hooks.dispatch.deliveries)
+        ),
+    )
+    for _ in range(200):  # until the order's event is visible to the fan-out
+        await fan_out_all(world.hooks)
+        try:
+            if await killed.deliver():
+                break
+        except RuntimeError:
+            break
+        await asyncio.sleep(0.02)
+    assert len(world.receiver.received) == 1
+
+    world.clock.advance(LEASE - timedelta(seconds=1))
+    assert await world.hooks.deliver() == 0  # the lease holds
+    world.clock.advance(timedelta(seconds=2))
+    assert await world.hooks.deliver() == 1
+    world.clock.advance(timedelta(days=4))
+    assert await world.hooks.deliver() == 0
+
+    first, again = world.receiver.received
+    assert first.headers["commerce-event-id"] == again.headers["commerce-event-id"]
+    assert first.body == again.body
+    listed = await world.shop.call("GET", f"/webhook-endpoints/{endpoint['id']}/deliveries")
+    [delivery] = listed.json()["items"]
+    assert delivery["status"] == "succeeded"
+    assert [a["status_code"] for a in delivery["attempts"]] == [200]
+
+
 async def test_the_secret_is_shown_once_and_never_again(world: World) -> None:
     endpoint = await register(world, ["order.*"])
     secret = endpoint["secret"]
@@ -213,6 +268,55 @@ async def test_urls_that_webhooks_may_not_reach_are_refused(api: Api, url: str, 
     assert refused.status_code == 422, refused.text
     assert refused.json()["type"] == PROBLEM + "validation-error"
     assert says in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://10.0.0.5/hooks", "private"),
+        ("https://169.254.169.254/latest/meta-data", "private"),
+        ("http://shop.example.com/hooks", "https"),
+        ("not a url", "url"),
+    ],
+)
+async def test_an_endpoint_cannot_be_moved_to_a_url_webhooks_may_not_reach(
+    api: Api, url: str, says: str
+) -> None:
+    _, key = await api.tenant("acme")
+    shop = Shop(api, key)
+    created = await shop.call(
+        "POST", "/webhook-endpoints", {"url": "https://a.example.com/in", "events": ["*"]}
+    )
+    assert created.status_code == 201, created.text
+    path = f"/webhook-endpoints/{created.json()['id']}"
+    refused = await shop.call("PATCH", path, {"url": url, "description": "moved"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == PROBLEM + "validation-error"
+    assert says in refused.json()["detail"]
+    kept = (await shop.call("GET", path)).json()
+    assert (kept["url"], kept["description"]) == ("https://a.example.com/in", None)
+
+
+async def test_a_redirect_is_recorded_as_the_answer_and_never_followed(world: World) -> None:
+    """A receiver may not bounce a signed delivery on to another address (an internal one,
+    say): the 307 is the attempt's answer, retried later like any failure."""
+    async with receiving() as elsewhere:
+        elsewhere.secrets = ["anything"]
+        world.receiver.redirect_to = elsewhere.url
+        endpoint = await register(world, ["order.placed"])
+        await world.shop.stock_product("MUG-1", 1000, 10)
+        assert (await world.shop.order(("MUG-1", 1))).status_code == 201
+        for _ in range(200):  # until the order's event is visible to the fan-out
+            await fan_out_all(world.hooks)
+            if await world.hooks.deliver():
+                break
+            await asyncio.sleep(0.02)
+        assert len(world.receiver.received) == 1
+        assert elsewhere.received == []
+    listed = await world.shop.call("GET", f"/webhook-endpoints/{endpoint['id']}/deliveries")
+    [delivery] = listed.json()["items"]
+    assert delivery["status"] == "pending"
+    assert [a["status_code"] for a in delivery["attempts"]] == [307]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.clock import FixedClock
+from commerce_core.notifications.pipeline import LEASE
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.notification_worker import NotificationWorker, notification_worker
 from tests.integration.http.conftest import Api, MakeApi, bearer
@@ -176,6 +177,99 @@ async def test_an_unreachable_server_is_retried_with_backoff_then_sends_once(
         world.clock.advance(timedelta(days=1))
         assert await worker.send() == 0
         assert mailbox.subjects() == [f"Order {placed['number']} confirmed"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [("rcpt", "550 5.1.1 No such user here"), ("data", "554 5.7.1 Message refused as spam")],
+)
+async def test_a_5xx_to_rcpt_or_data_fails_the_email_for_good(
+    world: World, stage: str, reply: str
+) -> None:
+    getattr(world.mailbox, f"{stage}_replies").append(reply)
+    await place(world.shop)
+    worker = world.worker()
+    await run(worker)
+    world.clock.advance(timedelta(days=2))  # past every backoff: nothing is tried again
+    await run(worker)
+    await run(world.worker())
+
+    assert world.mailbox.messages == []
+    [failed] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (failed["status"], failed["attempts"], failed["sent_at"]) == ("failed", 1, None)
+    assert reply.split(" ", 1)[1] in failed["last_error"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [("rcpt", "450 4.2.1 Mailbox busy, try later"), ("data", "451 4.3.0 Try again later")],
+)
+async def test_a_4xx_to_rcpt_or_data_is_retried_after_the_backoff_and_sent_once(
+    world: World, stage: str, reply: str
+) -> None:
+    getattr(world.mailbox, f"{stage}_replies").append(reply)
+    placed = await place(world.shop)
+    worker = world.worker()
+    await run(worker)
+    [waiting] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 1)
+    assert reply.split(" ", 1)[1] in waiting["last_error"]
+    assert await worker.send() == 0  # not due before its backoff
+
+    world.clock.advance(timedelta(seconds=30))
+    await run(worker)
+    world.clock.advance(timedelta(days=1))
+    await run(worker)
+    assert world.mailbox.subjects() == [f"Order {placed['number']} confirmed"]
+    [sent] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (sent["status"], sent["attempts"]) == ("sent", 2)
+
+
+class KilledAfterSending:
+    """The worker's notifications, except that recording an outcome never happens: the
+    process was killed after the server accepted the message."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def record(self, notification: Any, outcome: Any) -> None:
+        raise RuntimeError("killed before the outcome was recorded")
+
+
+async def test_a_worker_killed_after_sending_resends_after_the_lease_with_the_same_id(
+    world: World,
+) -> None:
+    """ADR 0038's documented limit: at least once, and every copy has the same Message-ID
+    so mail systems can tell a resend; nothing is resent while the lease holds."""
+    placed = await place(world.shop)
+    dying = world.worker()
+    dying = dataclasses.replace(
+        dying,
+        deps=dataclasses.replace(
+            dying.deps, notifications=KilledAfterSending(dying.deps.notifications)
+        ),
+    )
+    await record_all(dying)
+    with pytest.raises(RuntimeError, match="killed"):
+        await dying.send()
+    assert len(world.mailbox.messages) == 1
+
+    await run(world.worker())  # another worker, while the lease holds: nothing
+    world.clock.advance(LEASE - timedelta(seconds=1))
+    await run(world.worker())
+    assert len(world.mailbox.messages) == 1
+    world.clock.advance(timedelta(seconds=2))
+    await run(world.worker())
+    await run(world.worker())
+
+    first, again = world.mailbox.messages
+    assert str(first["Message-ID"]) == str(again["Message-ID"])
+    assert world.mailbox.subjects() == [f"Order {placed['number']} confirmed"] * 2
+    [sent] = (await world.shop.call("GET", "/admin/notifications")).json()["items"]
+    assert (sent["status"], sent["attempts"]) == ("sent", 1)
 
 
 async def test_a_customer_who_refused_email_gets_none(world: World) -> None:

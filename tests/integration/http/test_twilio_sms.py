@@ -1,7 +1,8 @@
 """Shipped and delivered texts through the official ``twilio`` SDK to a local Twilio that
 checks every request against Twilio's published spec (form body, account SID, basic auth)
 and answers with the spec's own example: sent once to a customer who consented to SMS;
-Twilio's 400 recorded as a failed attempt with its message; a 5xx retried after the backoff."""
+Twilio's 4xx (an invalid or unsubscribed number, bad credentials) fails the text for good
+with Twilio's message; a 429 or 5xx is retried after the backoff."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from adapters.memory.clock import FixedClock
 from tests.integration.carriers.vendor_server import Server, serve
 from tests.integration.http.conftest import MakeApi
-from tests.integration.http.test_notifications_api import ONLY_PROJECTIONS, World, run
+from tests.integration.http.test_notifications_api import ONLY_PROJECTIONS, World, record_all, run
 from tests.integration.http.test_orders_api import Shop
 from tests.integration.notifications.smtp_server import smtp_server
 from tests.integration.notifications.twilio_world import (
@@ -121,26 +122,49 @@ async def test_no_text_without_sms_consent(sms: SmsWorld) -> None:
     assert await sms_rows(sms.world) == []
 
 
-async def test_twilios_400_is_a_failed_attempt_with_twilios_message(sms: SmsWorld) -> None:
-    message = f"The 'To' number {PHONE} is not a valid phone number."
-    sms.twilio.next_answers.append(lambda _: twilio_error(400, 21211, message))
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (400, 21211, f"The 'To' number {PHONE} is not a valid phone number."),
+        (400, 21610, "Attempt to send to unsubscribed recipient"),
+        (401, 20003, "Authenticate"),
+        (403, 20008, "Resource not accessible with Test Account Credentials"),
+        (404, 20404, "The requested resource was not found"),
+    ],
+)
+async def test_a_twilio_4xx_fails_the_text_for_good_with_twilios_message(
+    sms: SmsWorld, status: int, code: int, message: str
+) -> None:
+    sms.twilio.next_answers.append(lambda _: twilio_error(status, code, message))
     order = await shipped_order(sms.world.shop)
     await sms.world.reached(order["id"], "shipped")
+    worker = sms.world.worker()
+    await run(worker)
+    sms.world.clock.advance(timedelta(days=2))  # past every backoff: nothing is tried again
+    await run(worker)
     await run(sms.world.worker())
 
     assert sms.twilio.sent == []
+    assert len(sms.server.received) == 1
     [row] = await sms_rows(sms.world)
-    assert (row["status"], row["attempts"], row["sent_at"]) == ("pending", 1, None)
-    assert row["last_error"] == f"Twilio error 21211 (HTTP 400): Unable to create record: {message}"
+    assert (row["status"], row["attempts"], row["sent_at"]) == ("failed", 1, None)
+    assert row["last_error"] == (
+        f"Twilio error {code} (HTTP {status}): Unable to create record: {message}"
+    )
 
 
-async def test_a_twilio_5xx_is_retried_after_the_backoff_and_sent_once(sms: SmsWorld) -> None:
-    sms.twilio.next_answers.append(lambda _: twilio_error(503, 20503, "Service unavailable"))
+@pytest.mark.parametrize(("status", "code"), [(429, 20429), (500, 20500), (503, 20503)])
+async def test_a_twilio_429_or_5xx_is_retried_after_the_backoff_and_sent_once(
+    sms: SmsWorld, status: int, code: int
+) -> None:
+    sms.twilio.next_answers.append(lambda _: twilio_error(status, code, "Try again later"))
     order = await shipped_order(sms.world.shop)
     await sms.world.reached(order["id"], "shipped")
     worker = sms.world.worker()
     await run(worker)
     assert sms.twilio.sent == []
+    [row] = await sms_rows(sms.world)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
     await run(worker)  # not due before its backoff
     assert len(sms.server.received) == 1
 
@@ -176,8 +200,28 @@ async def test_a_wrong_auth_token_is_refused_and_recorded(
             [row] = await sms_rows(world)
     assert twilio.sent == []
     assert server.received[0].headers["authorization"].startswith("Basic ")
-    assert row["status"] == "pending"
+    assert (row["status"], row["attempts"]) == ("failed", 1)  # a 401 is not retried
     assert (
         row["last_error"] == "Twilio error 20003 (HTTP 401): Unable to create record: Authenticate"
     )
     assert server.violations == []
+
+
+async def test_a_text_queued_before_the_customer_was_erased_is_never_sent(
+    sms: SmsWorld,
+) -> None:
+    order = await shipped_order(sms.world.shop)
+    await sms.world.reached(order["id"], "shipped")
+    worker = sms.world.worker()
+    await record_all(worker)  # recorded while the customer and their consent were there
+    [queued] = await sms_rows(sms.world)
+    assert queued["status"] == "pending"
+    erased = await sms.world.shop.call("DELETE", f"/customers/{order['customer_id']}")
+    assert erased.status_code == 204, erased.text
+    await run(worker)
+    sms.world.clock.advance(timedelta(days=1))
+    await run(sms.world.worker())
+
+    assert sms.server.received == []
+    [skipped] = await sms_rows(sms.world)
+    assert (skipped["status"], skipped["attempts"]) == ("skipped", 0)

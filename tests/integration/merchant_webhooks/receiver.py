@@ -29,9 +29,15 @@ class Receiver:
     """Any of these may verify a delivery (a receiver mid-rotation knows both)."""
     answers: list[int] = field(default_factory=list)
     """Statuses to answer, in turn; 200 once they run out."""
+    fail_each: int = 0
+    """Answers 500 to the first ``fail_each`` attempts of every event (by its
+    ``Commerce-Event-Id``) before ``answers`` are used."""
     now: Callable[[], float] | None = None
     received: list[Received] = field(default_factory=list)
+    redirect_to: str | None = None
+    """Answers every verified delivery with a 307 to this URL instead."""
     port: int = 0
+    _tries: dict[str, int] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -50,10 +56,18 @@ class Receiver:
         now = None if self.now is None else self.now()
         verified = any(verify(s, signature, body, now=now) for s in self.secrets)
         self.received.append(Received(path, headers, body, verified))
-        status = self.answers.pop(0) if self.answers else 200
+        event_id = headers.get("commerce-event-id", "")
+        tries = self._tries[event_id] = self._tries.get(event_id, 0) + 1
+        status = 500 if tries <= self.fail_each else self.answers.pop(0) if self.answers else 200
         status = status if verified else 400
         reply = b"ok" if status == 200 else b"x" * 5000  # a long answer is cut short
         status_line = f"HTTP/1.1 {status} X\r\nContent-Length: {len(reply)}\r\nConnection: close"
+        if verified and self.redirect_to is not None:
+            reply = b""
+            status_line = (
+                f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {self.redirect_to}\r\n"
+                "Content-Length: 0\r\nConnection: close"
+            )
         writer.write(status_line.encode() + b"\r\n\r\n" + reply)
         await writer.drain()
         writer.close()

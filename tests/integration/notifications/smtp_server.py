@@ -1,5 +1,5 @@
 """A real SMTP server in the test process (aiosmtpd on the test's event loop) that keeps
-every message it receives."""
+every message it receives, or refuses recipients and messages as a test scripts it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,22 @@ from aiosmtpd.smtp import SMTP
 class Mailbox:
     url: str = ""
     messages: list[EmailMessage] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)
+    """Replies to give to RCPT TO, in turn, instead of accepting ("550 5.1.1 ...")."""
+    data_replies: list[str] = field(default_factory=list)
+    """Replies to give at the end of DATA, in turn, instead of keeping the message."""
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook names
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_replies:
+            return self.data_replies.pop(0)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)

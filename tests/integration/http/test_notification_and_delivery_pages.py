@@ -5,6 +5,7 @@ another tenant's items."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,11 +98,12 @@ async def test_delivery_pages_walk_every_delivery_once(make_api: MakeApi) -> Non
         assert created.status_code == 201, created.text
         path = f"/webhook-endpoints/{created.json()['id']}/deliveries"
         await place_orders(shop)
-        for _ in range(100):
-            await fan_out_all(built)
+        for _ in range(500):  # until the orders are visible to the fan-out (other tests' open
+            await fan_out_all(built)  # transactions on the server hide newer events)
             listed = (await shop.call("GET", path)).json()["items"]
             if len(listed) == ORDERS:
                 break
+            await asyncio.sleep(0.02)
         assert len(listed) == ORDERS
 
         pages = await walk(shop, path, limit=2)

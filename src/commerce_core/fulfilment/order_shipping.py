@@ -27,8 +27,8 @@ from commerce_core.fulfilment.quoting import (
     where,
     zone_offers,
 )
-from commerce_core.fulfilment.zone_services import tenant_zones
 from commerce_core.fulfilment.zone_book import ShippingZones
+from commerce_core.fulfilment.zone_services import tenant_zones
 from commerce_core.fulfilment.zones import zone_for
 from commerce_core.ordering.ports.shipping_prices import ShippingAsk, ShippingChoice
 from commerce_core.shared.errors import InvalidValueError

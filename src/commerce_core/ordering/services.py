@@ -33,8 +33,8 @@ from commerce_core.inventory.order_stock import (
     sources_of,
 )
 from commerce_core.inventory.routing import plan_fulfilment
-from commerce_core.inventory.stock_streams import order_stock_streams
 from commerce_core.inventory.stock import ReservationExistsError
+from commerce_core.inventory.stock_streams import order_stock_streams
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (

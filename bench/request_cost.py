@@ -205,7 +205,8 @@ def _sku(i: int) -> str:
     return f"COST-{i:05d}"
 
 
-async def round_trips() -> dict[str, list[Counter[str]]]:
+async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Record]]:
+    """The asyncpg calls of each request (place-order, charge), and the events stored."""
     trips = Trips()
     trips.install()
     seen: dict[str, list[Counter[str]]] = {"place-order": [], "charge": []}
@@ -229,11 +230,18 @@ async def round_trips() -> dict[str, list[Counter[str]]]:
             " WHERE type LIKE '%Order.%' OR type LIKE '%Payment%' OR type LIKE '%Ledger%'"
             " GROUP BY type ORDER BY n DESC, type"
         )
-    orders = SAMPLES + WARM_UP
-    print(f"events of orders, ledgers and payments, per order placed and charged ({orders}):")
-    for row in rows:
-        print(f"  {row['n'] / orders:5.2f}  {row['type'].rsplit(':', 1)[-1]}")
-    return seen
+    return seen, rows
+
+
+def print_round_trips(seen: dict[str, list[Counter[str]]]) -> None:
+    """Per route: the median round trips, and the statements of a typical request."""
+    for route, samples in seen.items():
+        totals = [sum(s.values()) for s in samples]
+        median = statistics.median(totals)
+        print(f"{route}: {median:g} round trips (median of {len(totals)})")
+        typical = min(samples, key=lambda s: abs(sum(s.values()) - median))
+        for statement, count in typical.most_common():
+            print(f"  {count:3d}  {statement}")
 
 
 async def cpu_per_request() -> tuple[float, float]:
@@ -257,14 +265,12 @@ async def cpu_per_request() -> tuple[float, float]:
 
 
 def main() -> None:
-    seen = asyncio.run(round_trips())
-    for route, samples in seen.items():
-        totals = [sum(s.values()) for s in samples]
-        median = statistics.median(totals)
-        print(f"{route}: {median:g} round trips (median of {len(totals)})")
-        typical = min(samples, key=lambda s: abs(sum(s.values()) - median))
-        for statement, count in typical.most_common():
-            print(f"  {count:3d}  {statement}")
+    seen, rows = asyncio.run(round_trips())
+    orders = SAMPLES + WARM_UP
+    print(f"events of orders, ledgers and payments, per order placed and charged ({orders}):")
+    for row in rows:
+        print(f"  {row['n'] / orders:5.2f}  {row['type'].rsplit(':', 1)[-1]}")
+    print_round_trips(seen)
     place_cpu, charge_cpu = asyncio.run(cpu_per_request())
     print(f"place-order: {place_cpu * 1000:.2f} ms CPU of the app process per order placed,")
     print(f"charge: {charge_cpu * 1000:.2f} ms CPU of the app process per charge,")

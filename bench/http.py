@@ -93,6 +93,7 @@ SCALE_GOAL = 1.6  # place-order with 2 workers over 1 worker (issue 17)
 SETUPS = tuple(os.environ.get("BENCH_SETUPS", "in-workers,outside").split(","))
 PROFILE = os.environ.get("BENCH_PROFILE", "0") in ("1", "true", "yes")
 PROFILE_TOP = int(os.environ.get("BENCH_PROFILE_TOP", "12"))
+PROFILE_DIR = Path(os.environ.get("BENCH_PROFILE_DIR", "var/bench-profile"))
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
 REQUEST_COST_SCRIPT = Path(__file__).resolve().parent / "request_cost.py"
 
@@ -561,15 +562,29 @@ def read_profile(files: list[Path]) -> Profile:
     return Profile(total, packages.most_common(top), leaves.most_common(top), ours.most_common(top))
 
 
-def profile_place_order(
-    server: Server, requests: list[Request], api_key: str, workdir: Path, dsn: str
-) -> tuple[Profile, float | None]:
+@dataclass(frozen=True)
+class Target:
+    """What a profile run loads: a running server, its requests and where to put files."""
+
+    name: str
+    server: Server
+    api_key: str
+    workdir: Path
+    dsn: str
+
+
+def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profile, float | None]:
     """place-order under load once more, sampled by py-spy in every server process;
     with the statements per request from ``pg_stat_statements`` when the server has it."""
+    name, server, workdir, dsn = target.name, target.server, target.workdir, target.dsn
     before = asyncio.run(statement_calls(dsn))
     with sampling(descendants(server.pid), SECONDS, workdir) as files:
-        result = load(requests, server.port, api_key, SECONDS, workdir)
+        result = load(requests, server.port, target.api_key, SECONDS, workdir)
     after = asyncio.run(statement_calls(dsn))
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    for file in files:  # kept for flame graph tools (collapsed stacks)
+        if file.exists():
+            shutil.copy(file, PROFILE_DIR / f"{name}-{file.name}")
     per_request = None
     if before is not None and after is not None and result.requests:
         per_request = (after - before) / result.requests
@@ -603,6 +618,7 @@ def asyncpg_round_trips() -> None:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     os.environ["LOG_LEVEL"] = "warning"  # its app logs each request at info
     seen, _ = asyncio.run(module.round_trips())
@@ -713,9 +729,9 @@ def main() -> None:
                         results[(setup, workers, route)] = result
                         print(f"  {setup}, {workers} worker(s) {route}: {result.rps:,.0f} req/s")
                     if PROFILE:
-                        name = f"{setup}, {workers} worker(s)"
-                        profiles[name] = profile_place_order(
-                            server, routes["place-order"], api_key, workdir, dsn
+                        target = Target(f"{setup}-{workers}w", server, api_key, workdir, dsn)
+                        profiles[f"{setup}, {workers} worker(s)"] = profile_place_order(
+                            target, routes["place-order"]
                         )
     print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
     print_table(results)

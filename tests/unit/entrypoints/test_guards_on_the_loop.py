@@ -1,0 +1,24 @@
+"""Route guards are coroutine functions: litestar runs a plain function guard in its
+thread pool, one hand-off per request (found by bench/http.py's profile, ADR 0044)."""
+
+from __future__ import annotations
+
+import inspect
+
+from litestar.utils.sync import ensure_async_callable
+
+from commerce_core.tenancy.ports.tenants import Role
+from entrypoints.http.auth import requires_role
+from entrypoints.http.roles import role_guard
+
+
+def test_the_role_matrix_guard_runs_on_the_event_loop() -> None:
+    assert inspect.iscoroutinefunction(role_guard)
+    assert ensure_async_callable(role_guard) is role_guard  # not wrapped for a thread
+
+
+def test_a_requires_role_guard_runs_on_the_event_loop() -> None:
+    guard = requires_role(Role.STAFF)
+
+    assert inspect.iscoroutinefunction(guard)
+    assert ensure_async_callable(guard) is guard

@@ -53,6 +53,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -93,6 +94,7 @@ SCALE_GOAL = 1.6  # place-order with 2 workers over 1 worker (issue 17)
 SETUPS = tuple(os.environ.get("BENCH_SETUPS", "in-workers,outside").split(","))
 PROFILE = os.environ.get("BENCH_PROFILE", "0") in ("1", "true", "yes")
 PROFILE_TOP = int(os.environ.get("BENCH_PROFILE_TOP", "12"))
+SPY_RATE = 100  # samples a second
 PROFILE_DIR = Path(os.environ.get("BENCH_PROFILE_DIR", "var/bench-profile"))
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
 REQUEST_COST_SCRIPT = Path(__file__).resolve().parent / "request_cost.py"
@@ -184,9 +186,12 @@ def free_port() -> int:
 
 
 def server_env(dsn: str, schema: str, data_dir: Path) -> dict[str, str]:
+    # the schema's name as application_name: the profile tells the server's sessions
+    # apart from everyone else's on the database (pg_stat_activity)
+    named = f"{dsn}{'&' if '?' in dsn else '?'}application_name={schema}"
     return {
         **os.environ,
-        "DATABASE_URL": dsn,
+        "DATABASE_URL": named,
         "DATABASE_SCHEMA": schema,
         "EVENT_STORE": "postgres",
         "DATA_DIR": str(data_dir),
@@ -501,7 +506,7 @@ def sampling(pids: list[int], seconds: float, workdir: Path) -> Iterator[list[Pa
     for pid in pids:
         out = workdir / f"spy-{pid}.txt"
         args = [PY_SPY, "record", "-p", str(pid), "-d", str(max(1, int(seconds)))]
-        args += ["-r", "100", "-f", "raw", "--function", "--nonblocking", "-o", str(out)]
+        args += ["-r", str(SPY_RATE), "-f", "raw", "--function", "--nonblocking", "-o", str(out)]
         spies.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         outs.append(out)
     try:
@@ -531,22 +536,62 @@ def _package(frame: str) -> str:
     return path.split("/", 1)[0].removesuffix(".py")
 
 
+@contextlib.contextmanager
+def watching_sessions(dsn: str, application: str) -> Iterator[Counter[str]]:
+    """Samples the server's database sessions (``pg_stat_activity``) 10 times a second
+    while the block runs: how many are idle (waiting for the app), running, or waiting
+    on a lock, the WAL or I/O, i.e. what the database makes placements wait for."""
+    seen: Counter[str] = Counter()
+    stop = threading.Event()
+
+    async def watch() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            while not stop.is_set():
+                seen["(samples)"] += 1
+                for row in await conn.fetch(_SESSIONS, application):
+                    seen[row[0]] += 1
+                await asyncio.sleep(0.1)
+        finally:
+            await conn.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(watch()), daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+_SESSIONS = """
+SELECT CASE WHEN state = 'active' AND wait_event IS NULL THEN 'active, running'
+            WHEN state = 'active' THEN 'active, waiting ' || wait_event_type || ':' || wait_event
+            ELSE coalesce(state, '?') END
+FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'
+"""
+
+
 @dataclass(frozen=True)
 class Profile:
     samples: int
     by_package: list[tuple[str, int]]  # self time, by package of the innermost frame
     by_function: list[tuple[str, int]]  # self time
     ours: list[tuple[str, int]]  # time inside each of our functions, callees included
+    busy: list[float]  # per sampled process: the share of one core it kept busy
+    sessions: Counter[str]  # the server's database sessions, by state, over the samples
 
 
-def read_profile(files: list[Path]) -> Profile:
+def read_profile(files: list[Path], sessions: Counter[str]) -> Profile:
     packages: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     ours: Counter[str] = Counter()
     total = 0
+    busy: list[float] = []
     for file in files:
         if not file.exists():  # not a Python process (nothing to sample)
             continue
+        before = total
         for line in file.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             if not stack or not count.isdigit():
@@ -558,8 +603,17 @@ def read_profile(files: list[Path]) -> Profile:
             for frame in set(frames):
                 if _package(frame) in ("commerce_core", "adapters", "entrypoints"):
                     ours[frame] += samples
+        if total > before:  # a process that did something: not granian's supervisor
+            busy.append((total - before) / (SPY_RATE * SECONDS))
     top = PROFILE_TOP
-    return Profile(total, packages.most_common(top), leaves.most_common(top), ours.most_common(top))
+    return Profile(
+        total,
+        packages.most_common(top),
+        leaves.most_common(top),
+        ours.most_common(top),
+        busy,
+        sessions,
+    )
 
 
 @dataclass(frozen=True)
@@ -571,6 +625,7 @@ class Target:
     api_key: str
     workdir: Path
     dsn: str
+    schema: str  # the server's application_name
 
 
 def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profile, float | None]:
@@ -578,7 +633,10 @@ def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profil
     with the statements per request from ``pg_stat_statements`` when the server has it."""
     name, server, workdir, dsn = target.name, target.server, target.workdir, target.dsn
     before = asyncio.run(statement_calls(dsn))
-    with sampling(descendants(server.pid), SECONDS, workdir) as files:
+    with (
+        watching_sessions(dsn, target.schema) as sessions,
+        sampling(descendants(server.pid), SECONDS, workdir) as files,
+    ):
         result = load(requests, server.port, target.api_key, SECONDS, workdir)
     after = asyncio.run(statement_calls(dsn))
     PROFILE_DIR.mkdir(parents=True, exist_ok=True)
@@ -588,7 +646,7 @@ def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profil
     per_request = None
     if before is not None and after is not None and result.requests:
         per_request = (after - before) / result.requests
-    return read_profile(files), per_request
+    return read_profile(files, sessions), per_request
 
 
 async def statement_calls(dsn: str) -> int | None:
@@ -629,6 +687,13 @@ def print_profile(name: str, profile: Profile, per_request: float | None) -> Non
     print(f"\nProfile of place-order, {name}: {profile.samples:,} CPU samples (py-spy)")
     if per_request is not None:
         print(f"  {per_request:.1f} statements per request (pg_stat_statements)")
+    busy = ", ".join(f"{share:.0%}" for share in profile.busy)
+    print(f"  each server process kept this much of one core busy: {busy}")
+    sessions = Counter(profile.sessions)
+    rounds = sessions.pop("(samples)", 0) or 1
+    print(f"  the server's database sessions, on average over {rounds} looks:")
+    for state, count in sessions.most_common():
+        print(f"    {count / rounds:5.1f}  {state}")
     for title, rows in (
         ("self time by package", profile.by_package),
         ("self time by function", profile.by_function),
@@ -729,7 +794,9 @@ def main() -> None:
                         results[(setup, workers, route)] = result
                         print(f"  {setup}, {workers} worker(s) {route}: {result.rps:,.0f} req/s")
                     if PROFILE:
-                        target = Target(f"{setup}-{workers}w", server, api_key, workdir, dsn)
+                        target = Target(
+                            f"{setup}-{workers}w", server, api_key, workdir, dsn, schema
+                        )
                         profiles[f"{setup}, {workers} worker(s)"] = profile_place_order(
                             target, routes["place-order"]
                         )

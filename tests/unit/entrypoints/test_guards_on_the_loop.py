@@ -14,11 +14,13 @@ from entrypoints.http.roles import role_guard
 
 def test_the_role_matrix_guard_runs_on_the_event_loop() -> None:
     assert inspect.iscoroutinefunction(role_guard)
-    assert ensure_async_callable(role_guard) is role_guard  # not wrapped for a thread
+    wrapped: object = ensure_async_callable(role_guard)
+    assert wrapped is role_guard  # not wrapped to run in a thread
 
 
 def test_a_requires_role_guard_runs_on_the_event_loop() -> None:
     guard = requires_role(Role.STAFF)
 
     assert inspect.iscoroutinefunction(guard)
-    assert ensure_async_callable(guard) is guard
+    wrapped: object = ensure_async_callable(guard)
+    assert wrapped is guard

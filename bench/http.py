@@ -23,6 +23,12 @@ in another process (``wrk`` when it is installed, else ``bench/loadgen.py``) kee
   so the figure is the service's own cost, comparable with code before ADR 0016.
 
 ``BENCH_HTTP_ROUTES`` (default ``hello,place-order,get-order,charge``) picks the routes.
+Each worker count runs in each of ``BENCH_SETUPS`` (default ``in-workers,outside``):
+background work (projections, webhooks, jobs) in every HTTP worker, or ``RUN_PROJECTIONS=0``
+with one ``commerce worker`` process beside the server; each route's scaling from 1 to 2
+workers is printed per setup. ``BENCH_PROFILE=1`` adds a profile of place-order per server
+run (py-spy on every server process, the server's database sessions by state and wait
+event, statements per request): see bench/README.md.
 The server runs with a per-key rate limit no run can reach (``RATE_LIMIT_PER_SECOND``
 and ``RATE_LIMIT_BURST`` of 1,000,000): the limiter's cost is in the figures, its 429s
 are not. It prints req/s, p50/p99 latency, errors (non-2xx answers and socket errors) and each
@@ -762,6 +768,8 @@ def print_goals(results: dict[Key, Result]) -> None:
 
 
 def main() -> None:
+    if PROFILE and not Path(PY_SPY).exists():
+        raise SystemExit("BENCH_PROFILE=1 needs py-spy: pip install py-spy (or make install)")
     print(f"HTTP benchmark: commerce serve (granian), {CONCURRENCY} connections, {SECONDS:g} s")
     print(f"per route, {SKUS:,} SKUs, server LOG_LEVEL={LOG_LEVEL},", end=" ")
     print(f"load generator: {loadgen_name()}, setups: {', '.join(SETUPS)}")

@@ -64,7 +64,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -542,21 +542,47 @@ def _package(frame: str) -> str:
     return path.split("/", 1)[0].removesuffix(".py")
 
 
+@dataclass
+class Sessions:
+    """The server's database sessions as seen while a load ran."""
+
+    looks: int = 0
+    states: Counter[str] = field(default_factory=Counter)  # summed over the looks
+    ticks: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid: first, last CPU
+
+    def cpu_seconds(self) -> float:
+        """CPU the sessions' backends used between the first and the last look (the
+        database is on this machine: its processes' CPU is in /proc)."""
+        used = sum(last - first for first, last in self.ticks.values())
+        return used / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # another machine's server, or the session ended
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
 @contextlib.contextmanager
-def watching_sessions(dsn: str, application: str) -> Iterator[Counter[str]]:
+def watching_sessions(dsn: str, application: str) -> Iterator[Sessions]:
     """Samples the server's database sessions (``pg_stat_activity``) 10 times a second
     while the block runs: how many are idle (waiting for the app), running, or waiting
-    on a lock, the WAL or I/O, i.e. what the database makes placements wait for."""
-    seen: Counter[str] = Counter()
+    on a lock, the WAL or I/O, i.e. what the database makes placements wait for; and
+    the CPU their backend processes use."""
+    seen = Sessions()
     stop = threading.Event()
 
     async def watch() -> None:
         conn = await asyncpg.connect(dsn)
         try:
             while not stop.is_set():
-                seen["(samples)"] += 1
-                for row in await conn.fetch(_SESSIONS, application):
-                    seen[row[0]] += 1
+                seen.looks += 1
+                for state, pid in await conn.fetch(_SESSIONS, application):
+                    seen.states[state] += 1
+                    if (ticks := _cpu_ticks(pid)) is not None:
+                        seen.ticks[pid] = (seen.ticks.get(pid, (ticks, ticks))[0], ticks)
                 await asyncio.sleep(0.1)
         finally:
             await conn.close()
@@ -573,7 +599,7 @@ def watching_sessions(dsn: str, application: str) -> Iterator[Counter[str]]:
 _SESSIONS = """
 SELECT CASE WHEN state = 'active' AND wait_event IS NULL THEN 'active, running'
             WHEN state = 'active' THEN 'active, waiting ' || wait_event_type || ':' || wait_event
-            ELSE coalesce(state, '?') END
+            ELSE coalesce(state, '?') END, pid
 FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'
 """
 
@@ -585,10 +611,11 @@ class Profile:
     by_function: list[tuple[str, int]]  # self time
     ours: list[tuple[str, int]]  # time inside each of our functions, callees included
     busy: list[float]  # per sampled process: the share of one core it kept busy
-    sessions: Counter[str]  # the server's database sessions, by state, over the samples
+    sessions: Sessions
+    requests: int  # answered while sampled
 
 
-def read_profile(files: list[Path], sessions: Counter[str]) -> Profile:
+def read_profile(files: list[Path], sessions: Sessions, requests: int) -> Profile:
     packages: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     ours: Counter[str] = Counter()
@@ -619,6 +646,7 @@ def read_profile(files: list[Path], sessions: Counter[str]) -> Profile:
         ours.most_common(top),
         busy,
         sessions,
+        requests,
     )
 
 
@@ -652,7 +680,7 @@ def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profil
     per_request = None
     if before is not None and after is not None and result.requests:
         per_request = (after - before) / result.requests
-    return read_profile(files, sessions), per_request
+    return read_profile(files, sessions, result.requests), per_request
 
 
 async def statement_calls(dsn: str) -> int | None:
@@ -695,11 +723,15 @@ def print_profile(name: str, profile: Profile, per_request: float | None) -> Non
         print(f"  {per_request:.1f} statements per request (pg_stat_statements)")
     busy = ", ".join(f"{share:.0%}" for share in profile.busy)
     print(f"  each server process kept this much of one core busy: {busy}")
-    sessions = Counter(profile.sessions)
-    rounds = sessions.pop("(samples)", 0) or 1
-    print(f"  the server's database sessions, on average over {rounds} looks:")
-    for state, count in sessions.most_common():
-        print(f"    {count / rounds:5.1f}  {state}")
+    requests = max(profile.requests, 1)
+    app_ms = 1000 * profile.samples / SPY_RATE / requests
+    db_ms = 1000 * profile.sessions.cpu_seconds() / requests
+    print(f"  CPU per request ({profile.requests:,} requests): app {app_ms:.1f} ms,", end=" ")
+    print(f"its database sessions {db_ms:.1f} ms")
+    looks = max(profile.sessions.looks, 1)
+    print(f"  the server's database sessions, on average over {looks} looks:")
+    for state, count in profile.sessions.states.most_common():
+        print(f"    {count / looks:5.1f}  {state}")
     for title, rows in (
         ("self time by package", profile.by_package),
         ("self time by function", profile.by_function),

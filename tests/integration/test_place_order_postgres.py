@@ -1,5 +1,5 @@
-"""Placing orders on PostgreSQL: three round trips in the core (one read, the order
-number, the append), and concurrent placements of one tenant never share a number."""
+"""Placing orders on PostgreSQL: three round trips in the core (the order number, one
+read, the append), and concurrent placements of one tenant never share a number."""
 
 from __future__ import annotations
 
@@ -95,8 +95,8 @@ async def test_an_order_of_three_lines_is_three_round_trips(
 
     order = await shop.place(("MUG-1", 1), ("TEE-1", 2), ("CAP-1", 3))
 
-    # the preload of products, stock, locations and customer; nextval; the append
-    assert calls == ["fetch", "fetchval", "fetch"]
+    # nextval; the preload of products, stock, locations and customer; the append
+    assert calls == ["fetchval", "fetch", "fetch"]
     assert order.number == "ORD-000002"
 
 

@@ -214,12 +214,6 @@ async def place_order(
     """
     clock, ids, keyring = services.clock, services.ids, services.keyring
     order_id = new_id(ctx, ids, "order")
-    # every aggregate the first attempt needs, in one read (ADR 0044)
-    repo = await preload(services.repo, _streams(services, ctx, command, order_id))
-    if ctx.idempotency_key is not None:
-        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
-        if placed is not None:
-            return placed
     ref = command.customer.checked()
     minutes = command.reservation_minutes
     if minutes is None:
@@ -229,6 +223,16 @@ async def place_order(
     check_metadata(command.metadata)
     check_attribution(command.attribution)
     channel = parse_enum(Channel, command.channel)
+    # The number first: the stock read below then comes as late as it can before the
+    # append, and fewer concurrent orders of a SKU lose the race for its stock item. A
+    # command refused below (or a retried one) leaves a gap in the numbers, never a repeat.
+    number = await services.order_numbers.next(ctx.tenant_id)
+    # every aggregate the first attempt needs, in one read (ADR 0044)
+    repo = await preload(services.repo, _streams(services, ctx, command, order_id))
+    if ctx.idempotency_key is not None:
+        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+        if placed is not None:
+            return placed
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
     currency = defaults.currency_of(command.currency)
     shipping = None if services.shipping is None else services.shipping.reading(repo)
@@ -241,7 +245,6 @@ async def place_order(
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, ids.new_id())
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     locations = await tenant_locations(repo, ctx.tenant_id)
-    number = await services.order_numbers.next(ctx.tenant_id)
 
     async def attempt() -> Order:
         if ctx.idempotency_key is not None:

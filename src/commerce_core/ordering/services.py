@@ -22,6 +22,7 @@ import msgspec
 
 from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import products_for
+from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.order_customers import CustomerRef, CustomerResolver
 from commerce_core.eventstore import Repository
 from commerce_core.eventstore.preloaded import preload
@@ -252,15 +253,17 @@ async def place_order(
             if placed is not None:
                 return placed  # the same command, saved concurrently
         at = clock.now()
-        customer = await customers.resolve(ref, at)
-        stock = await load_stock(repo, ctx.tenant_id, products)
         expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
-        sources = sources_of(stock, locations, at)
-        plan = plan_fulfilment(command.lines, sources, command.shipping_address)
         try:
+            customer = await customers.resolve(ref, at)
+            stock = await load_stock(repo, ctx.tenant_id, products)
+            sources = sources_of(stock, locations, at)
+            plan = plan_fulfilment(command.lines, sources, command.shipping_address)
             items = hold_plan(stock, order_id, plan, expires or HELD_UNTIL_SHIPPED, at)
-        except ReservationExistsError:
-            # the same command saved its order (and its holds) since this attempt began
+        except (ReservationExistsError, EmailTakenError):
+            # The same command saved its order (its holds, the customer it registered)
+            # since this attempt read its state: concurrent requests sharing a key (channel
+            # imports of one outside order) all read before the first one saved.
             placed = await _placed_meanwhile(services.repo, ctx, order_id)
             if placed is None:
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from commerce_core.catalog.product import Product
@@ -105,3 +107,21 @@ async def test_a_customer_id_naming_something_else_is_not_found() -> None:
     with pytest.raises(AggregateNotFoundError):
         await shop.place(("MUG-1", 1), customer=CustomerRef(id=product_id))
     assert len(await shop.events()) == before
+
+
+async def test_requests_sharing_a_key_all_get_the_one_order_and_its_new_customer() -> None:
+    shop, store = await _shop("MUG-1", stock=5)
+    store.yield_on_read = True  # all of them read before the first one saves
+
+    orders = await asyncio.gather(
+        *(
+            shop.place(("MUG-1", 2), customer=CustomerRef(email="new@example.com"), ctx=keyed("k"))
+            for _ in range(6)
+        )
+    )
+
+    assert len({order.id for order in orders}) == 1
+    assert len({order.customer_id for order in orders}) == 1
+    assert (await shop.levels("MUG-1")).reserved == 2
+    placed = [e for e in await shop.events() if e.type.endswith("Order.Placed")]
+    assert len(placed) == 1

@@ -23,6 +23,12 @@ in another process (``wrk`` when it is installed, else ``bench/loadgen.py``) kee
   so the figure is the service's own cost, comparable with code before ADR 0016.
 
 ``BENCH_HTTP_ROUTES`` (default ``hello,place-order,get-order,charge``) picks the routes.
+Each worker count runs in each of ``BENCH_SETUPS`` (default ``in-workers,outside``):
+background work (projections, webhooks, jobs) in every HTTP worker, or ``RUN_PROJECTIONS=0``
+with one ``commerce worker`` process beside the server; each route's scaling from 1 to 2
+workers is printed per setup. ``BENCH_PROFILE=1`` adds a profile of place-order per server
+run (py-spy on every server process, the server's database sessions by state and wait
+event, statements per request): see bench/README.md.
 The server runs with a per-key rate limit no run can reach (``RATE_LIMIT_PER_SECOND``
 and ``RATE_LIMIT_BURST`` of 1,000,000): the limiter's cost is in the figures, its 429s
 are not. It prints req/s, p50/p99 latency, errors (non-2xx answers and socket errors) and each
@@ -43,6 +49,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import random
@@ -52,10 +59,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -85,6 +94,16 @@ COMMERCE = str(Path(sys.executable).with_name("commerce"))
 UNTHROTTLED = {"RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000"}
 GOALS = {"place-order": (1_000, 0.10), "get-order": (3_000, 0.30)}
 PLACE_P99_MS = 50.0
+SCALE_GOAL = 1.6  # place-order with 2 workers over 1 worker (issue 17)
+# in-workers: background work (projections, webhooks, jobs) in every HTTP worker, the
+# default; outside: RUN_PROJECTIONS=0 in the server and one `commerce worker` beside it
+SETUPS = tuple(os.environ.get("BENCH_SETUPS", "in-workers,outside").split(","))
+PROFILE = os.environ.get("BENCH_PROFILE", "0") in ("1", "true", "yes")
+PROFILE_TOP = int(os.environ.get("BENCH_PROFILE_TOP", "12"))
+SPY_RATE = 100  # samples a second
+PROFILE_DIR = Path(os.environ.get("BENCH_PROFILE_DIR", "var/bench-profile"))
+PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+REQUEST_COST_SCRIPT = Path(__file__).resolve().parent / "request_cost.py"
 
 
 @dataclass(frozen=True)
@@ -173,9 +192,12 @@ def free_port() -> int:
 
 
 def server_env(dsn: str, schema: str, data_dir: Path) -> dict[str, str]:
+    # the schema's name as application_name: the profile tells the server's sessions
+    # apart from everyone else's on the database (pg_stat_activity)
+    named = f"{dsn}{'&' if '?' in dsn else '?'}application_name={schema}"
     return {
         **os.environ,
-        "DATABASE_URL": dsn,
+        "DATABASE_URL": named,
         "DATABASE_SCHEMA": schema,
         "EVENT_STORE": "postgres",
         "DATA_DIR": str(data_dir),
@@ -197,9 +219,15 @@ def create_tenant(env: dict[str, str]) -> str:
     return str(json.loads(created.stdout)["api_key"])
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
 @contextlib.contextmanager
-def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
-    """``commerce serve`` on a free port until the block ends; yields the port."""
+def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[Server]:
+    """``commerce serve`` on a free port until the block ends."""
     port = free_port()
     args = [COMMERCE, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("ab") as out:
@@ -208,14 +236,37 @@ def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[int
         )
     try:
         _wait_until_healthy(port, process, log)
-        yield port
+        yield Server(port, process.pid)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+@contextlib.contextmanager
+def running_setup(env: dict[str, str], setup: str, workers: int, log: Path) -> Iterator[Server]:
+    """The server of ``setup``: with its background work in the HTTP workers, or with
+    ``RUN_PROJECTIONS=0`` and one ``commerce worker`` process doing it beside them."""
+    if setup == "in-workers":
+        with running_server({**env, "RUN_PROJECTIONS": "1"}, workers, log) as server:
+            yield server
+        return
+    if setup != "outside":
+        raise ValueError(f"BENCH_SETUPS: {setup!r} is neither in-workers nor outside")
+    with log.open("ab") as out:
+        worker = subprocess.Popen([COMMERCE, "worker"], env=env, stdout=out, stderr=out)
+    try:
+        with running_server({**env, "RUN_PROJECTIONS": "0"}, workers, log) as server:
+            yield server
+    finally:
+        _stop(worker)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -438,27 +489,303 @@ def loadgen_name() -> str:
     return "bench/loadgen.py (install wrk for a cheaper client)"
 
 
+# --- profile -------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (granian's workers), read from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in children.read_text().split()]
+    return found
+
+
+@contextlib.contextmanager
+def sampling(pids: list[int], seconds: float, workdir: Path) -> Iterator[list[Path]]:
+    """py-spy samples each of ``pids`` (100 a second, CPU only: idle waits are left
+    out) for ``seconds`` while the block runs; yields the collapsed-stack files."""
+    outs, spies = [], []
+    for pid in pids:
+        out = workdir / f"spy-{pid}.txt"
+        args = [PY_SPY, "record", "-p", str(pid), "-d", str(max(1, int(seconds)))]
+        args += ["-r", str(SPY_RATE), "-f", "raw", "--function", "--nonblocking", "-o", str(out)]
+        spies.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        outs.append(out)
+    try:
+        yield outs
+    finally:
+        for spy in spies:
+            spy.wait(timeout=seconds + 30)
+
+
+_LINE = re.compile(r":\d+\)$")
+
+
+def _frame(text: str) -> str:
+    """``name (path)`` with the path from the package on, without a line number."""
+    text = _LINE.sub(")", text.strip())
+    for marker in ("site-packages/", "/src/", "/bench/"):
+        if marker in text:
+            name, _, path = text.partition(" (")
+            return f"{name} ({path.rsplit(marker, 1)[-1]}"
+    return text
+
+
+def _package(frame: str) -> str:
+    path = frame.rpartition(" (")[2].rstrip(")")
+    if "/lib/python" in path:  # the standard library: its module
+        return "stdlib " + path.rsplit("/", 1)[-1].removesuffix(".py")
+    return path.split("/", 1)[0].removesuffix(".py")
+
+
+@dataclass
+class Sessions:
+    """The server's database sessions as seen while a load ran."""
+
+    looks: int = 0
+    states: Counter[str] = field(default_factory=Counter)  # summed over the looks
+    ticks: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid: first, last CPU
+
+    def cpu_seconds(self) -> float:
+        """CPU the sessions' backends used between the first and the last look (the
+        database is on this machine: its processes' CPU is in /proc)."""
+        used = sum(last - first for first, last in self.ticks.values())
+        return used / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # another machine's server, or the session ended
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@contextlib.contextmanager
+def watching_sessions(dsn: str, application: str) -> Iterator[Sessions]:
+    """Samples the server's database sessions (``pg_stat_activity``) 10 times a second
+    while the block runs: how many are idle (waiting for the app), running, or waiting
+    on a lock, the WAL or I/O, i.e. what the database makes placements wait for; and
+    the CPU their backend processes use."""
+    seen = Sessions()
+    stop = threading.Event()
+
+    async def watch() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            while not stop.is_set():
+                seen.looks += 1
+                for state, pid in await conn.fetch(_SESSIONS, application):
+                    seen.states[state] += 1
+                    if (ticks := _cpu_ticks(pid)) is not None:
+                        seen.ticks[pid] = (seen.ticks.get(pid, (ticks, ticks))[0], ticks)
+                await asyncio.sleep(0.1)
+        finally:
+            await conn.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(watch()), daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+_SESSIONS = """
+SELECT CASE WHEN state = 'active' AND wait_event IS NULL THEN 'active, running'
+            WHEN state = 'active' THEN 'active, waiting ' || wait_event_type || ':' || wait_event
+            ELSE coalesce(state, '?') END, pid
+FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'
+"""
+
+
+@dataclass(frozen=True)
+class Profile:
+    samples: int
+    by_package: list[tuple[str, int]]  # self time, by package of the innermost frame
+    by_function: list[tuple[str, int]]  # self time
+    ours: list[tuple[str, int]]  # time inside each of our functions, callees included
+    busy: list[float]  # per sampled process: the share of one core it kept busy
+    sessions: Sessions
+    requests: int  # answered while sampled
+
+
+def read_profile(files: list[Path], sessions: Sessions, requests: int) -> Profile:
+    packages: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    total = 0
+    busy: list[float] = []
+    for file in files:
+        if not file.exists():  # not a Python process (nothing to sample)
+            continue
+        before = total
+        for line in file.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            samples, frames = int(count), [_frame(f) for f in stack.split(";")]
+            total += samples
+            leaves[frames[-1]] += samples
+            packages[_package(frames[-1])] += samples
+            for frame in set(frames):
+                if _package(frame) in ("commerce_core", "adapters", "entrypoints"):
+                    ours[frame] += samples
+        if total > before:  # a process that did something: not granian's supervisor
+            busy.append((total - before) / (SPY_RATE * SECONDS))
+    top = PROFILE_TOP
+    return Profile(
+        total,
+        packages.most_common(top),
+        leaves.most_common(top),
+        ours.most_common(top),
+        busy,
+        sessions,
+        requests,
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a profile run loads: a running server, its requests and where to put files."""
+
+    name: str
+    server: Server
+    api_key: str
+    workdir: Path
+    dsn: str
+    schema: str  # the server's application_name
+
+
+def profile_place_order(target: Target, requests: list[Request]) -> tuple[Profile, float | None]:
+    """place-order under load once more, sampled by py-spy in every server process;
+    with the statements per request from ``pg_stat_statements`` when the server has it."""
+    name, server, workdir, dsn = target.name, target.server, target.workdir, target.dsn
+    before = asyncio.run(statement_calls(dsn))
+    with (
+        watching_sessions(dsn, target.schema) as sessions,
+        sampling(descendants(server.pid), SECONDS, workdir) as files,
+    ):
+        result = load(requests, server.port, target.api_key, SECONDS, workdir)
+    after = asyncio.run(statement_calls(dsn))
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    for file in files:  # kept for flame graph tools (collapsed stacks)
+        if file.exists():
+            shutil.copy(file, PROFILE_DIR / f"{name}-{file.name}")
+    per_request = None
+    if before is not None and after is not None and result.requests:
+        per_request = (after - before) / result.requests
+    return read_profile(files, sessions, result.requests), per_request
+
+
+async def statement_calls(dsn: str) -> int | None:
+    """Statements run so far in this database by ``pg_stat_statements``; None without it
+    (it needs ``shared_preload_libraries``). Other sessions on the database count too."""
+    try:
+        conn = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+                " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+    except asyncpg.PostgresError:  # not installed here, or not preloaded
+        return None
+    finally:
+        await conn.close()
+
+
+def asyncpg_round_trips() -> None:
+    """Without ``pg_stat_statements``: the asyncpg calls of one place-order and one
+    charge, counted in-process by bench/request_cost.py (they do not depend on load)."""
+    spec = importlib.util.spec_from_file_location("request_cost", REQUEST_COST_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    os.environ["LOG_LEVEL"] = "warning"  # its app logs each request at info
+    seen, _ = asyncio.run(module.round_trips())
+    module.print_round_trips(seen)
+
+
+def print_profile(name: str, profile: Profile, per_request: float | None) -> None:
+    print(f"\nProfile of place-order, {name}: {profile.samples:,} CPU samples (py-spy)")
+    if per_request is not None:
+        print(f"  {per_request:.1f} statements per request (pg_stat_statements)")
+    busy = ", ".join(f"{share:.0%}" for share in profile.busy)
+    print(f"  each server process kept this much of one core busy: {busy}")
+    requests = max(profile.requests, 1)
+    app_ms = 1000 * profile.samples / SPY_RATE / requests
+    db_ms = 1000 * profile.sessions.cpu_seconds() / requests
+    print(f"  CPU per request ({profile.requests:,} requests): app {app_ms:.1f} ms,", end=" ")
+    print(f"its database sessions {db_ms:.1f} ms")
+    looks = max(profile.sessions.looks, 1)
+    print(f"  the server's database sessions, on average over {looks} looks:")
+    for state, count in profile.sessions.states.most_common():
+        print(f"    {count / looks:5.1f}  {state}")
+    for title, rows in (
+        ("self time by package", profile.by_package),
+        ("self time by function", profile.by_function),
+        ("our functions, callees included", profile.ours),
+    ):
+        print(f"  {title}:")
+        for what, samples in rows:
+            print(f"    {100 * samples / max(profile.samples, 1):5.1f}%  {what}")
+
+
 # --- report --------------------------------------------------------------------------
 
 
-def print_table(results: dict[tuple[int, str], Result]) -> None:
-    print(f"\n{'workers':>7}  {'route':<12} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}", end="")
-    print(f" {'errors':>7} {'requests':>9}  ratio to hello")
-    for (workers, route), r in results.items():
-        hello = results[(workers, "hello")].rps
+Key = tuple[str, int, str]  # setup, workers, route
+
+
+def print_table(results: dict[Key, Result]) -> None:
+    print(f"\n{'setup':<10} {'workers':>7}  {'route':<12} {'req/s':>8} {'p50 ms':>7}", end="")
+    print(f" {'p99 ms':>7} {'errors':>7} {'requests':>9}  ratio to hello")
+    for (setup, workers, route), r in results.items():
+        hello = results.get((setup, workers, "hello"))
+        ratio = f"{r.rps / hello.rps:.2f}" if hello else "-"
         print(
-            f"{workers:>7}  {route:<12} {r.rps:>8,.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f}"
-            f" {r.errors:>7} {r.requests:>9,}  {r.rps / hello:.2f}"
+            f"{setup:<10} {workers:>7}  {route:<12} {r.rps:>8,.0f} {r.p50_ms:>7.1f}"
+            f" {r.p99_ms:>7.1f} {r.errors:>7} {r.requests:>9,}  {ratio}"
         )
 
 
-def print_goals(results: dict[tuple[int, str], Result]) -> None:
-    print("\nGoals (the best worker count):")
+def print_scaling(results: dict[Key, Result]) -> None:
+    """Each route's rate with the most workers over its rate with one, per setup."""
+    if len(WORKERS) < 2 or 1 not in WORKERS:
+        return
+    most = max(WORKERS)
+    print(f"\nScaling ({most} workers over 1):")
+    for setup in SETUPS:
+        for route in ROUTES:
+            one, many = results.get((setup, 1, route)), results.get((setup, most, route))
+            if one is None or many is None or not one.rps:
+                continue
+            scale = many.rps / one.rps
+            goal = ""
+            if route == "place-order":
+                goal = f"  (goal >= {SCALE_GOAL:g}: {'met' if scale >= SCALE_GOAL else 'NOT met'})"
+            print(f"  {setup:<10} {route:<12} {scale:.2f}x{goal}")
+
+
+def print_goals(results: dict[Key, Result]) -> None:
+    print("\nGoals (the best setup and worker count):")
     for route, (rate, ratio) in GOALS.items():
-        workers, best = max(
-            ((w, r) for (w, name), r in results.items() if name == route), key=lambda x: x[1].rps
-        )
-        hello = results[(workers, "hello")].rps
+        runs = [(k, r) for k, r in results.items() if k[2] == route]
+        if not runs:
+            continue
+        (setup, workers, _), best = max(runs, key=lambda x: x[1].rps)
+        hello = results[(setup, workers, "hello")].rps
         checks = [
             (f"{best.rps:,.0f} req/s >= {rate:,}", best.rps >= rate),
             (f"ratio {best.rps / hello:.2f} >= {ratio:.2f}", best.rps / hello >= ratio),
@@ -468,14 +795,19 @@ def print_goals(results: dict[tuple[int, str], Result]) -> None:
                 (f"p99 {best.p99_ms:.1f} ms < {PLACE_P99_MS:g}", best.p99_ms < PLACE_P99_MS)
             )
         for text, met in checks:
-            print(f"  {route:<12} ({workers} worker(s)) {text}: {'met' if met else 'NOT met'}")
+            where = f"{setup}, {workers} worker(s)"
+            print(f"  {route:<12} ({where}) {text}: {'met' if met else 'NOT met'}")
 
 
 def main() -> None:
+    if PROFILE and not Path(PY_SPY).exists():
+        raise SystemExit("BENCH_PROFILE=1 needs py-spy: pip install py-spy (or make install)")
     print(f"HTTP benchmark: commerce serve (granian), {CONCURRENCY} connections, {SECONDS:g} s")
     print(f"per route, {SKUS:,} SKUs, server LOG_LEVEL={LOG_LEVEL},", end=" ")
-    print(f"load generator: {loadgen_name()}")
-    results: dict[tuple[int, str], Result] = {}
+    print(f"load generator: {loadgen_name()}, setups: {', '.join(SETUPS)}")
+    print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
+    results: dict[Key, Result] = {}
+    profiles: dict[str, tuple[Profile, float | None]] = {}
     with (
         database() as dsn,
         fresh_schema(dsn) as schema,
@@ -486,21 +818,38 @@ def main() -> None:
         api_key = create_tenant(env)
         log = workdir / "server.log"
         shop: Shop | None = None
-        for workers in WORKERS:
-            with running_server(env, workers, log) as port:
-                shop = shop or stock_the_shop(port, api_key)
-                routes = route_requests(shop)
-                if "charge" in ROUTES:
-                    routes["charge"] = charge_requests(orders_to_charge(port, shop, CHARGES))
-                load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
-                for route, requests in routes.items():
-                    if route not in ROUTES:
-                        continue
-                    result = load(requests, port, api_key, SECONDS, workdir)
-                    results[(workers, route)] = result
-                    print(f"  {workers} worker(s) {route}: {result.rps:,.0f} req/s")
+        for setup in SETUPS:
+            for workers in WORKERS:
+                with running_setup(env, setup, workers, log) as server:
+                    port = server.port
+                    shop = shop or stock_the_shop(port, api_key)
+                    routes = route_requests(shop)
+                    if "charge" in ROUTES:
+                        routes["charge"] = charge_requests(orders_to_charge(port, shop, CHARGES))
+                    load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
+                    for route, requests in routes.items():
+                        if route not in ROUTES:
+                            continue
+                        result = load(requests, port, api_key, SECONDS, workdir)
+                        results[(setup, workers, route)] = result
+                        print(f"  {setup}, {workers} worker(s) {route}: {result.rps:,.0f} req/s")
+                    if PROFILE:
+                        target = Target(
+                            f"{setup}-{workers}w", server, api_key, workdir, dsn, schema
+                        )
+                        profiles[f"{setup}, {workers} worker(s)"] = profile_place_order(
+                            target, routes["place-order"]
+                        )
+    print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
     print_table(results)
+    print_scaling(results)
     print_goals(results)
+    for name, (profile, per_request) in profiles.items():
+        print_profile(name, profile, per_request)
+    if PROFILE and all(per_request is None for _, per_request in profiles.values()):
+        print("\nRound trips per request (no pg_stat_statements here: asyncpg calls counted")
+        print("in-process by bench/request_cost.py):")
+        asyncpg_round_trips()
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ each time, as over a large catalog) and charge it.
    preparation, ``BEGIN``/``COMMIT``) is counted by SQL text, over
    ``BENCH_COST_SAMPLES`` (20) requests sent one at a time after a warm-up; printed as
    the median with the statements of a typical request.
-2. CPU: ``BENCH_COST_ORDERS`` (300) orders are placed, the projections run in this
-   process and catch up, then the orders are charged 8 at a time and the projections
-   catch up again; the process CPU time of that phase divided by the charges is what
-   a charge costs the app, its projections included (the database's own CPU is not).
+2. CPU: ``BENCH_COST_ORDERS`` (300) orders are placed 8 at a time and the projections
+   (running in this process) catch up, then the orders are charged 8 at a time and the
+   projections catch up again; the process CPU time of each phase divided by the orders
+   is what a place-order and a charge cost the app, their projections included (the
+   database's own CPU is not).
 
 These figures hardly move with other load on the machine (round trips not at all; CPU
 time far less than req/s), so code before and after a change compare here even on a
@@ -204,7 +205,8 @@ def _sku(i: int) -> str:
     return f"COST-{i:05d}"
 
 
-async def round_trips() -> dict[str, list[Counter[str]]]:
+async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Record]]:
+    """The asyncpg calls of each request (place-order, charge), and the events stored."""
     trips = Trips()
     trips.install()
     seen: dict[str, list[Counter[str]]] = {"place-order": [], "charge": []}
@@ -228,32 +230,11 @@ async def round_trips() -> dict[str, list[Counter[str]]]:
             " WHERE type LIKE '%Order.%' OR type LIKE '%Payment%' OR type LIKE '%Ledger%'"
             " GROUP BY type ORDER BY n DESC, type"
         )
-    orders = SAMPLES + WARM_UP
-    print(f"events of orders, ledgers and payments, per order placed and charged ({orders}):")
-    for row in rows:
-        print(f"  {row['n'] / orders:5.2f}  {row['type'].rsplit(':', 1)[-1]}")
-    return seen
+    return seen, rows
 
 
-async def charge_cpu() -> float:
-    async with shop(projections=True) as s:
-        await s.stock(ORDERS)
-        limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def bounded(request: Awaitable[Any]) -> Any:
-            async with limit:
-                return await request
-
-        order_ids = await asyncio.gather(*(bounded(s.place(n)) for n in range(ORDERS)))
-        await s.caught_up()
-        started = time.process_time()
-        await asyncio.gather(*(bounded(s.charge(order_id)) for order_id in order_ids))
-        await s.caught_up()
-        return (time.process_time() - started) / ORDERS
-
-
-def main() -> None:
-    seen = asyncio.run(round_trips())
+def print_round_trips(seen: dict[str, list[Counter[str]]]) -> None:
+    """Per route: the median round trips, and the statements of a typical request."""
     for route, samples in seen.items():
         totals = [sum(s.values()) for s in samples]
         median = statistics.median(totals)
@@ -261,9 +242,39 @@ def main() -> None:
         typical = min(samples, key=lambda s: abs(sum(s.values()) - median))
         for statement, count in typical.most_common():
             print(f"  {count:3d}  {statement}")
-    cpu = asyncio.run(charge_cpu())
-    print(f"charge: {cpu * 1000:.2f} ms CPU of the app process per charge, projections included")
-    print(f"  ({ORDERS} orders charged {CONCURRENCY} at a time)")
+
+
+async def cpu_per_request() -> tuple[float, float]:
+    """CPU seconds of this process per place-order and per charge, projections included."""
+    async with shop(projections=True) as s:
+        await s.stock(ORDERS)
+        await s.caught_up()
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def bounded(request: Awaitable[Any]) -> Any:
+            async with limit:
+                return await request
+
+        started = time.process_time()
+        order_ids = await asyncio.gather(*(bounded(s.place(n)) for n in range(ORDERS)))
+        await s.caught_up()
+        placed = time.process_time()
+        await asyncio.gather(*(bounded(s.charge(order_id)) for order_id in order_ids))
+        await s.caught_up()
+        return (placed - started) / ORDERS, (time.process_time() - placed) / ORDERS
+
+
+def main() -> None:
+    seen, rows = asyncio.run(round_trips())
+    orders = SAMPLES + WARM_UP
+    print(f"events of orders, ledgers and payments, per order placed and charged ({orders}):")
+    for row in rows:
+        print(f"  {row['n'] / orders:5.2f}  {row['type'].rsplit(':', 1)[-1]}")
+    print_round_trips(seen)
+    place_cpu, charge_cpu = asyncio.run(cpu_per_request())
+    print(f"place-order: {place_cpu * 1000:.2f} ms CPU of the app process per order placed,")
+    print(f"charge: {charge_cpu * 1000:.2f} ms CPU of the app process per charge,")
+    print(f"  projections included ({ORDERS} orders placed, then charged, {CONCURRENCY} at a time)")
 
 
 if __name__ == "__main__":

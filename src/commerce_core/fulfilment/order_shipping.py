@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from uuid import UUID
 
 from commerce_core.catalog.services import products_for
 from commerce_core.eventstore import Repository
@@ -26,6 +27,7 @@ from commerce_core.fulfilment.quoting import (
     where,
     zone_offers,
 )
+from commerce_core.fulfilment.zone_book import ShippingZones
 from commerce_core.fulfilment.zone_services import tenant_zones
 from commerce_core.fulfilment.zones import zone_for
 from commerce_core.ordering.ports.shipping_prices import ShippingAsk, ShippingChoice
@@ -67,6 +69,12 @@ class ZoneShippingPrices:
         carriers = TenantCarriers(self.carriers, tenant_id)
         [chosen] = await zone_offers(carriers, zone, ask.address, basket, only=method)
         return ShippingChoice(method=method.code, price=chosen.price)
+
+    def streams(self, tenant_id: str, quote_id: UUID | None) -> list[UUID]:
+        return [quote_id] if quote_id is not None else [ShippingZones.id_for(tenant_id)]
+
+    def reading(self, repo: Repository) -> ZoneShippingPrices:
+        return replace(self, repo=repo)
 
     async def _quoted(self, tenant_id: str, ask: ShippingAsk) -> ShippingChoice:
         assert ask.quote_id is not None

@@ -22,8 +22,10 @@ import msgspec
 
 from commerce_core.catalog.product import Product
 from commerce_core.catalog.services import products_for
+from commerce_core.customers.email_claim import EmailTakenError
 from commerce_core.customers.order_customers import CustomerRef, CustomerResolver
 from commerce_core.eventstore import Repository
+from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.location_services import tenant_locations
 from commerce_core.inventory.order_stock import (
     HELD_UNTIL_SHIPPED,
@@ -33,6 +35,7 @@ from commerce_core.inventory.order_stock import (
 )
 from commerce_core.inventory.routing import plan_fulfilment
 from commerce_core.inventory.stock import ReservationExistsError
+from commerce_core.inventory.stock_streams import order_stock_streams
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (
@@ -210,12 +213,8 @@ async def place_order(
     the locations that ship lack units of some SKUs), customer errors (blocked, erased, not found).
     With an idempotency key, placing again returns the order placed first.
     """
-    repo, clock, ids, keyring = services.repo, services.clock, services.ids, services.keyring
+    clock, ids, keyring = services.clock, services.ids, services.keyring
     order_id = new_id(ctx, ids, "order")
-    if ctx.idempotency_key is not None:
-        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
-        if placed is not None:
-            return placed
     ref = command.customer.checked()
     minutes = command.reservation_minutes
     if minutes is None:
@@ -225,10 +224,21 @@ async def place_order(
     check_metadata(command.metadata)
     check_attribution(command.attribution)
     channel = parse_enum(Channel, command.channel)
+    # The number first: the stock read below then comes as late as it can before the
+    # append, and fewer concurrent orders of a SKU lose the race for its stock item. A
+    # command refused below (or a retried one) leaves a gap in the numbers, never a repeat.
+    number = await services.order_numbers.next(ctx.tenant_id)
+    # every aggregate the first attempt needs, in one read (ADR 0044)
+    repo = await preload(services.repo, _streams(services, ctx, command, order_id))
+    if ctx.idempotency_key is not None:
+        placed = await find_owned(repo, ctx.tenant_id, order_id, Order)
+        if placed is not None:
+            return placed
     products = await products_for(repo, ctx.tenant_id, [line.sku for line in command.lines])
     currency = defaults.currency_of(command.currency)
+    shipping = None if services.shipping is None else services.shipping.reading(repo)
     priced, shipping_method = await price_with_shipping(
-        services.shipping, ctx.tenant_id, products, command, currency
+        shipping, ctx.tenant_id, products, command, currency
     )
     # A new customer's id is fresh even with an idempotency key: requests sharing a key
     # (concurrent channel imports of one order) must not share a data key that the loser
@@ -236,7 +246,6 @@ async def place_order(
     customers = CustomerResolver(repo, keyring, ctx.tenant_id, ids.new_id())
     cash_on_delivery = command.payment_method == PaymentMethod.CASH_ON_DELIVERY
     locations = await tenant_locations(repo, ctx.tenant_id)
-    number = await services.order_numbers.next(ctx.tenant_id)
 
     async def attempt() -> Order:
         if ctx.idempotency_key is not None:
@@ -244,16 +253,18 @@ async def place_order(
             if placed is not None:
                 return placed  # the same command, saved concurrently
         at = clock.now()
-        customer = await customers.resolve(ref, at)
-        stock = await load_stock(repo, ctx.tenant_id, products)
         expires = None if cash_on_delivery else at + timedelta(minutes=minutes)
-        sources = sources_of(stock, locations, at)
-        plan = plan_fulfilment(command.lines, sources, command.shipping_address)
         try:
+            customer = await customers.resolve(ref, at)
+            stock = await load_stock(repo, ctx.tenant_id, products)
+            sources = sources_of(stock, locations, at)
+            plan = plan_fulfilment(command.lines, sources, command.shipping_address)
             items = hold_plan(stock, order_id, plan, expires or HELD_UNTIL_SHIPPED, at)
-        except ReservationExistsError:
-            # the same command saved its order (and its holds) since this attempt began
-            placed = await _placed_meanwhile(repo, ctx, order_id)
+        except (ReservationExistsError, EmailTakenError):
+            # The same command saved its order (its holds, the customer it registered)
+            # since this attempt read its state: concurrent requests sharing a key (channel
+            # imports of one outside order) all read before the first one saved.
+            placed = await _placed_meanwhile(services.repo, ctx, order_id)
             if placed is None:
                 raise
             return placed
@@ -299,6 +310,24 @@ async def place_order(
         raise
     await customers.discard(order.customer_id)
     return order
+
+
+def _streams(
+    services: OrderServices, ctx: CommandContext, command: PlaceOrder, order_id: UUID
+) -> list[UUID]:
+    """What placing the order reads before its append: the order itself (a retried
+    command), the products, stock and locations of its SKUs, its customer when named by
+    id, and what its shipping is priced from. A customer named by email is looked up
+    by the email's blind index, then loaded: those reads stay where they are."""
+    skus = [line.sku for line in command.lines]
+    streams = [order_id] if ctx.idempotency_key is not None else []
+    streams += [Product.id_for(ctx.tenant_id, sku) for sku in skus]
+    streams += order_stock_streams(ctx.tenant_id, skus)
+    if command.customer.id is not None:
+        streams.append(command.customer.id)
+    if services.shipping is not None:
+        streams += services.shipping.streams(ctx.tenant_id, command.shipping_quote_id)
+    return streams
 
 
 async def _placed_meanwhile(repo: Repository, ctx: CommandContext, order_id: UUID) -> Order | None:

@@ -205,7 +205,8 @@ def requires_role(*roles: Role | str) -> Guard:
     """A guard admitting the given roles (and ``admin``, which may do anything); else 403."""
     allowed = {Role(r) for r in roles} | {Role.ADMIN}
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async: litestar would run a plain function in its thread pool (see ``role_guard``)
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if principal.role not in allowed:
             names = ", ".join(sorted(allowed))

@@ -337,8 +337,10 @@ def rule_of(method: str, path_template: str) -> RouteGroup | None:
     return ROUTES.get(f"{method} {path_template}")
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """403 ``forbidden`` unless the key's role is in the route's group."""
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """403 ``forbidden`` unless the key's role is in the route's group. A coroutine
+    function although it awaits nothing: litestar runs a plain function guard in a
+    thread pool, a hand-off per request that cost more than the check itself."""
     scope = connection.scope
     group = rule_of(str(scope.get("method", "")), str(scope.get("path_template", "")))
     if group is not None and not group.roles:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from commerce_core.eventstore import Repository
 from commerce_core.shared.money import Money
 from commerce_core.shared.values import Address, SkuQuantity
 
@@ -40,3 +41,12 @@ class ShippingPrices(Protocol):
     """
 
     async def price(self, tenant_id: str, ask: ShippingAsk) -> ShippingChoice | None: ...
+
+    def streams(self, tenant_id: str, quote_id: UUID | None) -> list[UUID]:
+        """The streams ``price`` reads (besides the products), so that placing an order
+        can load them with its other aggregates in one read."""
+        ...
+
+    def reading(self, repo: Repository) -> ShippingPrices:
+        """The same prices, reading through ``repo`` (a ``Preloaded`` view)."""
+        ...

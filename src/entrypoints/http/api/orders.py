@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -36,18 +36,24 @@ from entrypoints.http.api.views import (
     refund_out,
     shipment_out,
 )
-from entrypoints.http.auth import Principal
+from entrypoints.http.auth import Principal, provide_principal
 from entrypoints.http.bundles import (
     order_defaults,
     order_services,
     payment_services,
     shipping_services,
 )
-from entrypoints.http.limits.checkout import limit_checkout
-from entrypoints.http.limits.edge import EdgeLimits
+from entrypoints.http.idempotency import idempotency_key
+from entrypoints.http.limits.checkout import limit_checkout, provide_limits
 from entrypoints.http.openapi import command_problems, query_problems
 from entrypoints.http.roles import SEES_ADDRESSES, may_refund
-from entrypoints.http.services import Services, tenant_of, tenant_settings
+from entrypoints.http.services import (
+    Services,
+    provide_ctx,
+    provide_services,
+    tenant_of,
+    tenant_settings,
+)
 
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -85,12 +91,7 @@ class OrdersController(Controller):
         responses=command_problems("insufficient-stock", "not-found", "concurrency-conflict"),
     )
     async def place(
-        self,
-        data: Annotated[service.PlaceOrder, examples.ORDER],
-        services: NamedDependency[Services],
-        ctx: NamedDependency[CommandContext],
-        principal: NamedDependency[Principal],
-        limits: NamedDependency[EdgeLimits],
+        self, data: Annotated[service.PlaceOrder, examples.ORDER], request: Request[Any, Any, Any]
     ) -> OrderOut:
         """Prices the lines from the catalog, reserves stock and records the order atomically.
         Stock is held for the tenant's `reservation_minutes` (GET /admin/settings) unless
@@ -98,6 +99,12 @@ class OrdersController(Controller):
         `default_currency`, and one in a currency the tenant does not accept is refused
         (422). Not enough stock: 409 insufficient-stock and nothing is reserved. A tenant may limit
         orders per customer (`checkout_per_minute`): beyond it, 429 rate-limited."""
+        # Taken from the request, not declared as four dependencies: litestar resolves
+        # independent dependencies concurrently, an anyio task group of four tasks per
+        # request, which was an eighth of place-order's CPU (bench/http.py, ADR 0044).
+        services, principal = provide_services(request), provide_principal(request)
+        ctx = provide_ctx(request, principal, idempotency_key(request))
+        limits = provide_limits(request)
         await limit_checkout(limits, principal.tenant_id, data.customer)
         defaults = order_defaults(await tenant_settings(services, principal))
         order = await service.place_order(order_services(services), ctx, data, defaults)

@@ -13,7 +13,9 @@ its hold had lapsed (an operator's note), never both.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any, TypeVar
 from uuid import UUID
 
 from hypothesis import settings
@@ -28,6 +30,7 @@ from commerce_core.payments.effects import recover_payment
 from commerce_core.processes.order_jobs import expire_order_reservations
 from tests.unit.shop import STAFF, Shop
 
+T = TypeVar("T")
 STOCK = 8
 SKU = "HOT-1"
 
@@ -41,7 +44,7 @@ class FlashSale(RuleBasedStateMachine):
         self.orders: list[UUID] = []
         self.unpaid: list[UUID] = []
 
-    def run(self, work):  # type: ignore[no-untyped-def]
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(work)
 
     def teardown(self) -> None:

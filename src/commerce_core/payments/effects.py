@@ -22,7 +22,6 @@ decision that is not recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -30,7 +29,7 @@ from uuid import UUID
 from commerce_core.eventstore import ConcurrencyError, Repository
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
-from commerce_core.inventory.stock_turns import in_turn
+from commerce_core.inventory.stock_turns import STOCK_TURNS
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order_and_ledger
 from commerce_core.ordering.money_received import (
@@ -301,42 +300,57 @@ async def _record_and_settle(
         # so this one never races the order's hot stock items (ADR 0046).
         payment.answer(key, outcome, at)
         await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
-        skus = [line.sku for line in order.lines]
-        return await _take_stock(ports, ctx, payment, key, skus)
+        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key))
     payment.complete(key, outcome, at)
     await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
     return payment, note
 
 
+@dataclass
+class _Paid:
+    """A payment whose intent ``key`` paid ``order``, as just saved (``_take_stock``)."""
+
+    payment: Payment
+    order: Order
+    ledger: OrderLedger
+    key: str
+
+
 async def _take_stock(
-    ports: PaymentServices, ctx: CommandContext, payment: Payment, key: str, skus: Sequence[str]
+    ports: PaymentServices, ctx: CommandContext, paid: _Paid
 ) -> tuple[Payment, str | None]:
-    """Takes the paid order's stock and closes the intent ``key``, in one append, in the
-    turn of the order's SKUs (ADR 0046). Losing every race leaves the intent open with its
-    outcome recorded: recovery takes the stock later, once (the ledger says if it was)."""
-    repo = ports.repo
+    """Takes the paid order's stock and closes the intent, in one append (ADR 0046). Only
+    the stock's load and the append run in the turn of the order's SKUs: the first attempt
+    works on the aggregates as just saved, a retry reloads them first. Losing every race
+    leaves the intent open with its outcome recorded: recovery takes the stock later, once."""
+    repo, key = ports.repo, paid.key
+    skus = [line.sku for line in paid.order.lines]
+    saved = [paid]
 
     async def attempt() -> tuple[Payment, str | None]:
-        current = await load_payment(repo, ctx.tenant_id, payment.id)
-        effect = current.effect(key)
+        if saved:
+            fresh = saved.pop()
+            payment, order, ledger = fresh.payment, fresh.order, fresh.ledger
+        else:
+            payment = await load_payment(repo, ctx.tenant_id, paid.payment.id)
+            order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
+        effect = payment.effect(key)
         if effect is None:
-            return current, None  # closed meanwhile (a concurrent run, or recovery)
-        order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, current.order_id)
-        at = ports.clock.now()
-        items: list[StockItem] = []
-        note = None
-        if owes_stock(order, ledger):
-            items, note = await take_order_stock(repo, order, ledger, at)
-        current.complete(key, effect.answer or "", at)
-        await repo.save(current, ledger, *items, metadata=ctx.metadata())
-        return current, note
+            return payment, None  # closed meanwhile (a concurrent run, or recovery)
+        async with STOCK_TURNS.turn(ctx.tenant_id, skus):
+            at = ports.clock.now()
+            items: list[StockItem] = []
+            note = None
+            if owes_stock(order, ledger):
+                items, note = await take_order_stock(repo, order, ledger, at)
+            payment.complete(key, effect.answer or "", at)
+            await repo.save(payment, ledger, *items, metadata=ctx.metadata())
+        return payment, note
 
     try:
-        return await retry_on_conflict(
-            in_turn(ctx.tenant_id, skus, attempt), attempts=DECISION_ATTEMPTS
-        )
-    except ConcurrencyError:
-        return payment, None
+        return await retry_on_conflict(attempt, attempts=DECISION_ATTEMPTS)
+    except ConcurrencyError:  # its in-memory copies may hold the lost attempt's changes
+        return await load_payment(repo, ctx.tenant_id, paid.payment.id), None
 
 
 # Follow-ups on the order, its ledger and its stock: by state, so repeats record nothing

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID, uuid4
 
 import pytest
 
-from commerce_core.inventory.stock_turns import StockTurns
+from commerce_core.eventstore import ConcurrencyError, StreamLoad
+from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
+from commerce_core.inventory.stock import StockItem
+from commerce_core.inventory.stock_turns import STOCK_TURNS, StockTurns
+from commerce_core.ordering.services import CustomerRef
+from commerce_core.shared.values import Sku, SkuQuantity
+from tests.unit.shop import STAFF, TENANT, Shop
 
 
 async def test_writers_of_one_sku_never_overlap_and_the_turns_are_forgotten() -> None:
@@ -48,3 +57,54 @@ async def test_a_writer_that_fails_gives_its_turn_back() -> None:
     async with asyncio.timeout(1), turns.turn("t1", ["A"]):
         pass
     assert turns.waiting() == 0
+
+
+async def test_holders_in_a_row_read_the_hot_item_once_not_once_each() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", stock=100)
+    customer = CustomerRef(id=await shop.customer())
+    item_id = StockItem.id_for(TENANT, "MUG-1")
+    reads = 0
+    load_streams = shop.store.load_streams
+
+    async def counting(stream_ids: Sequence[UUID]) -> dict[UUID, StreamLoad]:
+        nonlocal reads
+        reads += item_id in stream_ids
+        return await load_streams(stream_ids)
+
+    shop.store.load_streams = counting  # type: ignore[method-assign]
+    shop.store.yield_on_read = True
+
+    await asyncio.gather(*(shop.place(("MUG-1", 1), customer=customer) for _ in range(20)))
+
+    assert reads < 20, "each holder read the item the one before it had saved"
+    levels = await shop.levels("MUG-1")
+    assert (levels.on_hand, levels.reserved) == (100, 20)
+    assert STOCK_TURNS.waiting() == 0
+
+
+async def test_kept_items_made_stale_by_another_writer_lose_their_race_and_are_read_again() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", stock=10)
+    order_id = uuid4()
+
+    async def hold_on_a_stale_copy() -> None:
+        async with STOCK_TURNS.turn(TENANT, ["MUG-1"]):
+            stock = await load_stock(shop.repo, TENANT, ["MUG-1"])
+            assert await load_stock(shop.repo, TENANT, ["MUG-1"]) == stock  # kept: no read
+            # another process writes the item (it shares no turns with this one)
+            other = await shop.repo.get(StockItem.id_for(TENANT, "MUG-1"), kind=StockItem)
+            other.receive(5, shop.clock.now())
+            await shop.repo.save(other, metadata=STAFF.metadata())
+            now = shop.clock.now()
+            hold = OrderHold(order_id, [SkuQuantity(Sku("MUG-1"), 1)])
+            items = hold_lines(stock, hold, now + timedelta(minutes=5), now)
+            await shop.repo.save(*items, metadata=STAFF.metadata())
+
+    with pytest.raises(ConcurrencyError):
+        await hold_on_a_stale_copy()
+
+    assert STOCK_TURNS.waiting() == 0
+    async with STOCK_TURNS.turn(TENANT, ["MUG-1"]):
+        [item] = (await load_stock(shop.repo, TENANT, ["MUG-1"]))["MUG-1"]
+    assert (item.on_hand, item.reservation(order_id)) == (15, None)  # read afresh

@@ -36,7 +36,16 @@ T = TypeVar("T")
 
 _Key = tuple[str, str]
 
-_held: ContextVar[frozenset[_Key]] = ContextVar("stock_turns_held", default=frozenset())
+_held: ContextVar[tuple[object, frozenset[_Key]]] = ContextVar(
+    "stock_turns_held", default=(None, frozenset())
+)
+"""The turns the current task holds, with that task: a task started inside a turn inherits
+the variable but not the turn, so it must not see the kept items."""
+
+
+def _holds(key: _Key) -> bool:
+    owner, keys = _held.get()
+    return key in keys and owner is asyncio.current_task()
 
 
 class StockTurns:
@@ -54,7 +63,9 @@ class StockTurns:
         async with AsyncExitStack() as stack:
             for key in keys:
                 await stack.enter_async_context(self._one(key))
-            token = _held.set(_held.get() | frozenset(keys))
+            owner, held = _held.get()
+            task = asyncio.current_task()
+            token = _held.set((task, (held if owner is task else frozenset()) | frozenset(keys)))
             try:
                 yield
             except BaseException:
@@ -68,12 +79,12 @@ class StockTurns:
         """The SKU's items as the last holder of its turn left them, if this task holds
         the turn and they are kept."""
         key = (tenant_id, sku)
-        return self._items.get(key) if key in _held.get() else None
+        return self._items.get(key) if _holds(key) else None
 
     def keep(self, tenant_id: str, sku: str, items: list[StockItem]) -> None:
         """Keeps the SKU's items, as loaded by this task in its turn, for the next holder."""
         key = (tenant_id, sku)
-        if key in _held.get():
+        if _holds(key):
             self._items[key] = items
 
     def forget_kept(self, tenant_id: str, sku: str) -> None:

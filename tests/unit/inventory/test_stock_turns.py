@@ -108,3 +108,24 @@ async def test_kept_items_made_stale_by_another_writer_lose_their_race_and_are_r
     async with STOCK_TURNS.turn(TENANT, ["MUG-1"]):
         [item] = (await load_stock(shop.repo, TENANT, ["MUG-1"]))["MUG-1"]
     assert (item.on_hand, item.reservation(order_id)) == (15, None)  # read afresh
+
+
+async def test_kept_items_are_never_served_to_another_tenant_nor_outside_a_turn() -> None:
+    shop = Shop()
+    await shop.product("MUG-1", stock=10)
+    async with STOCK_TURNS.turn(TENANT, ["MUG-1"]):
+        kept = await load_stock(shop.repo, TENANT, ["MUG-1"])
+        assert STOCK_TURNS.kept(TENANT, "MUG-1") == kept["MUG-1"]
+
+        async def other_tenant() -> list[StockItem] | None:
+            async with STOCK_TURNS.turn("another-tenant", ["MUG-1"]):
+                return STOCK_TURNS.kept("another-tenant", "MUG-1")
+
+        assert await other_tenant() is None
+
+        async def started_inside() -> list[StockItem] | None:
+            return STOCK_TURNS.kept(TENANT, "MUG-1")
+
+        # a task started in the turn inherits its context, not the turn
+        assert await asyncio.create_task(started_inside()) is None
+    assert STOCK_TURNS.kept(TENANT, "MUG-1") is None  # outside any turn: nothing kept

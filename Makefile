@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/request_cost.py
 	$(BIN)/python bench/quotes.py
 	$(BIN)/python bench/relay.py
+	$(BIN)/python bench/flash_sale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,8 @@
 Run by ``test_effects_crash.py``: ``python -m tests.integration.crash_child SCHEMA TENANT
 ORDER STEP``. Steps: ``before-call`` (the intent is recorded, the gateway not asked),
 ``after-call`` (the test gateway charged, nothing recorded yet), ``at-outcome`` (the
-outcome's append is about to run).
+outcome's append is about to run), ``at-take`` (the outcome and the order's payment are
+recorded, the stock take's append is about to run: ADR 0046).
 """
 
 from __future__ import annotations
@@ -50,21 +51,24 @@ class DyingGateway:
 
 
 class DyingStore:
-    """Dies as the second append (the outcome's) is about to run."""
+    """Dies as append number ``dies_at`` is about to run (2: the outcome's, 3: the take's)."""
 
-    def __init__(self, store: EventStore) -> None:
-        self.store, self.appends = store, 0
+    def __init__(self, store: EventStore, dies_at: int) -> None:
+        self.store, self.appends, self.dies_at = store, 0, dies_at
 
     async def append(
         self, streams: list[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]:
         self.appends += 1
-        if self.appends == 2:
+        if self.appends == self.dies_at:
             die()
         return await self.store.append(streams, metadata)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
+
+
+_APPENDS = {"at-outcome": 2, "at-take": 3}
 
 
 async def main(schema: str, tenant_id: str, order_id: str, step: str) -> None:
@@ -78,8 +82,9 @@ async def main(schema: str, tenant_id: str, order_id: str, step: str) -> None:
     async with open_pool(settings) as pool:
         container.pool.override(providers.Object(pool))
         gateway: Any = container.payment_gateway()
-        if step == "at-outcome":
-            container.event_store.override(providers.Object(DyingStore(container.event_store())))
+        if step in _APPENDS:
+            dying = DyingStore(container.event_store(), _APPENDS[step])
+            container.event_store.override(providers.Object(dying))
         else:
             gateway = DyingGateway(gateway, step)
         services = PaymentServices(

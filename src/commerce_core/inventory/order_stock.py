@@ -35,6 +35,7 @@ from commerce_core.inventory.location_book import Location
 from commerce_core.inventory.routing import PlannedShipment, Source
 from commerce_core.inventory.services import stock_items_of
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.inventory.stock_turns import STOCK_TURNS
 from commerce_core.shared.values import SkuQuantity
 
 HELD_UNTIL_SHIPPED = datetime.max.replace(tzinfo=UTC)
@@ -48,7 +49,17 @@ _MOMENT = timedelta(minutes=1)
 
 
 async def load_stock(repo: Repository, tenant_id: str, skus: Iterable[str]) -> Stock:
-    return await stock_items_of(repo, tenant_id, list(dict.fromkeys(skus)))
+    """The SKUs' stock items; in the SKUs' turn (``stock_turns``), as the turn's last holder
+    saved them when it kept them, else read (and kept for the next holder)."""
+    wanted = list(dict.fromkeys(skus))
+    kept = {sku: STOCK_TURNS.kept(tenant_id, sku) for sku in wanted}
+    if all(items is not None for items in kept.values()):
+        return {sku: list(items) for sku, items in kept.items() if items is not None}
+    stock = await stock_items_of(repo, tenant_id, wanted)
+    for sku, items in stock.items():
+        if items:
+            STOCK_TURNS.keep(tenant_id, sku, items)
+    return stock
 
 
 def _unique(items: Iterable[StockItem]) -> list[StockItem]:

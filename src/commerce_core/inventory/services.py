@@ -11,8 +11,10 @@ import msgspec
 from commerce_core.eventstore import AggregateNotFoundError, Repository
 from commerce_core.inventory.locations import SkuLocations
 from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
+from commerce_core.inventory.stock_turns import STOCK_TURNS, in_turn
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
+from commerce_core.shared.retry import retry_on_conflict
 from commerce_core.shared.values import parse_sku
 
 
@@ -74,17 +76,26 @@ class ReceiveStock(msgspec.Struct, frozen=True, kw_only=True):
 async def receive_stock(
     repo: Repository, clock: Clock, ctx: CommandContext, command: ReceiveStock
 ) -> StockLevels:
-    """Adds units at a location (creating the stock item the first time)."""
+    """Adds units at a location (creating the stock item the first time), in the SKU's turn
+    and retried on conflict: a receipt during a flash sale queues with the buyers (ADR 0046)."""
     sku, location_id = parse_sku(command.sku), command.location_id
     now = clock.now()
-    locations = await sku_locations(repo, ctx.tenant_id, sku)
-    try:
-        item = await repo.get(StockItem.id_for(ctx.tenant_id, sku, location_id), kind=StockItem)
-    except AggregateNotFoundError:
-        item = StockItem.create(ctx.tenant_id, sku, now, location_id)
-    item.receive(command.quantity, now)
-    locations.add(location_id)
-    await repo.save(item, locations, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key)
+
+    async def attempt() -> None:
+        STOCK_TURNS.forget_kept(ctx.tenant_id, sku)  # the buyers' copies miss this receipt
+        locations = await sku_locations(repo, ctx.tenant_id, sku)
+        item_id = StockItem.id_for(ctx.tenant_id, sku, location_id)
+        try:
+            item = await repo.get(item_id, kind=StockItem)
+        except AggregateNotFoundError:
+            item = StockItem.create(ctx.tenant_id, sku, now, location_id)
+        item.receive(command.quantity, now)
+        locations.add(location_id)
+        await repo.save(
+            item, locations, metadata=ctx.metadata(), idempotency_key=ctx.idempotency_key
+        )
+
+    await retry_on_conflict(in_turn(ctx.tenant_id, [sku], attempt))
     return await stock_levels(repo, ctx.tenant_id, sku, now)
 
 

@@ -68,10 +68,20 @@ async def take_order_stock(
     return items, None
 
 
+def owes_stock(order: Order, ledger: OrderLedger) -> bool:
+    """The order is paid and its stock not taken yet (a take left for later: ADR 0046)."""
+    return order.status is OrderStatus.PAID and not ledger.taken
+
+
 async def receive_money(
-    repo: Repository, order: Order, ledger: OrderLedger, money: IncomingMoney
+    repo: Repository,
+    order: Order,
+    ledger: OrderLedger,
+    money: IncomingMoney,
+    take: bool = True,
 ) -> tuple[list[StockItem], str | None]:
-    """Records ``money.amount`` paid on the order and takes its stock once it is paid in full.
+    """Records ``money.amount`` paid on the order and takes its stock once it is paid in full
+    (unless ``take`` is false: then the caller takes it later, see ``owes_stock``).
 
     Returns the stock items to save and a note when the order or the stock could not follow.
     """
@@ -82,6 +92,6 @@ async def receive_money(
         order.mark_paid(amount, money.payment_id, money.at, money.actor)
     except DomainError as refused:
         return [], f"order {order.number} did not take a payment of {amount} ({refused})"
-    if order.status is not OrderStatus.PAID:
+    if order.status is not OrderStatus.PAID or not take:
         return [], None
     return await take_order_stock(repo, order, ledger, money.at)

@@ -36,6 +36,7 @@ from commerce_core.inventory.order_stock import (
 from commerce_core.inventory.routing import plan_fulfilment
 from commerce_core.inventory.stock import ReservationExistsError
 from commerce_core.inventory.stock_streams import order_stock_streams
+from commerce_core.inventory.stock_turns import in_turn
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import (
@@ -304,7 +305,8 @@ async def place_order(
         return order
 
     try:
-        order = await retry_on_conflict(attempt, PLACE_ORDER_ATTEMPTS)
+        in_stock_turn = in_turn(ctx.tenant_id, products, attempt)  # queue, don't race (ADR 0046)
+        order = await retry_on_conflict(in_stock_turn, PLACE_ORDER_ATTEMPTS)
     except Exception:
         await customers.discard(None)
         raise

@@ -29,9 +29,16 @@ from uuid import UUID
 from commerce_core.eventstore import ConcurrencyError, Repository
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
+from commerce_core.inventory.stock_turns import STOCK_TURNS
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_order_and_ledger
-from commerce_core.ordering.money_received import IncomingMoney, order_lines, receive_money
+from commerce_core.ordering.money_received import (
+    IncomingMoney,
+    order_lines,
+    owes_stock,
+    receive_money,
+    take_order_stock,
+)
 from commerce_core.ordering.order import AWAITING_PAYMENT, Order
 from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.destinations import opening_destination, reverses_transfer
@@ -65,6 +72,7 @@ Answer = GatewayPayment | GatewayRefund | GatewayRequestError | None
 """What the gateway said; ``None``: a void of a payment the gateway never saw."""
 
 _OPENING = (EffectKind.AUTHORIZE, EffectKind.CHARGE)
+_BRINGING_MONEY = (EffectKind.CHARGE, EffectKind.CAPTURE)
 
 
 @dataclass(frozen=True)
@@ -287,9 +295,62 @@ async def _record_and_settle(
         outcome, references = _record(payment, effect, answer, at)
     order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
     items, note = await _follow_up(repo, payment, order, ledger, effect, answer, at, ctx.actor)
+    if effect.kind in _BRINGING_MONEY and owes_stock(order, ledger):
+        # The order is paid; its stock is taken by a second append that closes the intent,
+        # so this one never races the order's hot stock items (ADR 0046).
+        payment.answer(key, outcome, at)
+        await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
+        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key))
     payment.complete(key, outcome, at)
     await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
     return payment, note
+
+
+@dataclass
+class _Paid:
+    """A payment whose intent ``key`` paid ``order``, as just saved (``_take_stock``)."""
+
+    payment: Payment
+    order: Order
+    ledger: OrderLedger
+    key: str
+
+
+async def _take_stock(
+    ports: PaymentServices, ctx: CommandContext, paid: _Paid
+) -> tuple[Payment, str | None]:
+    """Takes the paid order's stock and closes the intent, in one append (ADR 0046). Only
+    the stock's load and the append run in the turn of the order's SKUs: the first attempt
+    works on the aggregates as just saved, a retry reloads them first. Losing every race
+    leaves the intent open with its outcome recorded: recovery takes the stock later, once."""
+    repo, key = ports.repo, paid.key
+    skus = [line.sku for line in paid.order.lines]
+    saved = [paid]
+
+    async def attempt() -> tuple[Payment, str | None]:
+        if saved:
+            fresh = saved.pop()
+            payment, order, ledger = fresh.payment, fresh.order, fresh.ledger
+        else:
+            payment = await load_payment(repo, ctx.tenant_id, paid.payment.id)
+            order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
+        effect = payment.effect(key)
+        if effect is None:
+            return payment, None  # closed meanwhile (a concurrent run, or recovery)
+        async with STOCK_TURNS.turn(ctx.tenant_id, skus):
+            at = ports.clock.now()
+            items: list[StockItem] = []
+            note = None
+            if owes_stock(order, ledger):
+                items, note = await take_order_stock(repo, order, ledger, at)
+            payment.complete(key, effect.answer or "", at)
+            await repo.save(payment, ledger, *items, metadata=ctx.metadata())
+        return payment, note
+
+    try:
+        return await retry_on_conflict(attempt, attempts=DECISION_ATTEMPTS)
+    except ConcurrencyError:  # its in-memory copies may hold the lost attempt's changes
+        return await load_payment(repo, ctx.tenant_id, paid.payment.id), None
 
 
 # Follow-ups on the order, its ledger and its stock: by state, so repeats record nothing
@@ -310,7 +371,7 @@ async def _follow_up(
     unrecorded = payment.captured - order.received_from(payment.id)
     if unrecorded.amount > 0:
         money = IncomingMoney(payment.id, unrecorded, at, actor)
-        items, note = await receive_money(repo, order, ledger, money)
+        items, note = await receive_money(repo, order, ledger, money, take=False)
     if effect.kind in _OPENING and payment.id in order.payments_in_progress:
         if payment.status is PaymentStatus.FAILED and order.status in AWAITING_PAYMENT:
             order.mark_payment_failed(payment.decline_code, at, payment.id, actor)

@@ -27,7 +27,7 @@ from tests.integration.http.test_orders_api import Shop
 WAIT = 20.0
 
 
-@pytest.mark.parametrize("step", ["before-call", "after-call", "at-outcome"])
+@pytest.mark.parametrize("step", ["before-call", "after-call", "at-outcome", "at-take"])
 async def test_a_charge_killed_at_any_step_is_finished_once_by_recovery(
     api: Api, pg_schema: PgSchema, step: str
 ) -> None:
@@ -76,6 +76,8 @@ async def test_a_charge_killed_at_any_step_is_finished_once_by_recovery(
     after = (await shop.call("GET", f"/orders/{order['id']}")).json()
     assert (payment["status"], payment["captured"]) == ("captured", after["totals"]["total"])
     assert (after["status"], after["totals"]["paid"]) == ("paid", after["totals"]["total"])
+    stock = (await shop.call("GET", "/inventory/MUG-1")).json()
+    assert (stock["on_hand"], stock["reserved"]) == (8, 0)  # the 2 units taken once
 
 
 def order_id_of(order: dict[str, str]) -> uuid.UUID:

@@ -27,6 +27,7 @@ from commerce_core.payments.ports.gateway import GatewayUnavailableError, Paymen
 from commerce_core.processes.shipping import CreateShipment, LabelRequest, create_shipment
 from commerce_core.projections.order_list import OrderList
 from commerce_core.projections.runner import ProjectionRunner
+from commerce_core.shared.retry import DECISION_ATTEMPTS
 from tests.unit.shop import HOME, STAFF, TENANT, Shop, keyed, usd
 
 
@@ -149,6 +150,44 @@ async def test_a_crash_between_the_outcome_and_the_follow_ups_is_finished_by_rec
     assert (payment.captured, payment.open_effects[0].answer) == (usd(2000), "captured")
     assert (await shop.order(order.id)).paid == usd(0)
 
+    assert await recover(shop) == 1
+    await assert_paid_once(shop, order.id)
+
+
+async def test_a_crash_between_the_charge_and_its_stock_take_is_taken_once_by_recovery(
+    shop: Shop,
+) -> None:
+    order = await shop.place(("MUG-1", 2))
+    # the intent; the outcome with the order paid (ADR 0046: no stock in it); the
+    # process dies at the take
+    shop.store.planned = [None, None, EventStoreError("the database went away")]
+
+    with pytest.raises(EventStoreError):
+        await shop.charge(order.id)
+    [payment] = await shop.payments(order.id)
+    assert (payment.captured, payment.open_effects[0].answer) == (usd(2000), "captured")
+    assert (await shop.order(order.id)).status is OrderStatus.PAID
+    levels = await shop.levels("MUG-1")
+    assert (levels.on_hand, levels.reserved) == (5, 2)  # still held, not taken
+
+    assert await recover(shop) == 1
+    await assert_paid_once(shop, order.id)
+    assert await recover(shop) == 0  # nothing left: the stock is not taken twice
+    assert (await shop.levels("MUG-1")).on_hand == 3
+
+
+async def test_a_take_that_loses_every_race_answers_the_client_and_recovery_takes_it(
+    shop: Shop,
+) -> None:
+    order = await shop.place(("MUG-1", 2))
+    race = ConcurrencyError(order.id, 1)
+    shop.store.planned = [None, None, *[race] * DECISION_ATTEMPTS]
+
+    result = await shop.charge(order.id)  # no conflict reaches the client
+
+    assert result.payment.status is PaymentStatus.CAPTURED
+    assert (await shop.order(order.id)).status is OrderStatus.PAID
+    assert (await shop.levels("MUG-1")).on_hand == 5
     assert await recover(shop) == 1
     await assert_paid_once(shop, order.id)
 

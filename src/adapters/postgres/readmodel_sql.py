@@ -74,12 +74,26 @@ def index_name(table: str, columns: tuple[str, ...], unique: bool) -> str:
     return f"{table[:48]}_{digest}_idx"
 
 
-def create_table(spec: TableSpec, physical: str) -> list[str]:
-    """CREATE TABLE and CREATE INDEX statements, all IF NOT EXISTS."""
+def create_table(spec: TableSpec, physical: str, *, secondary: bool = True) -> list[str]:
+    """CREATE TABLE and CREATE INDEX statements, all IF NOT EXISTS.
+
+    ``secondary=False`` leaves out the indexes that only serve queries (the
+    non-unique ones): an empty table about to take a whole history fills
+    faster without them, and ``create_indexes`` adds them afterwards. Unique
+    indexes always come with the table, since they refuse changes.
+    """
     columns = [_column_ddl(c, spec.key) for c in spec.columns]
     columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in spec.key)})")
     statements = [f"CREATE TABLE IF NOT EXISTS {q(physical)} (\n  " + ",\n  ".join(columns) + ")"]
+    return statements + create_indexes(spec, physical, unique_only=not secondary)
+
+
+def create_indexes(spec: TableSpec, physical: str, *, unique_only: bool = False) -> list[str]:
+    """CREATE INDEX IF NOT EXISTS statements for the table's indexes."""
+    statements = []
     for index in spec.indexes:
+        if unique_only and not index.unique:
+            continue
         unique = "UNIQUE " if index.unique else ""
         name = index_name(physical, index.columns, index.unique)
         cols = ", ".join(q(c) for c in index.columns)

@@ -243,18 +243,14 @@ class ProjectionRunner:
     async def _run_leased(self, track: Track, lease: Lease) -> None:
         """Runs while the lease is held; returns when it is lost."""
         projection = track.projection
-        checkpoint = await self._read_models.prepare(projection)
+        checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
         track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
         await self._load_held(track)
         catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
         await self._enter(track, catching_up)
-        while True:
-            batch = await self._store.read_all(track.position, self._batch_size)
-            if not lease.held():
-                return
-            await self._process(track, batch)
-            if len(batch) < self._batch_size:
-                break
+        if not await self._catch_up(track, lease):
+            return
+        await self._read_models.build_indexes(projection)  # what prepare deferred, if empty
         if not track.serving and self._auto_promote and await self._may_promote(projection):
             await self._read_models.promote(projection)
             track.serving = True
@@ -268,6 +264,32 @@ class ProjectionRunner:
                     continue  # quiet: look at the lease again
                 if lease.held():
                     await self._process(track, batch)
+
+    async def _catch_up(self, track: Track, lease: Lease) -> bool:
+        """Applies history up to the head; False if the lease was lost on the way.
+
+        The next batch is read while the current one is applied (one read ahead),
+        so the read and the apply overlap instead of taking turns. The read ahead
+        starts after the current batch's last event, where the apply leaves the
+        checkpoint, so it reads what the next round would have read.
+        """
+        size = self._batch_size
+        reading = asyncio.ensure_future(self._store.read_all(track.position, size))
+        try:
+            while True:
+                batch = await reading
+                if not lease.held():
+                    return False
+                full = len(batch) >= size
+                if full:
+                    reading = asyncio.ensure_future(self._store.read_all(batch[-1].position, size))
+                await self._process(track, batch)
+                if not full:
+                    return True
+        finally:
+            reading.cancel()  # a read ahead nobody will use (its error, too, is dropped)
+            with contextlib.suppress(BaseException):
+                await reading
 
     async def _enter(self, track: Track, state: ProjectionState) -> None:
         await self._read_models.set_state(track.projection, state)

@@ -75,9 +75,14 @@ def _poison(tenant: str) -> st.SearchStrategy[list[Change]]:
     key = st.sampled_from([UUID(int=1), UUID(int=2)]).map(
         lambda i: {"tenant_id": tenant, "thing_id": i}
     )
-    nul = key.map(lambda k: [Upsert("things", k, {"label": "bad\x00"})])
-    overflow = key.map(lambda k: [Increment("things", k, {"total": HUGE})])
-    return nul | overflow
+
+    def nul(k: dict[str, Any]) -> list[Change]:
+        return [Upsert("things", k, {"label": "bad\x00"})]
+
+    def overflow(k: dict[str, Any]) -> list[Change]:
+        return [Increment("things", k, {"total": HUGE})]
+
+    return key.map(nul) | key.map(overflow)
 
 
 def _event(tenant: str) -> st.SearchStrategy[tuple[str, list[Change]]]:

@@ -111,7 +111,10 @@ class TableSpec:
 
     def key_of(self, key: dict[str, Any]) -> tuple[Any, ...]:
         """The row's key values in key-column order."""
-        return tuple(key[name] for name in self.key)
+        if len(self.key) == 2:  # the usual (tenant_id, id): a loop costs more than the work
+            first, second = self.key
+            return (key[first], key[second])
+        return tuple([key[name] for name in self.key])
 
 
 def physical_name(table: str, version: int) -> str:

@@ -23,7 +23,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from adapters.postgres.rebuilds import PostgresRebuildStore
 from commerce_core.eventstore import EventMetadata, EventStore, Position, Repository
-from commerce_core.projections import ReadModelStore
+from commerce_core.projections import ProjectionState, ReadModelStore
 from commerce_core.projections.rebuild import (
     NotStartedError,
     ProjectionRebuilder,
@@ -85,6 +85,8 @@ class Env:
     async def caught_up(self) -> None:
         async with asyncio.timeout(10):
             await self.runner.wait_for("cart_list", await self.newest())
+            # and live: a runner that started on empty tables adds their indexes first
+            await self.runner.wait_for_state("cart_list", ProjectionState.LIVE)
 
     async def newest(self) -> Position:
         if self.pool is None:

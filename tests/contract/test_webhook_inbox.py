@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from adapters.memory.webhook_lookups import MemoryPaymentTenants
@@ -292,3 +293,50 @@ async def test_find_lists_only_the_events_no_tenant_owns_when_asked(inbox: Webho
     assert [e.id for e in tenantless] == orphans[::-1]
     assert [e.id for e in page] == orphans[:0:-1]
     assert await inbox.find(tenant_id="t1", tenantless=True) == []
+
+
+async def keyed(inbox: WebhookInbox, event_id: str, key: str | None) -> uuid.UUID:
+    id = uuid.uuid4()
+    received = msgspec.structs.replace(webhook(event_id), ordering_key=key)
+    assert await inbox.add(received, id=id, at=AT)
+    return id
+
+
+async def test_an_event_waits_while_another_of_its_key_is_claimed_or_earlier_and_due(
+    inbox: WebhookInbox,
+) -> None:
+    first = await keyed(inbox, "evt_1", "platform:stripe:pi_1")
+    other = await keyed(inbox, "evt_2", "platform:stripe:pi_2")
+    second = await keyed(inbox, "evt_3", "platform:stripe:pi_1")
+    third = await keyed(inbox, "evt_4", "platform:stripe:pi_1")
+    free = await keyed(inbox, "evt_5", None)
+
+    token, claimed = await claim(inbox)
+    _, while_claimed = await claim(inbox, at=later(1))
+    assert [e.id for e in claimed] == [first, other, free]  # never two of one payment
+    assert while_claimed == []  # the rest of pi_1 waits while its first one runs
+
+    await inbox.mark_processed(first, token, at=later(2), note="applied")
+    token, claimed = await claim(inbox, at=later(2))
+    assert [e.id for e in claimed] == [second]  # in arrival order
+
+    # a failed one waiting for its retry does not hold up the later ones
+    await inbox.mark_failed(second, token, error="not ready", next_attempt_at=later(10))
+    token, claimed = await claim(inbox, at=later(3))
+    assert [e.id for e in claimed] == [third]
+    _, due_again = await claim(inbox, at=later(10))  # due, but the third is claimed
+    await inbox.mark_processed(third, token, at=later(11), note="applied")
+    _, retried = await claim(inbox, at=later(11))
+    assert (due_again, [e.id for e in retried]) == ([], [second])
+
+
+async def test_a_claim_whose_lease_ran_out_holds_up_nothing(inbox: WebhookInbox) -> None:
+    first = await keyed(inbox, "evt_1", "platform:stripe:pi_1")
+    second = await keyed(inbox, "evt_2", "platform:stripe:pi_1")
+    await claim(inbox)  # its worker dies: the claim is never settled
+
+    _, during = await claim(inbox, at=later(LEASE - 1))
+    _, after = await claim(inbox, at=later(LEASE))
+
+    assert (during, [e.id for e in after]) == ([], [first])
+    assert second not in [e.id for e in after]

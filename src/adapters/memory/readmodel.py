@@ -47,7 +47,10 @@ class MemoryReadModel:
         self._checkpoints: dict[tuple[str, int], Checkpoint] = {}
         self.quarantine: list[QuarantinedEvent] = []
 
-    async def prepare(self, projection: Projection) -> Checkpoint:
+    async def build_indexes(self, projection: Projection) -> None:
+        return None  # no indexes in memory
+
+    async def prepare(self, projection: Projection, *, defer_indexes: bool = False) -> Checkpoint:
         for spec in projection.tables:
             self._specs[(spec.name, projection.version)] = spec
             self._owners[spec.name] = projection.name

@@ -29,12 +29,15 @@ class MemoryWebhookInbox:
         self._keys: dict[tuple[str, str], UUID] = {}
         self._seq = itertools.count(1)
         self._added = asyncio.Event()
+        self._ordering_keys: dict[UUID, str] = {}
 
     async def add(self, webhook: ReceivedWebhook, *, id: UUID, at: datetime) -> bool:
         key = (webhook.gateway, webhook.event_id)
         if key in self._keys:
             return False
         self._keys[key] = id
+        if webhook.ordering_key is not None:
+            self._ordering_keys[id] = webhook.ordering_key
         self._events[id] = StoredWebhook(
             id=id,
             seq=next(self._seq),
@@ -54,13 +57,14 @@ class MemoryWebhookInbox:
     async def claim_due(
         self, *, at: datetime, limit: int, lease: float, claim: UUID
     ) -> list[StoredWebhook]:
+        pending = [e for e in self._events.values() if e.status in PENDING_STATUSES]
         due = sorted(
             (
                 e
-                for e in self._events.values()
-                if e.status in PENDING_STATUSES
-                and e.next_attempt_at is not None
+                for e in pending
+                if e.next_attempt_at is not None
                 and e.next_attempt_at <= at
+                and not self._held_up(e, pending, at)
             ),
             key=lambda e: (e.next_attempt_at, e.seq),
         )[:limit]
@@ -72,6 +76,19 @@ class MemoryWebhookInbox:
             )
             claimed.append(taken)
         return claimed
+
+    def _held_up(self, event: StoredWebhook, pending: list[StoredWebhook], at: datetime) -> bool:
+        """Whether another event of its key is claimed, or earlier and due (see the port)."""
+        key = self._ordering_keys.get(event.id)
+        if key is None:
+            return False
+        for other in pending:
+            if other.id == event.id or self._ordering_keys.get(other.id) != key:
+                continue
+            due = other.next_attempt_at is not None and other.next_attempt_at <= at
+            if (other.seq < event.seq and due) or (other.claim is not None and not due):
+                return True
+        return False
 
     async def mark_processed(
         self, id: UUID, claim: UUID, *, at: datetime, note: str, tenant_id: str | None = None

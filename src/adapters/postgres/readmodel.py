@@ -16,8 +16,14 @@ import asyncpg
 import msgspec
 
 from adapters.postgres.connection import Connection
-from adapters.postgres.readmodel_sql import TYPNAMES, create_table, group_statement, q
-from commerce_core.eventstore import Position
+from adapters.postgres.readmodel_sql import (
+    TYPNAMES,
+    create_indexes,
+    create_table,
+    group_statement,
+    q,
+)
+from commerce_core.eventstore import START, Position
 from commerce_core.projections import (
     Change,
     Checkpoint,
@@ -114,7 +120,7 @@ class PostgresReadModel:
         self._specs: dict[tuple[str, int], TableSpec] = {}
         self._owners: dict[str, str] = {}
 
-    async def prepare(self, projection: Projection) -> Checkpoint:
+    async def prepare(self, projection: Projection, *, defer_indexes: bool = False) -> Checkpoint:
         for spec in projection.tables:
             self._specs[(spec.name, projection.version)] = spec
             self._owners[spec.name] = projection.name
@@ -123,7 +129,7 @@ class PostgresReadModel:
             for spec in projection.tables:
                 physical = physical_name(spec.name, projection.version)
                 await _check_shape(conn, spec, physical)
-                for statement in create_table(spec, physical):
+                for statement in create_table(spec, physical, secondary=False):
                     await conn.execute(statement)
             serving = await conn.fetchval(_REGISTER, projection.name, projection.version)
             if serving:
@@ -133,8 +139,17 @@ class PostgresReadModel:
                 projection.name,
                 projection.version,
             )
-        assert row is not None  # registered above
-        return _checkpoint(row)
+            assert row is not None  # registered above
+            checkpoint = _checkpoint(row)
+            if not defer_indexes or checkpoint.position != START:
+                # a table with rows keeps its indexes: filling it is no longer the cost
+                await _create_indexes(conn, projection)
+        return checkpoint
+
+    async def build_indexes(self, projection: Projection) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._lock_admin(conn, projection.name)
+            await _create_indexes(conn, projection)
 
     async def apply(
         self,
@@ -348,6 +363,12 @@ def decoded_value(spec: TableSpec, name: str, value: Any) -> Any:
     if column is not None and column.type == "jsonb" and value is not None:
         return msgspec.json.decode(value)
     return value
+
+
+async def _create_indexes(conn: Connection, projection: Projection) -> None:
+    for spec in projection.tables:
+        for statement in create_indexes(spec, physical_name(spec.name, projection.version)):
+            await conn.execute(statement)
 
 
 async def _check_shape(conn: Connection, spec: TableSpec, physical: str) -> None:

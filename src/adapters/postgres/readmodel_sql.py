@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from commerce_core.projections import (
+    Change,
     Column,
     Delete,
     Increment,
@@ -74,12 +75,26 @@ def index_name(table: str, columns: tuple[str, ...], unique: bool) -> str:
     return f"{table[:48]}_{digest}_idx"
 
 
-def create_table(spec: TableSpec, physical: str) -> list[str]:
-    """CREATE TABLE and CREATE INDEX statements, all IF NOT EXISTS."""
+def create_table(spec: TableSpec, physical: str, *, secondary: bool = True) -> list[str]:
+    """CREATE TABLE and CREATE INDEX statements, all IF NOT EXISTS.
+
+    ``secondary=False`` leaves out the indexes that only serve queries (the
+    non-unique ones): an empty table about to take a whole history fills
+    faster without them, and ``create_indexes`` adds them afterwards. Unique
+    indexes always come with the table, since they refuse changes.
+    """
     columns = [_column_ddl(c, spec.key) for c in spec.columns]
     columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in spec.key)})")
     statements = [f"CREATE TABLE IF NOT EXISTS {q(physical)} (\n  " + ",\n  ".join(columns) + ")"]
+    return statements + create_indexes(spec, physical, unique_only=not secondary)
+
+
+def create_indexes(spec: TableSpec, physical: str, *, unique_only: bool = False) -> list[str]:
+    """CREATE INDEX IF NOT EXISTS statements for the table's indexes."""
+    statements = []
     for index in spec.indexes:
+        if unique_only and not index.unique:
+            continue
         unique = "UNIQUE " if index.unique else ""
         name = index_name(physical, index.columns, index.unique)
         cols = ", ".join(q(c) for c in index.columns)
@@ -101,19 +116,14 @@ def group_statement(group: ChangeGroup, physical: str) -> tuple[str, list[list[A
     spec = group.table
     names = list(spec.key) + ([] if group.kind is Delete else list(group.columns))
     columns = [spec.by_name[n] for n in names]
-    arrays: list[list[Any]] = [[] for _ in names]
-    for change in group.rows.values():
-        row = dict(change.key)
-        match change:
-            case Upsert(values=values):
-                row.update(values)
-            case SetMax(column=name, value=value) | SetMin(column=name, value=value):
-                row[name] = value
-            case Increment(values=values):
-                # a new row adds the delta to the default; see _on_conflict for others
-                row.update({n: d + (spec.by_name[n].default or 0) for n, d in values.items()})
-        for array, column in zip(arrays, columns, strict=True):
-            array.append(_encode(column, row[column.name]))
+    rows = [_row(change, spec, names) for change in group.rows.values()]
+    # one array per column: the rows transposed (a tight loop: batches hold thousands)
+    arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
+    if not arrays:
+        arrays = [[] for _ in names]
+    for n, column in enumerate(columns):
+        if column.type == "jsonb":
+            arrays[n] = [_encode(column, value) for value in arrays[n]]
     params = ", ".join(f"${i}::{PG_TYPES[c.type]}[]" for i, c in enumerate(columns, start=1))
     table = q(physical)
     keys = ", ".join(q(k) for k in spec.key)
@@ -124,6 +134,20 @@ def group_statement(group: ChangeGroup, physical: str) -> tuple[str, list[list[A
         f" SELECT * FROM unnest({params}) ON CONFLICT ({keys}) DO "
     )
     return insert + _on_conflict(group), arrays
+
+
+def _row(change: Change, spec: TableSpec, names: list[str]) -> list[Any]:
+    """The change's values in the order of ``names`` (key columns first)."""
+    row = change.key
+    if isinstance(change, Upsert):
+        row = {**row, **change.values}
+    elif isinstance(change, SetMax | SetMin):
+        row = {**row, change.column: change.value}
+    elif isinstance(change, Increment):
+        # a new row adds the delta to the default; see _on_conflict for others
+        by_name = spec.by_name
+        row = {**row, **{n: d + (by_name[n].default or 0) for n, d in change.values.items()}}
+    return [row[name] for name in names]
 
 
 def _on_conflict(group: ChangeGroup) -> str:

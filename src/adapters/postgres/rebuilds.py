@@ -20,7 +20,13 @@ import asyncpg
 
 from adapters.postgres.connection import Connection
 from adapters.postgres.readmodel import decoded_value, insert_quarantine, lock_projection_admin
-from adapters.postgres.readmodel_sql import create_table, group_statement, index_name, q
+from adapters.postgres.readmodel_sql import (
+    create_indexes,
+    create_table,
+    group_statement,
+    index_name,
+    q,
+)
 from commerce_core.eventstore import Position
 from commerce_core.projections import (
     Change,
@@ -70,7 +76,8 @@ class PostgresRebuildStore:
             for spec in projection.tables:
                 shadow = shadow_name(spec.name, projection.version, purpose)
                 await conn.execute(f"DROP TABLE IF EXISTS {q(shadow)}")
-                for statement in create_table(spec, shadow):
+                # the indexes that only serve queries come at the swap, once the rows are in
+                for statement in create_table(spec, shadow, secondary=False):
                     await conn.execute(statement)
 
     async def apply_shadow(
@@ -83,6 +90,12 @@ class PostgresRebuildStore:
     async def swap_shadow(
         self, projection: Projection, tail: Tail, held: Held | None = None
     ) -> Position:
+        async with self._pool.acquire() as conn:
+            # before the swap's transaction, which holds the live runner while it runs
+            for spec in projection.tables:
+                shadow = shadow_name(spec.name, projection.version, "rebuild")
+                for statement in create_indexes(spec, shadow):
+                    await conn.execute(statement)
         async with self._pool.acquire() as conn, conn.transaction():
             await lock_projection_admin(conn, projection.name)  # no promote meanwhile
             position, serving = await _hold(conn, projection)

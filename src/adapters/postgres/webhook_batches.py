@@ -20,11 +20,12 @@ import asyncpg
 
 _INSERT = """
 INSERT INTO webhook_events
-    (id, gateway, event_id, type, payload, tenant_id, status, received_at, next_attempt_at)
-SELECT id, gateway, event_id, type, payload, tenant_id, 'received', at, at
+    (id, gateway, event_id, type, payload, tenant_id, status, received_at, next_attempt_at,
+     ordering_key)
+SELECT id, gateway, event_id, type, payload, tenant_id, 'received', at, at, ordering_key
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[],
-            $7::timestamptz[]) WITH ORDINALITY
-    AS row (id, gateway, event_id, type, payload, tenant_id, at, n)
+            $7::timestamptz[], $8::text[]) WITH ORDINALITY
+    AS row (id, gateway, event_id, type, payload, tenant_id, at, ordering_key, n)
 ORDER BY n
 ON CONFLICT (gateway, event_id) DO NOTHING
 RETURNING id
@@ -39,6 +40,7 @@ class Row(NamedTuple):
     payload: bytes
     tenant_id: str | None
     at: datetime
+    ordering_key: str | None = None
 
 
 class InsertBatcher:

@@ -35,8 +35,16 @@ _CLAIM = f"""
 UPDATE webhook_events AS w
 SET claim = $3, attempts = w.attempts + 1, next_attempt_at = $4
 FROM (
-    SELECT id FROM webhook_events
+    SELECT id FROM webhook_events AS e
     WHERE status IN ('received', 'failed') AND next_attempt_at <= $1
+        -- one payment's events one at a time (ADR 0045): not while another of them is
+        -- claimed, nor while an earlier one is due (it goes first)
+        AND (ordering_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM webhook_events AS o
+            WHERE o.ordering_key = e.ordering_key AND o.status IN ('received', 'failed')
+                AND o.id <> e.id
+                AND ((o.seq < e.seq AND o.next_attempt_at <= $1)
+                    OR (o.claim IS NOT NULL AND o.next_attempt_at > $1))))
     ORDER BY next_attempt_at, seq
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -105,7 +113,7 @@ class PostgresWebhookInbox:
     async def add(self, webhook: ReceivedWebhook, *, id: UUID, at: datetime) -> bool:
         w = webhook
         added = await self._batcher.add(
-            Row(id, w.gateway, w.event_id, w.type, w.payload, w.tenant_id, at)
+            Row(id, w.gateway, w.event_id, w.type, w.payload, w.tenant_id, at, w.ordering_key)
         )
         if added:
             self._added.set()

@@ -69,7 +69,7 @@ def check_change(change: Change, tables: Mapping[str, TableSpec]) -> TableSpec:
 
 
 def _check_key(change: Change, spec: TableSpec) -> None:
-    if set(change.key) != set(spec.key):
+    if change.key.keys() != spec.key_names:
         raise InvalidChangeError(f"{change!r}: the key must be exactly {list(spec.key)}")
     for name, value in change.key.items():
         if value is None or not fits(spec.by_name[name], value):

@@ -45,16 +45,24 @@ class _RowTouches:
 
     def blocks(self, change: Change, columns: tuple[str, ...], index: int) -> bool:
         """Whether a group after ``index`` did something ``change`` must stay behind."""
+        if self.any <= index:
+            return False  # nothing after the group touched the row (the common case)
         if isinstance(change, Delete):
-            return self.any > index
-        return self.delete > index or any(self.columns.get(c, -1) > index for c in columns)
+            return True
+        if self.delete > index:
+            return True
+        touched = self.columns
+        return any(touched.get(column, -1) > index for column in columns)
 
     def record(self, change: Change, columns: tuple[str, ...], index: int) -> None:
-        self.any = max(self.any, index)
+        if index > self.any:
+            self.any = index
         if isinstance(change, Delete):
             self.delete = index
+        touched = self.columns
         for column in columns:
-            self.columns[column] = max(self.columns.get(column, -1), index)
+            if touched.get(column, -1) < index:
+                touched[column] = index
 
 
 def signature(change: Change) -> Signature:
@@ -90,7 +98,9 @@ def plan(changes: Sequence[Change], tables: Mapping[str, TableSpec]) -> list[Cha
         spec = tables[change.table]
         sig = signature(change)
         row = spec.key_of(change.key)
-        touched = touches.setdefault((change.table, row), _RowTouches())
+        touched = touches.get((change.table, row))
+        if touched is None:
+            touched = touches[(change.table, row)] = _RowTouches()
         index = latest.get(sig)
         if index is None or touched.blocks(change, sig[2], index):
             index = len(groups)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -243,18 +243,14 @@ class ProjectionRunner:
     async def _run_leased(self, track: Track, lease: Lease) -> None:
         """Runs while the lease is held; returns when it is lost."""
         projection = track.projection
-        checkpoint = await self._read_models.prepare(projection)
+        checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
         track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
         await self._load_held(track)
         catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
         await self._enter(track, catching_up)
-        while True:
-            batch = await self._store.read_all(track.position, self._batch_size)
-            if not lease.held():
-                return
-            await self._process(track, batch)
-            if len(batch) < self._batch_size:
-                break
+        if not await self._catch_up(track, lease):
+            return
+        await self._read_models.build_indexes(projection)  # what prepare deferred, if empty
         if not track.serving and self._auto_promote and await self._may_promote(projection):
             await self._read_models.promote(projection)
             track.serving = True
@@ -268,6 +264,66 @@ class ProjectionRunner:
                     continue  # quiet: look at the lease again
                 if lease.held():
                     await self._process(track, batch)
+
+    async def _catch_up(self, track: Track, lease: Lease) -> bool:
+        """Applies history up to the head; False if the lease was lost on the way.
+
+        Three steps overlap (ADR 0045): the next batch is read while this one is
+        planned (decoded, handled, its changes grouped), and this one is planned
+        while the previous one commits. The read ahead starts after a batch's
+        last event and a plan starts from where the previous plan ends, which
+        is where its commit leaves the checkpoint and the quarantine; if that
+        commit takes the careful way instead (a change refused), the plan is
+        made again on what it left.
+        """
+        size = self._batch_size
+        reading = asyncio.ensure_future(self._store.read_all(track.position, size))
+        committing: asyncio.Future[None] | None = None
+        previous: tuple[Sequence[RecordedEvent], _Plan] | None = None
+        try:
+            while True:
+                batch = await reading
+                if not lease.held():
+                    return False
+                full = len(batch) >= size
+                if full:
+                    reading = asyncio.ensure_future(self._store.read_all(batch[-1].position, size))
+                basis = None if previous is None else previous[1]
+                plan = self._plan(track, batch, checked=False, after=basis)
+                if committing is not None and previous is not None:
+                    fast = await self._committed(track, committing, previous[0])
+                    committing = None
+                    if not fast:
+                        plan = self._plan(track, batch, checked=False)
+                if not full:  # the last one: committed in line, so LIVE follows at once
+                    await self._committed(track, self._commit(track, plan), batch)
+                    return True
+                committing = asyncio.ensure_future(self._commit(track, plan))
+                previous = (batch, plan)
+        finally:
+            for task in (reading, committing):
+                if task is not None:  # a read ahead or commit nobody will wait for
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+
+    async def _committed(
+        self, track: Track, committing: Awaitable[None], batch: Sequence[RecordedEvent]
+    ) -> bool:
+        """Waits for a batch's commit; True if it went through as planned.
+
+        If the store refused a change, or the quarantine changed meanwhile, the
+        batch is applied again the careful way (``_process``) and False returned.
+        """
+        try:
+            await committing
+            return True
+        except InvalidChangeError:
+            await self._process(track, batch)
+        except QuarantineChangedError:
+            await self._load_held(track)
+            await self._process(track, batch)
+        return False
 
     async def _enter(self, track: Track, state: ProjectionState) -> None:
         await self._read_models.set_state(track.projection, state)
@@ -320,13 +376,21 @@ class ProjectionRunner:
             held = {**track.held, tenant_of(event): event.event_id}
             await self._commit(track, _Plan([], [failed], held, event.position, 0))
 
-    def _plan(self, track: Track, batch: Sequence[RecordedEvent], *, checked: bool) -> _Plan:
+    def _plan(
+        self,
+        track: Track,
+        batch: Sequence[RecordedEvent],
+        *,
+        checked: bool,
+        after: _Plan | None = None,
+    ) -> _Plan:
+        """The batch's changes from where the track is, or from where ``after`` ends."""
         projection = track.projection
         changes: list[Change] = []
         quarantine: list[QuarantinedEvent] = []
-        held = dict(track.held)
+        held = dict(track.held if after is None else after.held)
         handled = 0
-        done = track.position
+        done = track.position if after is None else after.position
         for event in batch:
             if event.position <= done:
                 continue  # applied already (a batch built again after a partial commit)

@@ -69,6 +69,7 @@ class TableSpec:
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...] = ()
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+    key_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -82,6 +83,7 @@ class TableSpec:
         object.__setattr__(self, "columns", tuple(columns))
         object.__setattr__(self, "indexes", tuple(indexes))
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "key_names", frozenset(self.key))
         self._check()
 
     def _check(self) -> None:
@@ -109,7 +111,10 @@ class TableSpec:
 
     def key_of(self, key: dict[str, Any]) -> tuple[Any, ...]:
         """The row's key values in key-column order."""
-        return tuple(key[name] for name in self.key)
+        if len(self.key) == 2:  # the usual (tenant_id, id): a loop costs more than the work
+            first, second = self.key
+            return (key[first], key[second])
+        return tuple([key[name] for name in self.key])
 
 
 def physical_name(table: str, version: int) -> str:

@@ -25,7 +25,7 @@ from commerce_core.payments import services as payments
 from commerce_core.payments.gateway_refunds import refund_metadata
 from commerce_core.payments.payment import Payment, PaymentStatus
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookStatus
-from commerce_core.payments.webhooks.processing import WebhookServices
+from commerce_core.payments.webhooks.processing import WebhookServices, ordering_key
 from commerce_core.shared.command_ids import intent_id
 from entrypoints.webhook_worker import RetryPolicy, WebhookWorker, WorkerOptions
 from entrypoints.webhooks import Webhooks
@@ -71,6 +71,8 @@ class Harness:
         ids = []
         for payload in payloads:
             received = self.stripe.verify(payload, sign(payload, SECRET, int(time.time())))
+            key = ordering_key({"stripe": self.stripe}, received)  # as the endpoint does
+            received = msgspec.structs.replace(received, ordering_key=key)
             id = self.shop.ids.new_id()
             if await self.inbox.add(received, id=id, at=self.shop.clock.now()):
                 ids.append(id)
@@ -502,6 +504,42 @@ async def test_a_worker_stopped_between_claim_and_outcome_loses_and_doubles_noth
     assert (paid.status, paid.captured) == (P.CAPTURED, usd(2000))
     assert (await shop.order(paid.order_id)).paid == usd(2000)
     assert (await shop.levels("MUG-1")).on_hand == 8
+
+
+async def test_a_worker_stopped_in_the_middle_of_a_batch_loses_and_doubles_nothing() -> None:
+    store = HeldStore()
+    shop = Shop(store=store)
+    harness = Harness(shop)
+    await shop.product("MUG-1", stock=20)
+    opened = [await harness.payment() for _ in range(4)]
+    events = harness.events
+    deliveries = [
+        events.event(
+            "payment_intent.succeeded",
+            events.intent(payment, "succeeded", amount_received=2000),
+            shop.clock.now(),
+        )
+        for payment in opened
+    ]
+    stored = await harness.deliver(*deliveries)
+    store.hold = "after"  # the first capture to be stored waits there, its outcome unsaved
+    worker = asyncio.create_task(harness.worker.run_once())
+    await asyncio.wait_for(store.held.wait(), timeout=5.0)
+
+    worker.cancel()  # the process stops with the batch half done
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    left = [e for e in [await harness.stored(id) for id in stored] if e.status != S.PROCESSED]
+    shop.clock.advance(timedelta(seconds=harness.worker.options.lease))
+    await harness.drain()
+
+    assert left  # at least the held one was claimed and never settled
+    assert {(await harness.stored(id)).status for id in stored} == {S.PROCESSED}
+    for payment in opened:
+        paid = await shop.payment(payment.id)
+        assert (paid.status, paid.captured) == (P.CAPTURED, usd(2000))
+        assert (await shop.order(paid.order_id)).paid == usd(2000)
+    assert (await shop.levels("MUG-1")).on_hand == 20 - 2 * len(opened)
 
 
 async def deliver_from_account(harness: Harness, owner: str, payload: bytes) -> UUID:

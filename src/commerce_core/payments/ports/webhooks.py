@@ -56,6 +56,9 @@ class ReceivedWebhook(msgspec.Struct, frozen=True, kw_only=True):
     type: str
     payload: bytes
     tenant_id: str | None = None
+    ordering_key: str | None = None
+    """Events with the same key (one gateway payment's) are processed one at a time, in
+    the order they arrived (see ``WebhookInbox.claim_due``)."""
 
 
 class StoredWebhook(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,7 +129,12 @@ class WebhookInbox(Protocol):
       ``failed`` and due (``next_attempt_at <= at``), oldest due first: each gets a new
       ``claim`` token, ``attempts + 1``, and is not due again before ``at + lease``.
       Concurrent claimers never take the same event (PostgreSQL: ``FOR UPDATE SKIP
-      LOCKED``); an event whose lease ran out is due again.
+      LOCKED``); an event whose lease ran out is due again. An event with an
+      ``ordering_key`` is not taken while another event of that key is claimed (its
+      lease running), nor while an earlier one (lower ``seq``) is due: one payment's
+      events are processed one at a time, in arrival order, by all workers together;
+      one that failed and waits for its retry does not hold up the later ones (a
+      gateway sends events in any order, and a later one may be what it waits for).
     - ``mark_processed`` / ``mark_failed`` / ``mark_dead`` record an attempt's outcome
       if ``claim`` is still the event's claim token, and return whether they did (a
       worker whose lease ran out and whose event was claimed again changes nothing).

@@ -43,6 +43,7 @@ from commerce_core.payments.ports.webhooks import (
     GatewayEvent,
     GatewayEventKind,
     PaymentTenants,
+    ReceivedWebhook,
     StoredWebhook,
     UnreadableWebhookError,
     WebhookFailedError,
@@ -84,6 +85,29 @@ class ProcessedWebhook:
 
     note: str
     tenant_id: str | None = None
+
+
+def ordering_key(
+    translators: Mapping[str, WebhookTranslator], webhook: ReceivedWebhook
+) -> str | None:
+    """The key that serialises an event's processing with the others of its payment.
+
+    Events that name one gateway payment are processed one at a time, in the order they
+    arrived (ADR 0045; ``WebhookInbox.claim_due``). A tenant's own account signs
+    whatever its holder wants, so its events are ordered among themselves only (the key
+    names the tenant): they can never hold up the platform's events, or another
+    tenant's, about the same payment id.
+    """
+    translator = translators.get(webhook.gateway)
+    if translator is None:
+        return None
+    try:
+        payment = translator.translate(webhook.payload).gateway_payment_id
+    except Exception:  # unreadable: processing will say so; meanwhile it waits for nothing
+        return None
+    if payment is None:
+        return None
+    return f"{webhook.tenant_id or 'platform'}:{webhook.gateway}:{payment}"
 
 
 async def process_webhook(services: WebhookServices, webhook: StoredWebhook) -> ProcessedWebhook:

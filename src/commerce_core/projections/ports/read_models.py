@@ -111,6 +111,10 @@ class ReadModelStore(QuarantineStore, Protocol):
 
     - ``prepare`` creates the version's tables and checkpoint if missing and
       returns the checkpoint; the first version of a name to be prepared serves.
+      With ``defer_indexes`` and a checkpoint at the start, a store may leave
+      out the indexes that only serve queries, until ``build_indexes``: a
+      runner fills the empty tables with the whole history first (ADR 0045).
+    - ``build_indexes`` creates whatever ``prepare`` left out (idempotent).
     - ``apply`` applies ``changes``, adds ``quarantine`` to the held events and
       moves the checkpoint from ``expected`` to ``position`` in one transaction:
       all or nothing. If the checkpoint is not at ``expected`` it raises
@@ -123,7 +127,11 @@ class ReadModelStore(QuarantineStore, Protocol):
       filtered by column equality and sorted by key; for tests and operators.
     """
 
-    async def prepare(self, projection: Projection) -> Checkpoint: ...
+    async def prepare(
+        self, projection: Projection, *, defer_indexes: bool = False
+    ) -> Checkpoint: ...
+
+    async def build_indexes(self, projection: Projection) -> None: ...
 
     async def apply(
         self,

@@ -31,6 +31,7 @@ from commerce_core.payments.ports.webhooks import (
     StoredWebhook,
     WebhookStatus,
 )
+from commerce_core.payments.webhooks.processing import ordering_key
 from commerce_core.tenancy.ports.tenants import Role
 from entrypoints.http.auth import Principal
 from entrypoints.http.json_body import MAX_DEPTH, nesting_depth
@@ -221,6 +222,8 @@ async def _receive(
         raise problem(400, "bad-request", "the event holds a NUL character")
     if tenant_id is not None:
         event = msgspec.structs.replace(event, tenant_id=str(tenant_id))
+    key = ordering_key(webhooks.processing.translators, event)
+    event = msgspec.structs.replace(event, ordering_key=key)
     added = await webhooks.inbox.add(event, id=webhooks.ids.new_id(), at=webhooks.clock.now())
     webhooks.count_delivery(gateway, "stored" if added else "duplicate")
     return WebhookReceived(received=True, duplicate=not added)

@@ -17,7 +17,7 @@ from two processes at once (the push process runs each intent once at a time).
 Webhooks: Clover signs nothing; every delivery carries the app's auth code in
 ``X-Clover-Auth``, compared in constant time with the connection's stored code. The first
 delivery to a new webhook URL is ``{"verificationCode": ...}`` with no auth code: the HTTP
-route stores it for the operator (``verification_code``) and never passes it here.
+route (``POST /webhooks/clover``) stores it for the operator and never passes it here.
 """
 
 from __future__ import annotations
@@ -57,18 +57,6 @@ _EVENTS = {
     ("I", "CREATE"): PosEventKind.INVENTORY_UPDATED,
     ("I", "UPDATE"): PosEventKind.INVENTORY_UPDATED,
 }
-
-
-def verification_code(body: bytes) -> str | None:
-    """The code of Clover's webhook verification request, or None for any other body."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(payload, dict) and set(payload) == {"verificationCode"}:
-        code = payload["verificationCode"]
-        return code if isinstance(code, str) else None
-    return None
 
 
 class CloverPos:

@@ -1,9 +1,10 @@
 """Each tenant's POS connections (``PUT /admin/channels/{pos}``) built into adapters, and
 the ports the order pull works with (ADR 0037).
 
-``PosResolver.pos_for(connection)`` builds a Square adapter once per connection and keeps
-it until the connection changes (its ``configured_at``); a ``fake`` connection gets the
-tenant's own in-memory fake POS (``make run``, tests ring sales up on it).
+``PosResolver.pos_for(connection)`` builds a Square or Clover adapter once per connection
+and keeps it until the connection or its secrets change (its ``configured_at``, a refreshed
+OAuth token); a ``fake`` connection gets the tenant's own in-memory fake POS (``make run``,
+tests ring sales up on it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.clover.pos import CloverPos
 from adapters.memory.pos import FakePos
 from adapters.memory.pos_connections import MemoryPosConnections
 from adapters.postgres.pos_connections import PostgresPosConnections
@@ -22,6 +24,8 @@ from commerce_core.shared.ports.clock import Clock
 from entrypoints.settings import Settings, master_key
 
 SQUARE_PRODUCTION = "https://connect.squareup.com"
+CLOVER_PRODUCTION = "https://api.clover.com"
+Built = SquarePos | CloverPos
 
 
 def pos_connections(settings: Settings, pool: asyncpg.Pool | None) -> PosConnections:
@@ -32,12 +36,15 @@ def pos_connections(settings: Settings, pool: asyncpg.Pool | None) -> PosConnect
 class PosResolver:
     """See the module's docstring."""
 
-    def __init__(self, clock: Clock, *, square_base: str | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, square_base: str | None = None, clover_base: str | None = None
+    ) -> None:
         self._clock = clock
         self._square_base = square_base or SQUARE_PRODUCTION
+        self._clover_base = clover_base or CLOVER_PRODUCTION
         self.fakes: dict[UUID, FakePos] = {}
-        self._square: dict[UUID, tuple[PosConnection, SquarePos]] = {}
-        self._retired: list[SquarePos] = []
+        self._built: dict[tuple[UUID, PosName], tuple[PosConnection, Built]] = {}
+        self._retired: list[Built] = []
 
     def fake(self, tenant_id: UUID) -> FakePos:
         """The tenant's fake POS (made on first use)."""
@@ -48,25 +55,42 @@ class PosResolver:
     async def pos_for(self, connection: PosConnection) -> PointOfSale:
         if connection.pos is PosName.FAKE:
             return self.fake(connection.tenant_id)
-        built = self._square.get(connection.tenant_id)
-        if built is not None and built[0].configured_at == connection.configured_at:
+        key = (connection.tenant_id, connection.pos)
+        built = self._built.get(key)
+        if built is not None and _same(built[0], connection):
             return built[1]
         if built is not None:
             self._retired.append(built[1])
-        square = SquarePos(
+        made = self._build(connection)
+        self._built[key] = (connection, made)
+        return made
+
+    def _build(self, connection: PosConnection) -> Built:
+        if connection.pos is PosName.CLOVER:
+            return CloverPos(
+                merchant_id=connection.details.merchant_id or "",
+                access_token=connection.secrets.access_token,
+                auth_code=connection.secrets.signature_key,
+                base_url=self._clover_base,
+            )
+        return SquarePos(
             access_token=connection.secrets.access_token,
             signature_key=connection.secrets.signature_key,
             base_url=self._square_base,
         )
-        self._square[connection.tenant_id] = (connection, square)
-        return square
 
     async def close(self) -> None:
-        retired = self._retired + [square for _, square in self._square.values()]
-        self._retired, self._square = [], {}
-        for square in retired:
-            await square.aclose()
+        retired = self._retired + [made for _, made in self._built.values()]
+        self._retired, self._built = [], {}
+        for made in retired:
+            await made.aclose()
+
+
+def _same(built: PosConnection, connection: PosConnection) -> bool:
+    return (built.configured_at, built.secrets) == (connection.configured_at, connection.secrets)
 
 
 def pos_resolver(settings: Settings, clock: Clock) -> PosResolver:
-    return PosResolver(clock, square_base=settings.square_api_base)
+    return PosResolver(
+        clock, square_base=settings.square_api_base, clover_base=settings.clover_api_base
+    )

@@ -64,6 +64,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/webhooks/carriers/{{carrier}}",
             f"POST {API}/webhooks/carriers/{{carrier}}/{{tenant_id}}",
             f"POST {API}/webhooks/square",
+            f"POST {API}/webhooks/clover",
         ),
     ),
     RouteGroup(

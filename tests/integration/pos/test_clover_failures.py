@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from adapters.clover.pos import CloverPos, verification_code
+from adapters.clover.pos import CloverPos
 from commerce_core.channels.ports import (
     InvalidSignatureError,
     PosCount,
@@ -189,10 +189,3 @@ async def test_a_malformed_delivery_with_the_right_code_is_not_acted_on() -> Non
         with pytest.raises(PosRefusedError):
             pos.verify_webhook(body, {"X-Clover-Auth": "code-1"}, URL)
     await pos.aclose()
-
-
-def test_only_the_verification_request_yields_a_code() -> None:
-    assert verification_code(b'{"verificationCode": "ce7643c1"}') == "ce7643c1"
-    assert verification_code(b'{"verificationCode": "ce7643c1", "merchants": {}}') is None
-    assert verification_code(b'{"verificationCode": 5}') is None
-    assert verification_code(b"not json") is None

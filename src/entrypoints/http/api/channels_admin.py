@@ -34,10 +34,14 @@ _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-
 
 class PosConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``location_map``: each POS location id pulled -> our location id whose stock its
-    sales take. ``item_map`` (optional): POS item (variation) id -> our SKU, for lines
-    that do not carry our SKU. ``merchant_id``: the POS account's id, needed for its
-    webhooks (``POST /webhooks/square``) to reach this connection. Square needs
-    ``access_token`` and ``signature_key`` (write-only); the fake needs neither."""
+    sales take (Clover: the merchant id is the one location). ``item_map`` (optional): POS
+    item (variation) id -> our SKU, for lines that do not carry our SKU. ``merchant_id``:
+    the POS account's id, needed for its webhooks (``POST /webhooks/square``,
+    ``/webhooks/clover``) to reach this connection; Clover needs it. ``access_token``
+    (write-only) unless OAuth gives it (``POST /admin/channels/{pos}/oauth``; storing the
+    connection again without one keeps OAuth's). ``signature_key`` (write-only): Square's
+    webhook signature key (needed), Clover's auth code (once Clover shows it). The fake
+    needs none."""
 
     location_map: Annotated[dict[_Id, _Id], msgspec.Meta(min_length=1, max_length=100)]
     item_map: Annotated[dict[_Id, _Id], msgspec.Meta(max_length=100)] = msgspec.field(
@@ -61,13 +65,24 @@ CONNECTION = Body(
                 "merchant_id": "ML2F8EXAMPLE",
             },
         ),
+        (
+            "Clover, one merchant",
+            {
+                "access_token": "your-clover-api-token",
+                "merchant_id": "MZ4X9EXAMPLE1",
+                "location_map": {"MZ4X9EXAMPLE1": "main"},
+                "item_map": {"9ZXNAEXAMPLE2": "TEE-BLUE-M"},
+            },
+        ),
         ("The built-in test POS", {"location_map": {"L1": "main"}}),
     )
 )
 
 
 class ChannelOut(msgspec.Struct, kw_only=True):
-    """A connection without its secrets, and where its order pull is."""
+    """A connection without its secrets, and where its order pull is. `verification_code`:
+    the code Clover last sent to verify the webhook URL (paste it into Clover's dashboard);
+    `token_expires_at`: when the access token OAuth gave expires (refreshed before then)."""
 
     pos: PosName
     enabled: bool
@@ -83,6 +98,8 @@ class ChannelOut(msgspec.Struct, kw_only=True):
     failures: int
     next_attempt_at: datetime | None
     oversells: int
+    verification_code: str | None = None
+    token_expires_at: datetime | None = None
 
     @classmethod
     def of(cls, connection: PosConnection, now: datetime) -> ChannelOut:
@@ -103,6 +120,8 @@ class ChannelOut(msgspec.Struct, kw_only=True):
             failures=sync.failures,
             next_attempt_at=sync.next_attempt_at,
             oversells=sync.oversells,
+            verification_code=connection.verification_code,
+            token_expires_at=connection.secrets.expires_at,
         )
 
 
@@ -155,10 +174,11 @@ class ChannelsAdminController(Controller):
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
     ) -> ChannelOut:
-        """Stores (replaces) the tenant's connection to `square` or `fake` (admin); its
-        orders are then pulled in the background. `access_token` and `signature_key` are
-        stored encrypted and never returned. Storing it again keeps the pull's cursor and
-        starts a dead-lettered pull again. 422 when Square's secrets are missing."""
+        """Stores (replaces) the tenant's connection to `square`, `clover` or `fake`
+        (admin); its orders are then pulled in the background. `access_token` and
+        `signature_key` are stored encrypted and never returned. Storing it again keeps the
+        pull's cursor (and an OAuth token when none is given) and starts a dead-lettered
+        pull again. 422 when Square's signature key or Clover's merchant id is missing."""
         name = _pos(pos, 422)
         command = ConnectPos(
             pos=name,

@@ -453,6 +453,8 @@ CHANNEL_OUT = {
     "failures": 0,
     "next_attempt_at": None,
     "oversells": 1,
+    "verification_code": None,
+    "token_expires_at": "2026-04-13T09:30:00Z",
 }
 
 EXAMPLES: dict[type, Any] = {

@@ -28,7 +28,7 @@ from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payment_list import PaymentListController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
-from entrypoints.http.api.pos_webhooks import PosWebhooksController
+from entrypoints.http.api.pos_webhooks import CloverWebhooksController, PosWebhooksController
 from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.relay_admin import RelayAdminController
@@ -81,6 +81,7 @@ def api_router() -> Router:
             SellersController,
             CarrierWebhooksController,
             PosWebhooksController,
+            CloverWebhooksController,
             WebhooksController,
             WebhooksAdminController,
             WebhookEndpointsController,

@@ -255,6 +255,8 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"GET {API}/admin/channels",
             f"PUT {API}/admin/channels/{{pos}}",
             f"POST {API}/admin/channels/{{pos}}/sync",
+            f"POST {API}/admin/channels/{{pos}}/oauth",
+            f"GET {API}/channels/{{pos}}/oauth/callback",
         ),
     ),
     RouteGroup(

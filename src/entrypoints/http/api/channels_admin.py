@@ -4,13 +4,14 @@ write-only: stored sealed, never returned."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, Parameter
 
 from commerce_core.channels.connections import (
     ConnectPos,
@@ -20,6 +21,12 @@ from commerce_core.channels.connections import (
     PosSecrets,
     SyncState,
     connect_pos,
+)
+from commerce_core.channels.oauth import (
+    OAuthCallback,
+    OAuthServices,
+    finish_oauth,
+    start_oauth,
 )
 from commerce_core.processes.pos_sync import SyncSummary, sync_pos
 from entrypoints.channel_sync import pos_import_services
@@ -147,6 +154,32 @@ class SyncOut(msgspec.Struct, kw_only=True):
         return cls(pos=pos, **msgspec.structs.asdict(summary))
 
 
+class OAuthStartOut(msgspec.Struct, kw_only=True):
+    """Send the account owner's browser to `authorize_url`; the POS sends it back to the
+    app's redirect URL with `code` and `state`, to pass to the callback within 10 minutes."""
+
+    authorize_url: str
+    state: str
+
+
+_Param = Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_.~-]+$")]
+
+
+def _oauth(request: Request[Any, Any, Any], services: Services, pos: PosName) -> OAuthServices:
+    container = request.app.state.container
+    app = container.pos_oauth_apps().for_pos(str(pos))
+    if app is None:
+        raise problem(
+            422, "oauth-not-configured", f"this platform has no OAuth app at {pos}: store a token"
+        )
+    return OAuthServices(
+        connections=container.pos_connections(),
+        states=container.pos_oauth_states(),
+        oauth=app,
+        clock=services.clock,
+    )
+
+
 def _pos(name: str, status: int) -> PosName:
     try:
         return PosName(name)
@@ -240,3 +273,73 @@ class ChannelsAdminController(Controller):
             name,
         )
         return SyncOut.of(name, summary)
+
+    @post(
+        "/{pos:str}/oauth",
+        status_code=200,
+        summary="Start connecting a point of sale account by OAuth",
+        responses=command_problems(
+            "forbidden", "not-found", "pos-not-connected", "oauth-not-configured"
+        ),
+    )
+    async def start_oauth(
+        self,
+        pos: FromPath[str],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> OAuthStartOut:
+        """Answers the URL to send the POS account's owner to (admin), and the `state`
+        that comes back with their grant: bound to this tenant and POS, usable once, for 10
+        minutes. The connection must be stored first (`PUT /admin/channels/{pos}`: its
+        location map); the callback adds the token. 422 `pos-not-connected`,
+        `oauth-not-configured` (no platform app at this POS)."""
+        name = _pos(pos, 404)
+        oauth = _oauth(request, services, name)
+        state = secrets.token_urlsafe(32)
+        url = await start_oauth(oauth, principal.tenant_id, str(name), state)
+        return OAuthStartOut(authorize_url=url, state=state)
+
+
+class ChannelsOAuthController(Controller):
+    """Where the account owner's grant is finished (admin: the tenant's admin client
+    receives the POS's redirect and passes `code` and `state` on with its key)."""
+
+    path = "/channels"
+    tags = ["admin"]
+
+    @get(
+        "/{pos:str}/oauth/callback",
+        summary="Finish connecting a point of sale account by OAuth",
+        responses=query_problems(
+            "forbidden",
+            "not-found",
+            "invalid-oauth-state",
+            "oauth-denied",
+            "oauth-not-configured",
+            "pos-not-connected",
+            "pos-refused",
+            "pos-unavailable",
+        ),
+    )
+    async def callback(
+        self,
+        pos: FromPath[str],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        oauth_state: Annotated[_Param, Parameter(query="state")],
+        code: Annotated[_Param | None, Parameter(query="code")] = None,
+        error: Annotated[_Param | None, Parameter(query="error")] = None,
+    ) -> ChannelOut:
+        """Exchanges the grant's `code` for tokens and stores them encrypted on the
+        connection (never returned; refreshed by the sync before they expire); answers the
+        connection. The `state` is taken once, whatever the outcome. 400
+        `invalid-oauth-state` (unknown, used, expired, another tenant's or POS's), 400
+        `oauth-denied` (the callback carries `error`, e.g. `access_denied`), 422
+        `pos-refused` (the POS refused the code), 503 `pos-unavailable`: nothing stored."""
+        name = _pos(pos, 404)
+        oauth = _oauth(request, services, name)
+        callback = OAuthCallback(state=oauth_state, code=code, error=error)
+        connection = await finish_oauth(oauth, principal.tenant_id, str(name), callback)
+        return ChannelOut.of(connection, services.clock.now())

@@ -23,7 +23,7 @@ from entrypoints.http.api.admin import RebuildAccepted
 from entrypoints.http.api.admin_payments import FeeTermsOut, GatewayOut, ReconciliationOut
 from entrypoints.http.api.carriers_admin import CarrierOut
 from entrypoints.http.api.catalog import ProductOut, StockOut
-from entrypoints.http.api.channels_admin import ChannelList, ChannelOut, SyncOut
+from entrypoints.http.api.channels_admin import ChannelList, ChannelOut, OAuthStartOut, SyncOut
 from entrypoints.http.api.customer_list import CustomerListOut, SegmentOut
 from entrypoints.http.api.customers import NoteOut
 from entrypoints.http.api.history import OrderHistoryOut, PaymentHistoryOut
@@ -490,6 +490,12 @@ EXAMPLES: dict[type, Any] = {
     },
     ChannelOut: CHANNEL_OUT,
     ChannelList: {"items": [CHANNEL_OUT]},
+    OAuthStartOut: {
+        "authorize_url": "https://connect.squareup.com/oauth2/authorize?client_id=sq0idp-EXAMPLE"
+        "&scope=ORDERS_READ+ORDERS_WRITE+INVENTORY_READ+INVENTORY_WRITE+ITEMS_READ"
+        "+MERCHANT_PROFILE_READ&session=false&state=Zm9vYmFyLWV4YW1wbGUtc3RhdGUtdmFsdWU",
+        "state": "Zm9vYmFyLWV4YW1wbGUtc3RhdGUtdmFsdWU",
+    },
     SyncOut: {
         "pos": "square",
         "imported": 2,

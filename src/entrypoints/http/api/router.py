@@ -15,7 +15,7 @@ from entrypoints.http.api.carrier_webhooks import CarrierWebhooksController
 from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.channel_imports import ChannelImportsController
-from entrypoints.http.api.channels_admin import ChannelsAdminController
+from entrypoints.http.api.channels_admin import ChannelsAdminController, ChannelsOAuthController
 from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
@@ -68,6 +68,7 @@ def api_router() -> Router:
             LabelsController,
             CarriersAdminController,
             ChannelsAdminController,
+            ChannelsOAuthController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,

@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from adapters.clover.oauth import CloverOAuth
 from adapters.clover.pos import CloverPos
 from adapters.memory.pos import FakePos
 from adapters.memory.pos_connections import MemoryPosConnections
@@ -45,10 +46,11 @@ def pos_oauth_states(pool: asyncpg.Pool | None) -> OAuthStates:
 
 class PosOAuthApps:
     """The platform's OAuth app at each POS, when configured (``SQUARE_OAUTH_CLIENT_ID``
-    and ``SQUARE_OAUTH_CLIENT_SECRET``); None for a POS without one."""
+    and ``_SECRET``, ``CLOVER_OAUTH_CLIENT_ID`` and ``_SECRET``); None for a POS without
+    one."""
 
     def __init__(self, settings: Settings) -> None:
-        self._apps: dict[str, SquareOAuth] = {}
+        self._apps: dict[str, SquareOAuth | CloverOAuth] = {}
         if settings.square_oauth_client_id and settings.square_oauth_client_secret:
             self._apps[str(PosName.SQUARE)] = SquareOAuth(
                 client_id=settings.square_oauth_client_id,
@@ -56,6 +58,14 @@ class PosOAuthApps:
                 base_url=settings.square_oauth_base
                 or settings.square_api_base
                 or SQUARE_PRODUCTION,
+            )
+        if settings.clover_oauth_client_id and settings.clover_oauth_client_secret:
+            self._apps[str(PosName.CLOVER)] = CloverOAuth(
+                client_id=settings.clover_oauth_client_id,
+                client_secret=settings.clover_oauth_client_secret,
+                redirect_url=settings.clover_oauth_redirect_url,
+                authorize_base=settings.clover_oauth_base or "https://www.clover.com",
+                api_base=settings.clover_api_base or CLOVER_PRODUCTION,
             )
 
     def for_pos(self, pos: str) -> PosOAuth | None:

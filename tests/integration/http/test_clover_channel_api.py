@@ -165,3 +165,36 @@ async def test_a_clover_connection_needs_its_merchant_id(api: Api) -> None:
 
     assert answer.status_code == 422
     assert "merchant_id" in answer.json()["detail"]
+
+
+async def test_a_clover_account_connected_by_oauth_is_pulled_with_its_token(
+    make_api: MakeApi, clover_server: tuple[CloverWorld, Server]
+) -> None:
+    world, server = clover_server
+    api = await make_api(
+        clover_api_base=server.url,
+        clover_oauth_client_id="APP1",
+        clover_oauth_client_secret=world.client_secret,
+        background_work=frozenset(),
+    )
+    acme = await shop(api, "acme")
+    await acme.stock("TEE", 5)
+    bare = {k: v for k, v in connection(world).items() if k != "access_token"}
+    assert (await acme.call("PUT", "/admin/channels/clover", bare)).status_code == 200
+    started = await acme.call("POST", "/admin/channels/clover/oauth")
+    assert started.status_code == 200, started.text
+    state = started.json()["state"]
+    assert started.json()["authorize_url"].startswith("https://www.clover.com/oauth/v2/authorize?")
+
+    done = await api.client.get(
+        "/api/v1/channels/clover/oauth/callback",
+        params={"code": world.code, "state": state},
+        headers=acme.auth,
+    )
+    sale = world.till().ring_up([("TEE", 1, 1500)])
+    pulled = await acme.call("POST", "/admin/channels/clover/sync")
+
+    assert done.status_code == 200, done.text
+    assert world.access_token not in done.text
+    assert pulled.status_code == 200, pulled.text  # only the token OAuth gave is accepted
+    assert (await acme.order_of("clover", sale)).json()["status"] == "paid"

@@ -165,6 +165,33 @@ ROUTES = [
 ]
 
 
+OAUTH_ROUTES = {
+    # docs.clover.com/docs/high-trust-app-auth-flow: POST /oauth/v2/token {client_id,
+    # client_secret, code}; docs.clover.com/docs/refresh-access-tokens: POST
+    # /oauth/v2/refresh {client_id, refresh_token}; both answer the pair with Unix expiries.
+    "/oauth/v2/token": Route(
+        "POST",
+        "/oauth/v2/token",
+        {"type": "object", "required": ["client_id", "client_secret", "code"]},
+        {
+            "type": "object",
+            "required": [
+                "access_token",
+                "access_token_expiration",
+                "refresh_token",
+                "refresh_token_expiration",
+            ],
+        },
+    ),
+    "/oauth/v2/refresh": Route(
+        "POST",
+        "/oauth/v2/refresh",
+        {"type": "object", "required": ["client_id", "refresh_token"]},
+        {"type": "object", "required": ["access_token", "access_token_expiration"]},
+    ),
+}
+
+
 class CloverDocs:
     """Checks requests and answers against ``ROUTES`` (the ``Spec`` the server asks)."""
 
@@ -172,6 +199,8 @@ class CloverDocs:
         self.prefix = f"/v3/merchants/{merchant_id}"
 
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        if path in OAUTH_ROUTES and method == "POST":
+            return OAUTH_ROUTES[path], {}
         if not path.startswith(self.prefix):
             return None
         rest = path.removeprefix(self.prefix)
@@ -196,7 +225,9 @@ class CloverDocs:
             for name, value in query.items()
             if name in route.query and not re.search(route.query[name], value)
         ]
-        if not headers.get("authorization", "").startswith("Bearer "):
+        if route.pattern in OAUTH_ROUTES:
+            pass
+        elif not headers.get("authorization", "").startswith("Bearer "):
             problems.append("no bearer token in the Authorization header")
         if route.request is not None:
             problems += _invalid(route.request, json.loads(body or b"null"))
@@ -228,6 +259,9 @@ class CloverWorld:
     merchant_id: str = MERCHANT
     access_token: str = "clover-token-1"
     auth_code: str = "0307e264-b33a-4913-88aa-37b10014a0b8"
+    client_secret: str = "clover-app-secret"
+    code: str = "clover-code-1"
+    refresh_token: str = ""
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[Answer] = field(default_factory=list)
@@ -245,6 +279,8 @@ class CloverWorld:
         return int((T0 + timedelta(seconds=next(self.ticks))).timestamp() * 1000)
 
     def answer(self, received: Received) -> Answer:
+        if received.path in OAUTH_ROUTES:
+            return self.oauth(received.path, received.json())
         if received.headers.get("authorization") != f"Bearer {self.access_token}":
             return error(401, "401 Unauthorized")
         if self.failures:
@@ -278,6 +314,31 @@ class CloverWorld:
         order.update(received.json())
         self.touch(order)
         return Answer(200, self.expanded(order, ""))
+
+    def oauth(self, path: str, request: dict[str, Any]) -> Answer:
+        """A code (with the app's secret) or the current refresh token (used once) for a
+        new pair, which then reaches the API."""
+        if path.endswith("/token"):
+            granted = request.get("client_secret") == self.client_secret
+            granted = granted and request.get("code") == self.code
+        else:
+            granted = (
+                bool(self.refresh_token) and request.get("refresh_token") == self.refresh_token
+            )
+        if not granted:
+            return error(401, "Invalid code or refresh token")
+        self.access_token = f"clover-token-{next(self.ticks)}"
+        self.refresh_token = f"clover-refresh-{next(self.ticks)}"
+        expires = int((T0 + timedelta(hours=1)).timestamp())
+        return Answer(
+            200,
+            {
+                "access_token": self.access_token,
+                "access_token_expiration": expires,
+                "refresh_token": self.refresh_token,
+                "refresh_token_expiration": expires + 86400 * 30,
+            },
+        )
 
     def listed(self, query: dict[str, str]) -> Answer:
         name, operator, value = re.match(r"(\w+)(>=|=)(.*)", query["filter"]).groups()  # type: ignore[union-attr]

@@ -167,10 +167,9 @@ async def test_a_clover_connection_needs_its_merchant_id(api: Api) -> None:
     assert "merchant_id" in answer.json()["detail"]
 
 
-async def test_a_clover_account_connected_by_oauth_is_pulled_with_its_token(
-    make_api: MakeApi, clover_server: tuple[CloverWorld, Server]
-) -> None:
-    world, server = clover_server
+async def oauth_connected(
+    make_api: MakeApi, world: CloverWorld, server: Server
+) -> tuple[Api, Shop, Any]:
     api = await make_api(
         clover_api_base=server.url,
         clover_oauth_client_id="APP1",
@@ -191,10 +190,42 @@ async def test_a_clover_account_connected_by_oauth_is_pulled_with_its_token(
         params={"code": world.code, "state": state},
         headers=acme.auth,
     )
+    return api, acme, done
+
+
+async def test_a_clover_account_connected_by_oauth_is_pulled_with_its_refreshed_token(
+    make_api: MakeApi, clover_server: tuple[CloverWorld, Server]
+) -> None:
+    world, server = clover_server
+    _, acme, done = await oauth_connected(make_api, world, server)
+    given = world.access_token
     sale = world.till().ring_up([("TEE", 1, 1500)])
+
     pulled = await acme.call("POST", "/admin/channels/clover/sync")
 
     assert done.status_code == 200, done.text
-    assert world.access_token not in done.text
-    assert pulled.status_code == 200, pulled.text  # only the token OAuth gave is accepted
+    assert given not in done.text
+    # The stand-in's tokens expired at its T0 (long past): the pull refreshed first, and the
+    # stand-in accepts only the newest token.
+    assert [r.path for r in server.received].count("/oauth/v2/refresh") == 1
+    assert world.access_token != given
+    assert pulled.status_code == 200, pulled.text
     assert (await acme.order_of("clover", sale)).json()["status"] == "paid"
+
+
+async def test_a_refused_refresh_leaves_the_pull_to_the_old_token(
+    make_api: MakeApi, clover_server: tuple[CloverWorld, Server]
+) -> None:
+    world, server = clover_server
+    _, acme, done = await oauth_connected(make_api, world, server)
+    assert done.status_code == 200
+    world.refresh_token = "revoked-elsewhere"  # our refresh token no longer works
+    sale = world.till().ring_up([("TEE", 1, 1500)])
+
+    pulled = await acme.call("POST", "/admin/channels/clover/sync")
+
+    assert pulled.status_code == 200, pulled.text  # the old access token still works
+    assert (await acme.order_of("clover", sale)).status_code == 200
+    world.access_token = "rotated"  # and once it does not, the pull fails as refused
+    failed = await acme.call("POST", "/admin/channels/clover/sync")
+    assert (failed.status_code, failed.json()["type"]) == (422, PROBLEM + "pos-refused")

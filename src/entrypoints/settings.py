@@ -60,6 +60,18 @@ class Settings:
     # the notification URL registered with Square: what its webhook signatures cover
     square_webhook_url: str | None = None
     pos_sync_seconds: float = 60.0
+    # Clover (ADR 0042): a base URL that points every Clover REST call at another server
+    clover_api_base: str | None = None
+    # POS OAuth (ADR 0043): the platform's apps at Square and Clover (client id and secret),
+    # where Clover sends the seller back (Square's redirect URL is set in its dashboard),
+    # and base URLs of their OAuth servers (sandboxes, tests)
+    square_oauth_client_id: str | None = None
+    square_oauth_client_secret: str | None = None
+    square_oauth_base: str | None = None
+    clover_oauth_client_id: str | None = None
+    clover_oauth_client_secret: str | None = None
+    clover_oauth_redirect_url: str | None = None
+    clover_oauth_base: str | None = None
     # the platform's own tracking webhook secrets (ADR 0032): ShipEngine's is the
     # `secret` of the URL registered with it, UPS's the Track Alert `credential`
     shipengine_webhook_secret: str | None = None
@@ -144,6 +156,14 @@ class Settings:
             square_api_base=os.environ.get("SQUARE_API_BASE") or None,
             square_webhook_url=os.environ.get("SQUARE_WEBHOOK_URL") or None,
             pos_sync_seconds=float(os.environ.get("POS_SYNC_SECONDS", "60")),
+            clover_api_base=os.environ.get("CLOVER_API_BASE") or None,
+            square_oauth_client_id=os.environ.get("SQUARE_OAUTH_CLIENT_ID") or None,
+            square_oauth_client_secret=os.environ.get("SQUARE_OAUTH_CLIENT_SECRET") or None,
+            square_oauth_base=os.environ.get("SQUARE_OAUTH_BASE") or None,
+            clover_oauth_client_id=os.environ.get("CLOVER_OAUTH_CLIENT_ID") or None,
+            clover_oauth_client_secret=os.environ.get("CLOVER_OAUTH_CLIENT_SECRET") or None,
+            clover_oauth_redirect_url=os.environ.get("CLOVER_OAUTH_REDIRECT_URL") or None,
+            clover_oauth_base=os.environ.get("CLOVER_OAUTH_BASE") or None,
             shipengine_webhook_secret=os.environ.get("SHIPENGINE_WEBHOOK_SECRET") or None,
             ups_webhook_credential=os.environ.get("UPS_WEBHOOK_CREDENTIAL") or None,
             run_projections=os.environ.get("RUN_PROJECTIONS", "1") not in ("0", "false", "no"),

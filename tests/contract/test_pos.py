@@ -2,7 +2,12 @@
 
 The Square adapter runs on the official SDK against a local HTTP server that checks every
 request against Square's published OpenAPI document and every answer too
-(tests/integration/pos); the server's spec violations fail the test.
+(tests/integration/pos); the server's spec violations fail the test. The Clover adapter runs
+against a local server that checks requests and answers against what Clover's public docs
+say (Clover publishes no OpenAPI document; tests/integration/pos/clover_world.py).
+
+Clover's webhooks carry a shared auth code, not a signature over the body and URL: the two
+cases that change the body or the URL hold only for the POSes that sign (``SIGNING``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from commerce_core.channels.ports import (
     UnknownPosOrderError,
 )
 from commerce_core.shared.money import Money
-from tests.integration.pos import square_running
+from tests.integration.pos import clover_running, square_running
 from tests.integration.pos.till import Till
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -86,10 +91,18 @@ async def square() -> AsyncIterator[Running]:
         yield pos, world.till()
 
 
+@asynccontextmanager
+async def clover() -> AsyncIterator[Running]:
+    async with clover_running.clover() as (pos, world, _):
+        yield pos, world.till()
+
+
 POS: dict[str, Callable[[], AbstractAsyncContextManager[Running]]] = {
+    "clover": clover,
     "fake": fake,
     "square": square,
 }
+SIGNING = {"fake", "square"}
 
 
 @pytest.fixture(params=sorted(POS))
@@ -261,12 +274,15 @@ async def test_a_signed_webhook_is_verified_and_a_replay_keeps_its_event_id(
     [event] = pos.verify_webhook(body, headers, URL)
     [replayed] = pos.verify_webhook(body, headers, URL)
 
-    assert event.event_id == replayed.event_id == "event-1"
+    assert event.event_id == replayed.event_id
+    assert event.event_id == "event-1" or pos.name == "clover"  # Clover names no event
     assert event.external_id == external_id
     assert event.kind in {PosEventKind.ORDER_UPDATED, PosEventKind.FULFILMENT_UPDATED}
 
 
 async def test_a_changed_body_fails_the_signature(pos: PointOfSale, till: Till) -> None:
+    if pos.name not in SIGNING:
+        pytest.skip("Clover's X-Clover-Auth code does not bind the body")
     body, headers = till.signed_delivery("event-1", till.ring_up([("MUG", 1, 1250)]))
 
     with pytest.raises(InvalidSignatureError):
@@ -274,6 +290,8 @@ async def test_a_changed_body_fails_the_signature(pos: PointOfSale, till: Till) 
 
 
 async def test_a_signature_for_another_url_is_refused(pos: PointOfSale, till: Till) -> None:
+    if pos.name not in SIGNING:
+        pytest.skip("Clover's X-Clover-Auth code does not bind the URL")
     body, headers = till.signed_delivery("event-1", till.ring_up([("MUG", 1, 1250)]))
 
     with pytest.raises(InvalidSignatureError):

@@ -127,6 +127,24 @@ class MemoryPosConnections:
         self.oversells[key] = msgspec.structs.replace(found, resolution=resolution)
         return self.oversells[key]
 
+    async def verification_requested(self, pos: str, code: str) -> int:
+        waiting = [
+            key
+            for key in self.rows
+            if key[1] == pos
+            and (found := await self.get(*key)) is not None
+            and found.awaits_webhook_auth()
+        ]
+        for key in waiting:
+            kept, sealed = self.rows[key]
+            self.rows[key] = (msgspec.structs.replace(kept, verification_code=code), sealed)
+        return len(waiting)
+
+    async def tokens_refreshed(self, tenant_id: UUID, pos: str, secrets: PosSecrets) -> None:
+        if (tenant_id, pos) in self.rows:
+            kept, _ = self.rows[(tenant_id, pos)]
+            self.rows[(tenant_id, pos)] = (kept, self._secrets.seal(tenant_id, pos, secrets))
+
     def _change(self, tenant_id: UUID, pos: str, sync: SyncStatus) -> None:
         if (tenant_id, pos) in self.rows:
             kept, sealed = self.rows[(tenant_id, pos)]

@@ -1,4 +1,5 @@
-"""Tenants' POS connections and their pull state in PostgreSQL (migrations 0027, 0030)."""
+"""Tenants' POS connections and their pull state in PostgreSQL (migrations 0027, 0030,
+0032)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from commerce_core.channels.connections import (
     PosConnection,
     PosDetails,
     PosName,
+    PosSecrets,
     Resolution,
     SyncStatus,
 )
@@ -23,8 +25,9 @@ from commerce_core.eventstore.records import Position
 _UPSERT = """
 INSERT INTO pos_connections
     (tenant_id, pos, enabled, configured_at, details, key_id, sealed_secrets, cursor,
-     last_synced_at, failures, next_attempt_at, last_error, push_since)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, 0, NULL, NULL, $10)
+     last_synced_at, failures, next_attempt_at, last_error, push_since,
+     awaiting_webhook_auth)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, 0, NULL, NULL, $10, $11)
 ON CONFLICT (tenant_id, pos) DO UPDATE SET
     enabled = EXCLUDED.enabled,
     configured_at = EXCLUDED.configured_at,
@@ -33,12 +36,14 @@ ON CONFLICT (tenant_id, pos) DO UPDATE SET
     sealed_secrets = EXCLUDED.sealed_secrets,
     failures = 0,
     next_attempt_at = NULL,
-    counts_digest = NULL
+    counts_digest = NULL,
+    awaiting_webhook_auth = EXCLUDED.awaiting_webhook_auth
 """
 _SELECT = """
 SELECT c.pos, c.enabled, c.configured_at, c.details::text AS details, c.key_id,
        c.sealed_secrets, c.cursor, c.last_synced_at, c.last_error, c.failures,
        c.next_attempt_at, c.counts_digest, c.push_tx, c.push_global, c.push_since,
+       c.verification_code,
        (SELECT count(*) FROM pos_oversells o
          WHERE o.tenant_id = c.tenant_id AND o.pos = c.pos AND o.resolved_at IS NULL)
          AS oversells
@@ -68,6 +73,7 @@ class PostgresPosConnections:
             connection.sync.cursor,
             connection.sync.last_synced_at,
             connection.sync.push_since,
+            connection.awaits_webhook_auth(),
         )
 
     async def get(self, tenant_id: UUID, pos: str) -> PosConnection | None:
@@ -179,6 +185,28 @@ class PostgresPosConnections:
         )
         return None if row is None else _oversell(row)
 
+    async def verification_requested(self, pos: str, code: str) -> int:
+        status = await self._pool.execute(
+            "UPDATE pos_connections SET verification_code = $2"
+            " WHERE pos = $1 AND enabled AND awaiting_webhook_auth",
+            pos,
+            code,
+        )
+        return int(str(status).rsplit(" ", 1)[-1])
+
+    async def tokens_refreshed(self, tenant_id: UUID, pos: str, secrets: PosSecrets) -> None:
+        sealed = self._secrets.seal(tenant_id, pos, secrets)
+        await self._pool.execute(
+            "UPDATE pos_connections SET key_id = $3, sealed_secrets = $4,"
+            " awaiting_webhook_auth = awaiting_webhook_auth AND $5"
+            " WHERE tenant_id = $1 AND pos = $2",
+            tenant_id,
+            pos,
+            sealed.key_id,
+            sealed.sealed,
+            not secrets.signature_key,
+        )
+
     def _connection(self, tenant_id: UUID, row: asyncpg.Record) -> PosConnection:
         pos = PosName(row["pos"])
         sealed = SealedCredentials(row["key_id"], row["sealed_secrets"])
@@ -189,6 +217,7 @@ class PostgresPosConnections:
             configured_at=row["configured_at"],
             details=msgspec.json.decode(row["details"], type=PosDetails),
             secrets=self._secrets.open(tenant_id, pos, sealed),
+            verification_code=row["verification_code"],
             sync=SyncStatus(
                 cursor=row["cursor"],
                 last_synced_at=row["last_synced_at"],

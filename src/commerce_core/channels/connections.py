@@ -25,6 +25,7 @@ from commerce_core.shared.ports.clock import Clock
 
 class PosName(StrEnum):
     SQUARE = "square"
+    CLOVER = "clover"
     FAKE = "fake"
 
 
@@ -50,10 +51,16 @@ _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-
 
 
 class PosSecrets(msgspec.Struct, frozen=True, kw_only=True):
-    """The connection's secrets; ``repr`` hides them so logs never show them."""
+    """The connection's secrets; ``repr`` hides them so logs never show them.
+
+    ``signature_key`` is what proves a webhook is the POS's: Square's signature key, Clover's
+    auth code (``X-Clover-Auth``). ``refresh_token`` and ``expires_at`` are set when the
+    access token came from OAuth (``POST /admin/channels/{pos}/oauth``)."""
 
     access_token: str = ""
     signature_key: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = None
 
     def __repr__(self) -> str:
         return "PosSecrets(access_token=***, signature_key=***)"
@@ -68,8 +75,9 @@ class PosDetails(msgspec.Struct, frozen=True, kw_only=True):
     location_map: dict[_Id, _Id]
     item_map: dict[_Id, _Id] = msgspec.field(default_factory=dict)
     merchant_id: str | None = None
-    """The POS's id of the tenant's account: how ``POST /webhooks/square`` finds the
-    connection (and its signature key) a delivery is for."""
+    """The POS's id of the tenant's account: how ``POST /webhooks/square`` and
+    ``/webhooks/clover`` find the connection (and its key) a delivery is for; Clover's API
+    paths name it too (``/v3/merchants/{merchant_id}``)."""
 
 
 class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +103,9 @@ class SyncStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PosConnection(msgspec.Struct, frozen=True, kw_only=True):
+    """``verification_code``: the last code Clover sent to verify the webhook URL, shown
+    at ``GET /admin/channels`` for the operator to paste into Clover's dashboard."""
+
     tenant_id: UUID
     pos: PosName
     enabled: bool
@@ -102,6 +113,12 @@ class PosConnection(msgspec.Struct, frozen=True, kw_only=True):
     details: PosDetails
     secrets: PosSecrets
     sync: SyncStatus = SyncStatus()
+    verification_code: str | None = None
+
+    def awaits_webhook_auth(self) -> bool:
+        """A Clover connection without its auth code yet: Clover's verification codes
+        are shown on it."""
+        return self.pos is PosName.CLOVER and self.enabled and not self.secrets.signature_key
 
     def state(self) -> SyncState:
         if not self.enabled:
@@ -152,6 +169,9 @@ class PosConnections(Protocol):
       asked); ``resolve_oversell`` resolves an open one (an already resolved one is left
       as it was and returned), None when there is none by that id. ``sync.oversells``
       counts the open ones.
+    - ``verification_requested`` stores a webhook verification code on every connection of
+      ``pos`` awaiting its webhook auth code (``awaits_webhook_auth``); how many.
+    - ``tokens_refreshed`` replaces the secrets only (OAuth tokens), keeping everything else.
     """
 
     async def put(self, connection: PosConnection) -> None: ...
@@ -181,6 +201,9 @@ class PosConnections(Protocol):
     async def resolve_oversell(
         self, tenant_id: UUID, pos: str, external_id: str, resolution: Resolution
     ) -> Oversell | None: ...
+    async def verification_requested(self, pos: str, code: str) -> int: ...
+
+    async def tokens_refreshed(self, tenant_id: UUID, pos: str, secrets: PosSecrets) -> None: ...
 
 
 class PosNotConnectedError(DomainError):
@@ -203,12 +226,20 @@ def backoff(failures: int) -> timedelta:
 
 
 def check_connection(command: ConnectPos) -> None:
-    if command.pos is PosName.SQUARE:
-        missing = [
-            name for name in ("access_token", "signature_key") if not getattr(command.secrets, name)
-        ]
-        if missing:
-            raise InvalidValueError(f"a square connection needs {', '.join(missing)}")
+    """Square needs its webhook signature key (the access token may come from OAuth);
+    Clover its merchant id (the API's paths name it) and an access token (or OAuth); its
+    auth code (``signature_key``) comes after its webhook URL is verified."""
+    needed = {
+        PosName.SQUARE: ("signature_key",),
+        PosName.CLOVER: ("merchant_id",),
+    }.get(command.pos, ())
+    missing = [
+        name
+        for name in needed
+        if not (getattr(command.secrets, name, "") or getattr(command.details, name, ""))
+    ]
+    if missing:
+        raise InvalidValueError(f"a {command.pos} connection needs {', '.join(missing)}")
     if not command.details.location_map:
         raise InvalidValueError(
             "location_map needs at least one POS location id -> our location id"
@@ -224,13 +255,23 @@ async def connect_pos(
     pull starts again (the cursor is kept: nothing is pulled twice as new)."""
     check_connection(command)
     earlier = await connections.get(tenant_id, command.pos)
+    secrets = command.secrets
+    if earlier is not None and not secrets.access_token and earlier.secrets.refresh_token:
+        # Stored again without a token: the one OAuth gave is kept.
+        secrets = msgspec.structs.replace(
+            secrets,
+            access_token=earlier.secrets.access_token,
+            refresh_token=earlier.secrets.refresh_token,
+            expires_at=earlier.secrets.expires_at,
+        )
     connection = PosConnection(
         tenant_id=tenant_id,
         pos=command.pos,
         enabled=command.enabled,
         configured_at=clock.now(),
         details=command.details,
-        secrets=command.secrets,
+        secrets=secrets,
+        verification_code=earlier.verification_code if earlier else None,
         sync=SyncStatus(
             cursor=earlier.sync.cursor if earlier else None,
             last_synced_at=earlier.sync.last_synced_at if earlier else None,

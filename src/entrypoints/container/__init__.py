@@ -62,7 +62,11 @@ class Container(containers.DeclarativeContainer):
     tracking_webhooks = providers.Singleton(carrier_wiring.tracking_webhooks)
     packing_slips = providers.Singleton(carrier_wiring.packing_slips)
     pos_connections = providers.Singleton(channel_wiring.pos_connections, settings, pool)
-    pos_resolver = providers.Singleton(channel_wiring.pos_resolver, settings, clock)
+    pos_oauth_states = providers.Singleton(channel_wiring.pos_oauth_states, pool)
+    pos_oauth_apps = providers.Singleton(channel_wiring.PosOAuthApps, settings)
+    pos_resolver = providers.Singleton(
+        channel_wiring.pos_resolver, settings, clock, pos_connections, pos_oauth_apps
+    )
     read_models = providers.Singleton(stores.read_models, pool)
     order_queries = providers.Singleton(stores.order_queries, pool, read_models)
     analytics_queries = providers.Singleton(stores.analytics_queries, pool, read_models)

@@ -95,6 +95,7 @@ _NAMED_PROBLEMS = {
     "projection-not-started": 409,
     "rebuild-running": 409,
     "not-ready": 503,
+    "oauth-not-configured": 422,
 }
 
 PROBLEM_STATUS: dict[str, int] = {

@@ -26,6 +26,7 @@ from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from commerce_core.catalog.services import UnknownProductError
 from commerce_core.channels.connections import PosNotConnectedError, UnknownOversellError
+from commerce_core.channels.oauth import OAuthDeniedError, OAuthStateError
 from commerce_core.channels.ports import PosError, PosRefusedError, PosUnavailableError
 from commerce_core.customers.customer import CustomerBlockedError, CustomerErasedError
 from commerce_core.customers.email_claim import EmailTakenError
@@ -196,6 +197,9 @@ DOMAIN_PROBLEMS: dict[type[Exception], ProblemMapping] = {
     PosUnavailableError: (503, "pos-unavailable"),
     PosRefusedError: (422, "pos-refused"),
     PosError: (502, "pos-error"),
+    # POS OAuth (ADR 0043): a callback whose state or grant does not hold
+    OAuthStateError: (400, "invalid-oauth-state"),
+    OAuthDeniedError: (400, "oauth-denied"),
 }
 """Domain error type -> (status, slug[, extra]). Add your module's errors here."""
 
@@ -252,6 +256,9 @@ TITLES = {
     "pos-unavailable": "The point of sale did not answer; retry later",
     "pos-refused": "The point of sale refused the request",
     "pos-error": "The point of sale failed",
+    "invalid-oauth-state": "The OAuth state is unknown, used, expired or not yours",
+    "oauth-denied": "The point of sale's account owner did not grant access",
+    "oauth-not-configured": "The platform has no OAuth app at this point of sale",
 }
 
 HTTP_SLUGS = {

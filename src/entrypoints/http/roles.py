@@ -64,6 +64,7 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/webhooks/carriers/{{carrier}}",
             f"POST {API}/webhooks/carriers/{{carrier}}/{{tenant_id}}",
             f"POST {API}/webhooks/square",
+            f"POST {API}/webhooks/clover",
         ),
     ),
     RouteGroup(
@@ -256,6 +257,8 @@ GROUPS: tuple[RouteGroup, ...] = (
             f"POST {API}/admin/channels/{{pos}}/sync",
             f"GET {API}/admin/channels/{{pos}}/oversells",
             f"POST {API}/admin/channels/{{pos}}/oversells/{{external_id}}/resolve",
+            f"POST {API}/admin/channels/{{pos}}/oauth",
+            f"GET {API}/channels/{{pos}}/oauth/callback",
         ),
     ),
     RouteGroup(

@@ -37,6 +37,7 @@ class Answer:
     raw: bytes | None = None  # sent as is (a label file, a malformed body)
     content_type: str = "application/json"
     checked: bool = True  # False: not an operation of the spec (a download link)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
 
 
 class World(Protocol):
@@ -101,6 +102,8 @@ def serve(world: World) -> Iterator[Server]:
             self.send_response(answer.status)
             self.send_header("content-type", answer.content_type)
             self.send_header("content-length", str(len(payload)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 

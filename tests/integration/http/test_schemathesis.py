@@ -55,6 +55,7 @@ from entrypoints.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, PgSchema
 from tests.integration.carriers.vendor_server import serve as serve_vendor
 from tests.integration.http.api_contract import CONTRACT, documented_operations, shape
+from tests.integration.pos.clover_world import CloverWorld
 from tests.integration.pos.square_world import SquareWorld
 
 COMMERCE = str(Path(sys.executable).with_name("commerce"))
@@ -128,13 +129,16 @@ def _stock_the_shop(server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``commerce serve`` on a private schema, with a tenant that sells MUG-1; a Square
-    stand-in answers the POS calls a fuzzed connection makes (a wrong token: refused)."""
-    with serve_vendor(SquareWorld()) as square:
-        yield from _live_server(tmp_path_factory, square.url)
+    """``commerce serve`` on a private schema, with a tenant that sells MUG-1; Square and
+    Clover stand-ins answer the POS calls a fuzzed connection makes (a wrong token or
+    merchant: refused)."""
+    with serve_vendor(SquareWorld()) as square, serve_vendor(CloverWorld()) as clover:  # type: ignore[arg-type]
+        yield from _live_server(tmp_path_factory, (square.url, clover.url))
 
 
-def _live_server(tmp_path_factory: pytest.TempPathFactory, square_url: str) -> Iterator[LiveServer]:
+def _live_server(
+    tmp_path_factory: pytest.TempPathFactory, pos_urls: tuple[str, str]
+) -> Iterator[LiveServer]:
     schema = asyncio.run(PgSchema.create())
     data_dir = tmp_path_factory.mktemp("schemathesis")
     log = data_dir / "server.log"
@@ -151,7 +155,8 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory, square_url: str) -> I
         "PII_MASTER_KEY": os.urandom(32).hex(),
         "PAYMENT_GATEWAY": "fake",
         "LOG_LEVEL": "warning",
-        "SQUARE_API_BASE": square_url,
+        "SQUARE_API_BASE": pos_urls[0],
+        "CLOVER_API_BASE": pos_urls[1],
     }
     created = subprocess.run(
         [COMMERCE, "tenant", "create", "schemathesis"],

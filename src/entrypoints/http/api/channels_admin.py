@@ -4,13 +4,14 @@ write-only: stored sealed, never returned. Oversells (ADR 0040): listed and reso
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, Parameter
 
 from commerce_core.channels.connections import (
     MAX_NOTE,
@@ -24,6 +25,12 @@ from commerce_core.channels.connections import (
     SyncState,
     connect_pos,
     resolve_oversell,
+)
+from commerce_core.channels.oauth import (
+    OAuthCallback,
+    OAuthServices,
+    finish_oauth,
+    start_oauth,
 )
 from commerce_core.processes.pos_sync import SyncSummary, sync_pos
 from entrypoints.channel_sync import pos_import_services
@@ -39,10 +46,14 @@ _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-
 
 class PosConnectionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``location_map``: each POS location id pulled -> our location id whose stock its
-    sales take. ``item_map`` (optional): POS item (variation) id -> our SKU, for lines
-    that do not carry our SKU. ``merchant_id``: the POS account's id, needed for its
-    webhooks (``POST /webhooks/square``) to reach this connection. Square needs
-    ``access_token`` and ``signature_key`` (write-only); the fake needs neither."""
+    sales take (Clover: the merchant id is the one location). ``item_map`` (optional): POS
+    item (variation) id -> our SKU, for lines that do not carry our SKU. ``merchant_id``:
+    the POS account's id, needed for its webhooks (``POST /webhooks/square``,
+    ``/webhooks/clover``) to reach this connection; Clover needs it. ``access_token``
+    (write-only) unless OAuth gives it (``POST /admin/channels/{pos}/oauth``; storing the
+    connection again without one keeps OAuth's). ``signature_key`` (write-only): Square's
+    webhook signature key (needed), Clover's auth code (once Clover shows it). The fake
+    needs none."""
 
     location_map: Annotated[dict[_Id, _Id], msgspec.Meta(min_length=1, max_length=100)]
     item_map: Annotated[dict[_Id, _Id], msgspec.Meta(max_length=100)] = msgspec.field(
@@ -66,13 +77,24 @@ CONNECTION = Body(
                 "merchant_id": "ML2F8EXAMPLE",
             },
         ),
+        (
+            "Clover, one merchant",
+            {
+                "access_token": "your-clover-api-token",
+                "merchant_id": "MZ4X9EXAMPLE1",
+                "location_map": {"MZ4X9EXAMPLE1": "main"},
+                "item_map": {"9ZXNAEXAMPLE2": "TEE-BLUE-M"},
+            },
+        ),
         ("The built-in test POS", {"location_map": {"L1": "main"}}),
     )
 )
 
 
 class ChannelOut(msgspec.Struct, kw_only=True):
-    """A connection without its secrets, and where its order pull is."""
+    """A connection without its secrets, and where its order pull is. `verification_code`:
+    the code Clover last sent to verify the webhook URL (paste it into Clover's dashboard);
+    `token_expires_at`: when the access token OAuth gave expires (refreshed before then)."""
 
     pos: PosName
     enabled: bool
@@ -88,6 +110,8 @@ class ChannelOut(msgspec.Struct, kw_only=True):
     failures: int
     next_attempt_at: datetime | None
     oversells: int
+    verification_code: str | None = None
+    token_expires_at: datetime | None = None
 
     @classmethod
     def of(cls, connection: PosConnection, now: datetime) -> ChannelOut:
@@ -108,6 +132,8 @@ class ChannelOut(msgspec.Struct, kw_only=True):
             failures=sync.failures,
             next_attempt_at=sync.next_attempt_at,
             oversells=sync.oversells,
+            verification_code=connection.verification_code,
+            token_expires_at=connection.secrets.expires_at,
         )
 
 
@@ -173,6 +199,32 @@ class ResolveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     note: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE)]
 
 
+class OAuthStartOut(msgspec.Struct, kw_only=True):
+    """Send the account owner's browser to `authorize_url`; the POS sends it back to the
+    app's redirect URL with `code` and `state`, to pass to the callback within 10 minutes."""
+
+    authorize_url: str
+    state: str
+
+
+_Param = Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_.~-]+$")]
+
+
+def _oauth(request: Request[Any, Any, Any], services: Services, pos: PosName) -> OAuthServices:
+    container = request.app.state.container
+    app = container.pos_oauth_apps().for_pos(str(pos))
+    if app is None:
+        raise problem(
+            422, "oauth-not-configured", f"this platform has no OAuth app at {pos}: store a token"
+        )
+    return OAuthServices(
+        connections=container.pos_connections(),
+        states=container.pos_oauth_states(),
+        oauth=app,
+        clock=services.clock,
+    )
+
+
 def _pos(name: str, status: int) -> PosName:
     try:
         return PosName(name)
@@ -200,10 +252,11 @@ class ChannelsAdminController(Controller):
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
     ) -> ChannelOut:
-        """Stores (replaces) the tenant's connection to `square` or `fake` (admin); its
-        orders are then pulled in the background. `access_token` and `signature_key` are
-        stored encrypted and never returned. Storing it again keeps the pull's cursor and
-        starts a dead-lettered pull again. 422 when Square's secrets are missing."""
+        """Stores (replaces) the tenant's connection to `square`, `clover` or `fake`
+        (admin); its orders are then pulled in the background. `access_token` and
+        `signature_key` are stored encrypted and never returned. Storing it again keeps the
+        pull's cursor (and an OAuth token when none is given) and starts a dead-lettered
+        pull again. 422 when Square's signature key or Clover's merchant id is missing."""
         name = _pos(pos, 422)
         command = ConnectPos(
             pos=name,
@@ -312,3 +365,73 @@ class ChannelsAdminController(Controller):
         connections = request.app.state.container.pos_connections()
         resolved = await resolve_oversell(connections, services.clock, principal.tenant_id, command)
         return OversellOut.of(resolved)
+
+    @post(
+        "/{pos:str}/oauth",
+        status_code=200,
+        summary="Start connecting a point of sale account by OAuth",
+        responses=command_problems(
+            "forbidden", "not-found", "pos-not-connected", "oauth-not-configured"
+        ),
+    )
+    async def start_oauth(
+        self,
+        pos: FromPath[str],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+    ) -> OAuthStartOut:
+        """Answers the URL to send the POS account's owner to (admin), and the `state`
+        that comes back with their grant: bound to this tenant and POS, usable once, for 10
+        minutes. The connection must be stored first (`PUT /admin/channels/{pos}`: its
+        location map); the callback adds the token. 422 `pos-not-connected`,
+        `oauth-not-configured` (no platform app at this POS)."""
+        name = _pos(pos, 404)
+        oauth = _oauth(request, services, name)
+        state = secrets.token_urlsafe(32)
+        url = await start_oauth(oauth, principal.tenant_id, str(name), state)
+        return OAuthStartOut(authorize_url=url, state=state)
+
+
+class ChannelsOAuthController(Controller):
+    """Where the account owner's grant is finished (admin: the tenant's admin client
+    receives the POS's redirect and passes `code` and `state` on with its key)."""
+
+    path = "/channels"
+    tags = ["admin"]
+
+    @get(
+        "/{pos:str}/oauth/callback",
+        summary="Finish connecting a point of sale account by OAuth",
+        responses=query_problems(
+            "forbidden",
+            "not-found",
+            "invalid-oauth-state",
+            "oauth-denied",
+            "oauth-not-configured",
+            "pos-not-connected",
+            "pos-refused",
+            "pos-unavailable",
+        ),
+    )
+    async def callback(
+        self,
+        pos: FromPath[str],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        oauth_state: Annotated[_Param, Parameter(query="state")],
+        code: Annotated[_Param | None, Parameter(query="code")] = None,
+        error: Annotated[_Param | None, Parameter(query="error")] = None,
+    ) -> ChannelOut:
+        """Exchanges the grant's `code` for tokens and stores them encrypted on the
+        connection (never returned; refreshed by the sync before they expire); answers the
+        connection. The `state` is taken once, whatever the outcome. 400
+        `invalid-oauth-state` (unknown, used, expired, another tenant's or POS's), 400
+        `oauth-denied` (the callback carries `error`, e.g. `access_denied`), 422
+        `pos-refused` (the POS refused the code), 503 `pos-unavailable`: nothing stored."""
+        name = _pos(pos, 404)
+        oauth = _oauth(request, services, name)
+        callback = OAuthCallback(state=oauth_state, code=code, error=error)
+        connection = await finish_oauth(oauth, principal.tenant_id, str(name), callback)
+        return ChannelOut.of(connection, services.clock.now())

@@ -26,6 +26,7 @@ from entrypoints.http.api.catalog import ProductOut, StockOut
 from entrypoints.http.api.channels_admin import (
     ChannelList,
     ChannelOut,
+    OAuthStartOut,
     OversellList,
     OversellOut,
     SyncOut,
@@ -459,6 +460,8 @@ CHANNEL_OUT = {
     "failures": 0,
     "next_attempt_at": None,
     "oversells": 1,
+    "verification_code": None,
+    "token_expires_at": "2026-04-13T09:30:00Z",
 }
 OVERSELL = {
     "external_id": "CAISENgvlJ6jLWAzERDzjyHVybY",
@@ -507,6 +510,12 @@ EXAMPLES: dict[type, Any] = {
     ChannelList: {"items": [CHANNEL_OUT]},
     OversellOut: OVERSELL,
     OversellList: {"items": [{**OVERSELL, "resolution": None}]},
+    OAuthStartOut: {
+        "authorize_url": "https://connect.squareup.com/oauth2/authorize?client_id=sq0idp-EXAMPLE"
+        "&scope=ORDERS_READ+ORDERS_WRITE+INVENTORY_READ+INVENTORY_WRITE+ITEMS_READ"
+        "+MERCHANT_PROFILE_READ&session=false&state=Zm9vYmFyLWV4YW1wbGUtc3RhdGUtdmFsdWU",
+        "state": "Zm9vYmFyLWV4YW1wbGUtc3RhdGUtdmFsdWU",
+    },
     SyncOut: {
         "pos": "square",
         "imported": 2,

@@ -15,7 +15,7 @@ from entrypoints.http.api.carrier_webhooks import CarrierWebhooksController
 from entrypoints.http.api.carriers_admin import CarriersAdminController
 from entrypoints.http.api.catalog import CatalogController
 from entrypoints.http.api.channel_imports import ChannelImportsController
-from entrypoints.http.api.channels_admin import ChannelsAdminController
+from entrypoints.http.api.channels_admin import ChannelsAdminController, ChannelsOAuthController
 from entrypoints.http.api.customer_list import CustomerListController
 from entrypoints.http.api.customers import CustomersController
 from entrypoints.http.api.history import HistoryController
@@ -28,7 +28,7 @@ from entrypoints.http.api.orders import OrdersController
 from entrypoints.http.api.payment_list import PaymentListController
 from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.api.platform import TenantsAdminController
-from entrypoints.http.api.pos_webhooks import PosWebhooksController
+from entrypoints.http.api.pos_webhooks import CloverWebhooksController, PosWebhooksController
 from entrypoints.http.api.product_list import ProductListController
 from entrypoints.http.api.refunds import RefundsController
 from entrypoints.http.api.relay_admin import RelayAdminController
@@ -68,6 +68,7 @@ def api_router() -> Router:
             LabelsController,
             CarriersAdminController,
             ChannelsAdminController,
+            ChannelsOAuthController,
             AnalyticsController,
             HistoryController,
             ProjectionsAdminController,
@@ -81,6 +82,7 @@ def api_router() -> Router:
             SellersController,
             CarrierWebhooksController,
             PosWebhooksController,
+            CloverWebhooksController,
             WebhooksController,
             WebhooksAdminController,
             WebhookEndpointsController,

@@ -1,0 +1,1 @@
+"""Clover REST v3 as the POS port (ADR 0042)."""

@@ -544,7 +544,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load not measured")
     parser.add_argument("--skus", type=int, default=200, help="products in the mix")
     parser.add_argument("--refund-every", type=int, default=5, help="one flow in N refunds")
-    parser.add_argument("--connections", type=int, default=256, help="client connection limit")
+    # beyond the limit calls queue in httpx's pool, whose cost grows with the queue and
+    # would make the schedule late: keep it above the calls a saturated server holds
+    parser.add_argument("--connections", type=int, default=1000, help="client connection limit")
     parser.add_argument("--url", help="a running server (else one is started)")
     parser.add_argument("--api-key", default=os.environ.get("LOAD_API_KEY"))
     parser.add_argument("--webhook-secret", default=os.environ.get("STRIPE_WEBHOOK_SECRET"))

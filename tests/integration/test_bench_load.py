@@ -79,7 +79,7 @@ async def test_flows_start_on_schedule_while_every_answer_is_held_back() -> None
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(api.handle), base_url="http://api"
     ) as client:
-        outcome = await asyncio.wait_for(load.run_flows(client, mix(), schedule, rec), 10)
+        outcome = await asyncio.wait_for(load.run_flows([client], mix(), schedule, rec), 10)
 
     assert outcome.flows == 10
     assert outcome.unfinished == 0
@@ -104,7 +104,7 @@ async def test_a_refused_charge_counts_by_status_and_ends_its_flow() -> None:
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(api.handle), base_url="http://api"
     ) as client:
-        outcome = await load.run_flows(client, mix(), load.Schedule(0.2, 52), rec)
+        outcome = await load.run_flows([client], mix(), load.Schedule(0.2, 52), rec)
 
     figures = load.report(rec, outcome, None, {})
     assert outcome.flows == 2

@@ -25,7 +25,8 @@ the answers' latency and however many flows are still running; within a flow eac
 waits for the one before (it needs its answer). So a slow server shows as latency and
 errors, never as a lower offered rate (until the client's connection limit, whose wait
 counts as latency too). A flow stops at its first failed call; the rest of its calls
-are not made.
+are not made. Flows still running 60 s after the schedule ended are cancelled and
+counted as unfinished.
 
 Reported per step: requests, p50/p95/p99 latency, and the answers that were not the
 expected status (by status code, or the client's error); then throughput, payments/s
@@ -110,7 +111,8 @@ class Recorder:
         try:
             answer = await request
         except httpx.HTTPError as error:
-            stats.latencies.append(time.perf_counter() - started)
+            self.last_answer = time.perf_counter()
+            stats.latencies.append(self.last_answer - started)
             stats.statuses[type(error).__name__] += 1
             return None
         self.last_answer = time.perf_counter()

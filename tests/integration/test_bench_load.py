@@ -35,13 +35,15 @@ load = load_module()
 
 class FakeApi:
     """Answers every call of the flow as the API would; ``charge_status`` other than 201
-    refuses every charge; browses are held back until ``release_at`` of them wait."""
+    refuses every charge; browses are held back until ``release_at`` of them wait;
+    ``lists_time_out`` makes every list of orders time out."""
 
     def __init__(self, charge_status: int = 201, release_at: int = 1) -> None:
         self.charge_status = charge_status
         self.release_at = release_at
         self.gate = asyncio.Event()
         self.browsing = 0
+        self.lists_time_out = False
         self.paths: list[str] = []
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
@@ -62,6 +64,8 @@ class FakeApi:
             payment = {"id": "p-1", "order_id": "order-1", "status": "captured"}
             return httpx.Response(201, json={**payment, "amount": 1200, "currency": "USD"})
         if path == "/api/v1/orders" and request.method == "GET":
+            if self.lists_time_out:
+                raise httpx.ReadTimeout("no answer", request=request)
             return httpx.Response(200, json={"items": [], "next_cursor": None})
         return httpx.Response(201, json={})  # shipments, refunds
 
@@ -112,6 +116,22 @@ async def test_a_refused_charge_counts_by_status_and_ends_its_flow() -> None:
     assert figures["errors"] == 2
     assert figures["payments_per_second"] == 0
     assert not any("shipments" in path or path.endswith("/refund") for path in api.paths)
+
+
+async def test_a_call_that_times_out_counts_by_the_clients_error() -> None:
+    api = FakeApi()
+    api.lists_time_out = True
+    rec = load.Recorder()
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(api.handle), base_url="http://api"
+    ) as client:
+        outcome = await load.run_flows([client], mix(), load.Schedule(0.2, 52), rec)
+
+    figures = load.report(rec, outcome, None, {})
+    assert figures["steps"]["list-orders"]["errors"] == {"ReadTimeout": 2}
+    assert figures["steps"]["ship"]["errors"] == {}
+    assert figures["errors"] == 2
+    assert rec.payments == 2  # what came before the failed call still counts
 
 
 def test_a_server_of_ones_own_needs_a_key() -> None:

@@ -387,10 +387,14 @@ def print_report(figures: dict[str, Any], offered: float) -> None:
         f" ({f['unfinished_flows']} unfinished)"
     )
     settled = f["webhooks_recorded_after_s"]
-    recorded = "not all recorded" if settled is None else f"all recorded {settled:.1f} s after"
     payments, webhooks = f["payments_per_second"], f["webhooks_per_minute"]
-    print(f"payments: {payments:,.1f}/s; webhooks: {webhooks:,.0f}/min")
-    print(f"  accepted ({recorded} the run; health {f['webhook_health']})")
+    print(f"payments: {payments:,.1f}/s; webhooks: {webhooks:,.0f}/min accepted", end=" ")
+    if not f["webhook_health"]:
+        print("(none sent: no webhook secret)")
+    elif settled is None:
+        print(f"(not all recorded {WEBHOOK_WAIT_SECONDS:g} s after the run: {f['webhook_health']})")
+    else:
+        print(f"(all recorded {settled:.1f} s after the run: {f['webhook_health']})")
     print(
         f"client: {f['client_cpu_percent']:.0f}% of a CPU, schedule at most"
         f" {f['schedule_max_lag_ms']:.0f} ms late"

@@ -15,6 +15,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import Position, Repository
 from commerce_core.projections.order_list import OrderList
+from commerce_core.projections.ports.read_models import ProjectionState
 from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
 from tests.integration.http.test_cli import Cli
@@ -30,7 +31,8 @@ class World:
 
 
 async def caught_up(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
-    """Runs the order list until it has applied every event, then stops it."""
+    """Runs the order list until it has applied every event and is live (its query indexes
+    are built after the catch-up, ADR 0045), then stops it."""
     runner = ProjectionRunner(store, PostgresReadModel(pool), [OrderList()])
     row = await pool.fetchrow(
         "SELECT tx_id, global_position FROM events ORDER BY tx_id DESC, global_position DESC"
@@ -40,6 +42,7 @@ async def caught_up(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
     async with runner:
         async with asyncio.timeout(20):
             await runner.wait_for("order_list", Position(row[0], row[1]))
+            await runner.wait_for_state("order_list", ProjectionState.LIVE)
 
 
 @pytest.fixture

@@ -5,13 +5,10 @@ connection at once: imports are idempotent by external id, so nothing is taken t
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
-
-import structlog
 
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.processes.pos_orders import PosImportServices
@@ -19,8 +16,7 @@ from commerce_core.processes.pos_sync import PosFor, sync_due
 from commerce_core.tenancy.fee_terms import tenant_fee_schedule
 from commerce_core.tenancy.ports.tenants import TenantSettings
 from entrypoints.container import Container
-
-log = structlog.get_logger("channels.sync")
+from entrypoints.polling import polling
 
 
 @dataclass(frozen=True)
@@ -55,22 +51,10 @@ def channel_sync(container: Container) -> ChannelSync:
     return ChannelSync(pos_import_services(container), container.pos_resolver().pos_for)
 
 
-async def _run(sync: ChannelSync, interval: float) -> None:
-    while True:
-        try:
-            await sync.step()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a bad moment (database restart) must not end the loop
-            log.exception("POS sync round failed")
-        await asyncio.sleep(interval)
-
-
 @asynccontextmanager
 async def running_channel_sync(sync: ChannelSync, interval: float) -> AsyncIterator[ChannelSync]:
-    task = asyncio.create_task(_run(sync, interval), name="channel-sync")
-    try:
+    async def round_on_a_timer() -> None:  # every interval, however much a round pulled
+        await sync.step()
+
+    async with polling(round_on_a_timer, name="channels.sync", pause=interval):
         yield sync
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

@@ -5,13 +5,10 @@ through leases, and the fan-out is idempotent (one delivery per endpoint and eve
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-import structlog
 
 from commerce_core.eventstore import EventStore
 from commerce_core.merchant_webhooks.dispatch import DispatchDeps, deliver_due
@@ -20,9 +17,8 @@ from commerce_core.merchant_webhooks.order_events import webhook_events_of
 from commerce_core.merchant_webhooks.urls import UrlRules
 from commerce_core.shared.ports.clock import Ids
 from entrypoints.container import Container
+from entrypoints.polling import polling
 from entrypoints.settings import Settings
-
-log = structlog.get_logger("merchant_webhooks.worker")
 
 IDLE = 0.5  # seconds between looks when there was nothing to do
 
@@ -73,24 +69,7 @@ def merchant_webhooks(container: Container, settings: Settings) -> MerchantWebho
     )
 
 
-async def _run(hooks: MerchantWebhooks) -> None:
-    while True:
-        try:
-            busy = await hooks.step()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a bad moment (database restart) must not end the loop
-            log.exception("merchant webhooks step failed")
-            busy = 0
-        if not busy:
-            await asyncio.sleep(IDLE)
-
-
 @asynccontextmanager
 async def running_merchant_webhooks(hooks: MerchantWebhooks) -> AsyncIterator[MerchantWebhooks]:
-    task = asyncio.create_task(_run(hooks), name="merchant-webhooks")
-    try:
+    async with polling(hooks.step, name="merchant_webhooks.worker", pause=IDLE):
         yield hooks
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

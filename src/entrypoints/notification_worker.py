@@ -5,21 +5,17 @@ through leases, and recording is idempotent (one notification per event and chan
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import structlog
-
 from commerce_core.eventstore import EventStore
 from commerce_core.notifications.contacts import CustomerContacts
 from commerce_core.notifications.pipeline import NotificationDeps, record_next, send_due
 from entrypoints.container import Container
+from entrypoints.polling import polling
 from entrypoints.settings import Settings
-
-log = structlog.get_logger("notifications.worker")
 
 IDLE = 0.5  # seconds between looks when there was nothing to do
 
@@ -61,24 +57,7 @@ def notification_worker(container: Container, settings: Settings) -> Notificatio
     )
 
 
-async def _run(worker: NotificationWorker) -> None:
-    while True:
-        try:
-            busy = await worker.step()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a bad moment (database restart) must not end the loop
-            log.exception("notifications step failed")
-            busy = 0
-        if not busy:
-            await asyncio.sleep(IDLE)
-
-
 @asynccontextmanager
 async def running_notifications(worker: NotificationWorker) -> AsyncIterator[NotificationWorker]:
-    task = asyncio.create_task(_run(worker), name="notifications")
-    try:
+    async with polling(worker.step, name="notifications.worker", pause=IDLE):
         yield worker
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

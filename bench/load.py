@@ -41,9 +41,11 @@ import sys
 from pathlib import Path
 
 # `python bench/load.py` puts bench/ first on sys.path, where bench/http.py would stand in
-# for the standard library's `http` package (httpx imports http.client)
+# for the standard library's `http` package (httpx imports http.client); the repository root
+# makes `bench.cpu_use` importable
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
@@ -66,6 +68,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from bench import cpu_use
 
 from adapters.postgres.connection import server_settings
 from adapters.postgres.migrate import migrate
@@ -372,6 +375,39 @@ def report(
     }
 
 
+def per_payment(cpu: dict[str, float], payments: int) -> dict[str, float]:
+    """CPU milliseconds per paid flow, and the paid flows a second the machine's cores
+    would carry if the server and the database had them all (no client, nothing else)."""
+    if not payments:
+        return {}
+    ms = {part: 1000 * cpu[f"{part}_s"] / payments for part in ("server", "database", "client")}
+    return {
+        **{f"{part}_ms_per_payment": round(value, 2) for part, value in ms.items()},
+        "payments_per_second_ceiling": round(
+            cpu["cores"] * 1000 / (ms["server"] + ms["database"]), 1
+        ),
+    }
+
+
+def print_cpu(cpu: dict[str, float]) -> None:
+    wall, cores = cpu["wall_s"], cpu["cores"]
+    busy = sum(cpu[f"{part}_s"] for part in ("server", "database", "client", "other"))
+    print(
+        f"CPU over {wall:.1f} s ({cores:g} cores, {100 * busy / (wall * cores):.0f}% busy):"
+        f" server {cpu['server_s']:.1f} s, database {cpu['database_s']:.1f} s,"
+        f" client {cpu['client_s']:.1f} s, other {cpu['other_s']:.1f} s"
+        + ("" if cpu["server_s"] else " (server: not ours, not measured)")
+    )
+    if "server_ms_per_payment" in cpu and cpu["server_s"]:
+        print(
+            f"per paid flow: server {cpu['server_ms_per_payment']:.1f} ms,"
+            f" database {cpu['database_ms_per_payment']:.1f} ms,"
+            f" client {cpu['client_ms_per_payment']:.1f} ms of CPU: with every core for the"
+            f" server and the database, at most {cpu['payments_per_second_ceiling']:,.0f}"
+            " paid flows/s here"
+        )
+
+
 def print_report(figures: dict[str, Any], offered: float) -> None:
     print(f"\n{'step':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors")
     for name, s in figures["steps"].items():
@@ -399,6 +435,8 @@ def print_report(figures: dict[str, Any], offered: float) -> None:
         f"client: {f['client_cpu_percent']:.0f}% of a CPU, schedule at most"
         f" {f['schedule_max_lag_ms']:.0f} ms late"
     )
+    if "cpu" in f:
+        print_cpu(f["cpu"])
 
 
 # --- a server of our own -------------------------------------------------------------
@@ -442,6 +480,7 @@ class Target:
     url: str
     api_key: str
     webhook_secret: str | None
+    pid: int | None = None  # our own server's: its processes' CPU is reported
 
 
 @contextlib.contextmanager
@@ -478,7 +517,7 @@ def own_server(dsn: str, workers: int, log_level: str) -> Iterator[Target]:
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_until_healthy(url, server, log)
-            yield Target(url, api_key, WEBHOOK_SECRET)
+            yield Target(url, api_key, WEBHOOK_SECRET, server.pid)
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -546,12 +585,15 @@ async def load_test(target: Target, options: Options) -> dict[str, Any]:
             await run_flows(apis, mix, Schedule(options.warmup, options.rate, 10**9), Recorder())
         print(f"load: {options.seconds:g} s at {options.rate:g} requests/s")
         rec = Recorder()
+        before = cpu_use.read(target.pid)
         outcome = await run_flows(apis, mix, Schedule(options.seconds, options.rate), rec)
         settled: float | None = None
         health: dict[str, Any] = {}
         if target.webhook_secret is not None:
             settled, health = await webhooks_settled(api)
+        cpu = cpu_use.used(before, cpu_use.read(target.pid))
     figures = report(rec, outcome, settled, health)
+    figures["cpu"] = {**cpu, **per_payment(cpu, rec.payments)}
     print_report(figures, options.rate)
     return figures
 

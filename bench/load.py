@@ -42,7 +42,7 @@ from pathlib import Path
 
 # `python bench/load.py` puts bench/ first on sys.path, where bench/http.py would stand in
 # for the standard library's `http` package (httpx imports http.client); the repository root
-# makes `bench.cpu_use` importable
+# makes `bench.load_cpu` importable
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,7 +68,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from bench import cpu_use
+from bench import load_cpu
 
 from adapters.postgres.connection import server_settings
 from adapters.postgres.migrate import migrate
@@ -585,13 +585,13 @@ async def load_test(target: Target, options: Options) -> dict[str, Any]:
             await run_flows(apis, mix, Schedule(options.warmup, options.rate, 10**9), Recorder())
         print(f"load: {options.seconds:g} s at {options.rate:g} requests/s")
         rec = Recorder()
-        before = cpu_use.read(target.pid)
+        before = load_cpu.read(target.pid)
         outcome = await run_flows(apis, mix, Schedule(options.seconds, options.rate), rec)
         settled: float | None = None
         health: dict[str, Any] = {}
         if target.webhook_secret is not None:
             settled, health = await webhooks_settled(api)
-        cpu = cpu_use.used(before, cpu_use.read(target.pid))
+        cpu = load_cpu.used(before, load_cpu.read(target.pid))
     figures = report(rec, outcome, settled, health)
     figures["cpu"] = {**cpu, **per_payment(cpu, rec.payments)}
     print_report(figures, options.rate)

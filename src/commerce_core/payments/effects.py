@@ -27,6 +27,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import ConcurrencyError, Repository
+from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.inventory.stock_turns import STOCK_TURNS
@@ -351,9 +352,11 @@ async def _take_stock(
         if saved:
             fresh = saved.pop()
             payment, order, ledger, stock = fresh.payment, fresh.order, fresh.ledger, fresh.stock
-        else:
-            payment = await load_payment(repo, ctx.tenant_id, paid.payment.id)
-            order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
+        else:  # the payment, order and ledger in one read; the stock in the turn
+            order_id = paid.order.id
+            view = await preload(repo, [paid.payment.id, order_id, OrderLedger.id_for(order_id)])
+            payment = await load_payment(view, ctx.tenant_id, paid.payment.id)
+            order, ledger = await load_order_and_ledger(view, ctx.tenant_id, order_id)
         effect = payment.effect(key)
         if effect is None:
             return payment, None  # closed meanwhile (a concurrent run, or recovery)

@@ -117,6 +117,11 @@ class StockTurns:
                 del self._locks[key]
                 self._items.pop(key, None)
 
+    def idle(self, tenant_id: str, skus: Iterable[str]) -> bool:
+        """Nobody in this process holds or waits for the turn of any of ``skus``: a sign that
+        they are not hot here, so a copy read a moment ago is likely still current."""
+        return not any((tenant_id, sku) in self._locks for sku in skus)
+
     def waiting(self) -> int:
         """SKUs someone holds or waits for (tests check that turns are forgotten)."""
         return len(self._locks)

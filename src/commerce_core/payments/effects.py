@@ -351,7 +351,11 @@ async def _take_stock(
         stock = repo
         if saved:
             fresh = saved.pop()
-            payment, order, ledger, stock = fresh.payment, fresh.order, fresh.ledger, fresh.stock
+            payment, order, ledger = fresh.payment, fresh.order, fresh.ledger
+            if STOCK_TURNS.idle(ctx.tenant_id, skus):
+                # the decision's read of the stock, unless the SKUs are busy here: then others
+                # took turns since it, and the turn's kept items or a fresh read are current
+                stock = fresh.stock
         else:  # the payment, order and ledger in one read; the stock in the turn
             order_id = paid.order.id
             view = await preload(repo, [paid.payment.id, order_id, OrderLedger.id_for(order_id)])

@@ -25,6 +25,7 @@ from commerce_core.customers.services import (
 )
 from commerce_core.eventstore import Repository
 from commerce_core.inventory.services import ReceiveStock, receive_stock, stock_levels
+from commerce_core.inventory.stock import StockItem
 from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.ordering.services import CustomerRef, OrderServices, PlaceOrder, place_order
 from commerce_core.payments.bundle import PaymentServices
@@ -147,30 +148,55 @@ async def test_a_keyed_charge_is_five_round_trips_and_its_repeat_one_read(
     assert stored == 1
 
 
-async def test_a_charge_whose_stock_changed_during_the_gateway_call_takes_it_once(
+def _during_the_gateway_call(shop: PgShop, act: Callable[[], Awaitable[object]]) -> None:
+    gateway = shop.payments.gateway
+    assert isinstance(gateway, FakePaymentGateway)
+    charge = gateway.charge
+
+    async def charge_after_act(*args: Any, **kwargs: Any) -> Any:
+        await act()
+        return await charge(*args, **kwargs)
+
+    gateway.charge = charge_after_act  # type: ignore[method-assign]
+
+
+async def test_a_charge_whose_stock_another_buyer_held_during_the_gateway_call_reads_it_again(
     shop: PgShop, calls: list[str]
 ) -> None:
     order = await shop.place(("MUG-1", 1))
-    gateway = shop.payments.gateway
-    assert isinstance(gateway, FakePaymentGateway)
-    others: list[Order] = []
-    charge = gateway.charge
-
-    async def charge_while_another_buyer_orders(*args: Any, **kwargs: Any) -> Any:
-        others.append(await shop.place(("MUG-1", 4)))  # the stock item the charge read moves on
-        return await charge(*args, **kwargs)
-
-    gateway.charge = charge_while_another_buyer_orders  # type: ignore[method-assign]
+    _during_the_gateway_call(shop, lambda: shop.place(("MUG-1", 4)))  # in this process's turn
     calls.clear()
 
     result = await shop.charge(order.id)
 
     assert result.payment.captured == Money(1000, "USD")
     assert (await shop.orders.repo.get(order.id, kind=Order)).status is OrderStatus.PAID
-    assert await shop.on_hand("MUG-1") == 99  # taken once; the other order's 4 still held
     levels = await stock_levels(shop.orders.repo, TENANT, "MUG-1", shop.orders.clock.now())
-    assert levels.available == 95
-    assert len(others) == 1
-    # the take's first append lost its race on the stale item, and the retry read it afresh
-    print(calls)
-    assert calls.count(APPEND) > 4
+    assert (levels.on_hand, levels.available) == (99, 95)  # taken once; the other 4 held
+    # a turn of the SKU ended since the decision's read: the take read the item afresh
+    # instead of losing a race with the copy read before the gateway call
+    assert calls.count(APPEND) == 1 + 3  # the other order's; the charge's three
+
+
+async def test_a_charge_whose_stock_another_process_changed_takes_it_once(
+    shop: PgShop, calls: list[str]
+) -> None:
+    order = await shop.place(("MUG-1", 1))
+    repo = shop.orders.repo
+
+    async def receipt_elsewhere() -> None:  # not in this process's turns: unseen here
+        item = await repo.get(StockItem.id_for(TENANT, "MUG-1"), kind=StockItem)
+        item.receive(10, shop.orders.clock.now())
+        await repo.save(item, metadata=STAFF.metadata())
+
+    _during_the_gateway_call(shop, receipt_elsewhere)
+    calls.clear()
+
+    result = await shop.charge(order.id)
+
+    assert result.payment.captured == Money(1000, "USD")
+    assert (await repo.get(order.id, kind=Order)).status is OrderStatus.PAID
+    levels = await stock_levels(repo, TENANT, "MUG-1", shop.orders.clock.now())
+    assert (levels.on_hand, levels.available) == (109, 109)  # 100 + 10 - 1, taken once
+    # the take's first append lost its race on the stale copy; the retry read it afresh
+    assert calls.count(APPEND) == 1 + 3 + 1  # the receipt's; the charge's three; the lost one

@@ -106,6 +106,7 @@ class Saved:
     order: Order | None = None
     ledger: OrderLedger | None = None
     stock: Repository | None = None
+    stock_mark: int = 0  # ``STOCK_TURNS.mark()`` before the stock was read
 
 
 async def run_effect(
@@ -312,14 +313,16 @@ async def _record_and_settle(
         order, ledger = loaded.order, loaded.ledger
     else:
         order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
-    stock = loaded.stock if loaded and loaded.stock is not None else repo
+    stock, mark = repo, STOCK_TURNS.mark()
+    if loaded and loaded.stock is not None:
+        stock, mark = loaded.stock, loaded.stock_mark
     items, note = await _follow_up(stock, payment, order, ledger, effect, answer, at, ctx.actor)
     if effect.kind in _BRINGING_MONEY and owes_stock(order, ledger):
         # The order is paid; its stock is taken by a second append that closes the intent,
         # so this one never races the order's hot stock items (ADR 0046).
         payment.answer(key, outcome, at)
         await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
-        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key, stock))
+        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key, stock, mark))
     payment.complete(key, outcome, at)
     await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
     return payment, note
@@ -334,6 +337,7 @@ class _Paid:
     ledger: OrderLedger
     key: str
     stock: Repository  # reads the order's stock: the command's read (Saved.stock), or the store
+    stock_mark: int  # STOCK_TURNS.mark() before that read
 
 
 async def _take_stock(
@@ -352,9 +356,9 @@ async def _take_stock(
         if saved:
             fresh = saved.pop()
             payment, order, ledger = fresh.payment, fresh.order, fresh.ledger
-            if STOCK_TURNS.idle(ctx.tenant_id, skus):
-                # the decision's read of the stock, unless the SKUs are busy here: then others
-                # took turns since it, and the turn's kept items or a fresh read are current
+            if not STOCK_TURNS.written_since(ctx.tenant_id, skus, fresh.stock_mark):
+                # the decision's read of the stock, unless a turn of the SKUs ended here since:
+                # then the turn's kept items or a fresh read are current, that read is not
                 stock = fresh.stock
         else:  # the payment, order and ledger in one read; the stock in the turn
             order_id = paid.order.id

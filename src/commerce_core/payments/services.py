@@ -35,6 +35,7 @@ from commerce_core.eventstore import Repository
 from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock_streams import stock_streams
+from commerce_core.inventory.stock_turns import STOCK_TURNS
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order, load_order_and_ledger
 from commerce_core.ordering.money_received import check_money_in, order_lines
@@ -204,6 +205,7 @@ async def _decide(
             return Saved(earlier), []  # the same command, recorded before or concurrently
         order, ledger = await load_order_and_ledger(view, ctx.tenant_id, request.order_id)
         stock_ids = stock_streams(order.tenant_id, [line.sku for line in order.lines])
+        mark = STOCK_TURNS.mark()
         view = await preload(view, [*ledger.payment_ids, *stock_ids])
         stock = view.subset(stock_ids)
         payments = await load_payments(view, ledger)
@@ -254,7 +256,8 @@ async def _decide(
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
-        return Saved(payment, order, ledger, stock), [replaced.id for replaced in waiting]
+        saved = Saved(payment, order, ledger, stock, mark)
+        return saved, [replaced.id for replaced in waiting]
 
     return await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
 

@@ -29,10 +29,12 @@ A = TypeVar("A", bound=Aggregate)
 
 
 async def preload(repo: Repository, stream_ids: Iterable[UUID]) -> Preloaded:
-    """``repo`` answering the first reads of ``stream_ids`` from one read of them all."""
-    wanted = list(dict.fromkeys(stream_ids))
+    """``repo`` answering the first reads of ``stream_ids`` from one read of them all; on a
+    ``Preloaded`` view, a view answering its preloaded ids too (and reading only the others)."""
+    earlier = repo._loads if isinstance(repo, Preloaded) else {}
+    wanted = [i for i in dict.fromkeys(stream_ids) if i not in earlier]
     loads = await repo.store.load_streams(wanted) if wanted else {}
-    return Preloaded(repo, {stream_id: loads.get(stream_id) for stream_id in wanted})
+    return Preloaded(repo, {**earlier, **{stream_id: loads.get(stream_id) for stream_id in wanted}})
 
 
 class Preloaded(Repository):
@@ -84,6 +86,12 @@ class Preloaded(Repository):
     ) -> list[RecordedEvent]:
         self._loads = {}
         return await super().save(*aggregates, metadata=metadata, idempotency_key=idempotency_key)
+
+    def subset(self, stream_ids: Iterable[UUID]) -> Preloaded:
+        """A view answering only ``stream_ids`` (those still preloaded) from this read: for a
+        later command that may start from it, e.g. a charge's stock take after the gateway's
+        answer (ADR 0047). Taken before a ``save`` (which ends this view's answers)."""
+        return Preloaded(self, {i: self._loads[i] for i in stream_ids if i in self._loads})
 
     @property
     def preloaded(self) -> frozenset[UUID]:

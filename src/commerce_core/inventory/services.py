@@ -9,8 +9,10 @@ from datetime import datetime
 import msgspec
 
 from commerce_core.eventstore import AggregateNotFoundError, Repository
+from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.locations import SkuLocations
 from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
+from commerce_core.inventory.stock_streams import stock_streams
 from commerce_core.inventory.stock_turns import STOCK_TURNS, in_turn
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.ports.clock import Clock
@@ -50,7 +52,9 @@ async def stock_items(repo: Repository, tenant_id: str, sku: str) -> list[StockI
 async def stock_items_of(
     repo: Repository, tenant_id: str, skus: Sequence[str]
 ) -> dict[str, list[StockItem]]:
-    """``stock_items`` of several SKUs in two reads: their locations, then their items."""
+    """``stock_items`` of several SKUs: their locations and their items at the default
+    location in one read (ADR 0047), then the items at other locations if any."""
+    repo = await preload(repo, stock_streams(tenant_id, skus))  # nothing read twice
     ids = {sku: SkuLocations.id_for(tenant_id, sku) for sku in skus}
     found = await repo.get_many(list(ids.values()), kind=SkuLocations)
     wanted = {

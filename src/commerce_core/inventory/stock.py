@@ -22,6 +22,7 @@ would grow this aggregate without bound.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -92,6 +93,7 @@ class StockItem(Aggregate):
     updated_at: datetime
 
     @staticmethod
+    @lru_cache(maxsize=65_536)  # a charge names each of its items several times (ADR 0047)
     def id_for(tenant_id: str | UUID, sku: str, location_id: str = DEFAULT_LOCATION) -> UUID:
         """The stock item's id, derived from its key, so it can be loaded without a lookup."""
         key = msgspec.json.encode([str(tenant_id), sku, location_id]).decode()

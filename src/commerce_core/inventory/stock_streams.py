@@ -21,7 +21,12 @@ from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
 
 def order_stock_streams(tenant_id: str, skus: Iterable[str]) -> list[UUID]:
     """The tenant's location book, and each SKU's locations and default stock item."""
-    streams = [StockLocations.id_for(tenant_id)]
+    return [StockLocations.id_for(tenant_id), *stock_streams(tenant_id, skus)]
+
+
+def stock_streams(tenant_id: str, skus: Iterable[str]) -> list[UUID]:
+    """Each SKU's locations and default stock item: what ``load_stock`` reads, guessed."""
+    streams = []
     for sku in dict.fromkeys(skus):
         streams.append(SkuLocations.id_for(tenant_id, sku))
         streams.append(StockItem.id_for(tenant_id, sku, DEFAULT_LOCATION))

@@ -25,6 +25,7 @@ the SKU is forgotten entirely, so nothing is kept across quiet periods.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _Key = tuple[str, str]
+
+_REMEMBERED = 10_000
+"""SKUs whose last turn's end is remembered (``written_since``), the most recent ones."""
 
 _held: ContextVar[tuple[object, frozenset[_Key]]] = ContextVar(
     "stock_turns_held", default=(None, frozenset())
@@ -58,6 +62,9 @@ class StockTurns:
         self._locks: dict[_Key, asyncio.Lock] = {}
         self._users: dict[_Key, int] = {}
         self._items: dict[_Key, list[StockItem]] = {}
+        self._ends = 0  # turns ended so far
+        self._last_end: OrderedDict[_Key, int] = OrderedDict()  # the SKU's last, by ``_ends``
+        self._forgotten_up_to = 0  # the latest end dropped from ``_last_end``
 
     @asynccontextmanager
     async def turn(self, tenant_id: str, skus: Iterable[str]) -> AsyncIterator[None]:
@@ -81,6 +88,7 @@ class StockTurns:
                 raise
             finally:
                 _held.reset(token)
+                self._ended(keys)
                 self._forget([k for k in keys if _unsaved(self._items.get(k, []))])
 
     def kept(self, tenant_id: str, sku: str) -> list[StockItem] | None:
@@ -116,6 +124,30 @@ class StockTurns:
                 del self._users[key]
                 del self._locks[key]
                 self._items.pop(key, None)
+
+    def mark(self) -> int:
+        """Where the process's turns are now: ``written_since`` tells later whether a turn
+        of some SKUs ended after this (a copy of their items read here may be stale)."""
+        return self._ends
+
+    def written_since(self, tenant_id: str, skus: Iterable[str], mark: int) -> bool:
+        """A turn of any of ``skus`` ended in this process since ``mark`` (so its holder may
+        have written the items). Writers in other processes, or outside turns, are not seen:
+        a copy this calls current can still lose its append, and is then read again."""
+        for sku in skus:
+            ended = self._last_end.get((tenant_id, sku))
+            if (ended is None and mark < self._forgotten_up_to) or (ended or 0) > mark:
+                return True
+        return False
+
+    def _ended(self, keys: Iterable[_Key]) -> None:
+        self._ends += 1
+        for key in keys:
+            self._last_end[key] = self._ends
+            self._last_end.move_to_end(key)
+        while len(self._last_end) > _REMEMBERED:  # bounded: forget the oldest, conservatively
+            _, ended = self._last_end.popitem(last=False)
+            self._forgotten_up_to = max(self._forgotten_up_to, ended)
 
     def waiting(self) -> int:
         """SKUs someone holds or waits for (tests check that turns are forgotten)."""

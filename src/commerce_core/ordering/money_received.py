@@ -13,7 +13,6 @@ Two modes, for two kinds of caller:
 
 from __future__ import annotations
 
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -25,7 +24,7 @@ from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.shared.errors import DomainError
 from commerce_core.shared.money import Money
-from commerce_core.shared.values import SkuQuantity
+from commerce_core.shared.values import SkuQuantity, check_aware
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,9 @@ async def check_money_in(
     repo: Repository, order: Order, payment_id: UUID, amount: Money, at: datetime
 ) -> None:
     """Raises what ``Order.mark_paid`` (and, if it would pay the order in full, taking
-    its stock) would raise. Works on copies; changes nothing."""
-    copy = deepcopy(order)
-    copy.mark_paid(amount, payment_id, at)
-    if copy.status is OrderStatus.PAID:
+    its stock) would raise. Changes nothing: the stock is taken from a fresh load."""
+    check_aware(at)
+    if order.payment_settles(amount):
         stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
         take_lines(stock, order.id, order_lines(order), at, order.fulfilment_plan)
 

@@ -27,6 +27,7 @@ from datetime import datetime
 from uuid import UUID
 
 from commerce_core.eventstore import ConcurrencyError, Repository
+from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
 from commerce_core.inventory.stock import InsufficientStockError, StockItem
 from commerce_core.inventory.stock_turns import STOCK_TURNS
@@ -93,18 +94,32 @@ class EffectRun:
     attention: str | None = None
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What the command that recorded an intent holds, as it just saved it: the payment,
+    the order and ledger saved with it, and a view answering the order's stock from the
+    command's own read (``Preloaded.subset``). The run starts from these instead of
+    reading them again (ADR 0047); every append still carries the versions they were
+    at, so a stale copy only makes an append lose its race and the retry read afresh."""
+
+    payment: Payment
+    order: Order | None = None
+    ledger: OrderLedger | None = None
+    stock: Repository | None = None
+    stock_mark: int = 0  # ``STOCK_TURNS.mark()`` before the stock was read
+
+
 async def run_effect(
     ports: PaymentServices,
     ctx: CommandContext,
     payment_id: UUID,
     key: str,
-    saved: Payment | None = None,
+    saved: Saved | None = None,
 ) -> EffectRun:
     """Makes the gateway call of the payment's open intent ``key`` and records its
     outcome and follow-ups; an intent already closed returns the payment as it is.
-    ``saved``: the payment as the caller just saved it (saves a read; a stale one only
-    makes the first append lose its race and take the slower path)."""
-    payment = saved or await load_payment(ports.repo, ctx.tenant_id, payment_id)
+    ``saved``: what the caller just saved (saves the reads; see ``Saved``)."""
+    payment = saved.payment if saved else await load_payment(ports.repo, ctx.tenant_id, payment_id)
     effect = payment.effect(key)
     if effect is None:
         return EffectRun(payment)
@@ -118,7 +133,8 @@ async def run_effect(
     secret = answer.client_secret if isinstance(answer, GatewayPayment) else None
     refused = answer if isinstance(answer, GatewayRequestError) else None
     try:
-        payment, note = await _record_and_settle(ports, ctx, payment_id, key, answer, at, payment)
+        first = Saved(payment) if saved is None else saved
+        payment, note = await _record_and_settle(ports, ctx, payment_id, key, answer, at, first)
     except ConcurrencyError:
         try:
             if answer is not None or effect.kind is EffectKind.VOID:
@@ -282,10 +298,10 @@ async def _record_and_settle(
     key: str,
     answer: Answer,
     at: datetime,
-    loaded: Payment | None = None,
+    loaded: Saved | None = None,
 ) -> tuple[Payment, str | None]:
     repo = ports.repo
-    payment = loaded or await load_payment(repo, ctx.tenant_id, payment_id)
+    payment = loaded.payment if loaded else await load_payment(repo, ctx.tenant_id, payment_id)
     effect = payment.effect(key)
     if effect is None:
         return payment, None  # finished meanwhile (a concurrent run, or recovery)
@@ -293,14 +309,20 @@ async def _record_and_settle(
     references: list[PaymentReference] = []
     if outcome is None:
         outcome, references = _record(payment, effect, answer, at)
-    order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
-    items, note = await _follow_up(repo, payment, order, ledger, effect, answer, at, ctx.actor)
+    if loaded and loaded.order is not None and loaded.ledger is not None:
+        order, ledger = loaded.order, loaded.ledger
+    else:
+        order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
+    stock, mark = repo, STOCK_TURNS.mark()
+    if loaded and loaded.stock is not None:
+        stock, mark = loaded.stock, loaded.stock_mark
+    items, note = await _follow_up(stock, payment, order, ledger, effect, answer, at, ctx.actor)
     if effect.kind in _BRINGING_MONEY and owes_stock(order, ledger):
         # The order is paid; its stock is taken by a second append that closes the intent,
         # so this one never races the order's hot stock items (ADR 0046).
         payment.answer(key, outcome, at)
         await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
-        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key))
+        return await _take_stock(ports, ctx, _Paid(payment, order, ledger, key, stock, mark))
     payment.complete(key, outcome, at)
     await repo.save(payment, order, ledger, *references, *items, metadata=ctx.metadata())
     return payment, note
@@ -314,6 +336,8 @@ class _Paid:
     order: Order
     ledger: OrderLedger
     key: str
+    stock: Repository  # reads the order's stock: the command's read (Saved.stock), or the store
+    stock_mark: int  # STOCK_TURNS.mark() before that read
 
 
 async def _take_stock(
@@ -328,12 +352,19 @@ async def _take_stock(
     saved = [paid]
 
     async def attempt() -> tuple[Payment, str | None]:
+        stock = repo
         if saved:
             fresh = saved.pop()
             payment, order, ledger = fresh.payment, fresh.order, fresh.ledger
-        else:
-            payment = await load_payment(repo, ctx.tenant_id, paid.payment.id)
-            order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, payment.order_id)
+            if not STOCK_TURNS.written_since(ctx.tenant_id, skus, fresh.stock_mark):
+                # the decision's read of the stock, unless a turn of the SKUs ended here since:
+                # then the turn's kept items or a fresh read are current, that read is not
+                stock = fresh.stock
+        else:  # the payment, order and ledger in one read; the stock in the turn
+            order_id = paid.order.id
+            view = await preload(repo, [paid.payment.id, order_id, OrderLedger.id_for(order_id)])
+            payment = await load_payment(view, ctx.tenant_id, paid.payment.id)
+            order, ledger = await load_order_and_ledger(view, ctx.tenant_id, order_id)
         effect = payment.effect(key)
         if effect is None:
             return payment, None  # closed meanwhile (a concurrent run, or recovery)
@@ -342,7 +373,7 @@ async def _take_stock(
             items: list[StockItem] = []
             note = None
             if owes_stock(order, ledger):
-                items, note = await take_order_stock(repo, order, ledger, at)
+                items, note = await take_order_stock(stock, order, ledger, at)
             payment.complete(key, effect.answer or "", at)
             await repo.save(payment, ledger, *items, metadata=ctx.metadata())
         return payment, note

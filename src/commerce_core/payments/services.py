@@ -32,7 +32,11 @@ from uuid import UUID
 import msgspec
 
 from commerce_core.eventstore import Repository
+from commerce_core.eventstore.preloaded import preload
 from commerce_core.inventory.order_stock import OrderHold, hold_lines, load_stock
+from commerce_core.inventory.stock_streams import stock_streams
+from commerce_core.inventory.stock_turns import STOCK_TURNS
+from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.loading import load_ledger, load_order, load_order_and_ledger
 from commerce_core.ordering.money_received import check_money_in, order_lines
 from commerce_core.ordering.order import AWAITING_PAYMENT, OrderAlreadyPaidError
@@ -40,6 +44,7 @@ from commerce_core.payments.bundle import PaymentServices
 from commerce_core.payments.captures import capture_payment
 from commerce_core.payments.destinations import opening_destination, ready_seller
 from commerce_core.payments.effects import (
+    Saved,
     abandon_effect,
     hold_for_authorization,
     recover_payment,
@@ -152,26 +157,22 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
     repo, gateway = services.repo, services.gateway
     payment_id = new_id(ctx, services.ids, f"payment:{request.order_id}")
     ports = services
-    earlier = None
-    if ctx.idempotency_key is not None:  # without a key the payment's id is new
-        earlier = await find_owned(repo, ctx.tenant_id, payment_id, Payment)
-    if earlier is not None and earlier.opening is None:
-        return await _replay(gateway, earlier)
-    payment = earlier
-    if payment is None:
-        payment, replaced = await _decide(services, ctx, request, payment_id)
-        if replaced:
-            for waiting in replaced:
-                await recover_payment(ports, ctx, waiting)  # their voids, before the new call
-            order = await load_order(repo, ctx.tenant_id, request.order_id)
-            if order.status not in AWAITING_PAYMENT:  # a replaced one completed after all
-                key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
-                await abandon_effect(ports, ctx, payment_id, key, "superseded")
-                raise OrderAlreadyPaidError(order.number)
+    # with a key, a payment recorded before is found by the decision's own read
+    saved, replaced = await _decide(services, ctx, request, payment_id)
+    payment = saved.payment
+    if replaced:
+        for waiting in replaced:
+            await recover_payment(ports, ctx, waiting)  # their voids, before the new call
+        saved = Saved(payment)  # the order and stock changed meanwhile: read them again
+        order = await load_order(repo, ctx.tenant_id, request.order_id)
+        if order.status not in AWAITING_PAYMENT:  # a replaced one completed after all
+            key = f"{payment_id}:{'charge' if request.capture else 'authorize'}"
+            await abandon_effect(ports, ctx, payment_id, key, "superseded")
+            raise OrderAlreadyPaidError(order.number)
     opening = payment.opening
-    if opening is None:  # finished meanwhile, e.g. by recovery
+    if opening is None:  # finished before (the same command again), or by recovery
         return await _replay(gateway, payment)
-    run = await run_effect(ports, ctx, payment_id, opening.key, payment)
+    run = await run_effect(ports, ctx, payment_id, opening.key, saved)
     payment = run.payment
     if run.refused is not None:
         raise run.refused
@@ -183,32 +184,41 @@ async def _open(services: PaymentServices, ctx: CommandContext, request: _Reques
 
 async def _decide(
     services: PaymentServices, ctx: CommandContext, request: _Request, payment_id: UUID
-) -> tuple[Payment, list[UUID]]:
+) -> tuple[Saved, list[UUID]]:
     """Records the payment and its gateway call (the intent) with the order's
     ``PaymentRequested``, in one append: of two concurrent payments of one order only
     one is recorded; the other finds it under way (or the order paid) and stops here,
     before any gateway call. Payments still waiting for 3-D Secure get a void intent:
-    the new attempt replaces them (returned, to be voided before the new call)."""
+    the new attempt replaces them (returned, to be voided before the new call).
+
+    Each attempt reads in two round trips (ADR 0047): the order, its ledger and (with an
+    idempotency key) the payment; then the order's other payments and its stock. What
+    it saved, and the stock it read, are returned for the run to start from."""
     repo, gateway = services.repo, services.gateway
     at = services.clock.now()
 
-    async def decide() -> tuple[Payment, list[UUID]]:
+    async def decide() -> tuple[Saved, list[UUID]]:
+        view = await preload(repo, _first_read(ctx, request.order_id, payment_id))
         if ctx.idempotency_key is not None and (
-            earlier := await find_owned(repo, ctx.tenant_id, payment_id, Payment)
+            earlier := await find_owned(view, ctx.tenant_id, payment_id, Payment)
         ):
-            return earlier, []  # the same command, recorded concurrently
-        order, ledger = await load_order_and_ledger(repo, ctx.tenant_id, request.order_id)
-        payments = await load_payments(repo, ledger)
+            return Saved(earlier), []  # the same command, recorded before or concurrently
+        order, ledger = await load_order_and_ledger(view, ctx.tenant_id, request.order_id)
+        stock_ids = stock_streams(order.tenant_id, [line.sku for line in order.lines])
+        mark = STOCK_TURNS.mark()
+        view = await preload(view, [*ledger.payment_ids, *stock_ids])
+        stock = view.subset(stock_ids)
+        payments = await load_payments(view, ledger)
         for attempt in payments:  # a read of the gateway, before anything is decided
             await check_not_completed(gateway, attempt)
         order.request_payment(payment_id, at, ctx.actor)
         amount = amount_due(order, payments)
         if request.capture:
-            await check_money_in(repo, order, payment_id, amount, at)
+            await check_money_in(view, order, payment_id, amount, at)
         else:
-            stock = await load_stock(repo, order.tenant_id, [line.sku for line in order.lines])
+            skus = [line.sku for line in order.lines]
             hold = OrderHold(order.id, order_lines(order))
-            hold_lines(stock, hold, at + request.hold, at)  # a check
+            hold_lines(await load_stock(view, order.tenant_id, skus), hold, at + request.hold, at)
         seller = None
         if request.seller_id is not None:
             seller = await ready_seller(repo, ctx.tenant_id, request.seller_id)
@@ -238,7 +248,7 @@ async def _decide(
         waiting = [p for p in payments if _waits_for_customer(p)]
         for replaced in waiting:
             replaced.request_void(at)
-        await repo.save(
+        await view.save(
             order,
             ledger,
             payment,
@@ -246,9 +256,19 @@ async def _decide(
             metadata=ctx.metadata(),
             idempotency_key=ctx.idempotency_key,
         )
-        return payment, [replaced.id for replaced in waiting]
+        saved = Saved(payment, order, ledger, stock, mark)
+        return saved, [replaced.id for replaced in waiting]
 
     return await retry_on_conflict(decide, attempts=DECISION_ATTEMPTS)
+
+
+def _first_read(ctx: CommandContext, order_id: UUID, payment_id: UUID) -> list[UUID]:
+    """The order and its ledger, and the payment when its id derives from an idempotency
+    key (without one the id is new: nothing to find)."""
+    streams = [order_id, OrderLedger.id_for(order_id)]
+    if ctx.idempotency_key is not None:
+        streams.append(payment_id)
+    return streams
 
 
 def _waits_for_customer(payment: Payment) -> bool:

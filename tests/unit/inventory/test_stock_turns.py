@@ -131,3 +131,44 @@ async def test_kept_items_are_never_served_to_another_tenant_nor_outside_a_turn(
         # a task started in the turn inherits its context, not the turn
         assert await asyncio.create_task(started_inside()) is None
     assert STOCK_TURNS.kept(TENANT, "MUG-1") is None  # outside any turn: nothing kept
+
+
+async def test_a_turn_that_ends_after_a_mark_is_seen_for_its_skus_and_tenant_only() -> None:
+    turns = StockTurns()
+    mark = turns.mark()
+    assert not turns.written_since("t1", ["MUG-1"], mark)
+
+    async with turns.turn("t1", ["MUG-1"]):
+        assert not turns.written_since("t1", ["MUG-1"], mark)  # not ended yet
+
+    assert turns.written_since("t1", ["MUG-1", "TEE-1"], mark)
+    assert not turns.written_since("t1", ["TEE-1"], mark)
+    assert not turns.written_since("t2", ["MUG-1"], mark)  # another tenant's SKU
+    assert not turns.written_since("t1", ["MUG-1"], turns.mark())  # a mark after the turn
+
+
+async def test_a_turn_ended_in_an_error_counts_as_a_write() -> None:
+    turns = StockTurns()
+    mark = turns.mark()
+
+    with pytest.raises(ConcurrencyError):
+        async with turns.turn("t1", ["MUG-1"]):
+            raise ConcurrencyError(uuid4(), 1)
+
+    assert turns.written_since("t1", ["MUG-1"], mark)
+
+
+async def test_skus_forgotten_to_stay_bounded_count_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("commerce_core.inventory.stock_turns._REMEMBERED", 2)
+    turns = StockTurns()
+    mark = turns.mark()
+    for sku in ("A", "B", "C"):  # A's end is dropped: it may have been written, say so
+        async with turns.turn("t1", [sku]):
+            pass
+
+    assert turns.written_since("t1", ["A"], mark)
+    assert turns.written_since("t1", ["never-seen"], mark)  # cannot tell: conservative
+    later = turns.mark()
+    assert not turns.written_since("t1", ["never-seen"], later)

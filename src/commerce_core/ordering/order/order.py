@@ -366,6 +366,12 @@ class Order(Aggregate):
         """Records money received; an order awaiting payment is ``paid`` once it has
         received its total. A cash-on-delivery order on its way keeps its status."""
         check_aware(at)
+        status = S.PAID if self.payment_settles(amount) else self.status
+        self._payment_recorded(payment_id, amount, status, at, actor)
+
+    def payment_settles(self, amount: Money) -> bool:
+        """Whether ``mark_paid`` of ``amount`` would make the order ``paid``; raises what it
+        would raise. Changes nothing (a check before money moves, without a copy)."""
         self._check_currency(amount)
         if not self.accepts_payment:
             # Not the table alone: it also lists disputed -> paid (a won dispute).
@@ -374,9 +380,7 @@ class Order(Aggregate):
             raise InvalidValueError("a payment amount must be positive")
         if amount > self.outstanding:
             raise OverpaymentError(amount, self.outstanding)
-        settles = amount == self.outstanding and self.status in AWAITING_PAYMENT
-        status = S.PAID if settles else self.status
-        self._payment_recorded(payment_id, amount, status, at, actor)
+        return amount == self.outstanding and self.status in AWAITING_PAYMENT
 
     @event("PaymentRecorded")
     def _payment_recorded(

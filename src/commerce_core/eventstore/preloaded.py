@@ -16,7 +16,8 @@ must not be retried on the state read before it, so every later read goes to the
 ``BatchReads`` does the same for a batch of commands (the webhook worker's claim): the
 streams of all of them in a few reads (each read may follow from what the previous one
 found), then a ``Preloaded`` view per command. An aggregate the batch looked at
-(``peek``) is handed to the first view that asks for it instead of being replayed again.
+(``peek``) is handed to the first view that asks for it instead of being replayed again,
+and the views' appends made side by side are stored together (``JointAppends``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from commerce_core.eventstore.records import EventMetadata, RecordedEvent, StreamLoad
+from commerce_core.eventstore.joint_appends import JointAppends
+from commerce_core.eventstore.records import (
+    AppendStream,
+    EventMetadata,
+    RecordedEvent,
+    StreamLoad,
+)
 from commerce_core.eventstore.repository import AggregateNotFoundError, Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -48,11 +55,13 @@ class Preloaded(Repository):
         repo: Repository,
         loads: dict[UUID, StreamLoad | None],
         peeked: dict[UUID, Aggregate] | None = None,
+        appends: JointAppends | None = None,
     ) -> None:
         super().__init__(repo.store, repo.mapper, repo.snapshot_every)
         self._loads = loads  # every preloaded id; None: read and found absent
         # replayed already (shared by a batch's views): handed to the first that asks
         self._peeked = peeked if peeked is not None else {}
+        self._appends = appends
 
     async def get(
         self,
@@ -100,6 +109,13 @@ class Preloaded(Repository):
         self._loads = {}
         return await super().save(*aggregates, metadata=metadata, idempotency_key=idempotency_key)
 
+    async def _append(
+        self, streams: list[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
+        if self._appends is None:
+            return await super()._append(streams, metadata)
+        return await self._appends.append(streams, metadata)
+
     @property
     def preloaded(self) -> frozenset[UUID]:
         """The ids still answered from the preload (none after a save)."""
@@ -108,12 +124,14 @@ class Preloaded(Repository):
 
 class BatchReads:
     """The streams of a batch of commands, read together; ``view`` gives each command its
-    ``Preloaded`` repository on them. Reads of ids already read are not repeated."""
+    ``Preloaded`` repository on them, whose saves are stored together with the others'
+    made beside them (``JointAppends``). Reads of ids already read are not repeated."""
 
     def __init__(self, repo: Repository) -> None:
         self._repo = repo
         self._loads: dict[UUID, StreamLoad | None] = {}
         self._peeked: dict[UUID, Aggregate] = {}
+        self._appends = JointAppends(repo.store)
 
     async def read(self, stream_ids: Iterable[UUID]) -> None:
         """One read of the ``stream_ids`` not read yet (none: no read)."""
@@ -137,4 +155,4 @@ class BatchReads:
 
     def view(self) -> Preloaded:
         """A repository for one command of the batch, answering its first reads from these."""
-        return Preloaded(self._repo, self._loads, self._peeked)
+        return Preloaded(self._repo, self._loads, self._peeked, self._appends)

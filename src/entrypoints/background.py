@@ -29,7 +29,6 @@ from entrypoints.settings import Settings
 from entrypoints.webhook_worker import running_webhook_worker
 from entrypoints.webhooks import Webhooks
 
-
 WEBHOOK_LOOPS = 2
 
 

@@ -192,16 +192,19 @@ def percentiles(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms"
 
 
-async def receiving(server_url: str, pool: asyncpg.Pool) -> None:
+async def receiving(server_url: str, pool: asyncpg.Pool, server_pid: int) -> None:
     print(f"1. receiving: {CONNECTIONS} connections for {SECONDS:.0f} s, no worker")
     await post_for(server_url, 1.0)  # warm-up
     before = await pool.fetchval("SELECT count(*) FROM webhook_events")
+    cpu = tree_cpu(server_pid)
     statuses, latencies, elapsed = await post_for(server_url, SECONDS)
+    cpu = tree_cpu(server_pid) - cpu
     stored = await pool.fetchval("SELECT count(*) FROM webhook_events") - before
     accepted = statuses[200]
     print(
         f"   accepted {accepted / elapsed:,.0f}/s ({accepted:,} in {elapsed:.1f} s), "
-        f"{percentiles(latencies)}; statuses {dict(statuses)}"
+        f"{percentiles(latencies)}; statuses {dict(statuses)}; "
+        f"server CPU {cpu / max(accepted, 1) * 1000:.2f} ms per event"
     )
     assert stored == accepted, f"{accepted} accepted but {stored} stored"
 
@@ -370,7 +373,7 @@ async def main() -> None:
         log = Path(data_dir) / "server.log"
         server = Server({**env, "WEBHOOK_WORKER": "0"}, log, workers=SERVER_WORKERS)
         try:
-            await receiving(server.url, pool)
+            await receiving(server.url, pool, server._process.pid)
         finally:
             server.stop()
         server = Server(env, log, workers=SERVER_WORKERS)

@@ -154,7 +154,8 @@ class PostgresEventStore:
     ``poll_interval`` bounds how long a live subscriber waits to see events
     appended by other processes; appends in this process wake it at once.
     ``before_commit`` is a test seam: when set, each append runs in an explicit
-    transaction and awaits it between the INSERT and the COMMIT.
+    transaction and awaits it between the INSERT and the COMMIT (``append`` only, not
+    ``append_many``).
     """
 
     def __init__(

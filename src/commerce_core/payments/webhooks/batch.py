@@ -8,11 +8,14 @@ references), then the orders and ledgers, then the stock. Three reads for the ba
 event is then processed as before on a ``Preloaded`` view of them, so what is missing or
 guessed wrong is read as before, and each event's append still checks the versions it
 read: a batch read that another writer overtook costs that event a retry, never a wrong
-outcome. Processing is unchanged; only where its first reads come from.
+outcome. Processing is unchanged; only where its first reads come from. The payments'
+tenants it will remember are remembered first, side by side (one insert), so that an
+event's processing runs from its first read to its append without waiting on anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
@@ -22,18 +25,25 @@ from commerce_core.inventory.stock_streams import order_stock_streams
 from commerce_core.ordering.ledger import OrderLedger
 from commerce_core.ordering.order import Order
 from commerce_core.payments.payment import Payment
-from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookTranslator
+from commerce_core.payments.ports.webhooks import (
+    PaymentTenants,
+    StoredWebhook,
+    WebhookTranslator,
+)
 from commerce_core.payments.reference import PaymentReference
 
 
 async def preload_batch(
     repo: Repository,
     translators: Mapping[str, WebhookTranslator],
+    tenants: PaymentTenants,
     webhooks: Sequence[StoredWebhook],
 ) -> dict[UUID, Repository]:
     """A repository per webhook id (of those naming a payment of a known tenant), each
-    answering its event's first reads from reads made once for the whole batch."""
-    wanted = _payments_named(translators, webhooks)
+    answering its event's first reads from reads made once for the whole batch; and the
+    payments' tenants that processing will remember, remembered now, side by side."""
+    wanted, bindings = _payments_named(translators, webhooks)
+    await asyncio.gather(*(tenants.remember(*binding) for binding in bindings))
     if not wanted:
         return {}
     reads = BatchReads(repo)
@@ -58,10 +68,13 @@ async def preload_batch(
 
 def _payments_named(
     translators: Mapping[str, WebhookTranslator], webhooks: Sequence[StoredWebhook]
-) -> dict[UUID, tuple[str, UUID]]:
+) -> tuple[dict[UUID, tuple[str, UUID]], list[tuple[str, str, str]]]:
     """Per webhook: its tenant and the stream that finds its payment (the payment, or its
-    reference). Events of unknown tenant, or that name none, are left to processing."""
+    reference). Events of unknown tenant, or that name none, are left to processing.
+    And the bindings (gateway, gateway payment, tenant) that processing remembers: those
+    of the platform's payment events with our metadata (``processing._route``)."""
     wanted: dict[UUID, tuple[str, UUID]] = {}
+    bindings: list[tuple[str, str, str]] = []
     for webhook in webhooks:
         translator = translators.get(webhook.gateway)
         if translator is None:
@@ -70,6 +83,9 @@ def _payments_named(
             meaning = translator.translate(webhook.payload)
         except Exception:  # processing says why, and the event dies there
             continue
+        payment, named = meaning.gateway_payment_id, meaning.tenant_id
+        if webhook.tenant_id is None and meaning.seller_account is None and payment and named:
+            bindings.append((webhook.gateway, payment, named))
         tenant_id = webhook.tenant_id or meaning.tenant_id
         if tenant_id is None or not meaning.events:
             continue
@@ -78,7 +94,7 @@ def _payments_named(
             tenant_id, event.gateway, event.gateway_payment_id
         )
         wanted[webhook.id] = (tenant_id, stream)
-    return wanted
+    return wanted, bindings
 
 
 def _order_streams(reads: BatchReads, tenant_id: str, payment_id: UUID) -> list[UUID]:

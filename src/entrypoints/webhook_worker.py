@@ -1,9 +1,11 @@
 """The webhook worker: claims due events from the inbox, processes them, retries, gives up.
 
 One loop per worker: claim up to ``batch_size`` due events (a lease of ``lease``
-seconds each), process them concurrently, mark each outcome, and when fewer
-than a full batch were due, wait for an event stored in this process or
-``poll_interval`` seconds (events stored by other processes). Any number of
+seconds each), read what they need together (ADR 0049: their payments, orders and
+stock in three reads), process them concurrently (``wave`` started per turn of the
+event loop; their appends stored together), write all their outcomes in one
+statement, and when fewer than a full batch were due, wait for an event stored in
+this process or ``poll_interval`` seconds (events stored by other processes). Any number of
 workers, in any processes, share the inbox: a claim never hands one event to two
 of them while its lease runs.
 

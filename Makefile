@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/webhook_cost.py
 	$(BIN)/python bench/merchant_webhooks.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/request_cost.py

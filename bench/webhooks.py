@@ -13,7 +13,10 @@ fresh schema, dropped at the end. The service runs under granian in a subprocess
    over the API (each order of a product of its own); then each one's
    ``payment_intent.succeeded`` is posted to a server whose worker records them. Shown:
    posting rate, and events recorded per second from the first post to the last one
-   processed (each records the capture, pays its order and takes its stock).
+   processed (each records the capture, pays its order and takes its stock); and the CPU
+   time the server's processes spent per event meanwhile (receiving, recording, and the
+   projections of what was recorded, all in those processes): unlike the rates, it hardly
+   moves with the machine's load.
 
 ``BENCH_SERVER_WORKERS`` (default 1) sets granian's worker processes; each also runs a
 webhook worker in phase 2. The client, the server and PostgreSQL share this machine's CPUs.
@@ -189,16 +192,19 @@ def percentiles(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms"
 
 
-async def receiving(server_url: str, pool: asyncpg.Pool) -> None:
+async def receiving(server_url: str, pool: asyncpg.Pool, server_pid: int) -> None:
     print(f"1. receiving: {CONNECTIONS} connections for {SECONDS:.0f} s, no worker")
     await post_for(server_url, 1.0)  # warm-up
     before = await pool.fetchval("SELECT count(*) FROM webhook_events")
+    cpu = tree_cpu(server_pid)
     statuses, latencies, elapsed = await post_for(server_url, SECONDS)
+    cpu = tree_cpu(server_pid) - cpu
     stored = await pool.fetchval("SELECT count(*) FROM webhook_events") - before
     accepted = statuses[200]
     print(
         f"   accepted {accepted / elapsed:,.0f}/s ({accepted:,} in {elapsed:.1f} s), "
-        f"{percentiles(latencies)}; statuses {dict(statuses)}"
+        f"{percentiles(latencies)}; statuses {dict(statuses)}; "
+        f"server CPU {cpu / max(accepted, 1) * 1000:.2f} ms per event"
     )
     assert stored == accepted, f"{accepted} accepted but {stored} stored"
 
@@ -238,7 +244,31 @@ async def open_payments(server_url: str, key: str) -> list[dict[str, Any]]:
         return opened
 
 
-async def end_to_end(server_url: str, pool: asyncpg.Pool, tenant_id: str, key: str) -> None:
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its descendants."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grown = {pid}, True
+    while grown:
+        grown = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grown = True
+    return sum(times.get(member, 0.0) for member in tree)
+
+
+async def end_to_end(
+    server_url: str, pool: asyncpg.Pool, tenant_id: str, key: str, server_pid: int
+) -> None:
     print(f"2. end to end: {PAYMENTS:,} payments completed by their webhooks")
     opening = time.perf_counter()
     opened = await open_payments(server_url, key)
@@ -263,7 +293,7 @@ async def end_to_end(server_url: str, pool: asyncpg.Pool, tenant_id: str, key: s
         )
         for p in opened
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), tree_cpu(server_pid)
     statuses, latencies, posting = await post_all(server_url, payloads)
     while True:
         row = await pool.fetchrow(
@@ -278,6 +308,7 @@ async def end_to_end(server_url: str, pool: asyncpg.Pool, tenant_id: str, key: s
         assert time.perf_counter() - started < DEADLINE, f"still waiting: {dict(row)}"
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
+    cpu = tree_cpu(server_pid) - cpu
     print(
         f"   posted {statuses[200] / posting:,.0f}/s ({statuses[200]:,} in {posting:.1f} s), "
         f"{percentiles(latencies)}; statuses {dict(statuses)}"
@@ -286,6 +317,10 @@ async def end_to_end(server_url: str, pool: asyncpg.Pool, tenant_id: str, key: s
         f"   recorded {row['done'] / elapsed:,.0f}/s end to end ({row['done']:,} in "
         f"{elapsed:.1f} s from the first post; the last {elapsed - posting:.1f} s after "
         f"the last post); dead {row['dead']}"
+    )
+    print(
+        f"   server CPU {cpu / max(row['done'], 1) * 1000:.2f} ms per event recorded "
+        f"(receiving, recording, projections; {cpu:.1f} s in all)"
     )
     attempts = await pool.fetch(
         "SELECT attempts, count(*) AS n FROM webhook_events"
@@ -338,12 +373,13 @@ async def main() -> None:
         log = Path(data_dir) / "server.log"
         server = Server({**env, "WEBHOOK_WORKER": "0"}, log, workers=SERVER_WORKERS)
         try:
-            await receiving(server.url, pool)
+            await receiving(server.url, pool, server._process.pid)
         finally:
             server.stop()
         server = Server(env, log, workers=SERVER_WORKERS)
         try:
-            await end_to_end(server.url, pool, str(tenant.id), issued.secret)
+            pid = server._process.pid
+            await end_to_end(server.url, pool, str(tenant.id), issued.secret, pid)
         finally:
             server.stop()
     finally:

@@ -29,6 +29,8 @@ from entrypoints.settings import Settings
 from entrypoints.webhook_worker import running_webhook_worker
 from entrypoints.webhooks import Webhooks
 
+WEBHOOK_LOOPS = 2
+
 
 async def start_background_work(
     stack: AsyncExitStack,
@@ -48,7 +50,11 @@ async def start_background_work(
             )
         )
     if "webhooks" in work:
-        state.webhook_worker = await stack.enter_async_context(running_webhook_worker(webhooks))
+        # two loops: one claims and reads its batch while the other's waits on the database
+        # (ADR 0049); the claim keeps one payment's events to one loop at a time (ADR 0045)
+        state.webhook_worker = await stack.enter_async_context(
+            running_webhook_worker(webhooks, workers=WEBHOOK_LOOPS)
+        )
     if "merchant_webhooks" in work:
         state.merchant_webhooks = await stack.enter_async_context(
             running_merchant_webhooks(merchant_webhooks(container, settings))

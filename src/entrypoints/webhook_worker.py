@@ -1,9 +1,11 @@
 """The webhook worker: claims due events from the inbox, processes them, retries, gives up.
 
 One loop per worker: claim up to ``batch_size`` due events (a lease of ``lease``
-seconds each), process them concurrently, mark each outcome, and when fewer
-than a full batch were due, wait for an event stored in this process or
-``poll_interval`` seconds (events stored by other processes). Any number of
+seconds each), read what they need together (ADR 0049: their payments, orders and
+stock in three reads), process them concurrently (``wave`` started per turn of the
+event loop; their appends stored together), write all their outcomes in one
+statement, and when fewer than a full batch were due, wait for an event stored in
+this process or ``poll_interval`` seconds (events stored by other processes). Any number of
 workers, in any processes, share the inbox: a claim never hands one event to two
 of them while its lease runs.
 
@@ -29,12 +31,15 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from commerce_core.eventstore import ConcurrencyError
+from commerce_core.eventstore import ConcurrencyError, Repository
 from commerce_core.payments.ports.webhooks import (
     StoredWebhook,
     UnreadableWebhookError,
     WebhookFailedError,
+    WebhookOutcome,
+    WebhookStatus,
 )
+from commerce_core.payments.webhooks.batch import preload_batch
 from entrypoints.webhooks import Webhooks
 
 log = structlog.get_logger("webhooks.worker")
@@ -60,10 +65,12 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class WorkerOptions:
     """``retention``: how long processed events are kept (their ids deduplicated;
-    Stripe redelivers for 3 days), purged every ``purge_every`` seconds."""
+    Stripe redelivers for 3 days), purged every ``purge_every`` seconds; ``wave``: how
+    many of a batch's events start per turn of the event loop (``_attempts``)."""
 
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     batch_size: int = 64
+    wave: int = 8
     lease: float = 60.0
     poll_interval: float = 0.5
     error_backoff: float = 1.0
@@ -88,12 +95,20 @@ class WebhookWorker:
         due = await self._inbox.claim_due(
             at=self._clock.now(), limit=options.batch_size, lease=options.lease, claim=claim
         )
-        outcomes = await asyncio.gather(
-            *(self._handle(event, claim) for event in due), return_exceptions=True
-        )
+        if not due:
+            return 0
+        repos = await self._preload(due)
+        outcomes = await self._attempts(due, claim, repos)
         for event, outcome in zip(due, outcomes, strict=True):
-            if isinstance(outcome, Exception):  # its outcome could not be stored
-                log.error("webhook outcome not stored", event_id=event.event_id, exc_info=outcome)
+            self._webhooks.count_outcome(event.gateway, str(outcome.status))
+        try:
+            settled = await self._inbox.settle(outcomes)
+        except Exception:  # the leases run out and the events are claimed again
+            log.exception("webhook outcomes not stored", count=len(outcomes))
+            return len(due)
+        if len(settled) < len(outcomes):
+            lost = [str(o.id) for o in outcomes if o.id not in settled]
+            log.warning("webhook claims lost before their outcomes were stored", ids=lost)
         return len(due)
 
     async def run(self) -> None:
@@ -109,45 +124,91 @@ class WebhookWorker:
             if claimed < self.options.batch_size:
                 await self._inbox.wait_for_new(self.options.poll_interval)
 
-    async def _handle(self, event: StoredWebhook, claim: UUID) -> None:
+    async def _attempts(
+        self, due: list[StoredWebhook], claim: UUID, repos: dict[UUID, Repository]
+    ) -> list[WebhookOutcome]:
+        """Every event processed side by side, started ``wave`` at a time, one wave per turn
+        of the event loop: an event runs from its preloaded reads to its append without a
+        pause, so starting all at once would keep the process's other work (its HTTP
+        requests) waiting for the whole batch's CPU. The appends still go together as
+        they come (``JointAppends``)."""
+        tasks: list[asyncio.Task[WebhookOutcome]] = []
+        wave = max(self.options.wave, 1)
+        try:
+            for start in range(0, len(due), wave):
+                tasks += [
+                    asyncio.create_task(self._attempt(event, claim, repos.get(event.id)))
+                    for event in due[start : start + wave]
+                ]
+                await asyncio.sleep(0)  # this wave runs before the next one starts
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+
+    async def _preload(self, due: list[StoredWebhook]) -> dict[UUID, Repository]:
+        """The batch's payments, orders and stock read together (ADR 0049); if that
+        fails, each event reads its own, as without a batch."""
+        processing = self._webhooks.processing
+        try:
+            return await preload_batch(
+                processing.repo, processing.translators, processing.payment_tenants, due
+            )
+        except Exception:
+            log.warning("webhook batch not preloaded", exc_info=True)
+            return {}
+
+    async def _attempt(
+        self, event: StoredWebhook, claim: UUID, repo: Repository | None
+    ) -> WebhookOutcome:
+        """The event processed, and the outcome to store (never raises)."""
         policy = self.options.policy
         if event.attempts > policy.max_attempts:
             error = f"gave up after {event.attempts - 1} attempts (some were interrupted)"
-            self._webhooks.count_outcome(event.gateway, "dead")
-            await self._inbox.mark_dead(event.id, claim, at=self._clock.now(), error=error)
-            return
+            return self._dead(event, claim, error, None)
         try:
-            done = await self._webhooks.process(event)
+            done = await self._webhooks.process(event, repo)
         except UnreadableWebhookError as error:
-            await self._give_up(event, claim, error)
+            return self._give_up(event, claim, error)
         except Exception as error:
             if event.attempts >= policy.max_attempts:
-                await self._give_up(event, claim, error)
-                return
+                return self._give_up(event, claim, error)
             delay = policy.delay(event.attempts)
             if isinstance(error.__cause__, ConcurrencyError):  # lost a race: try again soon
                 delay = min(delay, timedelta(seconds=random.uniform(0.05, 0.5)))
             log.info("webhook failed", event_id=event.event_id, error=repr(error))
-            self._webhooks.count_outcome(event.gateway, "failed")
-            await self._inbox.mark_failed(
-                event.id,
-                claim,
+            return WebhookOutcome(
+                id=event.id,
+                claim=claim,
+                status=WebhookStatus.FAILED,
                 error=_describe(error),
                 next_attempt_at=self._clock.now() + delay,
                 tenant_id=_tenant(error),
             )
-        else:
-            self._webhooks.count_outcome(event.gateway, "processed")
-            at = self._clock.now()
-            await self._inbox.mark_processed(
-                event.id, claim, at=at, note=done.note, tenant_id=done.tenant_id
-            )
+        return WebhookOutcome(
+            id=event.id,
+            claim=claim,
+            status=WebhookStatus.PROCESSED,
+            note=done.note,
+            processed_at=self._clock.now(),
+            tenant_id=done.tenant_id,
+        )
 
-    async def _give_up(self, event: StoredWebhook, claim: UUID, error: Exception) -> None:
+    def _give_up(self, event: StoredWebhook, claim: UUID, error: Exception) -> WebhookOutcome:
         log.warning("webhook dead", event_id=event.event_id, type=event.type, error=repr(error))
-        self._webhooks.count_outcome(event.gateway, "dead")
-        await self._inbox.mark_dead(
-            event.id, claim, at=self._clock.now(), error=_describe(error), tenant_id=_tenant(error)
+        return self._dead(event, claim, _describe(error), _tenant(error))
+
+    def _dead(
+        self, event: StoredWebhook, claim: UUID, error: str, tenant_id: str | None
+    ) -> WebhookOutcome:
+        return WebhookOutcome(
+            id=event.id,
+            claim=claim,
+            status=WebhookStatus.DEAD,
+            error=error,
+            processed_at=self._clock.now(),
+            tenant_id=tenant_id,
         )
 
     async def _purge(self) -> None:

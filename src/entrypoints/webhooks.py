@@ -4,11 +4,12 @@ endpoint and the worker (so that a stored event wakes the worker in-process)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 import structlog
 
+from commerce_core.eventstore import Repository
 from commerce_core.fulfilment.tracking import TrackingWebhooks
 from commerce_core.payments.fees import FeeSchedule
 from commerce_core.payments.ports.webhooks import StoredWebhook, WebhookInbox, WebhookVerifier
@@ -59,15 +60,19 @@ class Webhooks:
     tracking: CarrierTracking | None = None
     pos: ChannelSync | None = None
 
-    async def process(self, event: StoredWebhook) -> ProcessedWebhook:
+    async def process(
+        self, event: StoredWebhook, repo: Repository | None = None
+    ) -> ProcessedWebhook:
         """A stored event processed by its kind: a carrier's tracking, a POS's (a pull of
-        its connection, ADR 0037), or a payment's."""
+        its connection, ADR 0037), or a payment's (through ``repo`` when given: a view
+        of its batch's reads, ADR 0049)."""
         if self.pos is not None and event.gateway.startswith(POS_WEBHOOK_PREFIX):
             return await process_pos_webhook(self.pos.services, self.pos.pos_for, event)
         if self.tracking is not None and event.gateway in self.tracking.hooks:
             tracking = self.tracking
             return await process_tracking_webhook(tracking.services, tracking.hooks, event)
-        return await process_webhook(self.processing, event)
+        services = self.processing if repo is None else replace(self.processing, repo=repo)
+        return await process_webhook(services, event)
 
     def count_delivery(self, gateway: str, result: str) -> None:
         """A webhook request: ``stored``, ``duplicate`` or ``invalid_signature``."""

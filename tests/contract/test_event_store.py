@@ -103,6 +103,50 @@ async def test_multi_stream_append_is_all_or_nothing(store: EventStore) -> None:
     assert await store.stream_version(fresh) == 1
 
 
+async def test_several_appends_with_their_own_metadata_are_stored_together(
+    store: EventStore,
+) -> None:
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await store.append([AppendStream(second, 0, new_events(1))], META)
+    other = EventMetadata(tenant_id="t2", correlation_id="corr-2", causation_id="cmd-2")
+
+    recorded = await store.append_many(
+        [
+            ([AppendStream(first, 0, new_events(2))], META),
+            (
+                [AppendStream(second, 1, new_events(1)), AppendStream(third, 0, new_events(1))],
+                other,
+            ),
+        ]
+    )
+
+    assert [[(r.stream_id, r.version) for r in group] for group in recorded] == [
+        [(first, 1), (first, 2)],
+        [(second, 2), (third, 1)],
+    ]
+    assert [r.metadata for r in await store.read_stream(first)] == [META, META]
+    assert [r.metadata for r in await store.read_stream(third)] == [other]
+    assert (await store.read_stream(second))[1].metadata == other
+    assert await store.append_many([]) == []
+
+
+async def test_several_appends_are_stored_all_or_none(store: EventStore) -> None:
+    ready, busy, retried = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await store.append([AppendStream(busy, 0, new_events(1))], META)
+    stored = new_events(1)
+    await store.append([AppendStream(retried, 0, stored)], META)
+
+    for refused in (
+        ([AppendStream(busy, 0, new_events(1))], META),  # stale: busy is at version 1
+        ([AppendStream(retried, 0, stored)], META),  # stored already: a retry, not new
+    ):
+        with pytest.raises(ConcurrencyError):
+            await store.append_many([([AppendStream(ready, 0, new_events(1))], META), refused])
+
+    assert await store.stream_version(ready) == 0
+    assert (await store.stream_version(busy), await store.stream_version(retried)) == (1, 1)
+
+
 async def test_appending_stored_event_ids_again_is_a_no_op(store: EventStore) -> None:
     stream, other = uuid.uuid4(), uuid.uuid4()
     events = new_events(2)

@@ -20,6 +20,7 @@ from commerce_core.payments.ports.webhooks import (
     ReceivedWebhook,
     StoredWebhook,
     WebhookInbox,
+    WebhookOutcome,
     WebhookStatus,
 )
 from tests.conftest import PgSchema
@@ -166,6 +167,49 @@ async def test_a_processed_event_keeps_its_note_and_tenant_and_is_never_claimed_
     assert (await claim(inbox, at=later(10_000)))[1] == []
 
 
+async def test_a_batch_s_outcomes_are_settled_together_each_only_while_its_claim_holds(
+    inbox: WebhookInbox,
+) -> None:
+    done, failed, dead, taken = [await add(inbox, f"evt_{n}") for n in range(4)]
+    stale, _ = await claim(inbox)
+    current, _ = await claim(inbox, at=later(LEASE))  # all four again: the leases ran out
+    mine = [
+        WebhookOutcome(
+            id=done, claim=current, status=S.PROCESSED, note="applied", processed_at=later(61)
+        ),
+        WebhookOutcome(
+            id=failed,
+            claim=current,
+            status=S.FAILED,
+            error="not ready",
+            next_attempt_at=later(90),
+            tenant_id="t1",
+        ),
+        WebhookOutcome(
+            id=dead, claim=current, status=S.DEAD, error="unreadable", processed_at=later(61)
+        ),
+    ]
+    late = WebhookOutcome(id=taken, claim=stale, status=S.PROCESSED, note="applied")
+
+    settled = await inbox.settle([*mine, late])
+
+    assert settled == {done, failed, dead}
+    assert await inbox.settle([]) == set()
+    rows = {id: await inbox.get(id) for id in (done, failed, dead, taken)}
+    seen = {
+        id: (e.status, e.note, e.last_error, e.next_attempt_at, e.tenant_id, e.claim)
+        for id, e in rows.items()
+        if e is not None
+    }
+    assert seen == {
+        done: (S.PROCESSED, "applied", None, None, None, None),
+        failed: (S.FAILED, None, "not ready", later(90), "t1", None),
+        dead: (S.DEAD, None, "unreadable", None, None, None),
+        taken: (S.RECEIVED, None, None, later(2 * LEASE), None, current),
+    }
+    assert [e.id for e in (await claim(inbox, at=later(90)))[1]] == [failed]
+
+
 async def test_a_failed_event_is_due_again_at_its_next_attempt(inbox: WebhookInbox) -> None:
     id = await add(inbox)
     token, _ = await claim(inbox)
@@ -270,6 +314,19 @@ async def test_the_first_tenant_of_a_gateway_payment_stays(stores: Stores) -> No
 
     assert await tenants.tenant_of("stripe", "pi_1") == "t1"
     assert await tenants.tenant_of("other", "pi_1") is None
+
+
+async def test_many_payments_remembered_at_once_are_all_stored_first_tenant_first(
+    stores: Stores,
+) -> None:
+    tenants = stores.tenants
+    calls = [tenants.remember("stripe", f"pi_{n}", f"t{n}") for n in range(50)]
+    calls += [tenants.remember("stripe", f"pi_{n}", "other") for n in range(0, 50, 7)]
+
+    await asyncio.gather(*calls)
+
+    found = [await tenants.tenant_of("stripe", f"pi_{n}") for n in range(50)]
+    assert found == [f"t{n}" for n in range(50)]
 
 
 async def test_of_an_event_delivered_many_times_at_once_one_delivery_is_stored(

@@ -40,14 +40,33 @@ class MemoryEventStore:
         stored = [event_id in self._event_ids for event_id in new_ids]
         if new_ids and all(stored):
             return []
+        self._check(streams, any(stored))
+        appended = self._store(streams, metadata, len(self._log) + 1)
+        self._wake()
+        return appended
+
+    async def append_many(
+        self, appends: Sequence[tuple[Sequence[AppendStream], EventMetadata]]
+    ) -> list[list[RecordedEvent]]:
+        streams = [s for group, _ in appends for s in group]
+        stored = any(e.event_id in self._event_ids for s in streams for e in s.events)
+        self._check(streams, stored)
+        tx_id = len(self._log) + 1
+        appended = [self._store(group, metadata, tx_id) for group, metadata in appends]
+        self._wake()
+        return appended
+
+    def _check(self, streams: Sequence[AppendStream], stored: bool) -> None:
+        new_ids = [e.event_id for s in streams for e in s.events]
         if len(set(new_ids)) != len(new_ids) or len({s.stream_id for s in streams}) != len(streams):
             raise ValueError("an append names the same stream or event id twice")
         for stream in streams:
-            if len(self._streams.get(stream.stream_id, ())) != stream.expected_version or any(
-                stored
-            ):
+            if len(self._streams.get(stream.stream_id, ())) != stream.expected_version or stored:
                 raise ConcurrencyError(stream.stream_id, stream.expected_version)
-        tx_id = len(self._log) + 1
+
+    def _store(
+        self, streams: Sequence[AppendStream], metadata: EventMetadata, tx_id: int
+    ) -> list[RecordedEvent]:
         recorded_at = self._clock()
         appended: list[RecordedEvent] = []
         for stream in streams:
@@ -67,7 +86,6 @@ class MemoryEventStore:
                 self._log.append(record)
                 self._event_ids.add(new.event_id)
                 appended.append(record)
-        self._wake()
         return appended
 
     def _wake(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from commerce_core.payments.ports.webhooks import (
     ReceivedWebhook,
     StoredWebhook,
     WebhookCounts,
+    WebhookOutcome,
     WebhookStatus,
 )
 
@@ -188,6 +190,22 @@ class MemoryWebhookInbox:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._added.wait(), max_wait)
         self._added.clear()
+
+    async def settle(self, outcomes: Sequence[WebhookOutcome]) -> set[UUID]:
+        settled = set()
+        for o in outcomes:
+            changes: dict[str, object] = {
+                "status": o.status,
+                "next_attempt_at": o.next_attempt_at,
+                "processed_at": o.processed_at,
+            }
+            if o.note is not None:
+                changes["note"] = o.note
+            if o.error is not None:
+                changes["last_error"] = o.error
+            if self._settle(o.id, o.claim, o.tenant_id, **changes):
+                settled.add(o.id)
+        return settled
 
     def _settle(self, id: UUID, claim: UUID, tenant_id: str | None, **changes: object) -> bool:
         event = self._events.get(id)

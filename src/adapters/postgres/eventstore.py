@@ -58,6 +58,27 @@ ORDER BY i.n
 RETURNING tx_id, global_position
 """
 
+# Several appends in one statement (``append_many``): the same INSERT with each event's
+# metadata in arrays of its own.
+_APPEND_MANY = """
+WITH gaps AS (
+    SELECT 1 FROM unnest($10::uuid[], $11::int[]) AS s(stream_id, expected)
+    WHERE s.expected > 0 AND NOT EXISTS (
+        SELECT 1 FROM events e WHERE e.stream_id = s.stream_id AND e.version = s.expected)
+)
+INSERT INTO events (stream_id, version, event_id, type, data,
+                    tenant_id, correlation_id, causation_id, actor, recorded_at)
+SELECT i.stream_id, i.version, i.event_id, i.type, i.data,
+       i.tenant_id, i.correlation_id, i.causation_id, i.actor, $12
+FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[],
+            $6::text[], $7::text[], $8::text[], $9::text[])
+     WITH ORDINALITY AS i(stream_id, version, event_id, type, data,
+                          tenant_id, correlation_id, causation_id, actor, n)
+WHERE NOT EXISTS (SELECT 1 FROM gaps)
+ORDER BY i.n
+RETURNING tx_id, global_position
+"""
+
 _COLUMNS = (
     "tx_id, global_position, stream_id, version, event_id, type, data,"
     " tenant_id, correlation_id, causation_id, actor, recorded_at"
@@ -133,7 +154,8 @@ class PostgresEventStore:
     ``poll_interval`` bounds how long a live subscriber waits to see events
     appended by other processes; appends in this process wake it at once.
     ``before_commit`` is a test seam: when set, each append runs in an explicit
-    transaction and awaits it between the INSERT and the COMMIT.
+    transaction and awaits it between the INSERT and the COMMIT (``append`` only, not
+    ``append_many``).
     """
 
     def __init__(
@@ -197,6 +219,55 @@ class PostgresEventStore:
                 positions, rows, strict=True
             )
         ]
+
+    async def append_many(
+        self, appends: Sequence[tuple[Sequence[AppendStream], EventMetadata]]
+    ) -> list[list[RecordedEvent]]:
+        rows = [
+            (s.stream_id, s.expected_version + n, e.event_id, e.type, e.data, metadata)
+            for streams, metadata in appends
+            for s in streams
+            for n, e in enumerate(s.events, start=1)
+        ]
+        if not rows:
+            return [[] for _ in appends]
+        streams = [s for group, _ in appends for s in group]
+        recorded_at = self._clock()
+        args: list[Any] = [list(column) for column in zip(*(row[:5] for row in rows), strict=True)]
+        args += [
+            [row[5].tenant_id for row in rows],
+            [row[5].correlation_id for row in rows],
+            [row[5].causation_id for row in rows],
+            [row[5].actor for row in rows],
+            [s.stream_id for s in streams],
+            [s.expected_version for s in streams],
+            recorded_at,
+        ]
+        try:
+            positions = await self._pool.fetch(_APPEND_MANY, *args)
+        except asyncpg.UniqueViolationError:
+            positions = []
+        if len(positions) != len(rows):  # which one, and whether a retry: one by one
+            raise ConcurrencyError(streams[0].stream_id, streams[0].expected_version)
+        self._appended.set()
+        self._appended = asyncio.Event()
+        recorded = iter(
+            RecordedEvent(
+                position=Position(*position),
+                stream_id=stream_id,
+                version=version,
+                event_id=event_id,
+                type=type_,
+                data=data,
+                metadata=metadata,
+                recorded_at=recorded_at,
+            )
+            for position, (stream_id, version, event_id, type_, data, metadata) in zip(
+                positions, rows, strict=True
+            )
+        )
+        sizes = [sum(len(s.events) for s in group) for group, _ in appends]
+        return [[next(recorded) for _ in range(size)] for size in sizes]
 
     async def _insert(self, conn: Connection, args: list[Any]) -> list[asyncpg.Record]:
         if any(args[6]):

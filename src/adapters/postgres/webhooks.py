@@ -1,10 +1,10 @@
 """The webhook ports in PostgreSQL (tables of migration 0007).
 
 Every operation is one statement, so none holds a transaction open (events that
-arrive together are stored by one, ``webhook_batches``): a claim is
-an ``UPDATE`` of the rows a ``SELECT ... FOR UPDATE SKIP LOCKED`` picked, which
-gives each worker different rows and commits at once. What keeps the event from
-other workers afterwards is its lease (``next_attempt_at`` moved past the
+arrive together are stored by one, ``webhook_batches``; a batch's outcomes are written
+by one, ``settle``): a claim is an ``UPDATE`` of the rows a ``SELECT ... FOR UPDATE SKIP
+LOCKED`` picked, which gives each worker different rows and commits at once. What keeps
+the event from other workers afterwards is its lease (``next_attempt_at`` moved past the
 claim's end), not a lock held while it is processed: a transaction left open
 for that long would hold back the event store's readers (see the event store
 ADR). No NOTIFY either (it serializes commits): workers in the process that
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from commerce_core.payments.ports.webhooks import (
     ReceivedWebhook,
     StoredWebhook,
     WebhookCounts,
+    WebhookOutcome,
     WebhookStatus,
 )
 
@@ -58,6 +60,20 @@ UPDATE webhook_events
 SET status = $3, note = COALESCE($4, note), last_error = COALESCE($5, last_error),
     next_attempt_at = $6, processed_at = $7, tenant_id = COALESCE($8, tenant_id), claim = NULL
 WHERE id = $1 AND claim = $2
+"""
+
+# a batch's outcomes in one statement, each only while its claim holds
+_SETTLE_MANY = """
+UPDATE webhook_events AS w
+SET status = o.status, note = COALESCE(o.note, w.note),
+    last_error = COALESCE(o.error, w.last_error), next_attempt_at = o.next_attempt_at,
+    processed_at = o.processed_at,
+    tenant_id = COALESCE(o.tenant_id, w.tenant_id), claim = NULL
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::timestamptz[], $8::text[])
+    AS o(id, claim, status, note, error, next_attempt_at, processed_at, tenant_id)
+WHERE w.id = o.id AND w.claim = o.claim
+RETURNING w.id
 """
 
 _RETRY = """
@@ -164,6 +180,21 @@ class PostgresWebhookInbox:
             _SETTLE, id, claim, status, note, error, next_attempt_at, processed_at, tenant_id
         )
         return _changed(result)
+
+    async def settle(self, outcomes: Sequence[WebhookOutcome]) -> set[UUID]:
+        if not outcomes:
+            return set()
+        columns = [
+            [o.id for o in outcomes],
+            [o.claim for o in outcomes],
+            [str(o.status) for o in outcomes],
+            [o.note for o in outcomes],
+            [o.error for o in outcomes],
+            [o.next_attempt_at for o in outcomes],
+            [o.processed_at for o in outcomes],
+            [o.tenant_id for o in outcomes],
+        ]
+        return {row["id"] for row in await self._pool.fetch(_SETTLE_MANY, *columns)}
 
     async def get(self, id: UUID) -> StoredWebhook | None:
         row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM webhook_events WHERE id = $1", id)

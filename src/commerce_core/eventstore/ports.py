@@ -34,6 +34,17 @@ class EventStore(Protocol):
         self, streams: Sequence[AppendStream], metadata: EventMetadata
     ) -> list[RecordedEvent]: ...
 
+    async def append_many(
+        self, appends: Sequence[tuple[Sequence[AppendStream], EventMetadata]]
+    ) -> list[list[RecordedEvent]]:
+        """Several appends, each with its own metadata, stored together atomically (one
+        statement): every event of every append, or none. Raises ``ConcurrencyError``
+        when any append would not be stored as given (a stream not at its expected
+        version, or an event id stored already): the caller then appends them one by one
+        to learn which (and to make a retried append a no-op). No stream may be named by
+        two of them. Returns each append's recorded events."""
+        ...
+
     async def read_stream(
         self, stream_id: UUID, from_version: int = 1, to_version: int | None = None
     ) -> list[RecordedEvent]: ...

@@ -12,6 +12,12 @@ The preloaded state is as of one moment, like any read before an optimistic appe
 the append's expected versions still guard every stream it writes. It answers reads
 only until the first ``save`` through the view: a save that lost a race (or won one)
 must not be retried on the state read before it, so every later read goes to the store.
+
+``BatchReads`` does the same for a batch of commands (the webhook worker's claim): the
+streams of all of them in a few reads (each read may follow from what the previous one
+found), then a ``Preloaded`` view per command. An aggregate the batch looked at
+(``peek``) is handed to the first view that asks for it instead of being replayed again,
+and the views' appends made side by side are stored together (``JointAppends``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from commerce_core.eventstore.records import EventMetadata, RecordedEvent, StreamLoad
+from commerce_core.eventstore.joint_appends import JointAppends
+from commerce_core.eventstore.records import (
+    AppendStream,
+    EventMetadata,
+    RecordedEvent,
+    StreamLoad,
+)
 from commerce_core.eventstore.repository import AggregateNotFoundError, Repository
 
 A = TypeVar("A", bound=Aggregate)
@@ -40,9 +52,18 @@ async def preload(repo: Repository, stream_ids: Iterable[UUID]) -> Preloaded:
 class Preloaded(Repository):
     """``Repository`` over the same store, answering preloaded ids without a read."""
 
-    def __init__(self, repo: Repository, loads: dict[UUID, StreamLoad | None]) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        loads: dict[UUID, StreamLoad | None],
+        peeked: dict[UUID, Aggregate] | None = None,
+        appends: JointAppends | None = None,
+    ) -> None:
         super().__init__(repo.store, repo.mapper, repo.snapshot_every)
         self._loads = loads  # every preloaded id; None: read and found absent
+        # replayed already (shared by a batch's views): handed to the first that asks
+        self._peeked = peeked if peeked is not None else {}
+        self._appends = appends
 
     async def get(
         self,
@@ -75,6 +96,9 @@ class Preloaded(Repository):
 
     def _from_load(self, aggregate_id: UUID) -> Aggregate | None:
         # replayed on each ask: every caller gets an aggregate of its own to change
+        peeked = self._peeked.pop(aggregate_id, None)
+        if peeked is not None:
+            return peeked
         load = self._loads[aggregate_id]
         return None if load is None else self._replay(load)
 
@@ -93,7 +117,50 @@ class Preloaded(Repository):
         answer (ADR 0047). Taken before a ``save`` (which ends this view's answers)."""
         return Preloaded(self, {i: self._loads[i] for i in stream_ids if i in self._loads})
 
+    async def _append(
+        self, streams: list[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
+        if self._appends is None:
+            return await super()._append(streams, metadata)
+        return await self._appends.append(streams, metadata)
+
     @property
     def preloaded(self) -> frozenset[UUID]:
         """The ids still answered from the preload (none after a save)."""
         return frozenset(self._loads)
+
+
+class BatchReads:
+    """The streams of a batch of commands, read together; ``view`` gives each command its
+    ``Preloaded`` repository on them, whose saves are stored together with the others'
+    made beside them (``JointAppends``). Reads of ids already read are not repeated."""
+
+    def __init__(self, repo: Repository) -> None:
+        self._repo = repo
+        self._loads: dict[UUID, StreamLoad | None] = {}
+        self._peeked: dict[UUID, Aggregate] = {}
+        self._appends = JointAppends(repo.store)
+
+    async def read(self, stream_ids: Iterable[UUID]) -> None:
+        """One read of the ``stream_ids`` not read yet (none: no read)."""
+        wanted = [i for i in dict.fromkeys(stream_ids) if i not in self._loads]
+        if not wanted:
+            return
+        loads = await self._repo.store.load_streams(wanted)
+        self._loads.update({stream_id: loads.get(stream_id) for stream_id in wanted})
+
+    def peek(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The aggregate as read (None: not read, absent, or another kind), to look at
+        only: the first view that asks for it gets this very object to change."""
+        if aggregate_id not in self._peeked:
+            load = self._loads.get(aggregate_id)
+            aggregate = None if load is None else self._repo._replay(load)
+            if aggregate is None:
+                return None
+            self._peeked[aggregate_id] = aggregate
+        found = self._peeked[aggregate_id]
+        return found if isinstance(found, kind) else None
+
+    def view(self) -> Preloaded:
+        """A repository for one command of the batch, answering its first reads from these."""
+        return Preloaded(self._repo, self._loads, self._peeked, self._appends)

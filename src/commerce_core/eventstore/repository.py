@@ -118,10 +118,15 @@ class Repository:
             streams.append(AppendStream(aggregate.id, expected, new_events))
         if not streams:
             return []
-        recorded = await self.store.append(streams, metadata)
+        recorded = await self._append(streams, metadata)
         if self.snapshot_every:
             await self._snapshot_crossings(aggregates, streams)
         return recorded
+
+    async def _append(
+        self, streams: list[AppendStream], metadata: EventMetadata
+    ) -> list[RecordedEvent]:
+        return await self.store.append(streams, metadata)
 
     async def _snapshot_crossings(
         self, aggregates: tuple[Aggregate, ...], streams: list[AppendStream]

@@ -291,6 +291,55 @@ async def test_workers_stopped_at_random_moments_lose_and_double_nothing(hooks: 
     assert interrupted > 0
 
 
+async def test_two_workers_at_once_record_each_event_once_and_each_payment_in_order(
+    hooks: Hooks,
+) -> None:
+    api = hooks.api
+    tenant, key = await api.tenant("pair")
+    s = Shop(api, key)
+    events = StripeEvents(str(tenant.id))
+    payments = []
+    for n in range(24):  # each order of its own SKU, but two orders share MUG-0's stock
+        sku = f"MUG-{n if n % 12 else 0}"
+        if n != 12:
+            await s.stock_product(sku, 1000, 10)
+        order = (await s.order((sku, 2))).json()
+        body = {"order_id": order["id"], "payment_method": {"type": "card", "token": "tok_3ds"}}
+        opened = await s.call("POST", "/payments/charge", {**body, "gateway": "stripe"})
+        payments.append(
+            await api.container.repository().get(uuid.UUID(opened.json()["id"]), kind=Payment)
+        )
+    payloads = []
+    for payment in payments:
+        total = payment.amount.amount
+        succeeded = events.intent(payment, "succeeded", amount_received=total)
+        refund = events.refund(payment, f"re_{payment.id.hex[:8]}", 300, "succeeded")
+        payloads += [  # the refund (made at the gateway) arrives after the capture
+            events.event("payment_intent.succeeded", succeeded, _now()),
+            events.event("refund.updated", refund, _now()),
+        ]
+    for payload in payloads:  # in this order: the refund's ordering key waits for the capture
+        assert (await hooks.post(payload)).status_code == 200
+    batches = replace(FAST, batch_size=8)
+
+    async with AsyncExitStack() as two:  # two workers of two loops each, as two processes
+        for _ in range(2):
+            await two.enter_async_context(
+                running_webhook_worker(hooks.webhooks, batches, workers=2)
+            )
+        await hooks.settled()
+
+    stored = await hooks.webhooks.inbox.find(limit=100)
+    assert {(e.status, e.note) for e in stored} == {(S.PROCESSED, "applied")}
+    store = api.container.event_store()
+    for payment in payments:
+        types = [r.type.rsplit(".", 1)[-1] for r in await store.read_stream(payment.id)]
+        assert types[-3:] == ["Captured", "RefundRequested", "RefundSucceeded"], types
+        assert types.count("Captured") == types.count("RefundSucceeded") == 1
+    stock = (await s.call("GET", "/inventory/MUG-0")).json()
+    assert stock["on_hand"] == 10 - 2 * 2
+
+
 async def test_admins_list_their_tenant_s_failed_events_and_retry_them(hooks: Hooks) -> None:
     api = hooks.api
     tenant, admin = await api.tenant("ops")

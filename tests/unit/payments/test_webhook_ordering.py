@@ -60,7 +60,9 @@ class Recording(Webhooks):
     done: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     fail_once: set[tuple[str, int]] = field(default_factory=set)
 
-    async def process(self, event: StoredWebhook) -> ProcessedWebhook:
+    async def process(
+        self, event: StoredWebhook, repo: Repository | None = None
+    ) -> ProcessedWebhook:
         body = msgspec.json.decode(event.payload, type=Body)
         self.running[body.payment] += 1
         if self.running[body.payment] > 1:

@@ -120,6 +120,21 @@ class WebhookCounts(msgspec.Struct, frozen=True, kw_only=True):
     oldest_pending_at: datetime | None = None
 
 
+class WebhookOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """One attempt's outcome, for ``WebhookInbox.settle``: ``status`` processed (with
+    ``note`` and ``processed_at``), failed (``error``, due again at ``next_attempt_at``)
+    or dead (``error``, ``processed_at``); ``tenant_id`` the tenant it concerned, if known."""
+
+    id: UUID
+    claim: UUID
+    status: WebhookStatus
+    note: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    processed_at: datetime | None = None
+    tenant_id: str | None = None
+
+
 class WebhookInbox(Protocol):
     """Gateway events, each stored once and processed until done or dead.
 
@@ -140,6 +155,9 @@ class WebhookInbox(Protocol):
       worker whose lease ran out and whose event was claimed again changes nothing).
       ``mark_failed`` makes the event due at ``next_attempt_at``. ``tenant_id``, when
       given, records the tenant the event turned out to concern.
+    - ``settle`` records several outcomes at once, each as ``mark_*`` would (only while
+      its ``claim`` holds), and returns the ids it recorded: a worker writes a whole
+      batch's outcomes in one statement.
     - ``get`` returns an event by our id, or None.
     - ``find`` returns events newest first (``seq`` descending), filtered by status
       and tenant when given (``tenantless``: only events no tenant owns), starting
@@ -176,6 +194,8 @@ class WebhookInbox(Protocol):
     async def mark_dead(
         self, id: UUID, claim: UUID, *, at: datetime, error: str, tenant_id: str | None = None
     ) -> bool: ...
+
+    async def settle(self, outcomes: Sequence[WebhookOutcome]) -> set[UUID]: ...
 
     async def get(self, id: UUID) -> StoredWebhook | None: ...
 

@@ -23,7 +23,7 @@ import signal
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.postgres.connection import server_settings
+from commerce_core.inventory.stock import DEFAULT_LOCATION, StockItem
 from commerce_core.ordering.loading import load_order
 from commerce_core.ordering.order import Order, OrderStatus
 from commerce_core.payments.bundle import PaymentServices
@@ -257,6 +258,51 @@ async def _recover(schema: str, tenant_id: str, orders: list[uuid.UUID]) -> tupl
         return [await load_order(repo, tenant_id, order_id) for order_id in orders], between
 
 
+@contextlib.asynccontextmanager
+async def stock_item_held(schema: str, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
+    """Makes every writer of the SKU's stock item wait: an uncommitted event at its next
+    version holds the unique (stream, version) index, so placements and stock takes block
+    on it while charges still reach their gateway answer. Rolled back at the end."""
+    stream = StockItem.id_for(tenant_id, SKU, DEFAULT_LOCATION)
+    conn = await asyncpg.connect(TEST_DATABASE_URL, server_settings=server_settings(schema))
+    hold = conn.transaction()
+    await hold.start()
+    try:
+        while True:
+            version = await conn.fetchval(
+                "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream
+            )
+            try:
+                async with conn.transaction():  # a savepoint: a lost race keeps the hold open
+                    await conn.execute(
+                        "INSERT INTO events (stream_id, version, event_id, type, data,"
+                        " tenant_id, recorded_at) VALUES ($1, $2, $3, 'Test.Hold', '{}', $4,"
+                        " now())",
+                        stream,
+                        version + 1,
+                        uuid.uuid4(),
+                        tenant_id,
+                    )
+                break
+            except asyncpg.UniqueViolationError:
+                continue  # another writer took that version first: hold the next one
+        yield conn
+    finally:
+        await hold.rollback()
+        await conn.close()
+
+
+async def answered_not_closed(conn: asyncpg.Connection) -> int:
+    """Charges whose gateway answer is recorded and whose intent is not closed (the take
+    and the close are one append, after the answer)."""
+    rows = await conn.fetch(
+        "SELECT type, count(*) AS n FROM events WHERE type LIKE '%Payment.EffectAnswered'"
+        " OR type LIKE '%Payment.EffectCompleted' GROUP BY type"
+    )
+    counts = {row["type"].rsplit(".", 1)[-1]: int(row["n"]) for row in rows}
+    return counts.get("EffectAnswered", 0) - counts.get("EffectCompleted", 0)
+
+
 def test_a_server_killed_mid_sale_leaves_nothing_oversold_and_recovery_takes_once(
     server: Server, schema: PgSchema
 ) -> None:
@@ -293,7 +339,21 @@ def test_a_server_killed_mid_sale_leaves_nothing_oversold_and_recovery_takes_onc
 
             async def kill_and_restart() -> None:
                 await twenty_answered.wait()
-                server.kill()
+                # the kill lands while charges wait between their answer and their take:
+                # not left to the timing of the machine
+                async with stock_item_held(schema.name, server.tenant_id) as conn:
+                    for _ in range(600):
+                        if await answered_not_closed(conn) > 0:
+                            break
+                        await asyncio.sleep(0.05)  # polling the charges' progress
+                    server.kill()
+                    # its sessions still waiting on the hold would finish their appends
+                    # once it ends (a statement commits without its client): end them too
+                    await conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE $1 = ANY(pg_blocking_pids(pid))",
+                        conn.get_server_pid(),
+                    )
                 await asyncio.to_thread(server.start)
 
             await asyncio.gather(

@@ -832,11 +832,21 @@ def print_goals(results: dict[Key, Result]) -> None:
             print(f"  {setup:<10} {text}: {'met' if met else 'NOT met'}")
 
 
-def print_cpu(cpu: dict[Key, CpuUse]) -> None:
-    """Where the cores went during each route's run (bench/cpu_use.py), in shares of one core."""
+def print_cpu(cpu: dict[Key, CpuUse], results: dict[Key, Result]) -> None:
+    """Where the cores went during each route's run (bench/cpu_use.py), in shares of one
+    core; then the CPU per request of the server processes and of their database sessions,
+    which other load on the machine moves far less than req/s."""
     print("\nCPU during each run, in shares of one core (/proc, utime + stime):")
-    for (setup, workers, route), used in cpu.items():
+    for key, used in cpu.items():
+        setup, workers, route = key
         print(f"  {setup}, {workers} worker(s), {route}: {used.line()}")
+    print("\nCPU per request (ms; server processes, their database sessions):")
+    for key, used in cpu.items():
+        setup, workers, route = key
+        requests = max(results[key].requests, 1)
+        app_ms = 1000 * sum(used.servers) * used.seconds / requests
+        db_ms = 1000 * used.database * used.seconds / requests
+        print(f"  {setup:<10} {workers} worker(s) {route:<12} {app_ms:6.2f} {db_ms:6.2f}")
 
 
 def main() -> None:
@@ -883,7 +893,7 @@ def main() -> None:
     print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
     print_table(results)
     print_scaling(results)
-    print_cpu(cpu)
+    print_cpu(cpu, results)
     print_goals(results)
     for name, (profile, per_request) in profiles.items():
         print_profile(name, profile, per_request)

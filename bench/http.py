@@ -243,11 +243,28 @@ def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[Ser
         process = subprocess.Popen(
             [*args, "--workers", str(workers)], env=env, stdout=out, stderr=out
         )
+    workers_seen: list[int] = []
     try:
         _wait_until_healthy(port, process, log)
+        workers_seen = descendants(process.pid)
         yield Server(port, process.pid)
     finally:
         _stop(process)
+        # a worker whose supervisor had to be killed lives on (pool open, projections
+        # running): it would load every later run and hold the database's connections
+        for pid in workers_seen:
+            _kill_if_ours(pid, port)
+
+
+def _kill_if_ours(pid: int, port: int) -> None:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return  # gone, as it should be
+    if b"serve" in command and str(port).encode() in command:  # not a reused pid
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            print(f"  (killed server process {pid}, left behind by its supervisor)")
 
 
 @contextlib.contextmanager
@@ -507,8 +524,12 @@ def measured_load(
 
 
 async def session_pids(dsn: str, application: str) -> list[int]:
-    """The backend pids of the server's database sessions (its ``application_name``)."""
-    conn = await asyncpg.connect(dsn)
+    """The backend pids of the server's database sessions (its ``application_name``);
+    none when the database takes no more connections (the split then shows them as 0)."""
+    try:
+        conn = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError):
+        return []
     try:
         rows = await conn.fetch(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1", application

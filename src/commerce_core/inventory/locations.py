@@ -6,6 +6,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from commerce_core.shared.stream_ids import derived_id
+
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/stock-locations")
 
 
@@ -18,7 +20,7 @@ class SkuLocations(Aggregate):
 
     @staticmethod
     def id_for(tenant_id: str, sku: str) -> UUID:
-        return uuid5(_NAMESPACE, f"{tenant_id}/{sku}")
+        return derived_id(_NAMESPACE, f"{tenant_id}/{sku}")
 
     @staticmethod
     def create_id(tenant_id: str, sku: str) -> UUID:

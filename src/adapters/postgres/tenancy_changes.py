@@ -76,8 +76,9 @@ class TenancyListener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("tenancy change listener lost its connection", error=str(error))
+            except Exception as error:  # whatever it was: listen again
+                # (a listener that gave up would leave the cache to its TTL for good)
+                log.warning("tenancy change listener lost its connection", error=repr(error))
             finally:
                 self.listening.clear()
             await asyncio.sleep(self._retry)

@@ -2,8 +2,9 @@
 
 Run with `.venv/bin/python bench/request_cost.py`. The app runs in this process on a
 fresh schema of ``BENCH_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``)
-with the test gateway in memory, for two routes: place an order of 3 lines (fresh SKUs
-each time, as over a large catalog) and charge it.
+with the test gateway in memory, for three routes: place an order of 3 lines (fresh SKUs
+each time, as over a large catalog), charge it, and read it back (``GET /orders/{id}``);
+with ``POST /bench/hello`` (bench/http.py's reference) for CPU.
 
 1. Round trips: every asyncpg call that reaches the server (queries, statement
    preparation, ``BEGIN``/``COMMIT``) is counted by SQL text, over
@@ -13,7 +14,9 @@ each time, as over a large catalog) and charge it.
    (running in this process) catch up, then the orders are charged 8 at a time and the
    projections catch up again; the process CPU time of each phase divided by the orders
    is what a place-order and a charge cost the app, their projections included (the
-   database's own CPU is not).
+   database's own CPU is not). Then each order is read back and hello is called as many
+   times, 8 at a time: the CPU of a get-order next to the framework's floor (the
+   in-process client's own CPU is in every figure alike).
 
 These figures hardly move with other load on the machine (round trips not at all; CPU
 time far less than req/s), so code before and after a change compare here even on a
@@ -139,6 +142,7 @@ async def shop(projections: bool) -> AsyncIterator[Shop]:
             background_work=frozenset({"projections"} if projections else ()),
             rate_limit_per_second=1_000_000,  # counted, never refused: the limiter's cost only
             rate_limit_burst=1_000_000,
+            bench_routes=True,
         )
         app = create_app(settings)
         async with running(app):
@@ -190,6 +194,14 @@ class Shop:
         charged = await self.http.post("/api/v1/payments/charge", json=body)
         assert charged.status_code == 201, charged.text
 
+    async def read(self, order_id: str) -> None:
+        answer = await self.http.get(f"/api/v1/orders/{order_id}")
+        assert answer.status_code == 200, answer.text
+
+    async def hello(self) -> None:
+        answer = await self.http.post("/bench/hello", json={"name": "bench"})
+        assert answer.status_code == 200, answer.text
+
     async def caught_up(self) -> None:
         """Waits until every projection is live at the head of the store."""
         while True:
@@ -209,7 +221,7 @@ async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Rec
     """The asyncpg calls of each request (place-order, charge), and the events stored."""
     trips = Trips()
     trips.install()
-    seen: dict[str, list[Counter[str]]] = {"place-order": [], "charge": []}
+    seen: dict[str, list[Counter[str]]] = {"place-order": [], "charge": [], "get-order": []}
 
     async def counted(route: str, request: Awaitable[Any], keep: bool) -> Any:
         trips.calls, trips.on = Counter(), True
@@ -225,6 +237,7 @@ async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Rec
         for n in range(SAMPLES + WARM_UP):
             order_id = await counted("place-order", s.place(n), n >= WARM_UP)
             await counted("charge", s.charge(order_id), n >= WARM_UP)
+            await counted("get-order", s.read(order_id), n >= WARM_UP)
         rows = await s.admin.fetch(
             f"SELECT type, count(*) AS n FROM {s.schema}.events"
             " WHERE type LIKE '%Order.%' OR type LIKE '%Payment%' OR type LIKE '%Ledger%'"
@@ -244,8 +257,19 @@ def print_round_trips(seen: dict[str, list[Counter[str]]]) -> None:
             print(f"  {count:3d}  {statement}")
 
 
-async def cpu_per_request() -> tuple[float, float]:
-    """CPU seconds of this process per place-order and per charge, projections included."""
+@dataclasses.dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of the app's process per request."""
+
+    place: float
+    charge: float
+    get_order: float
+    hello: float
+
+
+async def cpu_per_request() -> Cpu:
+    """CPU seconds of this process per place-order and per charge, projections included;
+    per get-order and per hello once the projections are live."""
     async with shop(projections=True) as s:
         await s.stock(ORDERS)
         await s.caught_up()
@@ -261,7 +285,18 @@ async def cpu_per_request() -> tuple[float, float]:
         placed = time.process_time()
         await asyncio.gather(*(bounded(s.charge(order_id)) for order_id in order_ids))
         await s.caught_up()
-        return (placed - started) / ORDERS, (time.process_time() - placed) / ORDERS
+        charged = time.process_time()
+        reads = order_ids * 3
+        await asyncio.gather(*(bounded(s.read(order_id)) for order_id in reads))
+        read = time.process_time()
+        await asyncio.gather(*(bounded(s.hello()) for _ in reads))
+        hello = time.process_time()
+        return Cpu(
+            (placed - started) / ORDERS,
+            (charged - placed) / ORDERS,
+            (read - charged) / len(reads),
+            (hello - read) / len(reads),
+        )
 
 
 def main() -> None:
@@ -271,10 +306,12 @@ def main() -> None:
     for row in rows:
         print(f"  {row['n'] / orders:5.2f}  {row['type'].rsplit(':', 1)[-1]}")
     print_round_trips(seen)
-    place_cpu, charge_cpu = asyncio.run(cpu_per_request())
-    print(f"place-order: {place_cpu * 1000:.2f} ms CPU of the app process per order placed,")
-    print(f"charge: {charge_cpu * 1000:.2f} ms CPU of the app process per charge,")
+    cpu = asyncio.run(cpu_per_request())
+    print(f"place-order: {cpu.place * 1000:.2f} ms CPU of the app process per order placed,")
+    print(f"charge: {cpu.charge * 1000:.2f} ms CPU of the app process per charge,")
     print(f"  projections included ({ORDERS} orders placed, then charged, {CONCURRENCY} at a time)")
+    print(f"get-order: {cpu.get_order * 1000:.2f} ms CPU per order read,", end=" ")
+    print(f"hello: {cpu.hello * 1000:.2f} ms ({3 * ORDERS} each, {CONCURRENCY} at a time)")
 
 
 if __name__ == "__main__":

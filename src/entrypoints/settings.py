@@ -34,8 +34,9 @@ class Settings:
     log_format: str
     # a schema to use instead of the DSN's default search_path (tests, side-by-side setups)
     database_schema: str | None = None
-    # how long a resolved API key is trusted before it is looked up again (revocation delay)
-    api_key_cache_ttl: float = 30.0
+    # how long an HTTP process trusts a cached API key or tenant row: the bound on a change
+    # made by another process whose notification was lost (ADR 0050); 0 turns the cache off
+    api_key_cache_ttl: float = 10.0
     request_max_body_size: int = 1_048_576
     # how long a request waits for another with the same Idempotency-Key to finish
     idempotency_wait: float = 5.0
@@ -139,7 +140,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "info"),
             log_format=os.environ.get("LOG_FORMAT", "json"),
             database_schema=os.environ.get("DATABASE_SCHEMA") or None,
-            api_key_cache_ttl=_float("API_KEY_CACHE_TTL", 30.0),
+            api_key_cache_ttl=_float("API_KEY_CACHE_TTL", 10.0),
             request_max_body_size=_int("REQUEST_MAX_BODY_SIZE", 1_048_576),
             idempotency_wait=_float("IDEMPOTENCY_WAIT", 5.0),
             pii_master_key=os.environ.get("PII_MASTER_KEY") or None,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from adapters.memory.cached_tenants import CachedTenants
 from adapters.memory.tenants import MemoryTenants
 from adapters.postgres.tenants import PostgresTenants
 from commerce_core.shared.errors import InvalidValueError
@@ -30,10 +31,13 @@ from tests.conftest import PgSchema
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "postgres"])
+@pytest.fixture(params=["memory", "postgres", "cached"])
 async def tenants(request: pytest.FixtureRequest) -> AsyncIterator[Tenants]:
     if request.param == "memory":
         yield MemoryTenants()
+        return
+    if request.param == "cached":  # the HTTP processes' cache keeps the contract (ADR 0050)
+        yield CachedTenants(MemoryTenants(), ttl=300)
         return
     schema = await PgSchema.create()
     pool = await schema.pool(max_size=4)

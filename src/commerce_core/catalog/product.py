@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from commerce_core.shared.bounds import MAX_UNIT_PRICE, check_at_most
 from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.money import Money
+from commerce_core.shared.stream_ids import derived_id
 
 _PRODUCT_NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/products")
 
@@ -74,7 +75,7 @@ class Product(Aggregate):
 
     @staticmethod
     def id_for(tenant_id: str, sku: str) -> UUID:
-        return uuid5(_PRODUCT_NAMESPACE, f"{tenant_id}/{sku}")
+        return derived_id(_PRODUCT_NAMESPACE, f"{tenant_id}/{sku}")
 
     @classmethod
     def define(

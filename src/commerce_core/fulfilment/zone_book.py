@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from commerce_core.fulfilment.zones import Zone, overlap
 from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.stream_ids import derived_id
 
 _ZONES_NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/shipping-zones")
 MAX_ZONES = 100
@@ -29,7 +30,7 @@ class ShippingZones(Aggregate):
 
     @staticmethod
     def id_for(tenant_id: str) -> UUID:
-        return uuid5(_ZONES_NAMESPACE, tenant_id)
+        return derived_id(_ZONES_NAMESPACE, tenant_id)
 
     @classmethod
     def start(cls, tenant_id: str, at: datetime) -> ShippingZones:

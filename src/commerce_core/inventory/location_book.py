@@ -19,6 +19,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.stream_ids import derived_id
 from commerce_core.shared.values import Address
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/stock-location-book")
@@ -61,7 +62,7 @@ class StockLocations(Aggregate):
 
     @staticmethod
     def id_for(tenant_id: str) -> UUID:
-        return uuid5(_NAMESPACE, tenant_id)
+        return derived_id(_NAMESPACE, tenant_id)
 
     @classmethod
     def start(cls, tenant_id: str, at: datetime) -> StockLocations:

@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from commerce_core.shared.errors import InvalidValueError
+from commerce_core.shared.stream_ids import derived_id
 from commerce_core.shared.values import Sku, SkuQuantity
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/order-ledgers")
@@ -38,7 +39,7 @@ class OrderLedger(Aggregate):
 
     @staticmethod
     def id_for(order_id: UUID) -> UUID:
-        return uuid5(_NAMESPACE, str(order_id))
+        return derived_id(_NAMESPACE, str(order_id))
 
     @classmethod
     def start(cls, tenant_id: str, order_id: UUID) -> OrderLedger:

@@ -88,7 +88,8 @@ def tenant_limits(
 ) -> None:
     """Change the rate limits of TENANT (slug or id; ADR 0022) and print them (JSON).
 
-    Running servers apply them within API_KEY_CACHE_TTL seconds.
+    Running servers apply them at once (PostgreSQL notifies them; ADR 0050), within
+    API_KEY_CACHE_TTL seconds at worst.
     """
     database_url()
     given = {RouteClass.READS: reads, RouteClass.WRITES: writes, RouteClass.PAYMENTS: payments}
@@ -156,7 +157,8 @@ def key_create(slug: str | None, role: str, grants: tuple[str, ...]) -> None:
 @key.command("revoke")
 @click.argument("key_id", type=click.UUID)
 def key_revoke(key_id: UUID) -> None:
-    """Revoke a key; running servers stop accepting it within API_KEY_CACHE_TTL seconds."""
+    """Revoke a key; running servers stop accepting it once notified (ADR 0050), within
+    API_KEY_CACHE_TTL seconds at worst."""
     database_url()
 
     async def work(c: Container) -> bool:

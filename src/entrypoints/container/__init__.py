@@ -3,7 +3,8 @@
 Each module here builds one kind of adapter from the settings and the pool:
 ``database`` (the pool, connections of their own, migrations), ``stores``, ``payments``,
 ``projections`` (locks, rebuild store), ``webhooks``, ``limits`` (the rate limiter),
-``carriers`` (tenants' carrier connections, label documents, packing slips), ``channels``
+``tenant_cache`` (the HTTP processes' cache of tenants and keys), ``carriers`` (tenants'
+carrier connections, label documents, packing slips), ``channels``
 (tenants' POS connections and the adapters built from them), ``merchant_webhooks``
 (endpoints, deliveries, the sender), ``notifications`` (notifications, templates, the
 outbox, the SMTP and Twilio senders) and ``relay`` (the integration event relay's
@@ -21,7 +22,15 @@ from adapters.memory.clock import RandomIds, SystemClock
 from commerce_core.eventstore import EventMapper, Repository
 from entrypoints.container import carriers as carrier_wiring
 from entrypoints.container import channels as channel_wiring
-from entrypoints.container import limits, payments, projections, relay, stores, webhooks
+from entrypoints.container import (
+    limits,
+    payments,
+    projections,
+    relay,
+    stores,
+    tenant_cache,
+    webhooks,
+)
 from entrypoints.container import merchant_webhooks as merchant_hooks
 from entrypoints.container import notifications as notify
 from entrypoints.container.database import apply_migrations, open_pool
@@ -46,6 +55,11 @@ class Container(containers.DeclarativeContainer):
         snapshot_every=settings.provided.snapshot_every,
     )
     tenants = providers.Singleton(stores.tenants, pool)
+    # the HTTP processes' view: cached, forgotten on changes (ADR 0050)
+    cached_tenants = providers.Singleton(tenant_cache.cached_tenants, settings, tenants)
+    tenancy_listener = providers.Singleton(
+        tenant_cache.tenancy_listener, settings, pool, cached_tenants
+    )
     idempotency = providers.Singleton(stores.idempotency, pool)
     metrics = providers.Singleton(MetricsRegistry)
     keyring = providers.Singleton(stores.keyring, settings, pool)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -37,6 +39,12 @@ from entrypoints.settings import Settings, get_settings
 from entrypoints.webhooks import build_webhooks
 
 
+async def cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -59,6 +67,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     )
                     export_projection_metrics(container.metrics(), lambda: projection_ops(app))
                     export_relay_metrics(container.metrics(), container)
+                    listener = container.tenancy_listener()
+                    if listener is not None:
+                        stack.push_async_callback(cancelled, asyncio.create_task(listener.run()))
                     if settings.run_projections:
                         await start_background_work(stack, app.state, settings, container, pool)
                     if settings.metrics_address:
@@ -71,15 +82,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             finally:
                 container.pool.reset_override()
 
-    resolver = KeyResolver(container.tenants, ttl=settings.api_key_cache_ttl)
+    resolver = KeyResolver(container.cached_tenants)
     limits = EdgeLimits(
         container.rate_limiter,
-        container.tenants,
+        container.cached_tenants,
         default=RouteLimit(
             per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
         ),
         auth_failures_per_minute=settings.auth_failures_per_minute,
-        settings_ttl=settings.api_key_cache_ttl,
+        settings_ttl=0,  # the cached tenants are (ADR 0050)
     )
     bench_routes = [bench_hello] if settings.bench_routes else []
     app = Litestar(

@@ -16,7 +16,6 @@ Requests without an ``Authorization`` header guess nothing and are not counted.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -66,45 +65,19 @@ def needs_auth(path: str) -> bool:
 
 
 class KeyResolver:
-    """Finds the principal of a key secret, trusting an answer for ``ttl`` seconds.
+    """Finds the principal of a key secret. ``tenants`` is the process's cached store
+    (ADR 0050): a key revoked here stops working at the next request, one revoked
+    elsewhere once the database's notification arrives, within ``API_KEY_CACHE_TTL``
+    seconds at the latest."""
 
-    A revoked key therefore keeps working for up to ``ttl`` in a process that has
-    seen it. Unknown keys are remembered too (so guessing does not reach the
-    database each time); at most ``max_entries`` answers are kept.
-    """
-
-    def __init__(
-        self,
-        tenants: Callable[[], Tenants],
-        *,
-        ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_entries: int = 10_000,
-    ) -> None:
+    def __init__(self, tenants: Callable[[], Tenants]) -> None:
         self._tenants = tenants
-        self._ttl = ttl
-        self._clock = clock
-        self._max_entries = max_entries
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     async def resolve(self, secret: str) -> Principal | None:
-        key_hash = hash_api_key(secret)
-        now = self._clock()
-        cached = self._cache.get(key_hash)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        key = await self._tenants().key_by_hash(key_hash)
-        principal = (
-            Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, grants=key.grants)
-            if key is not None and key.active
-            else None
-        )
-        if self._ttl > 0:
-            self._cache.pop(key_hash, None)
-            if len(self._cache) >= self._max_entries:
-                del self._cache[next(iter(self._cache))]  # the oldest answer
-            self._cache[key_hash] = (now + self._ttl, principal)
-        return principal
+        key = await self._tenants().key_by_hash(hash_api_key(secret))
+        if key is None or not key.active:
+            return None
+        return Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, grants=key.grants)
 
 
 def bearer_token(scope: Scope) -> str | None:

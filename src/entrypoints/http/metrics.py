@@ -83,7 +83,11 @@ class Counter(_Metric):
         self._children: dict[tuple[str, ...], CounterChild] = {}
 
     def labels(self, **labels: Any) -> CounterChild:
-        return self._children.setdefault(self._key(labels), CounterChild())
+        key = self._key(labels)
+        child = self._children.get(key)
+        if child is None:  # built only the first time (not setdefault's every time)
+            child = self._children[key] = CounterChild()
+        return child
 
     def inc(self, amount: float = 1.0) -> None:
         self.labels().inc(amount)
@@ -146,7 +150,11 @@ class Histogram(_Metric):
         self._children: dict[tuple[str, ...], HistogramChild] = {}
 
     def labels(self, **labels: Any) -> HistogramChild:
-        return self._children.setdefault(self._key(labels), HistogramChild(self.buckets))
+        key = self._key(labels)
+        child = self._children.get(key)
+        if child is None:  # not setdefault: that built a child (two lists) per request
+            child = self._children[key] = HistogramChild(self.buckets)
+        return child
 
     def observe(self, value: float) -> None:
         self.labels().observe(value)

@@ -71,7 +71,7 @@ class Services:
             carriers=c.carriers(),
             labels=c.label_documents(),
             parcels=c.tracked_parcels(),
-            tenants=c.tenants(),
+            tenants=c.cached_tenants(),
             order_queries=c.order_queries(),
             analytics=c.analytics_queries(),
             gateways=c.gateway_resolver(),

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory.clock import FixedClock, RandomIds
-from adapters.memory.tenants import MemoryTenants
-from commerce_core.tenancy.ports.tenants import ApiKey, Role, hash_api_key
-from entrypoints.http.auth import KeyResolver, Principal
-from entrypoints.tenancy import create_tenant
+from commerce_core.tenancy.ports.tenants import Role, hash_api_key
 from tests.integration.http.conftest import Api, MakeApi, bearer
 
 PROBLEMS = "https://commerce-core.dev/problems/"
@@ -152,76 +149,42 @@ async def test_the_openapi_document_declares_bearer_keys(api: Api) -> None:
     }
 
 
-class Seconds:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_a_resolved_key_is_trusted_until_its_ttl_passes() -> None:
-    tenants, clock = MemoryTenants(), Seconds()
-    tenant, issued = await create_tenant(tenants, "acme", clock=FixedClock(), ids=RandomIds())
-    resolver = KeyResolver(lambda: tenants, ttl=30, clock=clock)
-    expected = Principal(tenant_id=tenant.id, role=Role.ADMIN, key_id=issued.key.id)
-    assert await resolver.resolve(issued.secret) == expected
-
-    await tenants.revoke_key(issued.key.id, datetime.now(UTC))
-    clock.now = 29.9
-    still = await resolver.resolve(issued.secret)
-    clock.now = 30.0
-    after = await resolver.resolve(issued.secret)
-
-    assert still == expected
-    assert after is None
-
-
-async def add_key_with_secret(tenants: MemoryTenants, secret: str) -> None:
-    tenant, _ = await create_tenant(tenants, "acme", clock=FixedClock(), ids=RandomIds())
-    await tenants.add_key(
-        ApiKey(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            role=Role.STAFF,
-            key_hash=hash_api_key(secret),
-            created_at=datetime.now(UTC),
-        )
-    )
-
-
-async def test_an_unknown_key_is_remembered_as_unknown_for_the_ttl() -> None:
-    tenants, clock = MemoryTenants(), Seconds()
-    resolver = KeyResolver(lambda: tenants, ttl=30, clock=clock)
-    assert await resolver.resolve("ck_live_later") is None
-
-    await add_key_with_secret(tenants, "ck_live_later")
-
-    assert await resolver.resolve("ck_live_later") is None
-    clock.now = 30.0
-    assert await resolver.resolve("ck_live_later") is not None
-
-
-async def test_the_cache_forgets_its_oldest_answer_when_full() -> None:
-    tenants, clock = MemoryTenants(), Seconds()
-    resolver = KeyResolver(lambda: tenants, ttl=30, clock=clock, max_entries=1)
-    assert await resolver.resolve("ck_live_later") is None
-    await add_key_with_secret(tenants, "ck_live_later")
-
-    assert await resolver.resolve("ck_live_other") is None
-
-    assert await resolver.resolve("ck_live_later") is not None
-
-
-async def test_keys_are_cached_by_a_running_app(make_api: MakeApi) -> None:
+async def test_a_key_revoked_in_the_process_stops_working_at_once(make_api: MakeApi) -> None:
     api = await make_api(api_key_cache_ttl=300.0)
     tenant, _ = await api.tenant("acme")
     staff = await api.key(tenant, Role.STAFF)
     assert (await api.client.get("/api/v1/_test/whoami", headers=bearer(staff))).status_code == 200
     (key,) = [k for k in await api.container.tenants().keys_of(tenant.id) if k.role is Role.STAFF]
 
-    await api.container.tenants().revoke_key(key.id, datetime.now(UTC))
+    await api.container.cached_tenants().revoke_key(key.id, datetime.now(UTC))
 
-    # within the TTL the process still trusts what it looked up (documented delay)
     response = await api.client.get("/api/v1/_test/whoami", headers=bearer(staff))
-    assert response.status_code == 200
+    assert_problem(response, 401, "unauthorized")
+
+
+async def test_a_key_revoked_by_another_process_stops_working_once_announced(
+    make_api: MakeApi,
+) -> None:
+    """Revoked behind the cache's back (as ``commerce key revoke`` does, in another
+    process), a key stops working when PostgreSQL's notification arrives, long before
+    the TTL (ADR 0050); the tenant's other keys keep working."""
+    api = await make_api(api_key_cache_ttl=300.0)
+    listener = api.container.tenancy_listener()
+    assert listener is not None
+    await asyncio.wait_for(listener.listening.wait(), 10)
+    tenant, _ = await api.tenant("acme")
+    staff = await api.key(tenant, Role.STAFF)
+    other = await api.key(tenant, Role.STAFF)
+    assert (await api.client.get("/api/v1/_test/whoami", headers=bearer(staff))).status_code == 200
+    revoked = await api.container.tenants().key_by_hash(hash_api_key(staff))
+    assert revoked is not None
+
+    await api.container.tenants().revoke_key(revoked.id, datetime.now(UTC))
+
+    answers: list[int] = []
+    async with asyncio.timeout(10):  # far below the TTL of 300 s
+        while not answers or answers[-1] == 200:
+            whoami = await api.client.get("/api/v1/_test/whoami", headers=bearer(staff))
+            answers.append(whoami.status_code)
+    assert answers[-1] == 401
+    assert (await api.client.get("/api/v1/_test/whoami", headers=bearer(other))).status_code == 200

@@ -7,8 +7,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from commerce_core.shared.stream_ids import derived_id
-
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://commerce-core.dev/stock-locations")
 
 
@@ -22,7 +20,7 @@ class SkuLocations(Aggregate):
     @staticmethod
     @lru_cache(maxsize=65_536)  # named as often as the SKU's stock items (ADR 0047)
     def id_for(tenant_id: str, sku: str) -> UUID:
-        return derived_id(_NAMESPACE, f"{tenant_id}/{sku}")
+        return uuid5(_NAMESPACE, f"{tenant_id}/{sku}")
 
     @staticmethod
     def create_id(tenant_id: str, sku: str) -> UUID:

@@ -30,7 +30,6 @@ from eventsourcing.domain import Aggregate, event
 
 from commerce_core.shared.bounds import MAX_ON_HAND, MAX_QUANTITY, check_at_most
 from commerce_core.shared.errors import DomainError, InvalidValueError
-from commerce_core.shared.stream_ids import derived_id
 
 DEFAULT_LOCATION = "default"
 
@@ -98,7 +97,7 @@ class StockItem(Aggregate):
     def id_for(tenant_id: str | UUID, sku: str, location_id: str = DEFAULT_LOCATION) -> UUID:
         """The stock item's id, derived from its key, so it can be loaded without a lookup."""
         key = msgspec.json.encode([str(tenant_id), sku, location_id]).decode()
-        return derived_id(_STOCK_ITEM_NAMESPACE, key)
+        return uuid5(_STOCK_ITEM_NAMESPACE, key)
 
     @staticmethod
     def create_id(tenant_id: str, sku: str, location_id: str) -> UUID:

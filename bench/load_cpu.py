@@ -1,5 +1,6 @@
-"""Where the machine's CPU went during a run: the server's processes, PostgreSQL's, the
-client's own, the rest, and the machine's idle time, from /proc (Linux).
+"""Where the machine's CPU went during a load test: the server's processes (exited ones
+included), every PostgreSQL process, the client's own, the rest, and the machine's idle time,
+from /proc (Linux), with bench/cpu_use.py's readers.
 
 Taken before and after a run; the difference, divided by what the run did (payments, say),
 tells what one unit of work costs each part, and whether the machine ran out of CPU."""
@@ -11,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
+from bench.cpu_use import TICK, machine_ticks, postgres_pids
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -28,13 +29,6 @@ def _seconds(fields: list[str], *, children: bool) -> float:
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / TICK
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _pids() -> list[int]:
@@ -60,7 +54,7 @@ def postgres_seconds() -> float:
     """CPU seconds of every local PostgreSQL process, exited backends included (they are
     counted in the postmaster's children's time once it has waited for them)."""
     total = 0.0
-    postgres = {pid for pid in _pids() if _comm(pid) == "postgres"}
+    postgres = set(postgres_pids())
     for pid in postgres:
         if (fields := _stat(pid)) is None:
             continue
@@ -71,9 +65,8 @@ def postgres_seconds() -> float:
 
 def machine() -> tuple[float, float]:
     """Busy and idle CPU seconds of the whole machine since boot (all cores)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle, iowait
-    return (sum(values[:8]) - idle) / TICK, idle / TICK
+    total, idle = machine_ticks()
+    return (total - idle) / TICK, idle / TICK
 
 
 @dataclass(frozen=True)

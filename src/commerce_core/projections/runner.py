@@ -45,6 +45,7 @@ from commerce_core.projections.quarantine import (
     quarantined,
     tenant_of,
 )
+from commerce_core.projections.shared_reads import SharedBatch, SharedReads, own_batch
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class ProjectionRunner:
         self._max_retry_interval = max_retry_interval
         self._lease_check_interval = lease_check_interval
         self._auto_promote = auto_promote
+        # projections catching up together read and decode each batch once (ADR 0048)
+        self._reads = SharedReads(store, batch_size, self._mapper.from_recorded)
         self._tracks: dict[str, Track] = {}
         tables: set[str] = set()
         for projection in projections:
@@ -263,7 +266,7 @@ class ProjectionRunner:
                 except TimeoutError:
                     continue  # quiet: look at the lease again
                 if lease.held():
-                    await self._process(track, batch)
+                    await self._process(track, own_batch(batch, self._mapper.from_recorded))
 
     async def _catch_up(self, track: Track, lease: Lease) -> bool:
         """Applies history up to the head; False if the lease was lost on the way.
@@ -276,18 +279,19 @@ class ProjectionRunner:
         commit takes the careful way instead (a change refused), the plan is
         made again on what it left.
         """
-        size = self._batch_size
-        reading = asyncio.ensure_future(self._store.read_all(track.position, size))
+        size, reads, member = self._batch_size, self._reads, track.projection.key
+        reads.join(member, track.position)
+        reading = asyncio.ensure_future(reads.read(member, track.position))
         committing: asyncio.Future[None] | None = None
-        previous: tuple[Sequence[RecordedEvent], _Plan] | None = None
+        previous: tuple[SharedBatch, _Plan] | None = None
         try:
             while True:
                 batch = await reading
                 if not lease.held():
                     return False
-                full = len(batch) >= size
+                full = len(batch.events) >= size
                 if full:
-                    reading = asyncio.ensure_future(self._store.read_all(batch[-1].position, size))
+                    reading = asyncio.ensure_future(reads.read(member, batch.events[-1].position))
                 basis = None if previous is None else previous[1]
                 plan = self._plan(track, batch, checked=False, after=basis)
                 if committing is not None and previous is not None:
@@ -301,6 +305,7 @@ class ProjectionRunner:
                 committing = asyncio.ensure_future(self._commit(track, plan))
                 previous = (batch, plan)
         finally:
+            reads.leave(member)
             for task in (reading, committing):
                 if task is not None:  # a read ahead or commit nobody will wait for
                     task.cancel()
@@ -308,7 +313,7 @@ class ProjectionRunner:
                         await task
 
     async def _committed(
-        self, track: Track, committing: Awaitable[None], batch: Sequence[RecordedEvent]
+        self, track: Track, committing: Awaitable[None], batch: SharedBatch
     ) -> bool:
         """Waits for a batch's commit; True if it went through as planned.
 
@@ -339,7 +344,7 @@ class ProjectionRunner:
         ]
         return not serving or max(serving) < projection.version
 
-    async def _process(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+    async def _process(self, track: Track, batch: SharedBatch) -> None:
         """Applies a batch with its checkpoint, and its quarantine, in one transaction.
 
         An event the projection cannot apply (its handler raises, or a change does
@@ -355,7 +360,7 @@ class ProjectionRunner:
             except QuarantineChangedError:
                 await self._load_held(track)
 
-    async def _apply_batch(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+    async def _apply_batch(self, track: Track, batch: SharedBatch) -> None:
         try:
             await self._commit(track, self._plan(track, batch, checked=False))
         except InvalidChangeError:
@@ -364,11 +369,11 @@ class ProjectionRunner:
                 await self._commit(track, self._plan(track, batch, checked=True))
             except InvalidChangeError:
                 # the database refused what the checks let through: one event at a time
-                for event in batch:
+                for event in batch.events:
                     await self._apply_one(track, event)
 
     async def _apply_one(self, track: Track, event: RecordedEvent) -> None:
-        plan = self._plan(track, [event], checked=True)
+        plan = self._plan(track, own_batch([event], self._mapper.from_recorded), checked=True)
         try:
             await self._commit(track, plan)
         except InvalidChangeError as error:
@@ -379,7 +384,7 @@ class ProjectionRunner:
     def _plan(
         self,
         track: Track,
-        batch: Sequence[RecordedEvent],
+        batch: SharedBatch,
         *,
         checked: bool,
         after: _Plan | None = None,
@@ -391,7 +396,8 @@ class ProjectionRunner:
         held = dict(track.held if after is None else after.held)
         handled = 0
         done = track.position if after is None else after.position
-        for event in batch:
+        decoded_by = batch.decoded
+        for event in batch.events:
             if event.position <= done:
                 continue  # applied already (a batch built again after a partial commit)
             done = event.position
@@ -406,7 +412,7 @@ class ProjectionRunner:
                 if checked:
                     made = changes_of(projection, self._mapper, event)
                 else:
-                    decoded = self._mapper.from_recorded(event) if projection.decodes else None
+                    decoded = decoded_by(event) if projection.decodes else None
                     made = projection.handle(event, decoded)
             except Exception as error:
                 text = error_text(error)

@@ -21,6 +21,7 @@ from uuid import UUID
 from commerce_core.eventstore import EventMapper, EventStore, Position, RecordedEvent
 from commerce_core.projections.changes import Change
 from commerce_core.projections.checks import InvalidChangeError
+from commerce_core.projections.decoding import FieldsDecoder
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.ports.read_models import (
     Lease,
@@ -98,7 +99,8 @@ class ProjectionRunner:
         self._lease_check_interval = lease_check_interval
         self._auto_promote = auto_promote
         # projections catching up together read and decode each batch once (ADR 0048)
-        self._reads = SharedReads(store, batch_size, self._mapper.from_recorded)
+        self._decode = FieldsDecoder(self._mapper, projections)
+        self._reads = SharedReads(store, batch_size, self._decode)
         self._tracks: dict[str, Track] = {}
         tables: set[str] = set()
         for projection in projections:
@@ -266,7 +268,7 @@ class ProjectionRunner:
                 except TimeoutError:
                     continue  # quiet: look at the lease again
                 if lease.held():
-                    await self._process(track, own_batch(batch, self._mapper.from_recorded))
+                    await self._process(track, own_batch(batch, self._decode))
 
     async def _catch_up(self, track: Track, lease: Lease) -> bool:
         """Applies history up to the head; False if the lease was lost on the way.
@@ -373,7 +375,7 @@ class ProjectionRunner:
                     await self._apply_one(track, event)
 
     async def _apply_one(self, track: Track, event: RecordedEvent) -> None:
-        plan = self._plan(track, own_batch([event], self._mapper.from_recorded), checked=True)
+        plan = self._plan(track, own_batch([event], self._decode), checked=True)
         try:
             await self._commit(track, plan)
         except InvalidChangeError as error:

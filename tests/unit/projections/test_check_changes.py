@@ -77,6 +77,9 @@ def test_a_batch_is_refused_for_the_first_change_one_by_one_refuses(
 def test_every_poison_is_refused_among_good_changes_of_its_kind(
     key: dict[str, Any], bad: Change
 ) -> None:
-    good = [Upsert("things", key, {"count": 1}), Increment("things", key, {"count": 2})]
+    good: list[Change] = [
+        Upsert("things", key, {"count": 1}),
+        Increment("things", key, {"count": 2}),
+    ]
 
     assert refusal([*good, bad, *good]) == first_refusal([bad]) is not None

@@ -101,7 +101,8 @@ class ProjectionRunner:
         self._auto_promote = auto_promote
         # projections catching up together read and decode each batch once (ADR 0048)
         self._decode = FieldsDecoder(self._mapper, projections)
-        self._reads = SharedReads(store, batch_size, self._decode)
+        decoding = sum(1 for p in projections if p.decodes)
+        self._reads = SharedReads(store, batch_size, self._decode, keep=decoding > 1)
         self._tracks: dict[str, Track] = {}
         tables: set[str] = set()
         for projection in projections:

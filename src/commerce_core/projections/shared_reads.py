@@ -32,13 +32,21 @@ class _Failed:
 
 
 class Decodes:
-    """Each event decoded once, on first demand (the projections that want none skip it)."""
+    """Each event decoded once, on first demand (the projections that want none skip it).
 
-    def __init__(self, decode: Decode) -> None:
+    With ``keep`` false (a single projection decodes) nothing is kept: each event
+    is decoded as it is asked for, and dropped once handled rather than living,
+    and being scanned by the cyclic collector, as long as its batch.
+    """
+
+    def __init__(self, decode: Decode, *, keep: bool = True) -> None:
         self._decode = decode
+        self._keep = keep
         self._done: dict[UUID, object] = {}
 
     def __call__(self, event: RecordedEvent) -> object:
+        if not self._keep:
+            return self._decode(event)
         done = self._done.get(event.event_id)
         if done is None:
             try:
@@ -96,11 +104,19 @@ class SharedReads:
     """Batches of ``read_all`` shared by the members (projections) catching up together."""
 
     def __init__(
-        self, store: EventStore, size: int, decode: Decode, *, hold: int = 2, reach: int = 8
+        self,
+        store: EventStore,
+        size: int,
+        decode: Decode,
+        *,
+        hold: int = 2,
+        reach: int = 8,
+        keep: bool = True,
     ) -> None:
         self._store = store
         self._size = size
         self._decode = decode
+        self._keep = keep  # keep decoded events for other members: more than one decodes
         self._hold = hold * size
         self._reach = reach * size
         self._fronts: dict[Hashable, Position] = {}
@@ -135,7 +151,7 @@ class SharedReads:
         self.reads += 1
         reading = asyncio.ensure_future(self._store.read_all(after, self._size))
         reading.add_done_callback(_observe)
-        entry = _Entry(after, reading, Decodes(self._decode))
+        entry = _Entry(after, reading, Decodes(self._decode, keep=self._keep))
         self._entries.append(entry)
         self._entries.sort(key=lambda e: e.start)
         return entry

@@ -259,13 +259,20 @@ class ProjectionRunner:
     async def _run_leased(self, track: Track, lease: Lease) -> None:
         """Runs while the lease is held; returns when it is lost."""
         projection = track.projection
-        checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
-        track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
-        await self._load_held(track)
-        catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
-        await self._enter(track, catching_up)
-        if not await self._catch_up(track, lease):
-            return
+        self._reads.expect(projection.key)  # the others wait for it to catch up with them
+        try:
+            checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
+            track.position, track.serving = checkpoint.position, checkpoint.serving
+            track.error = None
+            await self._load_held(track)
+            catching_up = (
+                ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
+            )
+            await self._enter(track, catching_up)
+            if not await self._catch_up(track, lease):
+                return
+        finally:
+            self._reads.leave(projection.key)
         await self._read_models.build_indexes(projection)  # what prepare deferred, if empty
         if not track.serving and self._auto_promote and await self._may_promote(projection):
             await self._read_models.promote(projection)

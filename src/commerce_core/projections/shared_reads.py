@@ -119,10 +119,18 @@ class SharedReads:
         self._keep = keep  # keep decoded events for other members: more than one decodes
         self._hold = hold * size
         self._reach = reach * size
-        self._fronts: dict[Hashable, Position] = {}
+        self._fronts: dict[Hashable, Position | None] = {}  # None: joining, place unknown
         self._entries: list[_Entry] = []
         self._moved = asyncio.Event()
         self.reads = 0  # how many reads went to the store (tests, benchmarks)
+
+    def expect(self, member: Hashable) -> None:
+        """``member`` is about to join (reading its checkpoint): nobody reads until it has.
+
+        Projections started together thus start together, whichever is prepared first;
+        one that fails on the way leaves, and holds nobody up while it waits to retry.
+        """
+        self._fronts[member] = None
 
     def join(self, member: Hashable, after: Position) -> None:
         self._fronts[member] = after
@@ -157,9 +165,10 @@ class SharedReads:
         return entry
 
     async def _keep_close(self, member: Hashable, after: Position) -> None:
-        """Waits while a member catching up close behind is more than ``hold`` behind."""
+        """Waits while a member is joining, or one close behind is more than ``hold`` behind."""
         while any(
-            self._hold < after.global_position - front.global_position <= self._reach
+            front is None
+            or self._hold < after.global_position - front.global_position <= self._reach
             for other, front in self._fronts.items()
             if other != member
         ):
@@ -168,8 +177,9 @@ class SharedReads:
 
     def _trim(self) -> None:
         """Drops batches every member is past, and the oldest beyond what the window needs."""
-        if self._fronts:
-            slowest = min(self._fronts.values())
+        fronts = [front for front in self._fronts.values() if front is not None]
+        if fronts:
+            slowest = min(fronts)
             self._entries = [e for e in self._entries if not e.behind(slowest)]
         else:
             self._entries = [e for e in self._entries if not e.reading.done()]

@@ -240,3 +240,27 @@ async def test_a_member_waits_for_one_close_behind_but_not_for_one_far_behind() 
     far = events[20].position  # "behind" is now 6 batches back: beyond reach
     await reads.read("ahead", far)
     assert reads.reads == 4
+
+
+async def test_nobody_reads_while_a_member_is_joining_and_one_that_leaves_holds_nobody() -> None:
+    store = MemoryEventStore()
+    await carts(store, 5)
+    reads = SharedReads(store, 2, lambda e: None)
+    reads.expect("slow")  # still reading its checkpoint
+    reads.join("quick", START)
+
+    first = asyncio.ensure_future(reads.read("quick", START))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not first.done()
+    reads.join("slow", START)
+    await asyncio.wait_for(first, 1)
+
+    reads.expect("failing")
+    second = asyncio.ensure_future(reads.read("quick", first.result().events[-1].position))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not second.done()
+    reads.leave("failing")  # its prepare failed: it retries later, alone
+    await asyncio.wait_for(second, 1)
+    assert reads.reads == 2

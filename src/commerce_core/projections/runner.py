@@ -60,6 +60,8 @@ class _NoLock:
         return None
 
 
+_JOIN = 4  # batches at most in one commit of a catch-up
+
 _PERMANENT = (ProjectionFailedError, InvalidChangeError, ReadModelSchemaError)
 
 
@@ -297,13 +299,15 @@ class ProjectionRunner:
         last event and a plan starts from where the previous plan ends, which
         is where its commit leaves the checkpoint and the quarantine; if that
         commit takes the careful way instead (a change refused), the plan is
-        made again on what it left.
+        made again on what it left. A batch read while the previous one committed
+        joins this one's commit (up to ``_JOIN`` batches a commit, ADR 0048): a
+        slow commit then costs its round trips once for several batches.
         """
         size, reads, member = self._batch_size, self._reads, track.projection.key
         reads.join(member, track.position)
         reading = asyncio.ensure_future(reads.read(member, track.position))
         committing: asyncio.Future[None] | None = None
-        previous: tuple[SharedBatch, _Plan] | None = None
+        previous: tuple[list[SharedBatch], _Plan] | None = None
         try:
             while True:
                 batch = await reading
@@ -314,16 +318,26 @@ class ProjectionRunner:
                     reading = asyncio.ensure_future(reads.read(member, batch.events[-1].position))
                 basis = None if previous is None else previous[1]
                 plan = self._plan(track, batch, checked=False, after=basis)
+                parts = [batch]
                 if committing is not None and previous is not None:
                     fast = await self._committed(track, committing, previous[0])
                     committing = None
                     if not fast:
                         plan = self._plan(track, batch, checked=False)
+                while full and reading.done() and len(parts) < _JOIN:
+                    more = await reading  # read while the previous batch committed
+                    full = len(more.events) >= size
+                    if full:
+                        reading = asyncio.ensure_future(
+                            reads.read(member, more.events[-1].position)
+                        )
+                    plan = plan.then(self._plan(track, more, checked=False, after=plan))
+                    parts.append(more)
                 if not full:  # the last one: committed in line, so LIVE follows at once
-                    await self._committed(track, self._commit(track, plan), batch)
+                    await self._committed(track, self._commit(track, plan), parts)
                     return True
                 committing = asyncio.ensure_future(self._commit(track, plan))
-                previous = (batch, plan)
+                previous = (parts, plan)
         finally:
             reads.leave(member)
             for task in (reading, committing):
@@ -333,20 +347,22 @@ class ProjectionRunner:
                         await task
 
     async def _committed(
-        self, track: Track, committing: Awaitable[None], batch: SharedBatch
+        self, track: Track, committing: Awaitable[None], batches: Sequence[SharedBatch]
     ) -> bool:
-        """Waits for a batch's commit; True if it went through as planned.
+        """Waits for the commit of ``batches``; True if it went through as planned.
 
         If the store refused a change, or the quarantine changed meanwhile, the
-        batch is applied again the careful way (``_process``) and False returned.
+        batches are applied again the careful way (``_process``, one after the
+        other) and False returned.
         """
         try:
             await committing
             return True
         except InvalidChangeError:
-            await self._process(track, batch)
+            pass
         except QuarantineChangedError:
             await self._load_held(track)
+        for batch in batches:
             await self._process(track, batch)
         return False
 
@@ -482,3 +498,13 @@ class _Plan:
     held: dict[str, UUID]
     position: Position
     handled: int
+
+    def then(self, later: _Plan) -> _Plan:
+        """This plan and ``later`` (made after it) as one commit."""
+        return _Plan(
+            self.changes + later.changes,
+            self.quarantine + later.quarantine,
+            later.held,
+            later.position,
+            self.handled + later.handled,
+        )

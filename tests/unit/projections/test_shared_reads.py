@@ -264,3 +264,49 @@ async def test_nobody_reads_while_a_member_is_joining_and_one_that_leaves_holds_
     reads.leave("failing")  # its prepare failed: it retries later, alone
     await asyncio.wait_for(second, 1)
     assert reads.reads == 2
+
+
+class Slow(MemoryReadModel):
+    """Each commit takes a few turns of the loop, so reads pile up behind it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+
+    async def apply(self, *args: Any, **kwargs: Any) -> None:
+        self.commits += 1
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await super().apply(*args, **kwargs)
+
+
+class NulName(CartList):
+    """Names customer-5's cart with a NUL, which no read model stores: the store refuses it."""
+
+    def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
+        changes = super().handle(event, decoded)
+        if isinstance(decoded, C.Opened) and decoded.customer == "customer-5":
+            changes = [msgspec.structs.replace(changes[0], values={"customer": "a\x00b"})]
+        return changes
+
+
+async def test_batches_read_during_a_commit_join_the_next_and_a_refusal_still_holds_one() -> None:
+    store = MemoryEventStore()
+    await carts(store, 30)
+    events = len(await store.read_all(START, 10_000))
+    slow = Slow()
+
+    await run(store, slow, [NulName()])
+
+    assert slow.commits < events // BATCH  # several batches a commit
+    held = await slow.quarantined("cart_list", 1)
+    assert (held[0].tenant_id, held[0].failed) == ("t1", True)  # and t1's later events behind it
+    one_by_one = MemoryReadModel()
+    runner = ProjectionRunner(store, one_by_one, [NulName()], batch_size=1)
+    async with runner:
+        async with asyncio.timeout(5):
+            await runner.wait_for("cart_list", await store.head())
+    assert (await tables(slow, "cart_list")) == (await tables(one_by_one, "cart_list"))
+    assert [(e.event_id, e.failed) for e in await one_by_one.quarantined()] == [
+        (e.event_id, e.failed) for e in held
+    ]

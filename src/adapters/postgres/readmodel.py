@@ -35,7 +35,7 @@ from commerce_core.projections import (
     QuarantinedEvent,
     ReadModelSchemaError,
     TableSpec,
-    check_change,
+    check_changes,
     physical_name,
     serving_name,
 )
@@ -313,8 +313,7 @@ async def lock_projection_admin(conn: Connection, name: str) -> None:
 
 def _statements(projection: Projection, changes: Sequence[Change]) -> list[tuple[str, list[Any]]]:
     specs = projection.table_specs()
-    for change in changes:
-        check_change(change, specs)
+    check_changes(changes, specs)
     return [
         group_statement(group, physical_name(group.table.name, projection.version))
         for group in plan(changes, specs)

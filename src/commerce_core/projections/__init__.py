@@ -5,7 +5,7 @@ use cases; this package exports only what projections and read-model stores shar
 """
 
 from commerce_core.projections.changes import Change, Delete, Increment, SetMax, SetMin, Upsert
-from commerce_core.projections.checks import InvalidChangeError, check_change
+from commerce_core.projections.checks import InvalidChangeError, check_change, check_changes
 from commerce_core.projections.ports.read_models import (
     Checkpoint,
     CheckpointConflictError,
@@ -60,6 +60,7 @@ __all__ = [
     "TableSpec",
     "Upsert",
     "check_change",
+    "check_changes",
     "event_name",
     "physical_name",
     "serving_name",

@@ -103,6 +103,9 @@ class OrderAnalytics(Projection):
         OrderEvents.ShipmentRecorded,
     )
     _wanted = _order_events | topics(PaymentEvents.Authorized, PaymentEvents.Failed)
+    reads: frozenset[str] | None = frozenset(
+        {"at", "currency", "channel", "totals", "status", "amount", "charged_back"}
+    )
 
     def wants(self, event_type: str) -> bool:
         return event_type in self._wanted

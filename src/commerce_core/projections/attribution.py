@@ -50,6 +50,9 @@ class OrderAttribution(Projection):
     _wanted = topics(
         Events.Placed, Events.PaymentRecorded, Events.RefundRecorded, Events.DisputeClosed
     )
+    reads: frozenset[str] | None = frozenset(
+        {"attribution", "imported", "currency", "channel", "at", "amount", "charged_back"}
+    )
 
     def wants(self, event_type: str) -> bool:
         return event_type in self._wanted

@@ -66,6 +66,9 @@ class CustomerMetricsProjection(Projection):
     _wanted = topics(
         Events.Placed, Events.PaymentRecorded, Events.RefundRecorded, Events.DisputeClosed
     )
+    reads: frozenset[str] | None = frozenset(
+        {"customer_id", "currency", "totals", "at", "amount", "charged_back"}
+    )
 
     def wants(self, event_type: str) -> bool:
         return event_type in self._wanted

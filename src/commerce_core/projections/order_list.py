@@ -46,6 +46,10 @@ class OrderList(Projection):
     name = "order_list"
     version = 1
     tables = (ORDER_LIST_TABLE,)
+    reads: frozenset[str] | None = frozenset(
+        {"number", "customer_id", "currency", "totals", "channel", "at", "status", "amount"}
+        | {"charged_back"}
+    )
     _wanted = topics(
         Events.Placed,
         Events.PaymentRecorded,

@@ -65,10 +65,17 @@ class _RowTouches:
                 touched[column] = index
 
 
+_SORTED: dict[tuple[str, ...], tuple[str, ...]] = {}  # column names as given -> sorted
+
+
 def signature(change: Change) -> Signature:
     match change:
         case Upsert(values=values) | Increment(values=values):
-            return (type(change), change.table, tuple(sorted(values)))
+            given = tuple(values)
+            names = _SORTED.get(given)
+            if names is None:
+                names = _SORTED[given] = tuple(sorted(given))
+            return (type(change), change.table, names)
         case SetMax(column=column) | SetMin(column=column):
             return (type(change), change.table, (column,))
         case _:

@@ -28,6 +28,12 @@ class Projection(abc.ABC):
     version: int
     tables: Sequence[TableSpec]
     decodes: bool = True
+    reads: frozenset[str] | None = None
+    """The event fields ``handle`` reads, of any type it wants; None: every field.
+
+    Only these are decoded (ADR 0048), so a field read but not named here is
+    missing from ``decoded``; a test per projection compares with a full decode.
+    """
 
     def wants(self, event_type: str) -> bool:
         """Whether ``handle`` needs this type of event; keep it cheap (a set lookup)."""

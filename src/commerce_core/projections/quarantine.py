@@ -62,12 +62,20 @@ def held_behind(projection: Projection, event: RecordedEvent, first: UUID) -> Qu
 
 def changes_of(projection: Projection, mapper: EventMapper, event: RecordedEvent) -> list[Change]:
     """The event's changes, checked against the projection's tables (any failure raises)."""
-    decoded = mapper.from_recorded(event) if projection.decodes else None
-    changes = projection.handle(event, decoded)
+    changes = projection.handle(event, decoded_for(projection, mapper, event))
     specs = projection.table_specs()
     for change in changes:
         check_change(change, specs)
     return changes
+
+
+def decoded_for(projection: Projection, mapper: EventMapper, event: RecordedEvent) -> object:
+    """The event as ``projection`` reads it: the fields it names (ADR 0048), or None."""
+    if not projection.decodes:
+        return None
+    if projection.reads is None:
+        return mapper.from_recorded(event)
+    return mapper.from_recorded_fields(event, projection.reads)
 
 
 @dataclass(frozen=True)

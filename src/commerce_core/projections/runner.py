@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from uuid import UUID
 from commerce_core.eventstore import EventMapper, EventStore, Position, RecordedEvent
 from commerce_core.projections.changes import Change
 from commerce_core.projections.checks import InvalidChangeError
+from commerce_core.projections.decoding import FieldsDecoder
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.ports.read_models import (
     Lease,
@@ -45,6 +47,7 @@ from commerce_core.projections.quarantine import (
     quarantined,
     tenant_of,
 )
+from commerce_core.projections.shared_reads import SharedBatch, SharedReads, own_batch
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class _NoLock:
     async def release(self) -> None:
         return None
 
+
+_JOIN = 4  # batches at most in one commit of a catch-up
 
 _PERMANENT = (ProjectionFailedError, InvalidChangeError, ReadModelSchemaError)
 
@@ -96,6 +101,10 @@ class ProjectionRunner:
         self._max_retry_interval = max_retry_interval
         self._lease_check_interval = lease_check_interval
         self._auto_promote = auto_promote
+        # projections catching up together read and decode each batch once (ADR 0048)
+        self._decode = FieldsDecoder(self._mapper, projections)
+        decoding = sum(1 for p in projections if p.decodes)
+        self._reads = SharedReads(store, batch_size, self._decode, keep=decoding > 1)
         self._tracks: dict[str, Track] = {}
         tables: set[str] = set()
         for projection in projections:
@@ -117,6 +126,10 @@ class ProjectionRunner:
 
     async def start(self) -> None:
         """Starts every projection that is not running."""
+        # What lives now (modules, configuration, caches) lives on: kept out of the
+        # cyclic collector's full passes, which otherwise rescan it every few batches
+        # of a catch-up and took a third of its CPU (ADR 0048); stop unfreezes it.
+        gc.freeze()
         for track in self._tracks.values():
             self._start(track)
 
@@ -139,11 +152,17 @@ class ProjectionRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        gc.unfreeze()  # what start froze can be collected again once it is garbage
         for track in self._tracks.values():
             track.task = None
             if track.state != ProjectionState.FAILED:
                 track.state = ProjectionState.STOPPED
                 track.notify()
+
+    @property
+    def store_reads(self) -> int:
+        """Batches read from the event store while catching up (shared ones count once)."""
+        return self._reads.reads
 
     def state(self, name: str) -> ProjectionState:
         return self._track(name).state
@@ -243,13 +262,20 @@ class ProjectionRunner:
     async def _run_leased(self, track: Track, lease: Lease) -> None:
         """Runs while the lease is held; returns when it is lost."""
         projection = track.projection
-        checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
-        track.position, track.serving, track.error = checkpoint.position, checkpoint.serving, None
-        await self._load_held(track)
-        catching_up = ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
-        await self._enter(track, catching_up)
-        if not await self._catch_up(track, lease):
-            return
+        self._reads.expect(projection.key)  # the others wait for it to catch up with them
+        try:
+            checkpoint = await self._read_models.prepare(projection, defer_indexes=True)
+            track.position, track.serving = checkpoint.position, checkpoint.serving
+            track.error = None
+            await self._load_held(track)
+            catching_up = (
+                ProjectionState.CATCHING_UP if track.serving else ProjectionState.REBUILDING
+            )
+            await self._enter(track, catching_up)
+            if not await self._catch_up(track, lease):
+                return
+        finally:
+            self._reads.leave(projection.key)
         await self._read_models.build_indexes(projection)  # what prepare deferred, if empty
         if not track.serving and self._auto_promote and await self._may_promote(projection):
             await self._read_models.promote(projection)
@@ -263,7 +289,7 @@ class ProjectionRunner:
                 except TimeoutError:
                     continue  # quiet: look at the lease again
                 if lease.held():
-                    await self._process(track, batch)
+                    await self._process(track, own_batch(batch, self._decode))
 
     async def _catch_up(self, track: Track, lease: Lease) -> bool:
         """Applies history up to the head; False if the lease was lost on the way.
@@ -274,33 +300,47 @@ class ProjectionRunner:
         last event and a plan starts from where the previous plan ends, which
         is where its commit leaves the checkpoint and the quarantine; if that
         commit takes the careful way instead (a change refused), the plan is
-        made again on what it left.
+        made again on what it left. A batch read while the previous one committed
+        joins this one's commit (up to ``_JOIN`` batches a commit, ADR 0048): a
+        slow commit then costs its round trips once for several batches.
         """
-        size = self._batch_size
-        reading = asyncio.ensure_future(self._store.read_all(track.position, size))
+        size, reads, member = self._batch_size, self._reads, track.projection.key
+        reads.join(member, track.position)
+        reading = asyncio.ensure_future(reads.read(member, track.position))
         committing: asyncio.Future[None] | None = None
-        previous: tuple[Sequence[RecordedEvent], _Plan] | None = None
+        previous: tuple[list[SharedBatch], _Plan] | None = None
         try:
             while True:
                 batch = await reading
                 if not lease.held():
                     return False
-                full = len(batch) >= size
+                full = len(batch.events) >= size
                 if full:
-                    reading = asyncio.ensure_future(self._store.read_all(batch[-1].position, size))
+                    reading = asyncio.ensure_future(reads.read(member, batch.events[-1].position))
                 basis = None if previous is None else previous[1]
                 plan = self._plan(track, batch, checked=False, after=basis)
+                parts = [batch]
                 if committing is not None and previous is not None:
                     fast = await self._committed(track, committing, previous[0])
                     committing = None
                     if not fast:
                         plan = self._plan(track, batch, checked=False)
+                while full and reading.done() and len(parts) < _JOIN:
+                    more = await reading  # read while the previous batch committed
+                    full = len(more.events) >= size
+                    if full:
+                        reading = asyncio.ensure_future(
+                            reads.read(member, more.events[-1].position)
+                        )
+                    plan = plan.then(self._plan(track, more, checked=False, after=plan))
+                    parts.append(more)
                 if not full:  # the last one: committed in line, so LIVE follows at once
-                    await self._committed(track, self._commit(track, plan), batch)
+                    await self._committed(track, self._commit(track, plan), parts)
                     return True
                 committing = asyncio.ensure_future(self._commit(track, plan))
-                previous = (batch, plan)
+                previous = (parts, plan)
         finally:
+            reads.leave(member)
             for task in (reading, committing):
                 if task is not None:  # a read ahead or commit nobody will wait for
                     task.cancel()
@@ -308,20 +348,22 @@ class ProjectionRunner:
                         await task
 
     async def _committed(
-        self, track: Track, committing: Awaitable[None], batch: Sequence[RecordedEvent]
+        self, track: Track, committing: Awaitable[None], batches: Sequence[SharedBatch]
     ) -> bool:
-        """Waits for a batch's commit; True if it went through as planned.
+        """Waits for the commit of ``batches``; True if it went through as planned.
 
         If the store refused a change, or the quarantine changed meanwhile, the
-        batch is applied again the careful way (``_process``) and False returned.
+        batches are applied again the careful way (``_process``, one after the
+        other) and False returned.
         """
         try:
             await committing
             return True
         except InvalidChangeError:
-            await self._process(track, batch)
+            pass
         except QuarantineChangedError:
             await self._load_held(track)
+        for batch in batches:
             await self._process(track, batch)
         return False
 
@@ -339,7 +381,7 @@ class ProjectionRunner:
         ]
         return not serving or max(serving) < projection.version
 
-    async def _process(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+    async def _process(self, track: Track, batch: SharedBatch) -> None:
         """Applies a batch with its checkpoint, and its quarantine, in one transaction.
 
         An event the projection cannot apply (its handler raises, or a change does
@@ -355,7 +397,7 @@ class ProjectionRunner:
             except QuarantineChangedError:
                 await self._load_held(track)
 
-    async def _apply_batch(self, track: Track, batch: Sequence[RecordedEvent]) -> None:
+    async def _apply_batch(self, track: Track, batch: SharedBatch) -> None:
         try:
             await self._commit(track, self._plan(track, batch, checked=False))
         except InvalidChangeError:
@@ -364,11 +406,11 @@ class ProjectionRunner:
                 await self._commit(track, self._plan(track, batch, checked=True))
             except InvalidChangeError:
                 # the database refused what the checks let through: one event at a time
-                for event in batch:
+                for event in batch.events:
                     await self._apply_one(track, event)
 
     async def _apply_one(self, track: Track, event: RecordedEvent) -> None:
-        plan = self._plan(track, [event], checked=True)
+        plan = self._plan(track, own_batch([event], self._decode), checked=True)
         try:
             await self._commit(track, plan)
         except InvalidChangeError as error:
@@ -379,7 +421,7 @@ class ProjectionRunner:
     def _plan(
         self,
         track: Track,
-        batch: Sequence[RecordedEvent],
+        batch: SharedBatch,
         *,
         checked: bool,
         after: _Plan | None = None,
@@ -391,7 +433,8 @@ class ProjectionRunner:
         held = dict(track.held if after is None else after.held)
         handled = 0
         done = track.position if after is None else after.position
-        for event in batch:
+        decoded_by = batch.decoded
+        for event in batch.events:
             if event.position <= done:
                 continue  # applied already (a batch built again after a partial commit)
             done = event.position
@@ -406,7 +449,7 @@ class ProjectionRunner:
                 if checked:
                     made = changes_of(projection, self._mapper, event)
                 else:
-                    decoded = self._mapper.from_recorded(event) if projection.decodes else None
+                    decoded = decoded_by(event) if projection.decodes else None
                     made = projection.handle(event, decoded)
             except Exception as error:
                 text = error_text(error)
@@ -456,3 +499,13 @@ class _Plan:
     held: dict[str, UUID]
     position: Position
     handled: int
+
+    def then(self, later: _Plan) -> _Plan:
+        """This plan and ``later`` (made after it) as one commit."""
+        return _Plan(
+            self.changes + later.changes,
+            self.quarantine + later.quarantine,
+            later.held,
+            later.position,
+            self.handled + later.handled,
+        )

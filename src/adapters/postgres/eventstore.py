@@ -152,7 +152,10 @@ class PostgresEventStore:
     """The event store port on an asyncpg pool (see ``connection.create_pool``).
 
     ``poll_interval`` bounds how long a live subscriber waits to see events
-    appended by other processes; appends in this process wake it at once.
+    appended by other processes; appends in this process wake it, and it reads
+    ``settle`` seconds later: under load every append wakes every subscriber (one
+    per projection), and reading each time costs a query per append and subscriber,
+    where a short wait lets the appends of those moments come in one read.
     ``before_commit`` is a test seam: when set, each append runs in an explicit
     transaction and awaits it between the INSERT and the COMMIT (``append`` only, not
     ``append_many``).
@@ -164,11 +167,15 @@ class PostgresEventStore:
         *,
         clock: Callable[[], datetime] = _utc_now,
         poll_interval: float = 0.2,
+        settle: float = 0.02,
         before_commit: Callable[[], Awaitable[None]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._pool = pool
         self._clock = clock
         self._poll_interval = poll_interval
+        self._settle = settle
+        self._sleep = sleep
         self._before_commit = before_commit
         self._appended = asyncio.Event()
 
@@ -377,6 +384,8 @@ class PostgresEventStore:
             if len(batch) < batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(woken.wait(), self._poll_interval)
+                    if self._settle > 0:
+                        await self._sleep(self._settle)
 
     async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
         await self._pool.execute(

@@ -9,9 +9,10 @@ from ``defaults``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import msgspec
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from commerce_core.notifications.defaults import DEFAULTS, TemplateSet
@@ -75,9 +76,16 @@ def check_override(override: TemplateOverride) -> TemplateOverride:
     return override
 
 
+@lru_cache(maxsize=512)
+def _compiled(env: SandboxedEnvironment, source: str) -> Template:
+    # compiling is most of a render's cost, and the same few sources come back for every
+    # notification (a syntax error raises, and is not kept)
+    return env.from_string(source)
+
+
 def _render(env: SandboxedEnvironment, part: str, source: str, values: Mapping[str, str]) -> str:
     try:
-        return env.from_string(source).render(values)
+        return _compiled(env, source).render(values)
     except TemplateError as error:  # SecurityError and UndefinedError are TemplateErrors
         raise TemplateRenderError(f"{part}: {error}") from None
 

@@ -48,6 +48,8 @@ class Poisoned(OrderList):
     data reaches), naming that tenant's order and total, until ``fixed``."""
 
     fixed: ClassVar[bool] = False
+    # it reads the metadata too: only the fields a projection names are decoded (ADR 0048)
+    reads = (OrderList.reads or frozenset()) | {"metadata"}
 
     def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
         if (

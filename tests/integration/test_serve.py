@@ -29,6 +29,18 @@ def schema() -> Iterator[PgSchema]:
     asyncio.run(created.drop())
 
 
+def serve_env(schema: PgSchema, port: int, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "DATABASE_SCHEMA": schema.name,
+        "EVENT_STORE": "postgres",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "DATA_DIR": str(data_dir),
+    }
+
+
 def keep_busy(url: str, stop: threading.Event, answered: list[int]) -> None:
     with httpx.Client(timeout=2) as http:
         while not stop.is_set():
@@ -44,16 +56,7 @@ def test_serve_stops_on_sigterm_under_load_and_logs_json_lines_only(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "DATABASE_SCHEMA": schema.name,
-        "EVENT_STORE": "postgres",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DATA_DIR": str(tmp_path),
-        "LOG_FORMAT": "json",
-    }
+    env = {**serve_env(schema, port, tmp_path), "LOG_FORMAT": "json"}
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -88,58 +91,3 @@ def test_serve_stops_on_sigterm_under_load_and_logs_json_lines_only(
     assert len(requests) >= 200
     assert {entry["route"] for entry in requests} >= {"/ready"}
     assert any(entry.get("logger") == "_granian" for entry in lines), "granian's own lines"
-
-
-def worker_pids(server: subprocess.Popen[bytes]) -> set[int]:
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
-    return {int(pid) for pid in children.split()}
-
-
-def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(
-    schema: PgSchema, tmp_path: Path
-) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "DATABASE_SCHEMA": schema.name,
-        "EVENT_STORE": "postgres",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DATA_DIR": str(tmp_path),
-    }
-    with (tmp_path / "serve.log").open("wb") as out:
-        process = subprocess.Popen(
-            [COMMERCE, "serve", "--workers", "2"], env=env, stdout=out, stderr=out
-        )
-    try:
-        wait_for_health(url, process)
-        deadline = time.monotonic() + 30
-        while len(before := worker_pids(process)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling for the second worker, not waiting for time
-        assert len(before) == 2
-        killed = min(before)
-        os.kill(killed, signal.SIGKILL)
-
-        answers = []
-        with httpx.Client(timeout=5) as http:
-            while time.monotonic() < deadline and process.poll() is None:
-                answers.append(http.get(f"{url}/ready").status_code)
-                now = worker_pids(process)
-                if len(now) == 2 and killed not in now:
-                    break
-                time.sleep(0.05)  # polling for the replacement
-            after = worker_pids(process)
-            answers.extend(http.get(f"{url}/ready").status_code for _ in range(20))
-        assert process.poll() is None, "the server stopped when one worker died"
-        assert killed not in after, f"no replacement: {before} -> {after}"
-        assert len(after) == 2, f"no replacement: {before} -> {after}"
-        assert set(answers) == {200}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -148,6 +149,29 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
     )
 
 
+def _appended_events(
+    positions: Sequence[asyncpg.Record],
+    rows: Sequence[tuple[Any, ...]],
+    metadata: Iterable[EventMetadata],
+    recorded_at: datetime,
+) -> list[RecordedEvent]:
+    """The stored events of an append: each row's (stream, version, id, type, data) with
+    the position the database gave it and its metadata."""
+    return [
+        RecordedEvent(
+            position=Position(*position),
+            stream_id=row[0],
+            version=row[1],
+            event_id=row[2],
+            type=row[3],
+            data=row[4],
+            metadata=meta,
+            recorded_at=recorded_at,
+        )
+        for position, row, meta in zip(positions, rows, metadata, strict=False)
+    ]
+
+
 class PostgresEventStore:
     """The event store port on an asyncpg pool (see ``connection.create_pool``).
 
@@ -209,23 +233,8 @@ class PostgresEventStore:
                 if await self._all_stored(conn, args[2]):
                     return []
                 raise await self._conflict(conn, streams)
-        self._appended.set()
-        self._appended = asyncio.Event()
-        return [
-            RecordedEvent(
-                position=Position(*position),
-                stream_id=stream_id,
-                version=version,
-                event_id=event_id,
-                type=type_,
-                data=data,
-                metadata=metadata,
-                recorded_at=recorded_at,
-            )
-            for position, (stream_id, version, event_id, type_, data) in zip(
-                positions, rows, strict=True
-            )
-        ]
+        self._wake_subscribers()
+        return _appended_events(positions, rows, itertools.repeat(metadata), recorded_at)
 
     async def append_many(
         self, appends: Sequence[tuple[Sequence[AppendStream], EventMetadata]]
@@ -256,25 +265,14 @@ class PostgresEventStore:
             positions = []
         if len(positions) != len(rows):  # which one, and whether a retry: one by one
             raise ConcurrencyError(streams[0].stream_id, streams[0].expected_version)
-        self._appended.set()
-        self._appended = asyncio.Event()
-        recorded = iter(
-            RecordedEvent(
-                position=Position(*position),
-                stream_id=stream_id,
-                version=version,
-                event_id=event_id,
-                type=type_,
-                data=data,
-                metadata=metadata,
-                recorded_at=recorded_at,
-            )
-            for position, (stream_id, version, event_id, type_, data, metadata) in zip(
-                positions, rows, strict=True
-            )
-        )
+        self._wake_subscribers()
+        recorded = iter(_appended_events(positions, rows, (row[5] for row in rows), recorded_at))
         sizes = [sum(len(s.events) for s in group) for group, _ in appends]
         return [[next(recorded) for _ in range(size)] for size in sizes]
+
+    def _wake_subscribers(self) -> None:
+        self._appended.set()
+        self._appended = asyncio.Event()
 
     async def _insert(self, conn: Connection, args: list[Any]) -> list[asyncpg.Record]:
         if any(args[6]):

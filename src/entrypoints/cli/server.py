@@ -49,9 +49,6 @@ def _serve(host: str, port: int, workers: int) -> None:
         port=port,
         interface=Interfaces.ASGI,
         workers=workers,
-        # a worker that dies (killed, out of memory) is replaced; without this granian stops
-        # the whole server when one of its workers exits
-        respawn_failed_workers=True,
         factory=True,
         log_access=False,
         log_dictconfig=granian_log_config(get_settings().log_format),

@@ -1,9 +1,10 @@
-"""`commerce serve` as deployed: it stops on SIGTERM under load, and every line it writes
-(granian's, the app's, the background work's) is one JSON object."""
+"""`commerce serve` as deployed: it stops on SIGTERM under load with every worker process,
+and every line it writes (granian's, the app's, the background work's) is one JSON object."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,27 @@ def serve_env(schema: PgSchema, port: int, data_dir: Path) -> dict[str, str]:
     }
 
 
+def workers_of(pid: int) -> list[int]:
+    """The processes under ``pid`` (granian's workers), read from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                under = [int(child) for child in children.read_text().split()]
+                found += under
+                todo += under
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Still running (a zombie, dead but not yet reaped by its parent, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def keep_busy(url: str, stop: threading.Event, answered: list[int]) -> None:
     with httpx.Client(timeout=2) as http:
         while not stop.is_set():
@@ -51,18 +74,27 @@ def keep_busy(url: str, stop: threading.Event, answered: list[int]) -> None:
                 return  # the server went away: what the test waits for
 
 
-def test_serve_stops_on_sigterm_under_load_and_logs_json_lines_only(
-    schema: PgSchema, tmp_path: Path
-) -> None:
+@dataclass
+class Stopped:
+    took: float  # seconds from the signal to the server's exit
+    workers: list[int]  # granian's worker processes while it served
+    left: list[int]  # those still running 10 s after the server's exit
+    returncode: int
+    answered: list[int]
+    output: str
+
+
+def serve_then_signal(schema: PgSchema, tmp_path: Path, stop_with: signal.Signals) -> Stopped:
+    """``commerce serve --workers 2`` under load from 4 clients, sent ``stop_with``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**serve_env(schema, port, tmp_path), "LOG_FORMAT": "json"}
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [COMMERCE, "serve", "--workers", "1"], env=env, stdout=out, stderr=out
+            [COMMERCE, "serve", "--workers", "2"], env=env, stdout=out, stderr=out
         )
-    stop, answered = threading.Event(), list[int]()
+    stop, answered, workers = threading.Event(), list[int](), list[int]()
     clients = [threading.Thread(target=keep_busy, args=(url, stop, answered)) for _ in range(4)]
     try:
         wait_for_health(url, process)
@@ -70,24 +102,51 @@ def test_serve_stops_on_sigterm_under_load_and_logs_json_lines_only(
             client.start()
         while len(answered) < 200 and process.poll() is None:
             time.sleep(0.05)  # polling the load threads' progress, not waiting for time
-        process.send_signal(signal.SIGTERM)
+        workers += workers_of(process.pid)
+        process.send_signal(stop_with)
         started = time.monotonic()
         process.wait(timeout=15)
         took = time.monotonic() - started
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the workers' exit
+        left = [pid for pid in workers if alive(pid)]
     finally:
         stop.set()
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pid in workers:  # none should be left; a leftover would load later tests
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
         for client in clients:
             client.join()
+    return Stopped(took, workers, left, process.returncode, answered, log.read_text())
 
-    output = log.read_text()
-    assert took < 10, f"took {took:.1f} s to stop:\n{output[-3000:]}"
-    assert process.returncode in (0, -signal.SIGTERM), output[-3000:]
-    assert set(answered) <= {200, 401}
+
+def test_serve_stops_on_sigterm_under_load_with_its_workers_and_logs_json_lines_only(
+    schema: PgSchema, tmp_path: Path
+) -> None:
+    stopped = serve_then_signal(schema, tmp_path, signal.SIGTERM)
+
+    output = stopped.output
+    assert len(stopped.workers) == 2, stopped.workers
+    assert stopped.left == [], f"workers {stopped.left} outlived the server"
+    assert stopped.took < 10, f"took {stopped.took:.1f} s to stop:\n{output[-3000:]}"
+    assert stopped.returncode in (0, -signal.SIGTERM), output[-3000:]
+    assert set(stopped.answered) <= {200, 401}
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
     requests = [entry for entry in lines if entry.get("event") == "request"]
     assert len(requests) >= 200
     assert {entry["route"] for entry in requests} >= {"/ready"}
     assert any(entry.get("logger") == "_granian" for entry in lines), "granian's own lines"
+
+
+def test_the_workers_of_a_killed_server_stop_too(schema: PgSchema, tmp_path: Path) -> None:
+    """``kill -9``, the OOM killer, a supervisor that gave up waiting: granian cannot stop
+    its workers then, and each would keep its pool's connections and run projections,
+    webhooks and jobs with no server in front of it."""
+    stopped = serve_then_signal(schema, tmp_path, signal.SIGKILL)
+
+    assert len(stopped.workers) == 2, stopped.workers
+    assert stopped.left == [], f"workers {stopped.left} outlived the killed server"

@@ -8,7 +8,6 @@ from typing import Any
 import msgspec
 
 from commerce_core.projections import (
-    Change,
     Column,
     Delete,
     Increment,
@@ -116,11 +115,7 @@ def group_statement(group: ChangeGroup, physical: str) -> tuple[str, list[list[A
     spec = group.table
     names = list(spec.key) + ([] if group.kind is Delete else list(group.columns))
     columns = [spec.by_name[n] for n in names]
-    rows = [_row(change, spec, names) for change in group.rows.values()]
-    # one array per column: the rows transposed (a tight loop: batches hold thousands)
-    arrays: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    if not arrays:
-        arrays = [[] for _ in names]
+    arrays = _arrays(group)
     for n, column in enumerate(columns):
         if column.type == "jsonb":
             arrays[n] = [_encode(column, value) for value in arrays[n]]
@@ -136,18 +131,22 @@ def group_statement(group: ChangeGroup, physical: str) -> tuple[str, list[list[A
     return insert + _on_conflict(group), arrays
 
 
-def _row(change: Change, spec: TableSpec, names: list[str]) -> list[Any]:
-    """The change's values in the order of ``names`` (key columns first)."""
-    row = change.key
-    if isinstance(change, Upsert):
-        row = {**row, **change.values}
-    elif isinstance(change, SetMax | SetMin):
-        row = {**row, change.column: change.value}
-    elif isinstance(change, Increment):
+def _arrays(group: ChangeGroup) -> list[list[Any]]:
+    """The group's values column by column, key columns first (batches hold thousands
+    of rows: one comprehension per column, not one row at a time)."""
+    changes: list[Any] = list(group.rows.values())
+    spec, kind = group.table, group.kind
+    arrays = [[change.key[name] for change in changes] for name in spec.key]
+    if kind is Upsert:
+        arrays += [[change.values[name] for change in changes] for name in group.columns]
+    elif kind is Increment:
         # a new row adds the delta to the default; see _on_conflict for others
-        by_name = spec.by_name
-        row = {**row, **{n: d + (by_name[n].default or 0) for n, d in change.values.items()}}
-    return [row[name] for name in names]
+        for name in group.columns:
+            default = spec.by_name[name].default or 0
+            arrays.append([change.values[name] + default for change in changes])
+    elif kind is SetMax or kind is SetMin:
+        arrays.append([change.value for change in changes])
+    return arrays
 
 
 def _on_conflict(group: ChangeGroup) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from commerce_core.eventstore import EventMapper, RecordedEvent
 from commerce_core.projections.projection import Projection
 
-_UNSEEN = frozenset({"\x00unseen"})
+Reader = Callable[[RecordedEvent], object]
 
 
 class FieldsDecoder:
@@ -19,15 +19,19 @@ class FieldsDecoder:
     def __init__(self, mapper: EventMapper, projections: Sequence[Projection]) -> None:
         self._mapper = mapper
         self._projections = [p for p in projections if p.decodes]
-        self._fields: dict[str, frozenset[str] | None] = {}
+        self._readers: dict[str, Reader] = {}
 
     def __call__(self, event: RecordedEvent) -> object:
-        names = self._fields.get(event.type, _UNSEEN)
-        if names is _UNSEEN:
-            names = self._fields[event.type] = self.fields_of(event.type)
+        reader = self._readers.get(event.type)
+        if reader is None:
+            reader = self._readers[event.type] = self._reader(event.type)
+        return reader(event)
+
+    def _reader(self, event_type: str) -> Reader:
+        names = self.fields_of(event_type)
         if names is None:
-            return self._mapper.from_recorded(event)
-        return self._mapper.from_recorded_fields(event, names)
+            return self._mapper.from_recorded
+        return self._mapper.fields_reader(event_type, names)
 
     def fields_of(self, event_type: str) -> frozenset[str] | None:
         """The fields to decode of this type of event (None: all)."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from commerce_core.projections.changes import Change, Delete, Increment, SetMax, SetMin, Upsert
 from commerce_core.projections.tables import TableSpec
 
 Signature = tuple[type, str, tuple[str, ...]]
-RowId = tuple[str, tuple[Any, ...]]
+RowId = tuple[Any, ...]  # the table, then the row's key values (a UUID as its int)
 
 
 @dataclass
@@ -32,10 +33,10 @@ class ChangeGroup:
     kind: type[Change]
     table: TableSpec
     columns: tuple[str, ...]
-    rows: dict[tuple[Any, ...], Change] = field(default_factory=dict)
+    rows: dict[RowId, Change] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _RowTouches:
     """The newest group that touched a row: at all, by a delete, per column."""
 
@@ -54,32 +55,37 @@ class _RowTouches:
         touched = self.columns
         return any(touched.get(column, -1) > index for column in columns)
 
-    def record(self, change: Change, columns: tuple[str, ...], index: int) -> None:
-        if index > self.any:
-            self.any = index
-        if isinstance(change, Delete):
-            self.delete = index
-        touched = self.columns
-        for column in columns:
-            if touched.get(column, -1) < index:
-                touched[column] = index
-
 
 _SORTED: dict[tuple[str, ...], tuple[str, ...]] = {}  # column names as given -> sorted
 
 
 def signature(change: Change) -> Signature:
-    match change:
-        case Upsert(values=values) | Increment(values=values):
-            given = tuple(values)
-            names = _SORTED.get(given)
-            if names is None:
-                names = _SORTED[given] = tuple(sorted(given))
-            return (type(change), change.table, names)
-        case SetMax(column=column) | SetMin(column=column):
-            return (type(change), change.table, (column,))
-        case _:
-            return (Delete, change.table, ())
+    kind = type(change)
+    if kind is Upsert or kind is Increment:
+        given = tuple(change.values)  # type: ignore[union-attr]
+        names = _SORTED.get(given)
+        if names is None:
+            names = _SORTED[given] = tuple(sorted(given))
+        return (kind, change.table, names)
+    if kind is SetMax or kind is SetMin:
+        return (kind, change.table, (change.column,))  # type: ignore[union-attr]
+    return (Delete, change.table, ())
+
+
+def row_id(table: str, key_names: tuple[str, ...], key: dict[str, Any]) -> RowId:
+    """The row a change names, as a dictionary key.
+
+    A UUID stands as its int: ``UUID.__hash__`` is Python code, and a batch hashes
+    each row id several times (a key column holds values of one type only).
+    """
+    if len(key_names) == 2:  # the usual (tenant_id, id): a loop costs more than the work
+        first, second = key[key_names[0]], key[key_names[1]]
+        return (
+            table,
+            first.int if type(first) is UUID else first,
+            second.int if type(second) is UUID else second,
+        )
+    return (table, *[v.int if type(v) is UUID else v for v in (key[n] for n in key_names)])
 
 
 def merge(first: Change, then: Change) -> Change:
@@ -104,17 +110,28 @@ def plan(changes: Sequence[Change], tables: Mapping[str, TableSpec]) -> list[Cha
     for change in changes:
         spec = tables[change.table]
         sig = signature(change)
-        row = spec.key_of(change.key)
-        touched = touches.get((change.table, row))
-        if touched is None:
-            touched = touches[(change.table, row)] = _RowTouches()
+        columns = sig[2]
+        row = row_id(change.table, spec.key, change.key)
         index = latest.get(sig)
-        if index is None or touched.blocks(change, sig[2], index):
+        touched = touches.get(row)
+        if touched is None:
+            touched = touches[row] = _RowTouches()
+        elif index is not None and touched.blocks(change, columns, index):
+            index = None
+        if index is None:
             index = len(groups)
-            groups.append(ChangeGroup(sig[0], spec, sig[2]))
+            groups.append(ChangeGroup(sig[0], spec, columns))
             latest[sig] = index
         rows = groups[index].rows
         earlier = rows.get(row)
         rows[row] = change if earlier is None else merge(earlier, change)
-        touched.record(change, sig[2], index)
+        # touched.record(change, columns, index), inline: it runs for every change
+        if index > touched.any:
+            touched.any = index
+        if sig[0] is Delete:
+            touched.delete = index
+        by_column = touched.columns
+        for column in columns:
+            if by_column.get(column, -1) < index:
+                by_column[column] = index
     return groups

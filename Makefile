@@ -40,6 +40,7 @@ test: lint typecheck contracts
 bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/projection_cost.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/webhook_cost.py
 	$(BIN)/python bench/merchant_webhooks.py

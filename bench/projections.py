@@ -10,7 +10,9 @@ works in fresh schemas, dropped at the end. It takes about 2.5 minutes.
    per transaction, interleaved so that a batch holds every kind of event of many orders.
 2. Reads, the limit a rebuild cannot beat: raw asyncpg keyset pages of 1,000 rows (the
    columns ``read_all`` reads), ``PostgresEventStore.read_all`` (rows to ``RecordedEvent``), and
-   ``read_all`` plus ``EventMapper.from_recorded`` of every event.
+   ``read_all`` plus ``EventMapper.from_recorded`` of every event; each the fastest of three
+   passes, so that one slow moment of a shared machine does not lower the limit (and flatter
+   every ratio to it).
 3. Rebuilds: every registered projection alone, then all together, from position zero into a
    fresh schema, with the real ``ProjectionRunner`` and ``PostgresReadModel`` (batches of 1,000).
    Goal: at least 20,000 events/s, and at least 25% of the raw read speed; all together at
@@ -262,6 +264,12 @@ async def timed(read: Callable[[], Awaitable[int]]) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
+async def fastest(read: Callable[[], Awaitable[int]], runs: int = 3) -> tuple[int, float]:
+    """The fastest of ``runs`` reads: one slow moment of a shared machine (a checkpoint,
+    another process) would lower the limit and flatter every ratio measured against it."""
+    return min([await timed(read) for _ in range(runs)], key=lambda result: result[1])
+
+
 # -- 3. rebuilds ---------------------------------------------------------------------------
 
 
@@ -441,11 +449,11 @@ async def bench_reads(pool: asyncpg.Pool) -> float:
     store = PostgresEventStore(pool)
     await read_raw(pool)  # brings the table into memory for every reader alike
     reads = [
-        ("raw asyncpg pages (the limit)", await timed(lambda: read_raw(pool))),
-        ("read_all (RecordedEvent)", await timed(lambda: read_store(store))),
-        ("read_all + decode every event", await timed(lambda: read_store(store, decode=True))),
+        ("raw asyncpg pages (the limit)", await fastest(lambda: read_raw(pool))),
+        ("read_all (RecordedEvent)", await fastest(lambda: read_store(store))),
+        ("read_all + decode every event", await fastest(lambda: read_store(store, decode=True))),
     ]
-    print(f"\n2. Reads in the global order, batches of {READ_BATCH:,}")
+    print(f"\n2. Reads in the global order, batches of {READ_BATCH:,}, the fastest of 3 passes")
     print(f"{'reader':<44}{'events':>9}{'seconds':>9}{'events/s':>11}")
     for label, (count, seconds) in reads:
         print(f"{label:<44}{count:>9,}{seconds:>9.2f}{count / seconds:>11,.0f}")

@@ -59,8 +59,13 @@ class _RowTouches:
 _SORTED: dict[tuple[str, ...], tuple[str, ...]] = {}  # column names as given -> sorted
 
 
+_KINDS = (Upsert, Increment, SetMax, SetMin, Delete)
+
+
 def signature(change: Change) -> Signature:
-    kind = type(change)
+    kind: type[Change] = type(change)
+    if kind not in _KINDS:  # a subclass: grouped, and written, as the kind it is
+        kind = next(base for base in _KINDS if isinstance(change, base))
     if kind is Upsert or kind is Increment:
         given = tuple(change.values)  # type: ignore[union-attr]
         names = _SORTED.get(given)

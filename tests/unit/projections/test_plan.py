@@ -5,8 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from adapters.memory.readmodel import MemoryReadModel
+from adapters.postgres.readmodel_sql import group_statement
 from commerce_core.eventstore import Position
 from commerce_core.projections import Change, Delete, Increment, SetMax, SetMin, Upsert
+from commerce_core.projections.checks import check_changes
 from commerce_core.projections.plan import plan
 from tests.unit.projections.strategies import changes
 from tests.unit.projections.things import Things, at, key
@@ -83,3 +85,21 @@ def test_nothing_on_a_row_moves_across_its_delete() -> None:
     groups = plan(batch, TABLES)
 
     assert [g.kind for g in groups] == [Upsert, Delete, Upsert, Increment]
+
+
+class _Named(Upsert, frozen=True):
+    """A subclass of a change, as a projection might define."""
+
+
+def test_a_subclass_of_a_change_is_checked_grouped_and_written_as_its_kind() -> None:
+    batch: list[Change] = [
+        Upsert("things", key(), {"label": "a"}),
+        _Named("things", key(), {"label": "b"}),
+    ]
+
+    check_changes(batch, TABLES)
+    groups = plan(batch, TABLES)
+
+    assert [(g.kind, len(g.rows)) for g in groups] == [(Upsert, 2)]
+    _, arrays = group_statement(groups[0], "rm_things_v1")
+    assert sorted(arrays[-1]) == ["a", "b"]

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -152,7 +151,7 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
 def _appended_events(
     positions: Sequence[asyncpg.Record],
     rows: Sequence[tuple[Any, ...]],
-    metadata: Iterable[EventMetadata],
+    metadata: Sequence[EventMetadata],
     recorded_at: datetime,
 ) -> list[RecordedEvent]:
     """The stored events of an append: each row's (stream, version, id, type, data) with
@@ -168,7 +167,7 @@ def _appended_events(
             metadata=meta,
             recorded_at=recorded_at,
         )
-        for position, row, meta in zip(positions, rows, metadata, strict=False)
+        for position, row, meta in zip(positions, rows, metadata, strict=True)
     ]
 
 
@@ -234,7 +233,7 @@ class PostgresEventStore:
                     return []
                 raise await self._conflict(conn, streams)
         self._wake_subscribers()
-        return _appended_events(positions, rows, itertools.repeat(metadata), recorded_at)
+        return _appended_events(positions, rows, [metadata] * len(rows), recorded_at)
 
     async def append_many(
         self, appends: Sequence[tuple[Sequence[AppendStream], EventMetadata]]
@@ -266,7 +265,7 @@ class PostgresEventStore:
         if len(positions) != len(rows):  # which one, and whether a retry: one by one
             raise ConcurrencyError(streams[0].stream_id, streams[0].expected_version)
         self._wake_subscribers()
-        recorded = iter(_appended_events(positions, rows, (row[5] for row in rows), recorded_at))
+        recorded = iter(_appended_events(positions, rows, [row[5] for row in rows], recorded_at))
         sizes = [sum(len(s.events) for s in group) for group, _ in appends]
         return [[next(recorded) for _ in range(size)] for size in sizes]
 

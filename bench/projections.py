@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import asyncpg
+import uvloop
 
 from adapters.postgres.connection import create_pool, server_settings
 from adapters.postgres.eventstore import PostgresEventStore
@@ -538,4 +539,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # uvloop is the loop projections run on in `commerce worker` and the HTTP workers
+    # (ADR 0052); BENCH_LOOP=asyncio measures them on the standard library's
+    LOOP = os.environ.get("BENCH_LOOP", "uvloop")
+    print(f"event loop: {LOOP}")
+    if LOOP == "asyncio":
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

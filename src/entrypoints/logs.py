@@ -10,6 +10,7 @@ this one (``Litestar(logging_config=None)``, ``granian_log_config``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -128,6 +129,15 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
         library = logging.getLogger(name)
         library.handlers = []
         library.propagate = True
+
+
+def log_started(process: str) -> None:
+    """One line when an HTTP worker or ``commerce worker`` starts, naming its event loop:
+    uvloop in both (ADR 0052), which an operator can see without a profiler."""
+    loop = type(asyncio.get_running_loop())
+    structlog.get_logger(process).info(
+        "started", pid=os.getpid(), event_loop=f"{loop.__module__}.{loop.__qualname__}"
+    )
 
 
 def granian_log_config(fmt: str) -> dict[str, Any]:

@@ -140,6 +140,9 @@ def test_serve_stops_on_sigterm_under_load_with_its_workers_and_logs_json_lines_
     assert len(requests) >= 200
     assert {entry["route"] for entry in requests} >= {"/ready"}
     assert any(entry.get("logger") == "_granian" for entry in lines), "granian's own lines"
+    started = [entry for entry in lines if entry.get("event") == "started"]
+    assert sorted(entry["pid"] for entry in started) == sorted(stopped.workers)
+    assert {entry["event_loop"] for entry in started} == {"uvloop.Loop"}  # ADR 0052
 
 
 def test_the_workers_of_a_killed_server_stop_too(schema: PgSchema, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def _print_demo_key() -> None:
 
 def _serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
 
     from entrypoints.logs import granian_log_config
 
@@ -48,6 +48,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         address=host,
         port=port,
         interface=Interfaces.ASGI,
+        loop=Loops.uvloop,  # ADR 0052; granian's "auto" would fall back to asyncio silently
         workers=workers,
         factory=True,
         log_access=False,
@@ -71,11 +72,12 @@ async def _run_worker() -> None:
     from types import SimpleNamespace
 
     from entrypoints.background import start_background_work
-    from entrypoints.logs import configure_logging
+    from entrypoints.logs import configure_logging, log_started
     from entrypoints.webhooks import build_webhooks
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    log_started("worker")
     container = build_container(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,8 +99,10 @@ async def _run_worker() -> None:
 @click.command()
 def worker() -> None:
     """Run projections, webhook processing and payment jobs until stopped; run several."""
+    import uvloop
+
     database_url()
-    asyncio.run(_run_worker())
+    uvloop.run(_run_worker())
 
 
 @click.command()

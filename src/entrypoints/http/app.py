@@ -33,7 +33,7 @@ from entrypoints.http.problems import exception_handlers
 from entrypoints.http.projection_health import export_projection_metrics
 from entrypoints.http.request_log import RequestLogMiddleware
 from entrypoints.http.services import Services, provide_ctx, provide_services
-from entrypoints.logs import configure_logging
+from entrypoints.logs import configure_logging, log_started
 from entrypoints.relay import export_relay_metrics
 from entrypoints.settings import Settings, get_settings
 from entrypoints.webhooks import build_webhooks
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        log_started("http")
         async with open_pool(settings) as pool:
             container.pool.override(providers.Object(pool))
             app.state.services = Services.from_container(container)

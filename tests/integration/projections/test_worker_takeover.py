@@ -9,6 +9,7 @@ by ``application_name``). A watcher samples both every few milliseconds.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from dataclasses import dataclass
 from operator import itemgetter
@@ -141,6 +142,8 @@ async def test_a_standby_worker_takes_over_when_the_working_one_is_killed(
 
             await wait_until(second_finished, within=DEADLINE, what="second taking over")
             assert await second.stop() == 0, second.output()
+            started = [line for line in second.output().splitlines() if '"started"' in line]
+            assert [json.loads(line)["event_loop"] for line in started] == ["uvloop.Loop"]
         rows = await serving_rows(pool, projections)
         reference = await clean_rows(pool, projections, newest)
     finally:

@@ -13,6 +13,13 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _seconds(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1 (seconds)")
+    return value
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw else default
@@ -123,6 +130,7 @@ class Settings:
     twilio_base_url: str = "https://api.twilio.com"
     # the shop's public address: tracking and payment links in messages start with it
     notification_link_base: str = "http://127.0.0.1:8000"
+    worker_stop_timeout: int = 30  # seconds an HTTP worker has to stop before it is killed
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -131,6 +139,7 @@ class Settings:
             host=os.environ.get("HOST", "127.0.0.1"),
             port=_int("PORT", 8000),
             workers=_int("WORKERS", 1),
+            worker_stop_timeout=_seconds("WORKER_STOP_TIMEOUT", 30),
             data_dir=Path(os.environ.get("DATA_DIR", "var")),
             event_store=os.environ.get("EVENT_STORE", "postgres"),
             db_pool_min=_int("DB_POOL_MIN", 2),

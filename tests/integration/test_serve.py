@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -153,3 +154,46 @@ def test_the_workers_of_a_killed_server_stop_too(schema: PgSchema, tmp_path: Pat
 
     assert len(stopped.workers) == 2, stopped.workers
     assert stopped.left == [], f"workers {stopped.left} outlived the killed server"
+
+
+def test_a_server_stopped_while_its_workers_start_exits_with_them(
+    schema: PgSchema, tmp_path: Path
+) -> None:
+    """A deploy or a supervisor may stop a server that has not finished starting. A
+    worker still in its startup (here: connecting to a database that never answers)
+    loses a SIGTERM in granian; the server must still stop, and take the worker along."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections and never answers: a database that hangs
+    port = free_port()
+    env = {
+        **serve_env(schema, port, tmp_path),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/test",
+        "WORKER_STOP_TIMEOUT": "3",
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [COMMERCE, "serve", "--workers", "2"], env=env, stdout=out, stderr=out
+        )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while log.read_text().count('"started"') < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for both workers to be in their startup
+        workers += workers_of(process.pid)
+        assert len(workers) == 2, log.read_text()[-3000:]
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the workers' exit
+        assert [pid for pid in workers if alive(pid)] == []
+    finally:
+        silent.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -50,6 +50,9 @@ def _serve(host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         loop=Loops.uvloop,  # ADR 0052; granian's "auto" would fall back to asyncio silently
         workers=workers,
+        # a worker that does not stop in time is killed, so the server always ends: granian
+        # loses a SIGTERM that reaches a worker before it serves (issue 17, fourth pass)
+        workers_kill_timeout=get_settings().worker_stop_timeout,
         factory=True,
         log_access=False,
         log_dictconfig=granian_log_config(get_settings().log_format),

@@ -197,3 +197,64 @@ def test_a_server_stopped_while_its_workers_start_exits_with_them(
         for pid in workers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_worker_is_replaced_and_stops_with_the_server(
+    schema: PgSchema, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [COMMERCE, "serve", "--workers", "2"],
+            env=serve_env(schema, port, tmp_path),
+            stdout=out,
+            stderr=out,
+        )
+    seen: set[int] = set()
+    try:
+        wait_for_health(url, process)
+        deadline = time.monotonic() + 30
+        while len(before := workers_of(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the second worker, not waiting for time
+        seen.update(before)
+        assert len(before) == 2, before
+        killed = before[0]
+        os.kill(killed, signal.SIGKILL)
+
+        def replacement() -> int | None:
+            """The new worker's pid once it has started its app (its "started" line)."""
+            now = [pid for pid in workers_of(process.pid) if alive(pid)]
+            seen.update(now)
+            started = {
+                json.loads(line)["pid"]
+                for line in log.read_text().splitlines()
+                if '"started"' in line
+            }
+            new = [pid for pid in now if pid not in before and pid in started]
+            return new[0] if len(now) == 2 and killed not in now and new else None
+
+        while (new := replacement()) is None and process.poll() is None:
+            assert time.monotonic() < deadline, (
+                f"no replacement for {killed}:\n{log.read_text()[-3000:]}"
+            )
+            time.sleep(0.05)  # polling for the replacement
+        assert process.poll() is None, "the server stopped when one worker died"
+        with httpx.Client(timeout=5) as http:
+            answers = [http.get(f"{url}/ready").status_code for _ in range(40)]
+        assert set(answers) == {200}
+
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the workers' exit
+        assert [pid for pid in seen if alive(pid)] == [], f"outlived the server ({new} replaced)"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in seen:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

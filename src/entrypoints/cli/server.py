@@ -53,6 +53,9 @@ def _serve(host: str, port: int, workers: int) -> None:
         # a worker that does not stop in time is killed, so the server always ends: granian
         # loses a SIGTERM that reaches a worker before it serves (issue 17, fourth pass)
         workers_kill_timeout=get_settings().worker_stop_timeout,
+        # a worker that dies (killed, out of memory) is replaced instead of the whole server
+        # stopping; granian gives up if a replacement dies within 5.5 s (a crash loop)
+        respawn_failed_workers=True,
         factory=True,
         log_access=False,
         log_dictconfig=granian_log_config(get_settings().log_format),

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +65,25 @@ def alive(pid: int) -> bool:
         return False
 
 
+def left_after_exit(process: subprocess.Popen[bytes], pids: Iterable[int]) -> list[int]:
+    """Waits for the server's exit, then up to 10 s for ``pids``: those still running."""
+    process.wait(timeout=15)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the workers' exit
+    return [pid for pid in pids if alive(pid)]
+
+
+def kill_left(process: subprocess.Popen[bytes], pids: Iterable[int]) -> None:
+    """Kills what a failed test left running: one leftover would load the tests after it."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def keep_busy(url: str, stop: threading.Event, answered: list[int]) -> None:
     with httpx.Client(timeout=2) as http:
         while not stop.is_set():
@@ -108,18 +127,10 @@ def serve_then_signal(schema: PgSchema, tmp_path: Path, stop_with: signal.Signal
         started = time.monotonic()
         process.wait(timeout=15)
         took = time.monotonic() - started
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling for the workers' exit
-        left = [pid for pid in workers if alive(pid)]
+        left = left_after_exit(process, workers)
     finally:
         stop.set()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for pid in workers:  # none should be left; a leftover would load later tests
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_left(process, workers)
         for client in clients:
             client.join()
     return Stopped(took, workers, left, process.returncode, answered, log.read_text())
@@ -184,19 +195,10 @@ def test_a_server_stopped_while_its_workers_start_exits_with_them(
         workers += workers_of(process.pid)
         assert len(workers) == 2, log.read_text()[-3000:]
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling for the workers' exit
-        assert [pid for pid in workers if alive(pid)] == []
+        assert left_after_exit(process, workers) == []
     finally:
         silent.close()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for pid in workers:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_left(process, workers)
 
 
 def test_a_killed_worker_is_replaced_and_stops_with_the_server(
@@ -246,15 +248,6 @@ def test_a_killed_worker_is_replaced_and_stops_with_the_server(
         assert set(answers) == {200}
 
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling for the workers' exit
-        assert [pid for pid in seen if alive(pid)] == [], f"outlived the server ({new} replaced)"
+        assert left_after_exit(process, seen) == [], f"outlived the server ({new} replaced)"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for pid in seen:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_left(process, seen)

@@ -43,6 +43,7 @@ def _serve(host: str, port: int, workers: int) -> None:
 
     from entrypoints.logs import granian_log_config
 
+    settings = get_settings()
     Granian(
         "entrypoints.http.asgi:app",
         address=host,
@@ -52,13 +53,13 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         # a worker that does not stop in time is killed, so the server always ends: granian
         # loses a SIGTERM that reaches a worker before it serves (issue 17, fourth pass)
-        workers_kill_timeout=get_settings().worker_stop_timeout,
+        workers_kill_timeout=settings.worker_stop_timeout,
         # a worker that dies (killed, out of memory) is replaced instead of the whole server
         # stopping; granian gives up if a replacement dies within 5.5 s (a crash loop)
         respawn_failed_workers=True,
         factory=True,
         log_access=False,
-        log_dictconfig=granian_log_config(get_settings().log_format),
+        log_dictconfig=granian_log_config(settings.log_format),
     ).serve()
 
 

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+import uvloop
 
 from adapters.postgres.connection import create_pool, server_settings
 from adapters.postgres.migrate import migrate
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Async tests run on uvloop, the loop of the HTTP workers and `commerce worker`
+    (ADR 0052)."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 class PgSchema:

@@ -17,7 +17,9 @@ works in fresh schemas, dropped at the end. It takes about 2.5 minutes.
    fresh schema, with the real ``ProjectionRunner`` and ``PostgresReadModel`` (batches of 1,000).
    Goal: at least 20,000 events/s, and at least 25% of the raw read speed; all together at
    least 15%. ``reads`` counts the batches the runner read from the event store: projections
-   catching up together share each batch (ADR 0048).
+   catching up together share each batch (ADR 0048). ``CPU us/event`` is this process's CPU
+   time per event (reading, decoding, handling, planning and encoding the statements): the
+   part of the wall time one core cannot overlap.
 4. `GET /orders`: ``BENCH_ORDERS`` (default 1,000,000) rows COPYed straight into the order list's
    table (950,000 of one tenant, the rest spread over ten others), then
    ``PostgresOrderQueries.list_orders`` (50 a page) with several filters, ``BENCH_CALLS``
@@ -276,23 +278,24 @@ async def fastest(read: Callable[[], Awaitable[int]], runs: int = 3) -> tuple[in
 
 async def rebuild(
     events: asyncpg.Pool, projections: Sequence[Projection], newest: Position
-) -> tuple[float, int]:
-    """Seconds to build ``projections`` from the first event into a fresh schema, and how
-    many batches the runner read from the event store (shared by projections together)."""
+) -> tuple[float, float, int]:
+    """Seconds to build ``projections`` from the first event into a fresh schema, the CPU
+    seconds this process spent on it (reading, decoding, handling, planning, encoding), and
+    how many batches the runner read from the event store (shared by projections together)."""
     async with fresh_pool() as (_, pool):
         runner = ProjectionRunner(PostgresEventStore(events), PostgresReadModel(pool), projections)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         async with runner:
             for projection in projections:
                 await runner.wait_for(projection.name, newest)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         reads = runner.store_reads
         if any(p.name == "order_list" for p in projections):
             listed = await pool.fetchval("SELECT count(*) FROM rm_order_list")
             placed = await events.fetchval("SELECT count(*) FROM events WHERE version = 1")
             if listed != placed:
                 raise RuntimeError(f"the rebuilt order list has {listed} orders, not {placed}")
-        return elapsed, reads
+        return elapsed, cpu, reads
 
 
 # -- 4. GET /orders ------------------------------------------------------------------------
@@ -469,14 +472,17 @@ async def bench_rebuilds(pool: asyncpg.Pool, raw_rate: float) -> None:
     if len(projections) > 1:
         runs.append((f"all {len(projections)} together", projections))
     print(f"\n3. Rebuilds from the first event, {READ_BATCH:,} events a batch")
-    print(f"{'projections':<44}{'seconds':>9}{'events/s':>11}{'of raw':>8}{'reads':>7}")
+    print(
+        f"{'projections':<44}{'seconds':>9}{'events/s':>11}{'of raw':>8}{'reads':>7}"
+        f"{'CPU us/event':>14}"
+    )
     rates = {}
     for label, chosen in runs:
-        seconds, reads = await rebuild(pool, chosen, newest)
+        seconds, cpu, reads = await rebuild(pool, chosen, newest)
         rates[label] = EVENTS / seconds
         print(
             f"{label:<44}{seconds:>9.2f}{rates[label]:>11,.0f}{rates[label] / raw_rate:>8.0%}"
-            f"{reads:>7,}"
+            f"{reads:>7,}{cpu / EVENTS * 1e6:>14.1f}"
         )
     rate = rates[OrderList().key]
     ratio = rate / raw_rate

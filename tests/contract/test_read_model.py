@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -148,6 +149,20 @@ async def test_rows_take_defaults_and_round_trip_every_type(read_model: ReadMode
         "doc": doc,
     }
     assert [r["score"] for r in await read_model.rows("things", label=None)] == [15]
+
+
+async def test_none_is_null_in_every_type_and_a_time_keeps_its_instant_in_any_zone(
+    read_model: ReadModelStore,
+) -> None:
+    k = key()
+    full = {"label": "x", "total": 5, "flag": True, "at": at(1), "ref": uuid.uuid4(), "doc": [1]}
+    await apply(read_model, [Upsert("things", k, full)])
+    india = timezone(timedelta(hours=5, minutes=30))
+    emptied = {name: None for name in full} | {"at": at(2).astimezone(india)}
+    await apply(read_model, [Upsert("things", k, emptied)])
+
+    [row] = await read_model.rows("things", label=None, total=None, flag=None, ref=None, doc=None)
+    assert (row["thing_id"], row["at"]) == (k["thing_id"], at(2))
 
 
 async def test_a_delete_then_an_upsert_recreates_the_row_from_defaults(

@@ -174,8 +174,8 @@ class PostgresReadModel:
                     found = await conn.fetchval(_HELD_TENANTS, projection.name, projection.version)
                     if frozenset(found) != held:
                         raise QuarantineChangedError(f"{projection.key}: the quarantine changed")
-                for sql, arrays in statements:
-                    await conn.execute(sql, *arrays)
+                for sql, arguments in statements:
+                    await conn.execute(sql, *arguments)
                 if quarantine:
                     await conn.executemany(_QUARANTINE, [_quarantine_row(e) for e in quarantine])
                 if self._before_commit is not None:
@@ -200,8 +200,8 @@ class PostgresReadModel:
                 released = await conn.execute(_RELEASE, entry.name, entry.version, entry.event_id)
                 if released != "DELETE 1":
                     raise QuarantineChangedError(f"event {entry.event_id} is not held any more")
-                for sql, arrays in statements:
-                    await conn.execute(sql, *arrays)
+                for sql, arguments in statements:
+                    await conn.execute(sql, *arguments)
         except _DATA_ERRORS as error:
             raise InvalidChangeError(f"{projection.key}: {error}") from error
 

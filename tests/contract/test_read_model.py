@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.memory.readmodel import MemoryReadModel
 from adapters.postgres.readmodel import PostgresReadModel
@@ -106,6 +107,44 @@ async def test_a_batch_leaves_the_rows_its_changes_leave_one_by_one(
         )
 
 
+INT64 = st.integers(-(2**63), 2**63 - 1)
+ZONES = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+TEXTS = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | INT64 | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+ANY_FITTING = st.fixed_dictionaries(
+    {
+        "label": TEXTS,
+        "total": INT64,
+        "flag": st.booleans(),
+        "at": st.datetimes(timezones=ZONES),
+        "ref": st.uuids(),
+        "doc": JSON,
+    }
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(ANY_FITTING, min_size=1, max_size=6))
+async def test_any_value_that_fits_its_column_reads_back_as_it_was_given(
+    read_model: ReadModelStore, rows: list[dict[str, Any]]
+) -> None:
+    # every text (quotes, backslashes, controls, any plane), bigint's ends, any time zone
+    keys = [key(f"fits-{uuid.uuid4().hex[:8]}") for _ in rows]
+    await apply(read_model, [Upsert("things", k, v) for k, v in zip(keys, rows, strict=True)])
+
+    for k, given_values in zip(keys, rows, strict=True):
+        [row] = await read_model.rows("things", **k)
+        assert {name: row[name] for name in given_values} == given_values
+
+
 async def test_event_count_style_changes_build_one_row_per_group(
     read_model: ReadModelStore,
 ) -> None:
@@ -184,8 +223,9 @@ async def test_a_delete_then_an_upsert_recreates_the_row_from_defaults(
         Upsert("things", {"tenant_id": "t1"}, {"label": "no thing_id"}),
         Upsert("things", key(), {"doc": {"x": object()}}),
         Upsert("things", key(), {"ref": 2}),
+        Upsert("things", key(), {"label": "lone \ud800 surrogate"}),
     ],
-    ids=["incomplete key", "not JSON", "wrong type"],
+    ids=["incomplete key", "not JSON", "wrong type", "not UTF-8"],
 )
 async def test_a_batch_with_a_change_that_does_not_fit_applies_nothing(
     read_model: ReadModelStore, bad: Change

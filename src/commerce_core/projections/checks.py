@@ -32,8 +32,7 @@ def fits(column: Column, value: Any) -> bool:
         return True
     match column.type:
         case "text":
-            # PostgreSQL text cannot hold NUL; refuse it everywhere alike
-            return isinstance(value, str) and "\x00" not in value
+            return isinstance(value, str) and _storable(value)
         case "int":
             return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
         case "bool":
@@ -44,6 +43,20 @@ def fits(column: Column, value: Any) -> bool:
             return isinstance(value, UUID)
         case _:
             return True  # jsonb: the applier's JSON encoder has the last word
+
+
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL text can hold ``text``: no NUL, and valid UTF-8 (no lone surrogate),
+    refused everywhere alike so that every applier keeps the same rows."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_change(change: Change, tables: Mapping[str, TableSpec]) -> TableSpec:
@@ -160,8 +173,8 @@ def _column_fits(column: Column, values: list[Any], *, nullable: bool = True) ->
     match column.type:
         case "text":
             if types <= _STR:
-                return "\x00" not in "".join(v for v in values if v is not None)
-            return all(v is None or (isinstance(v, str) and "\x00" not in v) for v in values)
+                return _storable("".join(v for v in values if v is not None))
+            return all(v is None or (isinstance(v, str) and _storable(v)) for v in values)
         case "int":
             if types <= _INT:
                 numbers = [v for v in values if v is not None]

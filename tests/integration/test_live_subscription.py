@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 from adapters.postgres.eventstore import PostgresEventStore
 from commerce_core.eventstore import (
@@ -67,3 +68,74 @@ async def test_appends_made_while_a_woken_subscriber_settles_come_in_its_next_re
 
     assert store.calls == ["read 0", "settle 0.02", "read 6"]
     assert [record.version for record in seen] == [1, 2, 3, 4, 5, 6]
+
+
+async def _no_settle(seconds: float) -> None:
+    pass
+
+
+async def test_subscribers_woken_by_one_append_share_one_read() -> None:
+    schema = await PgSchema.create()
+    pool = await schema.pool()
+    stream = uuid.uuid4()
+    try:
+        store = CountingStore(pool, poll_interval=600, settle=0.02, sleep=_no_settle)
+        store.calls, store.read_once = [], asyncio.Event()
+        seen: list[list[int]] = [[], [], []]
+
+        async def follow(mine: list[int]) -> None:
+            async for record in store.subscribe(START):
+                mine.append(record.version)
+                if len(mine) == 2:
+                    return
+
+        followers = [asyncio.create_task(follow(mine)) for mine in seen]
+        await store.read_once.wait()
+        for version in (0, 1):
+            event = NewEvent(uuid.uuid4(), "Thing.Happened", b"{}")
+            await store.append([AppendStream(stream, version, [event])], META)
+        await asyncio.wait_for(asyncio.gather(*followers), timeout=30)
+    finally:
+        await pool.close()
+        await schema.drop()
+
+    assert seen == [[1, 2], [1, 2], [1, 2]]
+    # one read for the three at the start, one after each append: not one per subscriber
+    assert store.calls in (["read 0", "read 1", "read 1"], ["read 0", "read 2"])
+
+
+async def test_a_subscriber_that_saw_a_later_append_does_not_share_an_older_read() -> None:
+    schema = await PgSchema.create()
+    pool = await schema.pool()
+    stream = uuid.uuid4()
+    gate = asyncio.Event()
+
+    class HeldStore(CountingStore):
+        async def read_all(
+            self, after: Position, limit: int = 1000, tenant_id: str | None = None
+        ) -> list[RecordedEvent]:
+            found = await super().read_all(after, limit, tenant_id=tenant_id)
+            if len(self.calls) == 1:
+                await gate.wait()  # the first read has its answer, and holds it back
+            return found
+
+    try:
+        store = HeldStore(pool, poll_interval=600, settle=0.02, sleep=_no_settle)
+        store.calls, store.read_once = [], asyncio.Event()
+
+        async def first(subscription: AsyncIterator[RecordedEvent]) -> RecordedEvent:
+            return await anext(subscription)
+
+        early = asyncio.create_task(first(store.subscribe(START)))
+        await store.read_once.wait()  # its read found nothing, and is held
+        event = NewEvent(uuid.uuid4(), "Thing.Happened", b"{}")
+        await store.append([AppendStream(stream, 0, [event])], META)
+        late = await asyncio.wait_for(first(store.subscribe(START)), timeout=30)
+        gate.set()
+        await asyncio.wait_for(early, timeout=30)
+    finally:
+        await pool.close()
+        await schema.drop()
+
+    assert late.event_id == event.event_id
+    assert store.calls[:2] == ["read 0", "read 1"]

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -148,6 +148,12 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
     )
 
 
+class _LiveRead(NamedTuple):
+    after: Position
+    limit: int
+    woken: asyncio.Event  # the appends looked for when it started (compared by identity)
+
+
 def _appended_events(
     positions: Sequence[asyncpg.Record],
     rows: Sequence[tuple[Any, ...]],
@@ -201,6 +207,8 @@ class PostgresEventStore:
         self._sleep = sleep
         self._before_commit = before_commit
         self._appended = asyncio.Event()
+        # subscribers' reads in flight, for others woken by the same append to share
+        self._live_reads: dict[_LiveRead, asyncio.Future[list[RecordedEvent]]] = {}
 
     async def append(
         self, streams: Sequence[AppendStream], metadata: EventMetadata
@@ -374,7 +382,7 @@ class PostgresEventStore:
     ) -> AsyncIterator[RecordedEvent]:
         while True:
             woken = self._appended
-            batch = await self.read_all(after, batch_size)
+            batch = await self._live_read(_LiveRead(after, batch_size, woken))
             for record in batch:
                 yield record
                 after = record.position
@@ -383,6 +391,27 @@ class PostgresEventStore:
                     await asyncio.wait_for(woken.wait(), self._poll_interval)
                     if self._settle > 0:
                         await self._sleep(self._settle)
+
+    def _live_read(self, read: _LiveRead) -> Awaitable[list[RecordedEvent]]:
+        """``read_all`` for a subscriber, shared with the others that ask for the same.
+
+        Every live projection of a process is woken by the same append and, at the head
+        together, asks for the same events: one query answers them all, its rows decoded
+        once. A read is shared only with subscribers that looked for appends before it
+        started (the same ``woken``): one that saw a later append reads after it.
+        """
+        reading = self._live_reads.get(read)
+        if reading is None:
+            reading = asyncio.ensure_future(self.read_all(read.after, read.limit))
+            self._live_reads[read] = reading
+            reading.add_done_callback(lambda done: self._live_read_done(read, done))
+        # a subscriber stopped while it waits leaves the read to the others
+        return asyncio.shield(reading)
+
+    def _live_read_done(self, read: _LiveRead, done: asyncio.Future[list[RecordedEvent]]) -> None:
+        self._live_reads.pop(read, None)
+        if not done.cancelled():
+            done.exception()  # raised to those awaiting it; nobody awaiting must not warn
 
     async def save_snapshot(self, snapshot: SnapshotRecord) -> None:
         await self._pool.execute(

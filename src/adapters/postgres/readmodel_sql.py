@@ -102,10 +102,12 @@ def create_indexes(spec: TableSpec, physical: str, *, unique_only: bool = False)
 
 
 def _not_json(group: ChangeGroup, columns: list[Column], error: Exception) -> InvalidChangeError:
-    """Names the value that could not be encoded, where one value alone fails."""
+    """Names the jsonb value that could not be encoded (the other types were checked)."""
+    documents = [c.name for c in columns if c.type == "jsonb"]
     for change in group.rows.values():
-        for column in columns:
-            value = change.values.get(column.name) if isinstance(change, Upsert) else None
+        values = change.values if isinstance(change, Upsert) else {}
+        for name in documents:
+            value = values.get(name)
             try:
                 msgspec.json.encode(value)
             except (TypeError, ValueError, msgspec.EncodeError) as failed:

@@ -19,7 +19,10 @@ works in fresh schemas, dropped at the end. It takes about 2.5 minutes.
    least 15%. ``reads`` counts the batches the runner read from the event store: projections
    catching up together share each batch (ADR 0048). ``CPU us/event`` is this process's CPU
    time per event (reading, decoding, handling, planning and encoding the statements): the
-   part of the wall time one core cannot overlap.
+   part of the wall time one core cannot overlap. Then all of them once more with
+   ``BENCH_RUNNERS`` (default 2) runner processes on the same read-model schema, as that
+   many ``commerce worker``s share them out (ADR 0054): the time until every projection's
+   checkpoint reaches the newest event, and the CPU of all the runners.
 4. `GET /orders`: ``BENCH_ORDERS`` (default 1,000,000) rows COPYed straight into the order list's
    table (950,000 of one tenant, the rest spread over ten others), then
    ``PostgresOrderQueries.list_orders`` (50 a page) with several filters, ``BENCH_CALLS``
@@ -33,6 +36,7 @@ import contextlib
 import os
 import random
 import statistics
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -47,6 +51,7 @@ from adapters.postgres.connection import create_pool, server_settings
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.migrate import migrate
 from adapters.postgres.order_queries import PostgresOrderQueries
+from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import START, EventMapper, Position
 from commerce_core.ordering.order import (
@@ -77,6 +82,7 @@ READ_BATCH = 1_000
 PAGE = 50
 REBUILD_GOAL, RATIO_GOAL, QUERY_GOAL_MS = 20_000, 0.25, 20.0
 ALL_RATIO_GOAL = 0.15
+RUNNERS = int(os.environ.get("BENCH_RUNNERS", "2"))
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -291,11 +297,89 @@ async def rebuild(
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         reads = runner.store_reads
         if any(p.name == "order_list" for p in projections):
-            listed = await pool.fetchval("SELECT count(*) FROM rm_order_list")
-            placed = await events.fetchval("SELECT count(*) FROM events WHERE version = 1")
-            if listed != placed:
-                raise RuntimeError(f"the rebuilt order list has {listed} orders, not {placed}")
+            await check_order_list(events, pool)
         return elapsed, cpu, reads
+
+
+async def check_order_list(events: asyncpg.Pool, pool: asyncpg.Pool) -> None:
+    listed = await pool.fetchval("SELECT count(*) FROM rm_order_list")
+    placed = await events.fetchval("SELECT count(*) FROM events WHERE version = 1")
+    if listed != placed:
+        raise RuntimeError(f"the rebuilt order list has {listed} orders, not {placed}")
+
+
+async def rebuild_in_processes(
+    events: asyncpg.Pool, events_schema: str, newest: Position, runners: int
+) -> tuple[float, list[float]]:
+    """Seconds for ``runners`` processes (``runner_process``) sharing every registered
+    projection to take them all from the first event to ``newest``, and each one's CPU
+    seconds. They join (``ProjectionLocks.peers``) before the clock starts, as workers
+    already running would have."""
+    names = {p.name for p in registered_projections()}
+    async with fresh_pool() as (schema, pool):
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--runner", events_schema, schema,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )
+            for _ in range(runners)
+        ]  # fmt: skip
+        try:
+            for child in children:
+                assert child.stdout is not None
+                if (await child.stdout.readline()).strip() != b"ready":
+                    raise RuntimeError("a runner process did not start")
+            started = time.perf_counter()
+            for child in children:
+                assert child.stdin is not None
+                child.stdin.write(b"go\n")
+                await child.stdin.drain()
+            read_models = PostgresReadModel(pool)
+            while True:
+                done = {c.name for c in await read_models.checkpoints() if c.position >= newest}
+                if done >= names:
+                    break
+                await asyncio.sleep(0.02)
+            elapsed = time.perf_counter() - started
+            cpu = []
+            for child in children:
+                assert child.stdin is not None
+                assert child.stdout is not None
+                child.stdin.write(b"stop\n")
+                await child.stdin.drain()
+                cpu.append(float(await child.stdout.readline()))
+        finally:
+            for child in children:
+                if child.returncode is None:
+                    child.kill()
+                await child.wait()
+        await check_order_list(events, pool)
+    return elapsed, cpu
+
+
+async def runner_process(events_schema: str, schema: str) -> None:
+    """One of ``rebuild_in_processes``'s runners: every registered projection, with the
+    advisory locks a worker takes. Prints ``ready``, starts on a ``go`` line, stops on a
+    ``stop`` line and prints the CPU seconds it used meanwhile."""
+    events = await create_pool(DSN, schema=events_schema, min_size=1, max_size=4)
+    pool = await create_pool(DSN, schema=schema, min_size=1, max_size=4)
+    locks = PostgresProjectionLocks(
+        lambda: asyncpg.connect(DSN, server_settings=server_settings(schema))
+    )
+    await locks.peers()  # present before the clock starts
+    runner = ProjectionRunner(
+        PostgresEventStore(events), PostgresReadModel(pool), registered_projections(), locks=locks
+    )
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    cpu = time.process_time()
+    async with runner:
+        await asyncio.to_thread(sys.stdin.readline)
+        cpu = time.process_time() - cpu
+    print(cpu, flush=True)
+    await locks.close()
+    await events.close()
+    await pool.close()
 
 
 # -- 4. GET /orders ------------------------------------------------------------------------
@@ -465,7 +549,7 @@ async def bench_reads(pool: asyncpg.Pool) -> float:
     return count / seconds
 
 
-async def bench_rebuilds(pool: asyncpg.Pool, raw_rate: float) -> None:
+async def bench_rebuilds(pool: asyncpg.Pool, schema: str, raw_rate: float) -> None:
     projections = registered_projections()
     newest = await newest_position(pool)
     runs: list[tuple[str, Sequence[Projection]]] = [(p.key, [p]) for p in projections]
@@ -484,6 +568,16 @@ async def bench_rebuilds(pool: asyncpg.Pool, raw_rate: float) -> None:
             f"{label:<44}{seconds:>9.2f}{rates[label]:>11,.0f}{rates[label] / raw_rate:>8.0%}"
             f"{reads:>7,}{cpu / EVENTS * 1e6:>14.1f}"
         )
+    if RUNNERS > 1:
+        label = f"all {len(projections)}, {RUNNERS} runner processes"
+        seconds, cpus = await rebuild_in_processes(pool, schema, newest, RUNNERS)
+        rates[label] = EVENTS / seconds
+        print(
+            f"{label:<44}{seconds:>9.2f}{rates[label]:>11,.0f}{rates[label] / raw_rate:>8.0%}"
+            f"{'':>7}{sum(cpus) / EVENTS * 1e6:>14.1f}"
+        )
+        each = ", ".join(f"{cpu / EVENTS * 1e6:.1f}" for cpu in cpus)
+        print(f"  (CPU us/event of each runner process: {each})")
     rate = rates[OrderList().key]
     ratio = rate / raw_rate
     print(
@@ -491,13 +585,13 @@ async def bench_rebuilds(pool: asyncpg.Pool, raw_rate: float) -> None:
         f" ({rate:,.0f}); >= {RATIO_GOAL:.0%} of the raw read {verdict(ratio >= RATIO_GOAL)}"
         f" ({ratio:.0%})"
     )
-    together = rates.get(f"all {len(projections)} together")
-    if together is not None:
-        ratio = together / raw_rate
-        print(
-            f"goal for all together: >= {ALL_RATIO_GOAL:.0%} of the raw read"
-            f" {verdict(ratio >= ALL_RATIO_GOAL)} ({ratio:.0%})"
-        )
+    for label, rate in rates.items():
+        if label.startswith("all "):
+            ratio = rate / raw_rate
+            print(
+                f"goal for {label}: >= {ALL_RATIO_GOAL:.0%} of the raw read"
+                f" {verdict(ratio >= ALL_RATIO_GOAL)} ({ratio:.0%})"
+            )
 
 
 async def bench_events() -> None:
@@ -509,7 +603,7 @@ async def bench_events() -> None:
         print(
             f"\n1. Events: {EVENTS:,} order events of {orders:,} orders written in {seconds:.1f} s"
         )
-        await bench_rebuilds(pool, await bench_reads(pool))
+        await bench_rebuilds(pool, schema, await bench_reads(pool))
 
 
 async def bench_queries() -> None:
@@ -548,8 +642,9 @@ if __name__ == "__main__":
     # uvloop is the loop projections run on in `commerce worker` and the HTTP workers
     # (ADR 0052); BENCH_LOOP=asyncio measures them on the standard library's
     LOOP = os.environ.get("BENCH_LOOP", "uvloop")
-    print(f"event loop: {LOOP}")
-    if LOOP == "asyncio":
-        asyncio.run(main())
+    run = asyncio.run if LOOP == "asyncio" else uvloop.run
+    if sys.argv[1:2] == ["--runner"]:
+        run(runner_process(sys.argv[2], sys.argv[3]))
     else:
-        uvloop.run(main())
+        print(f"event loop: {LOOP}")
+        run(main())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from commerce_core.projections import Peers
+
 
 class MemoryLease:
     def __init__(self, locks: MemoryProjectionLocks, key: str) -> None:
@@ -29,3 +31,7 @@ class MemoryProjectionLocks:
             return None
         self.held.add(key)
         return MemoryLease(self, key)
+
+    async def peers(self) -> Peers:
+        # runners of one process share its core: there is nothing to gain by sharing out
+        return Peers()

@@ -7,6 +7,10 @@ events with ``subscribe``. Every batch's changes and the new checkpoint are
 written by the ``ReadModelStore`` in one transaction, conditional on the
 checkpoint being where this runner left it, so a crash, a lost lock or a second
 runner can delay an effect but never lose or double it.
+
+Runners of several processes share the projections out (ADR 0054): each takes the
+ones its place among the runners present gives it, hands over those it holds
+beyond them, and takes a projection nobody else took after a few of its tries.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -25,7 +29,9 @@ from commerce_core.projections.checks import InvalidChangeError
 from commerce_core.projections.decoding import FieldsDecoder
 from commerce_core.projections.live import LiveBatches
 from commerce_core.projections.ports.read_models import (
+    ALONE,
     Lease,
+    Peers,
     ProjectionLocks,
     ProjectionState,
     QuarantineChangedError,
@@ -60,7 +66,25 @@ class _NoLock:
         return None
 
 
+class _Share:
+    """A lease that counts as lost once its projection belongs to another runner: the
+    runner stops at the end of a batch and hands the lock over."""
+
+    def __init__(self, lease: Lease, ours: Callable[[], bool]) -> None:
+        self._lease = lease
+        self._ours = ours
+
+    def held(self) -> bool:
+        return self._lease.held() and self._ours()
+
+    async def release(self) -> None:
+        await self._lease.release()
+
+
 _JOIN = 4  # batches at most in one commit of a catch-up
+# A runner tries a projection that is not its own once in this many tries: its owner
+# tries at each, so this one takes it only when nobody present does.
+_FALLBACK_TRIES = 5
 
 _PERMANENT = (ProjectionFailedError, InvalidChangeError, ReadModelSchemaError)
 
@@ -70,7 +94,9 @@ class ProjectionRunner:
 
     ``locks`` (None: no other runner exists, as with the memory adapters) keeps
     two runners off the same projection version; a runner without the lock
-    waits (``standby``) and retries every ``lock_retry_interval`` seconds.
+    waits (``standby``) and retries every ``lock_retry_interval`` seconds, and
+    looks at who else runs (``ProjectionLocks.peers``) as often: the projection at
+    index i of ``projections`` belongs to the runner of rank ``i % count``.
     Storage faults are retried with a backoff from ``retry_interval`` up to
     ``max_retry_interval``. A version that is not serving becomes serving when
     it has caught up, unless a newer version serves (``auto_promote``).
@@ -106,6 +132,10 @@ class ProjectionRunner:
         decoding = sum(1 for p in projections if p.decodes)
         self._reads = SharedReads(store, batch_size, self._decode, keep=decoding > 1)
         self._tracks: dict[str, Track] = {}
+        self._index = {p.name: i for i, p in enumerate(projections)}
+        self._peers = ALONE
+        self._taken_over: set[str] = set()  # held though not ours: nobody else took them
+        self._watch: asyncio.Task[None] | None = None
         tables: set[str] = set()
         for projection in projections:
             check_projection(projection)
@@ -130,8 +160,36 @@ class ProjectionRunner:
         # cyclic collector's full passes, which otherwise rescan it every few batches
         # of a catch-up and took a third of its CPU (ADR 0048); stop unfreezes it.
         gc.freeze()
+        if self._locks is not None and self._watch is None:
+            await self._look_at_peers()  # before taking any: a newcomer takes only its share
+            self._watch = asyncio.create_task(self._watch_peers(), name="projection-peers")
         for track in self._tracks.values():
             self._start(track)
+
+    @property
+    def peers(self) -> Peers:
+        return self._peers
+
+    async def _watch_peers(self) -> None:
+        while True:
+            await asyncio.sleep(self._lock_retry_interval)
+            await self._look_at_peers()
+
+    async def _look_at_peers(self) -> None:
+        assert self._locks is not None
+        try:
+            peers = await self._locks.peers()
+        except Exception:
+            log.warning("projection runners: cannot tell who else runs", exc_info=True)
+            return  # keep the last view: the locks still keep runners apart
+        if peers != self._peers:
+            log.info("projection runners: %s of %s", peers.rank + 1, peers.count)
+            self._peers = peers
+            self._taken_over.clear()  # shared out afresh
+
+    def _ours(self, track: Track) -> bool:
+        name = track.projection.name
+        return name in self._taken_over or self._peers.prefers(self._index[name])
 
     def _start(self, track: Track) -> None:
         if track.task is None or track.task.done():
@@ -149,6 +207,9 @@ class ProjectionRunner:
     async def stop(self) -> None:
         """Stops every projection and releases its lock; checkpoints stay where they are."""
         tasks = [t.task for t in self._tracks.values() if t.task is not None]
+        if self._watch is not None:
+            tasks.append(self._watch)
+            self._watch = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -219,8 +280,11 @@ class ProjectionRunner:
         while True:
             lease = await self._acquire(track)
             try:
-                await self._run_leased(track, lease)
-                log.warning("projection %s lost its lock; standing by", key)
+                await self._run_leased(track, _Share(lease, lambda: self._ours(track)))
+                if lease.held():
+                    log.info("projection %s: handed over to another runner", key)
+                else:
+                    log.warning("projection %s lost its lock; standing by", key)
                 delay = self._retry_interval
                 continue
             except _PERMANENT as error:
@@ -239,13 +303,19 @@ class ProjectionRunner:
     async def _acquire(self, track: Track) -> Lease:
         if self._locks is None:
             return _NoLock()
+        tries = 0
         while True:
-            try:
-                lease = await self._locks.try_acquire(track.projection.key)
-            except Exception:
-                log.warning("projection %s: no lock", track.projection.key, exc_info=True)
-                lease = None
+            tries += 1
+            ours = self._ours(track)
+            lease = None
+            if ours or tries % _FALLBACK_TRIES == 0:
+                try:
+                    lease = await self._locks.try_acquire(track.projection.key)
+                except Exception:
+                    log.warning("projection %s: no lock", track.projection.key, exc_info=True)
             if lease is not None:
+                if not ours:
+                    self._taken_over.add(track.projection.name)
                 return lease
             if track.state != ProjectionState.STANDBY:
                 track.state = ProjectionState.STANDBY

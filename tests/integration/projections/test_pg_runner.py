@@ -14,7 +14,15 @@ from adapters.postgres.eventstore import PostgresEventStore
 from adapters.postgres.projection_locks import PostgresProjectionLocks
 from adapters.postgres.readmodel import PostgresReadModel
 from commerce_core.eventstore import START, EventMetadata, Position, RecordedEvent, Repository
-from commerce_core.projections import Change, Column, ProjectionState, TableSpec
+from commerce_core.projections import (
+    Change,
+    Column,
+    Increment,
+    Peers,
+    Projection,
+    ProjectionState,
+    TableSpec,
+)
 from commerce_core.projections.quarantine import QuarantineServices, retry
 from commerce_core.projections.runner import ProjectionRunner
 from tests.conftest import PgSchema
@@ -349,3 +357,133 @@ async def test_concurrent_retries_while_events_arrive_apply_each_held_event_once
     rows = {row["customer"]: row["items"] for row in await read_model.rows("cart_list")}
     assert rows == {"c0": 13, **{f"c{n}": n for n in range(1, 10)}}  # each applied once
     assert await read_model.quarantined() == []
+
+
+class TickCounts(EventCounts):
+    """Events per tenant in a table of its own: a second projection of every event."""
+
+    name = "tick_counts"
+    tables = (
+        TableSpec(
+            "tick_counts",
+            key=("tenant_id",),
+            columns=[Column("tenant_id", "text"), Column("events", "int", default=0)],
+        ),
+    )
+
+    def handle(self, event: RecordedEvent, decoded: object | None) -> list[Change]:
+        return [Increment("tick_counts", {"tenant_id": event.metadata.tenant_id}, {"events": 1})]
+
+
+def runner_on(
+    pool: asyncpg.Pool,
+    read_model: PostgresReadModel,
+    locks: PostgresProjectionLocks,
+    projections: list[Projection],
+) -> ProjectionRunner:
+    """A runner as another process would have it: its own pool, its own locks."""
+    return ProjectionRunner(
+        PostgresEventStore(pool, poll_interval=0.02),
+        read_model,
+        projections,
+        locks=locks,
+        lock_retry_interval=0.02,
+        lease_check_interval=0.05,
+    )
+
+
+async def ticks(read_model: PostgresReadModel) -> int:
+    return sum(row["events"] for row in await read_model.rows("tick_counts"))
+
+
+async def test_runners_share_the_projections_out_and_one_takes_all_back_when_the_other_stops(
+    pg_schema: PgSchema,
+    pool: asyncpg.Pool,
+    store: PostgresEventStore,
+    read_model: PostgresReadModel,
+) -> None:
+    first_locks = PostgresProjectionLocks(pg_schema.connect)
+    second_locks = PostgresProjectionLocks(pg_schema.connect)
+    second_pool = await pg_schema.pool(max_size=4)
+    first = runner_on(pool, read_model, first_locks, [EventCounts(), TickCounts()])
+    second = runner_on(
+        second_pool, PostgresReadModel(second_pool), second_locks, [EventCounts(), TickCounts()]
+    )
+    try:
+        await first.start()
+        async with asyncio.timeout(10):
+            await first.wait_for_state("event_counts", LIVE)
+            await first.wait_for_state("tick_counts", LIVE)
+        await append_events(store, 5)
+        await caught_up(first, pool, "tick_counts")
+        await second.start()
+        # the newcomer is second of two: the projection at index 1 is its own
+        async with asyncio.timeout(10):
+            await second.wait_for_state("tick_counts", LIVE)
+            await first.wait_for_state("tick_counts", STANDBY)
+        assert (first.peers, second.peers) == (Peers(0, 2), Peers(1, 2))
+        assert (first.state("event_counts"), second.state("event_counts")) == (LIVE, STANDBY)
+        for _ in range(10):
+            await append_events(store, 3)
+        await caught_up(first, pool, "event_counts")
+        await caught_up(second, pool, "tick_counts")
+
+        await second.stop()
+        await second_locks.close()  # the process is gone: its presence with it
+        async with asyncio.timeout(10):
+            await first.wait_for_state("tick_counts", LIVE)
+        assert first.peers == Peers(0, 1)
+        await append_events(store, 4)
+        await caught_up(first, pool, "tick_counts")
+        await caught_up(first, pool, "event_counts")
+        assert [s.handled for s in await second.status()] == [0, 30]
+    finally:
+        await first.stop()
+        await second.stop()
+        await first_locks.close()
+        await second_locks.close()
+        await second_pool.close()
+
+    assert await counted(read_model) == {"t1": 39}
+    assert await ticks(read_model) == 39  # handed over twice: nothing lost, nothing twice
+
+
+async def test_a_projection_no_other_runner_has_is_taken_back_and_kept(
+    pg_schema: PgSchema,
+    pool: asyncpg.Pool,
+    store: PostgresEventStore,
+    read_model: PostgresReadModel,
+) -> None:
+    """A runner of an older deployment lacks a projection the share gives it: the newer
+    runner takes that one back after a few tries and keeps it (no handing to and fro)."""
+    first_locks = PostgresProjectionLocks(pg_schema.connect)
+    second_locks = PostgresProjectionLocks(pg_schema.connect)
+    second_pool = await pg_schema.pool(max_size=4)
+    first = runner_on(pool, read_model, first_locks, [EventCounts(), TickCounts()])
+    older = runner_on(second_pool, PostgresReadModel(second_pool), second_locks, [EventCounts()])
+    states: list[ProjectionState] = []
+    try:
+        await first.start()
+        async with asyncio.timeout(10):
+            await first.wait_for_state("tick_counts", LIVE)
+        await older.start()
+        async with asyncio.timeout(10):
+            # handed over to nobody once the older one is seen, then taken back
+            await first.wait_for_state("tick_counts", STANDBY)
+            await first.wait_for_state("tick_counts", LIVE)
+        assert first.peers == Peers(0, 2)
+        for _ in range(20):
+            await append_events(store, 2)
+            states.append(first.state("tick_counts"))
+            await asyncio.sleep(0.02)  # several looks at the peers and the lease meanwhile
+        await caught_up(first, pool, "tick_counts")
+        assert older.state("event_counts") == STANDBY
+    finally:
+        await first.stop()
+        await older.stop()
+        await first_locks.close()
+        await second_locks.close()
+        await second_pool.close()
+
+    assert states == [LIVE] * 20
+    assert await ticks(read_model) == 40

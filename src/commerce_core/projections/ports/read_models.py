@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
@@ -167,9 +168,30 @@ class Lease(Protocol):
     async def release(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Peers:
+    """The runners sharing the projections now: this one's place among them, oldest
+    first, and how many there are (ADR 0054)."""
+
+    rank: int = 0
+    count: int = 1
+
+    def prefers(self, index: int) -> bool:
+        """Whether the projection at ``index`` of the registered list is this runner's."""
+        return index % self.count == self.rank
+
+
+ALONE = Peers()
+
+
 class ProjectionLocks(Protocol):
     """Mutual exclusion between runners: at most one holds a key at a time."""
 
     async def try_acquire(self, key: str) -> Lease | None:
         """A lease on ``key``, or None at once if another holder has it."""
+        ...
+
+    async def peers(self) -> Peers:
+        """The runners present now, this holder counted among them from its first call
+        on (only runners call it: a rebuild or a job does not share projections)."""
         ...

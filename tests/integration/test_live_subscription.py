@@ -139,3 +139,45 @@ async def test_a_subscriber_that_saw_a_later_append_does_not_share_an_older_read
 
     assert late.event_id == event.event_id
     assert store.calls[:2] == ["read 0", "read 1"]
+
+
+async def test_subscribers_following_another_process_look_together_and_share_each_read() -> None:
+    """Appends of another process reach a process's subscribers by polling: they poll at
+    the same moments, however long each spent on its last events, so one read serves all."""
+    schema = await PgSchema.create()
+    pool, other_pool = await schema.pool(), await schema.pool()
+    try:
+        store = CountingStore(pool, poll_interval=0.05)
+        store.calls, store.read_once = [], asyncio.Event()
+        other = PostgresEventStore(other_pool)  # another process: its appends wake nobody here
+        seen = [0, 0, 0]
+        changed = asyncio.Event()
+
+        async def follow(index: int) -> None:
+            async for _ in store.subscribe(START):
+                for _ in range(index * 4):  # work on each event, as a projection's commit
+                    await pool.execute("SELECT 1")
+                seen[index] += 1
+                changed.set()
+
+        followers = [asyncio.create_task(follow(index)) for index in range(3)]
+        for count in range(1, 16):
+            event = NewEvent(uuid.uuid4(), "Thing.Happened", b"{}")
+            await other.append([AppendStream(uuid.uuid4(), 0, [event])], META)
+            async with asyncio.timeout(30):
+                while seen != [count] * 3:
+                    changed.clear()
+                    await changed.wait()
+        for follower in followers:
+            follower.cancel()
+        await asyncio.gather(*followers, return_exceptions=True)
+    finally:
+        await pool.close()
+        await other_pool.close()
+        await schema.drop()
+
+    # each event came in one read for the three, not in one read per subscriber; a poll
+    # that falls while the slowest is still at work leaves it to read alone once
+    found = [call for call in store.calls if call != "read 0"]
+    assert set(found) == {"read 1"}
+    assert len(found) <= 20, f"{len(found)} reads for 15 events and three subscribers"

@@ -10,7 +10,6 @@ still running, so an event that commits late is never skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -181,8 +180,9 @@ class PostgresEventStore:
     """The event store port on an asyncpg pool (see ``connection.create_pool``).
 
     ``poll_interval`` bounds how long a live subscriber waits to see events
-    appended by other processes; appends in this process wake it, and it reads
-    ``settle`` seconds later: under load every append wakes every subscriber (one
+    appended by other processes (the subscribers of a process all look at the same
+    moments, multiples of it on the loop's clock); appends in this process wake it,
+    and it reads ``settle`` seconds later: under load every append wakes every subscriber (one
     per projection), and reading each time costs a query per append and subscriber,
     where a short wait lets the appends of those moments come in one read.
     ``before_commit`` is a test seam: when set, each append runs in an explicit
@@ -207,6 +207,9 @@ class PostgresEventStore:
         self._sleep = sleep
         self._before_commit = before_commit
         self._appended = asyncio.Event()
+        self._polled: asyncio.Event | None = None  # the last one a poll set, not an append
+        self._poll: asyncio.TimerHandle | None = None
+        self._first_poll: float | None = None
         # subscribers' reads in flight, for others woken by the same append to share
         self._live_reads: dict[_LiveRead, asyncio.Future[list[RecordedEvent]]] = {}
 
@@ -280,6 +283,29 @@ class PostgresEventStore:
     def _wake_subscribers(self) -> None:
         self._appended.set()
         self._appended = asyncio.Event()
+
+    def _poll_later(self) -> None:
+        """Wakes every waiting subscriber at the next poll, if no append does before.
+
+        One timer for all: the subscribers of a process following other processes'
+        appends wake in the same callback, whenever each began to wait, and so share
+        one read (``_live_read``). Polls fall every ``poll_interval`` from the first.
+        """
+        if self._poll is not None:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._first_poll is None:
+            self._first_poll = now
+        interval = self._poll_interval
+        self._poll = loop.call_at(
+            now + interval - (now - self._first_poll) % interval, self._polled_now
+        )
+
+    def _polled_now(self) -> None:
+        self._poll = None
+        self._polled = self._appended
+        self._wake_subscribers()
 
     async def _insert(self, conn: Connection, args: list[Any]) -> list[asyncpg.Record]:
         if any(args[6]):
@@ -387,10 +413,10 @@ class PostgresEventStore:
                 yield record
                 after = record.position
             if len(batch) < batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), self._poll_interval)
-                    if self._settle > 0:
-                        await self._sleep(self._settle)
+                self._poll_later()
+                await woken.wait()
+                if woken is not self._polled and self._settle > 0:  # woken by an append
+                    await self._sleep(self._settle)
 
     def _live_read(self, read: _LiveRead) -> Awaitable[list[RecordedEvent]]:
         """``read_all`` for a subscriber, shared with the others that ask for the same.

@@ -29,6 +29,10 @@ with one ``commerce worker`` process beside the server; each route's scaling fro
 workers is printed per setup. ``BENCH_PROFILE=1`` adds a profile of place-order per server
 run (py-spy on every server process, the server's database sessions by state and wait
 event, statements per request): see bench/README.md.
+After each route the bench waits for the server's background work to catch up with what the
+load left (projections, the notification pipeline, the merchant webhooks' fan-out, notifications
+due): ``then s`` is how long that took and ``sustained`` the route's requests over the load's
+time and those seconds, the rate the service can keep up (the next route starts quiet).
 The server runs with a per-key rate limit no run can reach (``RATE_LIMIT_PER_SECOND``
 and ``RATE_LIMIT_BURST`` of 1,000,000): the limiter's cost is in the figures, its 429s
 are not. It prints req/s, p50/p99 latency, errors (non-2xx answers and socket errors) and each
@@ -52,6 +56,7 @@ if str(Path(__file__).resolve().parent.parent) not in sys.path:
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -121,6 +126,12 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    drained: float = 0.0  # seconds the background work took to catch up afterwards
+
+    @property
+    def sustained(self) -> float:
+        """Requests over the load's time and the catching up after it."""
+        return self.requests / (self.requests / self.rps + self.drained) if self.rps else 0.0
 
 
 @dataclass(frozen=True)
@@ -539,6 +550,43 @@ async def session_pids(dsn: str, application: str) -> list[int]:
     return [int(row["pid"]) for row in rows]
 
 
+# What the background work has still to do: projections, the notification pipeline and
+# the merchant webhooks' fan-out behind the log's newest event, notifications due to send.
+_BEHIND = """
+WITH head AS (
+  SELECT tx_id, tx_id::text::bigint AS tx, global_position AS pos FROM events
+  ORDER BY tx_id DESC, global_position DESC LIMIT 1
+)
+SELECT (SELECT count(*) FROM projection_checkpoints c, head
+         WHERE (c.tx_id, c.global_position) < (head.tx_id, head.pos))
+     + (SELECT count(*) FROM notification_checkpoint c, head
+         WHERE (c.tx_id, c.global_position) < (head.tx, head.pos))
+     + (SELECT count(*) FROM webhook_fanout_checkpoint c, head
+         WHERE (c.tx_id, c.global_position) < (head.tx, head.pos))
+     + (SELECT count(*) FROM notifications WHERE status = 'pending' AND next_attempt_at <= now())
+"""
+DRAIN_LIMIT = 300.0  # seconds: a backlog still there then is reported as such
+
+
+async def _drain(dsn: str, schema: str) -> float:
+    conn = await asyncpg.connect(dsn, server_settings=server_settings(schema))
+    try:
+        started = time.monotonic()
+        while await conn.fetchval(_BEHIND):
+            if time.monotonic() - started > DRAIN_LIMIT:
+                break
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+    finally:
+        await conn.close()
+
+
+def drain(target: Target) -> float:
+    """Seconds until the server's background work has caught up with what the load left
+    (it goes on after the load generator stops): a write route's sustained rate counts them."""
+    return asyncio.run(_drain(target.dsn, target.schema))
+
+
 def loadgen_name() -> str:
     if LOADGEN == "wrk" or (LOADGEN == "auto" and shutil.which("wrk")):
         return "wrk"
@@ -797,14 +845,19 @@ Key = tuple[str, int, str]  # setup, workers, route
 
 
 def print_table(results: dict[Key, Result]) -> None:
+    """Each run; ``then s``: the seconds the background work took to catch up after the
+    load, and ``sustained``: the requests over the load's time and those seconds."""
     print(f"\n{'setup':<10} {'workers':>7}  {'route':<12} {'req/s':>8} {'p50 ms':>7}", end="")
-    print(f" {'p99 ms':>7} {'errors':>7} {'requests':>9}  ratio to hello")
+    print(f" {'p99 ms':>7} {'errors':>7} {'requests':>9} {'then s':>7} {'sustained':>10}", end="")
+    print("  ratio to hello")
     for (setup, workers, route), r in results.items():
         hello = results.get((setup, workers, "hello"))
         ratio = f"{r.rps / hello.rps:.2f}" if hello else "-"
+        late = " (still behind)" if r.drained >= DRAIN_LIMIT else ""
         print(
             f"{setup:<10} {workers:>7}  {route:<12} {r.rps:>8,.0f} {r.p50_ms:>7.1f}"
-            f" {r.p99_ms:>7.1f} {r.errors:>7} {r.requests:>9,}  {ratio}"
+            f" {r.p99_ms:>7.1f} {r.errors:>7} {r.requests:>9,} {r.drained:>7.1f}"
+            f" {r.sustained:>10,.0f}  {ratio}{late}"
         )
 
 
@@ -901,9 +954,12 @@ def main() -> None:
                     load(routes["place-order"], port, api_key, WARMUP_SECONDS, workdir)
                     target = Target(f"{setup}-{workers}w", server, api_key, workdir, dsn, schema)
                     sessions = asyncio.run(session_pids(dsn, schema))
-                    for route in ROUTES:  # in the order given: a write route leaves the
-                        # projections work to catch up with during the route after it
+                    drain(target)  # what the warm-up and the run before left
+                    for route in ROUTES:
                         result, used = measured_load(routes[route], target, sessions)
+                        # a write route leaves background work (projections, notifications)
+                        # that would otherwise run during the next route
+                        result = dataclasses.replace(result, drained=drain(target))
                         results[(setup, workers, route)] = result
                         cpu[(setup, workers, route)] = used
                         print(f"  {setup}, {workers} worker(s) {route}: {result.rps:,.0f} req/s")

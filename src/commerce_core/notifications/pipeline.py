@@ -8,14 +8,20 @@
 
 A notification is recorded once, so an event read twice (a crash between the reads)
 makes no second message; a send is retried with backoff until ``MAX_ATTEMPTS``.
+
+Each step works on up to ``CONCURRENCY`` notifications at once (an order's own are sent
+one after the other, in order): one is mostly waiting (the order and the customer to
+load, the contact to open, the provider to answer), and one at a time the pipeline fell
+behind the orders of a single HTTP worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from commerce_core.eventstore import AggregateNotFoundError, EventStore, Repository
@@ -54,6 +60,22 @@ from commerce_core.shared.ports.clock import Clock, Ids
 LEASE = timedelta(minutes=2)
 """How long a claimed notification is left to its worker; longer than any send."""
 
+CONCURRENCY = 8
+"""Notifications a step works on at once (each holds a pooled connection while it loads)."""
+
+T = TypeVar("T")
+
+
+async def _at_most(limit: int, work: Iterable[Awaitable[T]]) -> list[T]:
+    """The results of ``work`` in its order, with at most ``limit`` running at once."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(one: Awaitable[T]) -> T:
+        async with gate:
+            return await one
+
+    return await asyncio.gather(*(gated(one) for one in work))
+
 
 @dataclass(frozen=True)
 class NotificationDeps:
@@ -76,11 +98,9 @@ async def record_next(log: EventStore, deps: NotificationDeps, limit: int = 500)
     read = await log.read_all(await deps.notifications.checkpoint(), limit)
     if not read:
         return 0
-    made: list[Notification] = []
-    for recorded in read:
-        notice = notice_of(recorded)
-        if notice is not None:
-            made.extend(await _notifications_of(notice, deps))
+    notices = [notice for recorded in read if (notice := notice_of(recorded)) is not None]
+    found = await _at_most(CONCURRENCY, (_notifications_of(n, deps) for n in notices))
+    made = [notification for each in found for notification in each]
     await deps.notifications.add(made, read[-1].position)
     return len(read)
 
@@ -154,8 +174,17 @@ async def send_due(deps: NotificationDeps, limit: int = 50) -> int:
     """Attempts every notification due now (up to ``limit``); returns how many."""
     now = deps.clock.now()
     due = await deps.notifications.claim_due(now, now + LEASE, limit)
+    # an order's messages go out in the order claimed (confirmed before paid); different
+    # orders' side by side
+    by_order: dict[UUID, list[Notification]] = {}
     for notification in due:
-        await deps.notifications.record(notification, await _attempt(notification, deps))
+        by_order.setdefault(notification.order_id, []).append(notification)
+
+    async def send_in_turn(notifications: list[Notification]) -> None:
+        for notification in notifications:
+            await deps.notifications.record(notification, await _attempt(notification, deps))
+
+    await _at_most(CONCURRENCY, map(send_in_turn, by_order.values()))
     return len(due)
 
 

@@ -225,6 +225,52 @@ async def test_a_4xx_to_rcpt_or_data_is_retried_after_the_backoff_and_sent_once(
     assert (sent["status"], sent["attempts"]) == ("sent", 2)
 
 
+class SendingTogether:
+    """The worker's email sender, holding each message until ``together`` are being sent at
+    once (a worker sending one at a time never gets there: its first send times out)."""
+
+    def __init__(self, inner: Any, together: int) -> None:
+        self._inner = inner
+        self._together = together
+        self._sending = 0
+        self.most = 0
+        self._all_in = asyncio.Event()
+
+    async def send(self, email: Any) -> Any:
+        self._sending += 1
+        self.most = max(self.most, self._sending)
+        if self._sending >= self._together:
+            self._all_in.set()
+        try:
+            async with asyncio.timeout(10):
+                await self._all_in.wait()
+            return await self._inner.send(email)
+        finally:
+            self._sending -= 1
+
+
+async def test_orders_are_emailed_side_by_side_and_each_orders_emails_in_turn(
+    world: World,
+) -> None:
+    orders = [await paid_order(world.shop) for _ in range(3)]
+    for order in orders:
+        await world.reached(order["id"], "paid")
+    worker = world.worker()
+    sender = SendingTogether(worker.deps.email, together=3)
+    worker = dataclasses.replace(worker, deps=dataclasses.replace(worker.deps, email=sender))
+    await run(worker)
+
+    assert sender.most == 3  # one message of each order at once, never two of one order
+    subjects = world.mailbox.subjects()
+    assert len(subjects) == 6
+    for order in orders:
+        number = order["number"]
+        assert [s for s in subjects if s.endswith(number) or f" {number} " in s] == [
+            f"Order {number} confirmed",
+            f"Payment received for order {number}",
+        ]
+
+
 class KilledAfterSending:
     """The worker's notifications, except that recording an outcome never happens: the
     process was killed after the server accepted the message."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -396,40 +397,54 @@ async def ticks(read_model: PostgresReadModel) -> int:
     return sum(row["events"] for row in await read_model.rows("tick_counts"))
 
 
+@dataclass
+class OtherProcess:
+    """Another process's locks and pool on the same schema."""
+
+    locks: PostgresProjectionLocks
+    pool: asyncpg.Pool
+
+    def runner(self, projections: list[Projection]) -> ProjectionRunner:
+        return runner_on(self.pool, PostgresReadModel(self.pool), self.locks, projections)
+
+
+@pytest.fixture
+async def other(pg_schema: PgSchema) -> AsyncIterator[OtherProcess]:
+    process = OtherProcess(
+        PostgresProjectionLocks(pg_schema.connect), await pg_schema.pool(max_size=4)
+    )
+    yield process
+    await process.locks.close()
+    await process.pool.close()
+
+
 async def test_runners_share_the_projections_out_and_one_takes_all_back_when_the_other_stops(
-    pg_schema: PgSchema,
     pool: asyncpg.Pool,
     store: PostgresEventStore,
     read_model: PostgresReadModel,
+    locks: PostgresProjectionLocks,
+    other: OtherProcess,
 ) -> None:
-    first_locks = PostgresProjectionLocks(pg_schema.connect)
-    second_locks = PostgresProjectionLocks(pg_schema.connect)
-    second_pool = await pg_schema.pool(max_size=4)
-    first = runner_on(pool, read_model, first_locks, [EventCounts(), TickCounts()])
-    second = runner_on(
-        second_pool, PostgresReadModel(second_pool), second_locks, [EventCounts(), TickCounts()]
-    )
-    try:
-        await first.start()
+    first = runner_on(pool, read_model, locks, [EventCounts(), TickCounts()])
+    second = other.runner([EventCounts(), TickCounts()])
+    async with first:
         async with asyncio.timeout(10):
             await first.wait_for_state("event_counts", LIVE)
             await first.wait_for_state("tick_counts", LIVE)
         await append_events(store, 5)
         await caught_up(first, pool, "tick_counts")
-        await second.start()
-        # the newcomer is second of two: the projection at index 1 is its own
-        async with asyncio.timeout(10):
-            await second.wait_for_state("tick_counts", LIVE)
-            await first.wait_for_state("tick_counts", STANDBY)
-        assert (first.peers, second.peers) == (Peers(0, 2), Peers(1, 2))
-        assert (first.state("event_counts"), second.state("event_counts")) == (LIVE, STANDBY)
-        for _ in range(10):
-            await append_events(store, 3)
-        await caught_up(first, pool, "event_counts")
-        await caught_up(second, pool, "tick_counts")
-
-        await second.stop()
-        await second_locks.close()  # the process is gone: its presence with it
+        async with second:
+            # the newcomer is second of two: the projection at index 1 is its own
+            async with asyncio.timeout(10):
+                await second.wait_for_state("tick_counts", LIVE)
+                await first.wait_for_state("tick_counts", STANDBY)
+            assert (first.peers, second.peers) == (Peers(0, 2), Peers(1, 2))
+            assert (first.state("event_counts"), second.state("event_counts")) == (LIVE, STANDBY)
+            for _ in range(10):
+                await append_events(store, 3)
+            await caught_up(first, pool, "event_counts")
+            await caught_up(second, pool, "tick_counts")
+        await other.locks.close()  # the process is gone: its presence with it
         async with asyncio.timeout(10):
             await first.wait_for_state("tick_counts", LIVE)
         assert first.peers == Peers(0, 1)
@@ -437,53 +452,37 @@ async def test_runners_share_the_projections_out_and_one_takes_all_back_when_the
         await caught_up(first, pool, "tick_counts")
         await caught_up(first, pool, "event_counts")
         assert [s.handled for s in await second.status()] == [0, 30]
-    finally:
-        await first.stop()
-        await second.stop()
-        await first_locks.close()
-        await second_locks.close()
-        await second_pool.close()
 
     assert await counted(read_model) == {"t1": 39}
     assert await ticks(read_model) == 39  # handed over twice: nothing lost, nothing twice
 
 
 async def test_a_projection_no_other_runner_has_is_taken_back_and_kept(
-    pg_schema: PgSchema,
     pool: asyncpg.Pool,
     store: PostgresEventStore,
     read_model: PostgresReadModel,
+    locks: PostgresProjectionLocks,
+    other: OtherProcess,
 ) -> None:
     """A runner of an older deployment lacks a projection the share gives it: the newer
     runner takes that one back after a few tries and keeps it (no handing to and fro)."""
-    first_locks = PostgresProjectionLocks(pg_schema.connect)
-    second_locks = PostgresProjectionLocks(pg_schema.connect)
-    second_pool = await pg_schema.pool(max_size=4)
-    first = runner_on(pool, read_model, first_locks, [EventCounts(), TickCounts()])
-    older = runner_on(second_pool, PostgresReadModel(second_pool), second_locks, [EventCounts()])
+    first = runner_on(pool, read_model, locks, [EventCounts(), TickCounts()])
+    older = other.runner([EventCounts()])
     states: list[ProjectionState] = []
-    try:
-        await first.start()
+    async with first:
         async with asyncio.timeout(10):
             await first.wait_for_state("tick_counts", LIVE)
-        await older.start()
-        async with asyncio.timeout(10):
+        async with older:
             # handed over to nobody once the older one is seen, then taken back
-            await first.wait_for_state("tick_counts", STANDBY)
-            await first.wait_for_state("tick_counts", LIVE)
-        assert first.peers == Peers(0, 2)
-        for _ in range(20):
-            await append_events(store, 2)
-            states.append(first.state("tick_counts"))
-            await asyncio.sleep(0.02)  # several looks at the peers and the lease meanwhile
-        await caught_up(first, pool, "tick_counts")
-        assert older.state("event_counts") == STANDBY
-    finally:
-        await first.stop()
-        await older.stop()
-        await first_locks.close()
-        await second_locks.close()
-        await second_pool.close()
+            async with asyncio.timeout(10):
+                await first.wait_for_state("tick_counts", STANDBY)
+                await first.wait_for_state("tick_counts", LIVE)
+            assert first.peers == Peers(0, 2)
+            for _ in range(20):  # the runners look at each other every 20 ms meanwhile
+                await append_events(store, 2)
+                await caught_up(first, pool, "tick_counts")
+                states.append(first.state("tick_counts"))
+            assert older.state("event_counts") == STANDBY
 
     assert states == [LIVE] * 20
     assert await ticks(read_model) == 40

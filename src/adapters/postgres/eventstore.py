@@ -180,10 +180,10 @@ class PostgresEventStore:
     """The event store port on an asyncpg pool (see ``connection.create_pool``).
 
     ``poll_interval`` bounds how long a live subscriber waits to see events
-    appended by other processes (the subscribers of a process all look at the same
-    moments, multiples of it on the loop's clock); appends in this process wake it,
-    and it reads ``settle`` seconds later: under load every append wakes every subscriber (one
-    per projection), and reading each time costs a query per append and subscriber,
+    appended by other processes (one timer wakes all the subscribers of a process, so
+    they read together); appends in this process wake it, and it reads ``settle``
+    seconds later: under load every append wakes every subscriber (one per
+    projection), and reading each time costs a query per append and subscriber,
     where a short wait lets the appends of those moments come in one read.
     ``before_commit`` is a test seam: when set, each append runs in an explicit
     transaction and awaits it between the INSERT and the COMMIT (``append`` only, not

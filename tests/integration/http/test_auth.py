@@ -183,7 +183,9 @@ async def test_a_key_revoked_by_another_process_stops_working_once_announced(
 
     answers: list[int] = []
     async with asyncio.timeout(10):  # far below the TTL of 300 s
-        while not answers or answers[-1] == 200:
+        # 429: the key still passed authentication, then met its rate limit (this loop asks
+        # as fast as it can while the notification is on its way)
+        while not answers or answers[-1] in (200, 429):
             whoami = await api.client.get("/api/v1/_test/whoami", headers=bearer(staff))
             answers.append(whoami.status_code)
     assert answers[-1] == 401

@@ -4,7 +4,10 @@ Run with `.venv/bin/python bench/request_cost.py`. The app runs in this process 
 fresh schema of ``BENCH_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``)
 with the test gateway in memory, for three routes: place an order of 3 lines (fresh SKUs
 each time, as over a large catalog), charge it, and read it back (``GET /orders/{id}``);
-with ``POST /bench/hello`` (bench/http.py's reference) for CPU.
+with ``POST /bench/hello`` (bench/http.py's reference) for CPU. Round trips also for a
+whole customer profile (name, phone, two addresses, two tags) registered, changed and read
+(``POST``, ``PATCH`` and ``GET /customers``) and for an order with a shipping and a billing
+address placed and read: their personal data is sealed under the customer's data key.
 
 1. Round trips: every asyncpg call that reaches the server (queries, statement
    preparation, ``BEGIN``/``COMMIT``) is counted by SQL text, over
@@ -59,6 +62,19 @@ ORDERS = int(os.environ.get("BENCH_COST_ORDERS", "300"))
 WARM_UP = 3
 CONCURRENCY = 8
 CARD = {"type": "card", "token": "tok_visa"}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 St James Sq",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+}
+PROFILE = {
+    "name": "Ada Lovelace",
+    "phone": "+44 20 7946 0958",
+    "addresses": [ADDRESS, {**ADDRESS, "line1": "1 Analytical Way"}],
+    "tags": ["vip", "wholesale"],
+}
 
 _COUNTED = ("execute", "executemany", "fetch", "fetchrow", "fetchval", "_get_statement")
 
@@ -182,9 +198,30 @@ class Shop:
         customer = await self.http.post("/api/v1/customers", json={"email": "c@example.com"})
         self.customer_id = customer.json()["id"]
 
-    async def place(self, n: int) -> str:
+    async def register(self, n: int) -> str:
+        body = {**PROFILE, "email": f"profile-{n}@example.com"}
+        registered = await self.http.post("/api/v1/customers", json=body)
+        assert registered.status_code == 201, registered.text
+        return str(registered.json()["id"])
+
+    async def change(self, customer_id: str) -> None:
+        body = {"name": "Ada Byron", "addresses": [ADDRESS], "tags": ["vip", "b2b"]}
+        changed = await self.http.patch(f"/api/v1/customers/{customer_id}", json=body)
+        assert changed.status_code == 200, changed.text
+
+    async def customer(self, customer_id: str) -> None:
+        answer = await self.http.get(f"/api/v1/customers/{customer_id}")
+        assert answer.status_code == 200, answer.text
+
+    async def place(self, n: int, addressed: bool = False) -> str:
         lines = [{"sku": _sku(3 * n + i), "quantity": 1} for i in range(3)]
-        body = {"customer": {"id": self.customer_id}, "currency": "USD", "lines": lines}
+        body: dict[str, Any] = {
+            "customer": {"id": self.customer_id},
+            "currency": "USD",
+            "lines": lines,
+        }
+        if addressed:
+            body |= {"shipping_address": ADDRESS, "billing_address": ADDRESS}
         placed = await self.http.post("/api/v1/orders", json=body)
         assert placed.status_code == 201, placed.text
         return str(placed.json()["id"])
@@ -221,7 +258,19 @@ async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Rec
     """The asyncpg calls of each request (place-order, charge), and the events stored."""
     trips = Trips()
     trips.install()
-    seen: dict[str, list[Counter[str]]] = {"place-order": [], "charge": [], "get-order": []}
+    seen: dict[str, list[Counter[str]]] = {
+        route: []
+        for route in (
+            "place-order",
+            "charge",
+            "get-order",
+            "register-customer",
+            "change-customer",
+            "get-customer",
+            "place-addressed-order",
+            "get-addressed-order",
+        )
+    }
 
     async def counted(route: str, request: Awaitable[Any], keep: bool) -> Any:
         trips.calls, trips.on = Counter(), True
@@ -233,11 +282,19 @@ async def round_trips() -> tuple[dict[str, list[Counter[str]]], list[asyncpg.Rec
                 seen[route].append(trips.calls)
 
     async with shop(projections=False) as s:
-        await s.stock(SAMPLES + WARM_UP)
+        await s.stock(2 * (SAMPLES + WARM_UP))
         for n in range(SAMPLES + WARM_UP):
             order_id = await counted("place-order", s.place(n), n >= WARM_UP)
             await counted("charge", s.charge(order_id), n >= WARM_UP)
             await counted("get-order", s.read(order_id), n >= WARM_UP)
+        for n in range(SAMPLES + WARM_UP):
+            customer_id = await counted("register-customer", s.register(n), n >= WARM_UP)
+            await counted("change-customer", s.change(customer_id), n >= WARM_UP)
+            await counted("get-customer", s.customer(customer_id), n >= WARM_UP)
+        for n in range(SAMPLES + WARM_UP):
+            placing = s.place(SAMPLES + WARM_UP + n, addressed=True)
+            order_id = await counted("place-addressed-order", placing, n >= WARM_UP)
+            await counted("get-addressed-order", s.read(order_id), n >= WARM_UP)
         rows = await s.admin.fetch(
             f"SELECT type, count(*) AS n FROM {s.schema}.events"
             " WHERE type LIKE '%Order.%' OR type LIKE '%Payment%' OR type LIKE '%Ledger%'"

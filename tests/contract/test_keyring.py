@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 
 import pytest
 
-from adapters.crypto import AesGcmKeyring
+from adapters.crypto import AesGcmKeyring, KeyStore, WrappedKey
 from adapters.memory.keyring import MemoryKeyring, MemoryKeyStore
 from adapters.postgres.keyring import PostgresKeyring
 from commerce_core.shared.ports.keyring import (
@@ -204,3 +204,121 @@ async def test_the_blind_index_depends_on_the_master_key(make_keyring: KeyringFa
 def test_a_master_key_must_be_32_bytes() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         MemoryKeyring(b"too short")
+
+
+class CountingStore:
+    """The keyring's store, counting the round trips asked of it."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+        self.loads = 0
+
+    async def load(self, key_id: uuid.UUID) -> WrappedKey | None:
+        self.loads += 1
+        return await self.store.load(key_id)
+
+    async def load_many(self, key_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, WrappedKey]:
+        self.loads += 1
+        return await self.store.load_many(key_ids)
+
+    async def add(self, key_id: uuid.UUID, key: WrappedKey) -> WrappedKey:
+        return await self.store.add(key_id, key)
+
+    async def delete(self, key_id: uuid.UUID) -> None:
+        await self.store.delete(key_id)
+
+
+async def test_held_keys_open_many_values_of_many_keys_with_one_store_round_trip(
+    make_keyring: KeyringFactory,
+) -> None:
+    keyring = await make_keyring()
+    ids = [uuid.uuid4() for _ in range(3)]
+    sealed = {}
+    for key_id in ids:
+        await keyring.create_key(key_id)
+        sealed[key_id] = [
+            await keyring.encrypt(key_id, f"{key_id}:{n}".encode(), b"f") for n in range(4)
+        ]
+    counting = CountingStore(keyring.store)
+    keyring.store = counting
+
+    held = await keyring.holding(ids)
+    opened = {k: [await held.decrypt(k, c, b"f") for c in sealed[k]] for k in ids}
+    resealed = await held.decrypt(ids[0], await held.encrypt(ids[0], b"new", b"g"), b"g")
+
+    assert counting.loads == 1
+    assert opened == {k: [f"{k}:{n}".encode() for n in range(4)] for k in ids}
+    assert resealed == b"new"
+
+
+async def test_held_keys_refuse_what_the_keyring_refuses(keyring: Keyring) -> None:
+    ada, bob, never = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for key_id in (ada, bob):
+        await keyring.create_key(key_id)
+    adas = await keyring.encrypt(ada, b"ada", b"name")
+
+    held = await keyring.holding([ada, bob, never])
+
+    with pytest.raises(CorruptCiphertextError):
+        await held.decrypt(ada, adas, b"email")
+    with pytest.raises(CorruptCiphertextError):
+        await held.decrypt(bob, adas, b"name")
+    assert await held.decrypt(never, adas, b"name") is ERASED
+    with pytest.raises(MissingKeyError):
+        await held.encrypt(never, b"anything")
+
+
+async def test_a_key_forgotten_since_it_was_held_opens_nothing_at_the_next_holding(
+    make_keyring: KeyringFactory,
+) -> None:
+    ours, another_process = await make_keyring(), await make_keyring()
+    ada = uuid.uuid4()
+    await ours.create_key(ada)
+    adas = await ours.encrypt(ada, b"ada", b"name")
+    held = await ours.holding([ada])
+
+    await another_process.forget(ada)
+
+    assert await held.decrypt(ada, adas, b"name") == b"ada"  # held for this batch only
+    assert await (await ours.holding([ada])).decrypt(ada, adas, b"name") is ERASED
+
+
+async def test_forgetting_through_held_keys_erases_at_once(keyring: Keyring) -> None:
+    ada = uuid.uuid4()
+    await keyring.create_key(ada)
+    adas = await keyring.encrypt(ada, b"ada", b"name")
+    held = await keyring.holding([ada])
+
+    await held.forget(ada)
+
+    assert await held.decrypt(ada, adas, b"name") is ERASED
+    assert await keyring.decrypt(ada, adas, b"name") is ERASED
+
+
+async def test_held_keys_fetch_the_others_when_asked_and_hold_more_on_request(
+    make_keyring: KeyringFactory,
+) -> None:
+    keyring = await make_keyring()
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    for key_id in (ada, bob):
+        await keyring.create_key(key_id)
+    bobs = await keyring.encrypt(bob, b"bob")
+    held = await keyring.holding([ada])
+    counting = CountingStore(keyring.store)
+    keyring.store = counting
+
+    assert await held.decrypt(bob, bobs) == b"bob"  # not held: fetched
+    both = await held.holding([ada, bob])
+    assert await both.decrypt(bob, bobs) == b"bob"
+    assert await both.decrypt(bob, bobs) == b"bob"
+
+    assert counting.loads == 2  # bob once when asked, once when held; ada not again
+
+
+async def test_a_key_created_after_it_was_held_as_missing_is_used(keyring: Keyring) -> None:
+    ada = uuid.uuid4()
+    held = await keyring.holding([ada])
+
+    await held.create_key(ada)
+
+    assert await held.decrypt(ada, await held.encrypt(ada, b"ada")) == b"ada"

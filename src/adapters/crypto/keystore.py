@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
@@ -21,6 +22,10 @@ class KeyStore(Protocol):
     """
 
     async def load(self, key_id: UUID) -> WrappedKey | None: ...
+
+    async def load_many(self, key_ids: Collection[UUID]) -> dict[UUID, WrappedKey]:
+        """The stored keys among ``key_ids`` (the missing ones left out)."""
+        ...
 
     async def add(self, key_id: UUID, key: WrappedKey) -> WrappedKey: ...
 

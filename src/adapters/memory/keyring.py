@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from uuid import UUID
 
 from adapters.crypto import AesGcmKeyring, WrappedKey
@@ -16,6 +17,9 @@ class MemoryKeyStore:
 
     async def load(self, key_id: UUID) -> WrappedKey | None:
         return self.keys.get(key_id)
+
+    async def load_many(self, key_ids: Collection[UUID]) -> dict[UUID, WrappedKey]:
+        return {k: self.keys[k] for k in key_ids if k in self.keys}
 
     async def add(self, key_id: UUID, key: WrappedKey) -> WrappedKey:
         return self.keys.setdefault(key_id, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from uuid import UUID
 
 import asyncpg
@@ -37,6 +38,15 @@ class PostgresKeyStore:
             "SELECT kek_id, wrapped_key FROM customer_keys WHERE key_id = $1", key_id
         )
         return None if row is None else WrappedKey(row["kek_id"], row["wrapped_key"])
+
+    async def load_many(self, key_ids: Collection[UUID]) -> dict[UUID, WrappedKey]:
+        if not key_ids:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT key_id, kek_id, wrapped_key FROM customer_keys WHERE key_id = ANY($1::uuid[])",
+            list(key_ids),
+        )
+        return {row["key_id"]: WrappedKey(row["kek_id"], row["wrapped_key"]) for row in rows}
 
     async def add(self, key_id: UUID, key: WrappedKey) -> WrappedKey:
         row = await self._pool.fetchrow(_ADD, key_id, key.kek_id, key.wrapped)

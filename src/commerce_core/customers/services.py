@@ -97,6 +97,7 @@ async def register_customer(
         raise EmailTakenError("another customer already has this email")
     customer_id = services.ids.new_id()
     await keyring.create_key(customer_id)
+    keyring = await keyring.holding([customer_id])  # every field sealed under it
     try:
         for attempt in range(1, _REGISTER_ATTEMPTS + 1):
             at = clock.now()
@@ -166,6 +167,7 @@ async def _update_customer(
 
     customer = await load_customer(repo, ctx.tenant_id, customer_id)
     customer.check_not_erased()
+    keyring = await keyring.holding([customer_id])  # opened and sealed under it: fetch once
     current = await customer_view(keyring, customer)
     at = services.clock.now()
     claims: list[EmailClaim] = []

@@ -84,6 +84,7 @@ class CustomerExport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def customer_view(keyring: Keyring, customer: Customer) -> CustomerView:
+    keyring = await keyring.holding([customer.id])  # every field under one key: fetch it once
     notes = [
         NoteView(
             number=n.number,
@@ -128,6 +129,7 @@ async def customer_history(
     repo: Repository, keyring: Keyring, customer_id: UUID
 ) -> list[HistoryEntry]:
     """The customer's events in order, each with its sealed fields opened."""
+    keyring = await keyring.holding([customer_id])
     history = []
     for recorded in await repo.store.read_stream(customer_id):
         domain_event = repo.mapper.from_recorded(recorded)

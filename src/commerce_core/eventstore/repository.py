@@ -77,6 +77,8 @@ class Repository:
         """The latest state of several aggregates, loaded in one read; an id with no
         aggregate of the wanted kind is missing from the answer."""
         found: dict[UUID, A] = {}
+        if not aggregate_ids:
+            return found
         for aggregate_id, load in (await self.store.load_streams(aggregate_ids)).items():
             aggregate = self._replay(load)
             if isinstance(aggregate, kind):

@@ -1,12 +1,13 @@
-"""Reaching a customer: their opened profile, read when it is needed (never copied)."""
+"""Reaching customers: their opened profiles, read when they are needed (never copied)."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from collections.abc import Collection
 
-from commerce_core.customers.services import get_customer
-from commerce_core.eventstore import AggregateNotFoundError, Repository
-from commerce_core.notifications.ports import Contact
+from commerce_core.customers.customer import Customer
+from commerce_core.customers.views import customer_view
+from commerce_core.eventstore import Repository
+from commerce_core.notifications.ports import Contact, CustomerKey
 from commerce_core.shared.ports.keyring import Keyring
 
 
@@ -15,17 +16,22 @@ class CustomerContacts:
         self._repo = repo
         self._keyring = keyring
 
-    async def of(self, tenant: str, customer_id: UUID) -> Contact | None:
-        try:
-            view = await get_customer(self._repo, self._keyring, tenant, customer_id)
-        except AggregateNotFoundError:
-            return None
-        if view.erased:
-            return None
-        return Contact(
-            name=view.name,
-            email=view.email,
-            phone=view.phone,
-            email_consent=view.consent.email,
-            sms_consent=view.consent.sms,
-        )
+    async def of(self, customers: Collection[CustomerKey]) -> dict[CustomerKey, Contact]:
+        """One read of the customers and one of their data keys, however many."""
+        found = await self._repo.get_many(list({c for _, c in customers}), kind=Customer)
+        keyring = await self._keyring.holding(found)
+        contacts = {}
+        for tenant, customer_id in customers:
+            customer = found.get(customer_id)
+            if customer is None or customer.tenant_id != tenant:
+                continue
+            view = await customer_view(keyring, customer)
+            if not view.erased:
+                contacts[tenant, customer_id] = Contact(
+                    name=view.name,
+                    email=view.email,
+                    phone=view.phone,
+                    email_consent=view.consent.email,
+                    sms_consent=view.consent.sms,
+                )
+        return contacts

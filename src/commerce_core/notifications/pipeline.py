@@ -24,10 +24,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from commerce_core.eventstore import AggregateNotFoundError, EventStore, Repository
+from commerce_core.eventstore import EventStore, Repository
 from commerce_core.fulfilment.shipment import Shipment
 from commerce_core.notifications.notification import (
     SMS_KINDS,
+    Kind,
     Notification,
     NotificationChannel,
     NotificationStatus,
@@ -50,6 +51,7 @@ from commerce_core.notifications.ports import (
 from commerce_core.notifications.templates import (
     SAMPLE,
     Rendered,
+    TemplateOverride,
     TemplateRenderError,
     merged,
     render,
@@ -99,25 +101,36 @@ async def record_next(log: EventStore, deps: NotificationDeps, limit: int = 500)
     if not read:
         return 0
     notices = [notice for recorded in read if (notice := notice_of(recorded)) is not None]
-    found = await _at_most(CONCURRENCY, (_notifications_of(n, deps) for n in notices))
-    made = [notification for each in found for notification in each]
+    made = await _notifications_of(notices, deps) if notices else []
     await deps.notifications.add(made, read[-1].position)
     return len(read)
 
 
-async def _notifications_of(notice: Notice, deps: NotificationDeps) -> list[Notification]:
-    try:
-        order: Any = await deps.repo.get(notice.order_id, kind=Order)
-    except AggregateNotFoundError:
-        return []
-    contact = await deps.contacts.of(notice.tenant, order.customer_id)
-    if contact is None:
-        return []
-    context = await _context(notice, order, deps)
+async def _notifications_of(notices: list[Notice], deps: NotificationDeps) -> list[Notification]:
+    # the batch's orders, customers (with their data keys) and shipments in one read each
+    orders: dict[UUID, Any] = await deps.repo.get_many(
+        list({n.order_id for n in notices}), kind=Order
+    )
+    contacts = await deps.contacts.of(
+        {(n.tenant, orders[n.order_id].customer_id) for n in notices if n.order_id in orders}
+    )
+    shipments: dict[UUID, Any] = await deps.repo.get_many(
+        list({n.shipment_id for n in notices if n.shipment_id is not None}), kind=Shipment
+    )
     now = deps.clock.now()
-    made = []
-    for channel, recipient in _channels(notice, contact):
-        made.append(
+    made: list[Notification] = []
+    for notice in notices:
+        order = orders.get(notice.order_id)
+        if order is None or order.tenant_id != notice.tenant:
+            continue
+        contact = contacts.get((notice.tenant, order.customer_id))
+        if contact is None:
+            continue
+        shipment = None if notice.shipment_id is None else shipments.get(notice.shipment_id)
+        if shipment is not None and shipment.tenant_id != notice.tenant:
+            shipment = None
+        context = _context(notice, order, shipment, deps.links)
+        made.extend(
             Notification(
                 id=deps.ids.new_id(),
                 tenant=notice.tenant,
@@ -133,6 +146,7 @@ async def _notifications_of(notice: Notice, deps: NotificationDeps) -> list[Noti
                 created_at=now,
                 next_attempt_at=now,
             )
+            for channel, recipient in _channels(notice, contact)
         )
     return made
 
@@ -146,8 +160,8 @@ def _channels(notice: Notice, contact: Contact) -> list[tuple[NotificationChanne
     return channels
 
 
-async def _context(notice: Notice, order: Any, deps: NotificationDeps) -> dict[str, str]:
-    base = deps.links.rstrip("/")
+def _context(notice: Notice, order: Any, shipment: Any, links: str) -> dict[str, str]:
+    base = links.rstrip("/")
     context = {key: "" for key in SAMPLE}  # every name a default uses: they always render
     context.update(notice.facts)
     context.update(
@@ -157,23 +171,25 @@ async def _context(notice: Notice, order: Any, deps: NotificationDeps) -> dict[s
         tracking_url=f"{base}/orders/{notice.order_id}/tracking",
         retry_url=f"{base}/orders/{notice.order_id}/pay",
     )
-    if notice.shipment_id is not None:
-        context.update(await _tracking(notice.shipment_id, deps.repo))
+    if shipment is not None:
+        context.update(
+            carrier=shipment.carrier or "", tracking_number=shipment.tracking_number or ""
+        )
     return context
-
-
-async def _tracking(shipment_id: UUID, repo: Repository) -> dict[str, str]:
-    try:
-        shipment: Any = await repo.get(shipment_id, kind=Shipment)
-    except AggregateNotFoundError:
-        return {}
-    return {"carrier": shipment.carrier or "", "tracking_number": shipment.tracking_number or ""}
 
 
 async def send_due(deps: NotificationDeps, limit: int = 50) -> int:
     """Attempts every notification due now (up to ``limit``); returns how many."""
     now = deps.clock.now()
     due = await deps.notifications.claim_due(now, now + LEASE, limit)
+    if not due:
+        return 0
+    # read once for the batch: the customers as they are now, and the tenants' templates
+    contacts = await deps.contacts.of({(n.tenant, n.customer_id) for n in due})
+    overrides = {
+        (tenant, kind): await deps.templates.get(tenant, kind)
+        for tenant, kind in {(n.tenant, n.kind) for n in due}
+    }
     # an order's messages go out in the order claimed (confirmed before paid); different
     # orders' side by side
     by_order: dict[UUID, list[Notification]] = {}
@@ -181,15 +197,21 @@ async def send_due(deps: NotificationDeps, limit: int = 50) -> int:
         by_order.setdefault(notification.order_id, []).append(notification)
 
     async def send_in_turn(notifications: list[Notification]) -> None:
-        for notification in notifications:
-            await deps.notifications.record(notification, await _attempt(notification, deps))
+        for n in notifications:
+            contact = contacts.get((n.tenant, n.customer_id))
+            outcome = await _attempt(n, contact, overrides[n.tenant, n.kind], deps)
+            await deps.notifications.record(n, outcome)
 
     await _at_most(CONCURRENCY, map(send_in_turn, by_order.values()))
     return len(due)
 
 
-async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcome:
-    contact = await deps.contacts.of(notification.tenant, notification.customer_id)
+async def _attempt(
+    notification: Notification,
+    contact: Contact | None,
+    override: TemplateOverride | None,
+    deps: NotificationDeps,
+) -> Outcome:
     address = _address(notification, contact)
     if address is None:  # erased or consent withdrawn since it was recorded
         return Outcome(
@@ -200,7 +222,7 @@ async def _attempt(notification: Notification, deps: NotificationDeps) -> Outcom
         )
     values = dict(notification.context)
     values["customer_name"] = (contact.name if contact else None) or ""
-    rendered = await _rendered(notification, values, deps)
+    rendered = _rendered(notification.kind, override, values)
     failure: SendFailure | None
     if notification.channel is NotificationChannel.EMAIL:
         failure = await deps.email.send(
@@ -235,11 +257,8 @@ def _address(notification: Notification, contact: Contact | None) -> str | None:
     return contact.phone if contact.sms_consent else None
 
 
-async def _rendered(
-    notification: Notification, values: dict[str, str], deps: NotificationDeps
-) -> Rendered:
-    override = await deps.templates.get(notification.tenant, notification.kind)
+def _rendered(kind: Kind, override: TemplateOverride | None, values: dict[str, str]) -> Rendered:
     try:
-        return render(merged(notification.kind, override), values)
+        return render(merged(kind, override), values)
     except TemplateRenderError:  # a tenant's template that fails here: send the default
-        return render(merged(notification.kind, None), values)
+        return render(merged(kind, None), values)

@@ -3,7 +3,7 @@ a customer is reached, and how an email or a text message is sent."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -73,9 +73,14 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     sms_consent: bool
 
 
+CustomerKey = tuple[str, UUID]
+"""A customer as a notification names them: (tenant, customer id)."""
+
+
 class Contacts(Protocol):
-    async def of(self, tenant: str, customer_id: UUID) -> Contact | None:
-        """``None`` for an erased (or unknown) customer: they are never contacted."""
+    async def of(self, customers: Collection[CustomerKey]) -> dict[CustomerKey, Contact]:
+        """How to reach each of ``customers``, read together; an erased or unknown
+        customer (or one of another tenant) is left out: they are never contacted."""
         ...
 
 

@@ -270,6 +270,8 @@ async def place_order(
                 raise
             return placed
         key = customer.customer_id
+        addressed = command.shipping_address or command.billing_address
+        sealing = await keyring.holding([key]) if addressed else keyring  # one key lookup
         order = Order.place(
             id=order_id,
             tenant_id=ctx.tenant_id,
@@ -279,10 +281,10 @@ async def place_order(
             at=at,
             channel=channel,
             shipping_address=await seal_optional(
-                keyring, key, "shipping_address", command.shipping_address
+                sealing, key, "shipping_address", command.shipping_address
             ),
             billing_address=await seal_optional(
-                keyring, key, "billing_address", command.billing_address
+                sealing, key, "billing_address", command.billing_address
             ),
             shipping_method=shipping_method,
             payment_method=command.payment_method,
@@ -345,6 +347,8 @@ async def get_order(repo: Repository, tenant_id: str, order_id: UUID) -> Order:
 
 async def order_addresses(keyring: Keyring, order: Order) -> tuple[Address | None, Address | None]:
     """The order's shipping and billing addresses, opened; ``None`` when absent or erased."""
+    sealed = (order.shipping_address, order.billing_address)
+    keyring = await keyring.holding(s.key_id for s in sealed if s is not None)
     return (
         await unseal(keyring, order.shipping_address, "shipping_address", Address),
         await unseal(keyring, order.billing_address, "billing_address", Address),

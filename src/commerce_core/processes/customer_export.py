@@ -24,6 +24,7 @@ async def export_customer_with_orders(
     repo: Repository, keyring: Keyring, orders: OrderQueries, tenant_id: str, customer_id: UUID
 ) -> CustomerExport:
     """Everything held about the customer, their orders' shipping and billing addresses too."""
+    keyring = await keyring.holding([customer_id])  # the orders' addresses are under it too
     export = await export_customer(repo, keyring, tenant_id, customer_id)
     found: list[OrderAddresses] = []
     after: Cursor | None = None

@@ -107,6 +107,7 @@ async def search_customers(
     metrics = {
         m.customer_id: m for m in await queries.customer_metrics(tenant_id, rules.currency, ids)
     }
+    keyring = await keyring.holding(ids)  # the page's keys in one round trip
     items = [
         await _item(keyring, row, metrics.get(row.customer_id), rules, now) for row in page.rows
     ]

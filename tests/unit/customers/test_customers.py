@@ -31,6 +31,7 @@ from commerce_core.shared.errors import InvalidValueError
 from commerce_core.shared.ports.keyring import ERASED
 from commerce_core.shared.values import Address
 from tests.privacy import in_the_clear, sealed_values
+from tests.unit.notifications.test_contacts import CountingKeyStore
 
 HOME = Address(
     name="Ada Lovelace", line1="12 St James Sq", city="London", postal_code="SW1Y 4JH", country="GB"
@@ -428,3 +429,29 @@ async def test_an_erased_customer_from_a_snapshot_of_older_state_still_reads_era
     erased = await customer_view(world.keyring, customer)
 
     assert (erased.status, erased.tags, erased.erased) == ("erased", [], True)
+
+
+async def test_a_whole_profile_is_registered_changed_and_opened_with_one_key_lookup_each() -> None:
+    keys = CountingKeyStore()
+    world = World(
+        store := MemoryEventStore(), Repository(store), MemoryKeyring(store=keys), FixedClock()
+    )
+    view = await world.register()  # email, name, phone, an address, a tag
+    registered = keys.loads
+    for n in range(3):
+        await app.add_customer_note(world.services, STAFF, view.id, f"note {n}")
+    keys.loads = 0
+
+    await world.update(view.id, name="Ada Byron", addresses=[HOME, WORK], tags=["VIP", "b2b"])
+    updated = keys.loads
+    keys.loads = 0
+    opened = await world.get(view.id)
+
+    assert registered == 1  # to seal every field under the new key
+    assert (updated, keys.loads) == (1, 1)
+    assert (opened.name, opened.addresses, opened.tags) == (
+        "Ada Byron",
+        [HOME, WORK],
+        ["vip", "b2b"],
+    )
+    assert [n.text for n in opened.notes] == ["note 0", "note 1", "note 2"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Final, Literal, Protocol
 from uuid import UUID
@@ -47,6 +48,11 @@ class Keyring(Protocol):
       (it was forgotten, so what it sealed is gone for good). Raises
       ``CorruptCiphertextError`` when the ciphertext or associated data was altered.
     - ``forget`` deletes the key (crypto-shredding); forgetting twice is harmless.
+    - ``holding`` returns a keyring that has fetched the data keys of ``key_ids`` at
+      once (one round trip to the key store for all) and seals and opens with them
+      without asking again; a key missing at that moment reads as forgotten. It is for
+      the work of one request or one batch (a page of customers, a customer's fields):
+      kept no longer, so a key forgotten since stops opening anything at the next one.
     - ``blind_index`` is a keyed hash (hex) of ``value`` under a key of the
       tenant: equal values of one tenant give equal indexes, and the index
       reveals nothing of the value to whoever lacks the key. Callers normalize
@@ -66,5 +72,7 @@ class Keyring(Protocol):
     ) -> Decrypted: ...
 
     async def forget(self, key_id: UUID) -> None: ...
+
+    async def holding(self, key_ids: Iterable[UUID]) -> Keyring: ...
 
     async def blind_index(self, tenant_id: str, value: str) -> str: ...

@@ -9,10 +9,12 @@
 A notification is recorded once, so an event read twice (a crash between the reads)
 makes no second message; a send is retried with backoff until ``MAX_ATTEMPTS``.
 
-Each step works on up to ``CONCURRENCY`` notifications at once (an order's own are sent
-one after the other, in order): one is mostly waiting (the order and the customer to
-load, the contact to open, the provider to answer), and one at a time the pipeline fell
-behind the orders of a single HTTP worker.
+Both steps read what they need per batch, not per notification (ADR 0055): the orders,
+customers (with their data keys) and shipments of the events read, the customers and
+template overrides of the notifications claimed. Sending works on up to ``CONCURRENCY``
+orders at once (an order's own messages one after the other, in order): a send is mostly
+waiting for the provider, and one at a time the pipeline fell behind the orders of a
+single HTTP worker.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ LEASE = timedelta(minutes=2)
 """How long a claimed notification is left to its worker; longer than any send."""
 
 CONCURRENCY = 8
-"""Notifications a step works on at once (each holds a pooled connection while it loads)."""
+"""Orders whose messages are sent at once (each send holds a pooled connection to record)."""
 
 T = TypeVar("T")
 

@@ -32,6 +32,7 @@ from commerce_core.projections.runner import ProjectionRunner
 from commerce_core.shared.context import CommandContext
 from commerce_core.shared.money import Money
 from tests.privacy import in_the_clear
+from tests.unit.notifications.test_contacts import CountingKeyStore
 from tests.unit.projections.shop import T0, Shop, days
 
 STAFF = CommandContext(tenant_id="acme", actor="staff-1")
@@ -43,7 +44,8 @@ class Lists:
     def __init__(self) -> None:
         self.store = MemoryEventStore()
         self.repo = Repository(self.store)
-        self.keyring = MemoryKeyring()
+        self.keys = CountingKeyStore()
+        self.keyring = MemoryKeyring(store=self.keys)
         self.services = CustomerServices(
             repo=self.repo, keyring=self.keyring, clock=FixedClock(T0), ids=RandomIds()
         )
@@ -96,6 +98,26 @@ async def test_customers_are_found_by_email_and_tag_and_not_once_erased() -> Non
     assert [c.id for c in (await lists.search(tag="wholesale")).items] == [bob]
     erased = next(c for c in (await lists.search()).items if c.id == ada)
     assert (erased.status, erased.name, erased.email, erased.tags) == ("erased", None, None, [])
+
+
+async def test_a_page_of_customers_opens_with_one_key_lookup_an_erased_one_closed() -> None:
+    lists = Lists()
+    ids = [
+        await lists.register(f"c{n}@example.com", name=f"C{n}", tags=["vip", "b2b"])
+        for n in range(12)
+    ]
+    await app.erase_customer(lists.services, STAFF, ids[5])
+    await lists.project()
+    lists.keys.loads = 0
+
+    page = await lists.search(limit=20)
+
+    assert lists.keys.loads == 1
+    opened = {c.id: (c.email, c.name, c.tags) for c in page.items}
+    assert opened == {
+        i: (None, None, []) if n == 5 else (f"c{n}@example.com", f"C{n}", ["vip", "b2b"])
+        for n, i in enumerate(ids)
+    }
 
 
 async def test_new_tags_replace_the_old_ones_in_the_search() -> None:

@@ -92,12 +92,12 @@ async def test_attribution_analytics_group_a_mix_of_channels_and_sources(api: Ap
     other = await shop(api, "other")
     await other.stock_product("MUG-1", 1000, 5)
     await paid_web_order(other, 1, GOOGLE)
-    today = datetime.now(UTC).date().isoformat()
+    now = datetime.now(UTC)
+    # the imports were placed two hours ago (``sale``): yesterday, just after midnight
+    days = f"from={(now - timedelta(hours=3)).date().isoformat()}&to={now.date().isoformat()}"
 
-    by_source = await s.call("GET", f"/analytics/attribution?from={today}&to={today}")
-    by_channel = await s.call(
-        "GET", f"/analytics/attribution?from={today}&to={today}&group_by=channel"
-    )
+    by_source = await s.call("GET", f"/analytics/attribution?{days}")
+    by_channel = await s.call("GET", f"/analytics/attribution?{days}&group_by=channel")
     by_campaign = await s.call("GET", "/analytics/attribution?group_by=campaign")
 
     assert by_source.status_code == 200, by_source.text

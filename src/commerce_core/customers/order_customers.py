@@ -88,14 +88,14 @@ class CustomerResolver:
         await self._keyring.create_key(customer_id)
         self._key_created = True
         claim = await take_claim(self._repo, self._tenant_id, index, customer_id, at)
-        sealing = await self._keyring.holding([customer_id]) if ref.name else self._keyring
+        keyring = await self._keyring.holding([customer_id])  # one lookup for every field
         customer = Customer.register(
             customer_id,
             self._tenant_id,
-            email=await seal(sealing, customer_id, "email", ref.email),
+            email=await seal(keyring, customer_id, "email", ref.email),
             email_index=index,
             at=at,
-            name=await seal_optional(sealing, customer_id, "name", ref.name),
+            name=await seal_optional(keyring, customer_id, "name", ref.name),
         )
         return OrderingCustomer(customer_id, [customer, claim])
 
